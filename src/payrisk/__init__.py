@@ -1,0 +1,22 @@
+"""payrisk: payment-risk modelling for credit management.
+
+Examples
+--------
+>>> import payrisk as pr
+>>> ledger = pr.datasets.make_ledger(n_customers=50, seed=0)
+>>> isinstance(ledger, pr.Ledger)
+True
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("payrisk")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without installation
+    __version__ = "0.0.0+unknown"
+
+from payrisk import datasets, errors, schema
+from payrisk.ledger import Ledger
+from payrisk.schema import ColumnMapping, ValidationReport
+
+__all__ = ["ColumnMapping", "Ledger", "ValidationReport", "__version__", "datasets", "errors", "schema"]

@@ -1,0 +1,540 @@
+"""The validation engine behind :func:`payrisk.schema.validate_tables` (vectorised; one pass per rule)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from payrisk._frame import isin
+from payrisk.errors import ColumnMissingError, ParameterError
+from payrisk.schema import (
+    CHANNELS,
+    REPORT_COLUMNS,
+    RULES,
+    TABLES,
+    TONES,
+    ColumnKind,
+    ColumnMapping,
+    ValidationReport,
+    suggest_columns,
+)
+
+DATE_DTYPE = "datetime64[ns]"
+_MIN_DATE = pd.Timestamp("1900-01-01")
+_MAX_DATE = pd.Timestamp("2200-12-31")
+_TRUE = {"true", "t", "yes", "y", "1", "1.0", "ja", "oui", "si"}
+_FALSE = {"false", "f", "no", "n", "0", "0.0", "nee", "nein", "non"}
+ORDER = ("customers", "invoices", "payments", "plans", "installments", "contacts")
+
+
+def _text(s: pd.Series) -> pd.Series:
+    """Values as stripped text; empty strings become missing."""
+    if pd.api.types.is_float_dtype(s.dtype):
+        v = s.to_numpy(dtype=float)
+        integral = np.isfinite(v) & (np.floor(v) == v) & (np.abs(v) < 2**53)
+        out = s.astype(object)
+        out[integral] = v[integral].astype(np.int64).astype(str)
+        s = out
+    out = s.astype("str")
+    if not pd.api.types.is_numeric_dtype(s.dtype):
+        out = out.str.strip()
+    return out.mask(out == "")
+
+
+class _Table:
+    """One input table being checked: raw input, parsed canonical frame, rejection mask and issues."""
+
+    def __init__(self, name: str, frame: pd.DataFrame, mapping: ColumnMapping) -> None:
+        if not isinstance(frame, pd.DataFrame):
+            raise ParameterError(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}")
+        self.name = name
+        self.spec = TABLES[name]
+        self.mapping = mapping
+        self.raw = frame
+        self.n = len(frame)
+        user_map = mapping.columns.get(name, {})
+        missing_src = [u for u in user_map if u not in frame.columns]
+        if missing_src:
+            raise ColumnMissingError(
+                f"{name}: the mapping names columns {missing_src} that the table does not have. "
+                f"Columns present: {[str(c) for c in frame.columns]}. Fix: correct the mapping for {name!r}."
+            )
+        renamed = frame.rename(columns=user_map).reset_index(drop=True)
+        renamed.columns = [str(c) for c in renamed.columns]
+        dup_cols = sorted({c for c in renamed.columns if list(renamed.columns).count(c) > 1})
+        if dup_cols:
+            raise ParameterError(f"{name}: after the mapping, columns {dup_cols} appear twice; map or drop one of them")
+        self.src = renamed  # user values under canonical names (still unparsed)
+        self.df = pd.DataFrame(index=pd.RangeIndex(self.n))
+        self.bad = np.zeros(self.n, dtype=bool)
+        self.parts: list[pd.DataFrame] = []
+        self.credit = np.zeros(self.n, dtype=bool)
+        self._key_text: np.ndarray | None = None
+
+    # -- reporting ---------------------------------------------------------------------------------------
+    def key_text(self) -> np.ndarray:
+        if self._key_text is None:
+            cols = [c for c in self.spec.key if c in self.src.columns]
+            if not cols:
+                self._key_text = np.array([""] * self.n, dtype=object)
+            else:
+                parts = [_text(self.src[c]).fillna("").to_numpy(dtype=object) for c in cols]
+                key = parts[0]
+                for p in parts[1:]:
+                    key = key + "/" + p
+                self._key_text = key
+        return self._key_text
+
+    def flag(
+        self,
+        mask: np.ndarray | pd.Series,
+        rule: str,
+        column: str,
+        action: str = "rejected",
+        message: str | None = None,
+    ) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        pos = np.flatnonzero(mask)
+        if len(pos) == 0:
+            return
+        if column in self.src.columns:
+            vals = self.src[column].iloc[pos].astype("str").fillna("").to_numpy(dtype=object)
+        else:
+            vals = np.array([""] * len(pos), dtype=object)
+        desc, fix = RULES[rule]
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "table": self.name,
+                    "row": pos,
+                    "id": self.key_text()[pos],
+                    "column": column,
+                    "rule": rule,
+                    "value": vals,
+                    "action": action,
+                    "message": message or f"{self.name}.{column}: {desc}",
+                    "fix": fix,
+                }
+            )
+        )
+        if action == "rejected":
+            self.bad |= mask
+
+    # -- parsing -----------------------------------------------------------------------------------------
+    def require_columns(self, extra_ok: Mapping[str, str] | None = None) -> None:
+        extra_ok = extra_ok or {}
+        for col in self.spec.columns:
+            if col.required and col.name not in self.src.columns and col.name not in extra_ok:
+                present = [str(c) for c in self.raw.columns]
+                hints = suggest_columns(col.name, present)
+                example = hints[0] if hints else "<your column>"
+                hint = f" Columns that look like it: {hints}." if hints else ""
+                raise ColumnMissingError(
+                    f"{self.name}: required column {col.name!r} ({col.description}) is missing. "
+                    f"Columns present: {present}.{hint} Fix: map your column onto it, e.g. "
+                    f"mapping={{'{self.name}': {{'{example}': '{col.name}'}}}}."
+                )
+
+    def parse(self, skip_missing: frozenset[str] = frozenset()) -> None:
+        fmts = self.mapping.date_formats.get(self.name, {})
+        for col in self.spec.columns:
+            if col.name not in self.src.columns:
+                continue
+            s = self.src[col.name]
+            if col.kind in (ColumnKind.ID, ColumnKind.TEXT):
+                out = _text(s)
+            elif col.kind in (ColumnKind.DATE, ColumnKind.DATETIME):
+                out = self._parse_date(s, fmts.get(col.name), col.kind, col.name)
+            elif col.kind is ColumnKind.MONEY:
+                out = self._parse_money(s, col.name)
+            elif col.kind is ColumnKind.INT:
+                out = self._parse_int(s, col.name)
+            else:
+                out = self._parse_bool(s, col.name)
+            self.df[col.name] = out
+            if col.required and not col.nullable and col.name not in skip_missing:
+                self.flag(self.blank(col.name), "missing_value", col.name)
+        # pass through user columns that map onto nothing canonical (customer attributes, channels, ...)
+        canonical = set(self.spec.column_names)
+        for c in self.src.columns:
+            if c not in canonical and c != "terms_days":
+                self.df[c] = self.src[c].to_numpy()
+
+    def _parse_date(self, s: pd.Series, fmt: str | None, kind: ColumnKind, name: str) -> pd.Series:
+        if pd.api.types.is_datetime64_any_dtype(s.dtype):
+            out = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
+            out = pd.Series(out.to_numpy(), index=self.df.index)
+        else:
+            txt = _text(s)
+            out = pd.to_datetime(txt, format=fmt or "ISO8601", errors="coerce")
+            out.index = self.df.index
+            bad = txt.notna().to_numpy() & out.isna().to_numpy()
+            self.flag(bad, "unparsable_date", name)
+        out_of_range = out.notna().to_numpy() & ((out < _MIN_DATE) | (out > _MAX_DATE)).to_numpy()
+        self.flag(
+            out_of_range, "unparsable_date", name, message=f"{self.name}.{name}: date outside 1900-01-01 .. 2200-12-31"
+        )
+        out = out.mask(out_of_range).astype(DATE_DTYPE)
+        return out.dt.normalize() if kind is ColumnKind.DATE else out
+
+    def _parse_money(self, s: pd.Series, name: str) -> pd.Series:
+        if pd.api.types.is_bool_dtype(s.dtype):
+            vals = pd.Series(np.full(self.n, np.nan))
+            self.flag(s.notna().to_numpy(), "unparsable_amount", name)
+            return vals
+        if pd.api.types.is_numeric_dtype(s.dtype):
+            vals = pd.Series(s.to_numpy(dtype=float, na_value=np.nan), index=self.df.index)
+        else:
+            txt = _text(s)
+            t = txt.str.replace(r"[\s\u00a0€$£¥]", "", regex=True)
+            t = t.str.replace(r"^\((.*)\)$", r"-\1", regex=True)  # accounting negatives: (12.50)
+            if self.mapping.thousands:
+                t = t.str.replace(self.mapping.thousands, "", regex=False)
+            if self.mapping.decimal != ".":
+                t = t.str.replace(self.mapping.decimal, ".", regex=False)
+            vals = pd.to_numeric(t, errors="coerce").astype(float)
+            vals.index = self.df.index
+        bad = s.notna().to_numpy() & ~np.isfinite(vals.to_numpy())
+        self.flag(bad, "unparsable_amount", name)
+        return vals.mask(bad)
+
+    def _parse_int(self, s: pd.Series, name: str) -> pd.Series:
+        if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            v = s.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            v = pd.to_numeric(_text(s), errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(v) & (np.floor(v) == v) & (np.abs(v) < 2**53)
+        self.flag(s.notna().to_numpy() & ~ok, "unparsable_int", name)
+        return pd.Series(pd.array(np.where(ok, v, np.nan), dtype="Float64"), index=self.df.index).astype("Int64")
+
+    def _parse_bool(self, s: pd.Series, name: str) -> pd.Series:
+        if pd.api.types.is_bool_dtype(s.dtype) and s.notna().all():
+            return pd.Series(s.to_numpy(dtype=bool), index=self.df.index)
+        low = _text(s).str.lower()
+        is_true = low.isin(_TRUE).to_numpy()
+        is_false = low.isin(_FALSE).to_numpy()
+        self.flag(low.notna().to_numpy() & ~is_true & ~is_false, "unparsable_bool", name)
+        return pd.Series(is_true, index=self.df.index)
+
+    def blank(self, col: str) -> np.ndarray:
+        """Rows where the user gave no value in ``col`` (missing, or empty text)."""
+        if col not in self.src.columns:
+            return np.ones(self.n, dtype=bool)
+        s = self.src[col]
+        if pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype):
+            return _text(s).isna().to_numpy()
+        return s.isna().to_numpy()
+
+    def fill_default(self, col: str, value: object) -> None:
+        if col not in self.df.columns:
+            self.df[col] = value
+        elif value is not None:
+            self.df[col] = self.df[col].fillna(value)
+
+    # -- row rules -------------------------------------------------------------------------------------
+    def check_duplicates(self) -> None:
+        key = list(self.spec.key)
+        if any(k not in self.df.columns for k in key) or self.n == 0:
+            return
+        keyed = self.df[key].notna().all(axis=1).to_numpy()
+        dup_any = self.df[key].duplicated(keep=False).to_numpy() & keyed
+        if not dup_any.any():
+            return
+        sub = self.src.loc[dup_any].astype("str")
+        exact_later = sub.duplicated(keep="first")
+        distinct = (~exact_later).groupby([self.df.loc[dup_any, k] for k in key]).transform("sum").to_numpy()
+        conflict = np.zeros(self.n, dtype=bool)
+        copy = np.zeros(self.n, dtype=bool)
+        conflict[np.flatnonzero(dup_any)[distinct > 1]] = True
+        copy[np.flatnonzero(dup_any)[(distinct == 1) & exact_later.to_numpy()]] = True
+        self.flag(conflict, "duplicate_id", key[-1])
+        self.flag(copy, "duplicate_row", key[-1])
+
+    def ok(self) -> np.ndarray:
+        return ~self.bad
+
+    def result(self) -> pd.DataFrame:
+        keep = ~self.bad
+        cols = [c for c in self.spec.column_names if c in self.df.columns]
+        cols += [c for c in self.df.columns if c not in cols]
+        return self.df.loc[keep, cols].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+def _check_invoices(t: _Table) -> None:
+    if "due_date" not in t.src.columns and "terms_days" in t.src.columns:
+        terms = t._parse_int(t.src["terms_days"], "terms_days")
+        t.require_columns(extra_ok={"due_date": "terms_days"})
+        t.parse(skip_missing=frozenset({"due_date"}))
+        t.df["due_date"] = t.df["issue_date"] + pd.to_timedelta(terms.astype("Float64").to_numpy(float), unit="D")
+    else:
+        t.require_columns()
+        t.parse(skip_missing=frozenset({"due_date"}))
+    amount = t.df["amount"].to_numpy()
+    t.credit = amount < 0
+    t.flag(amount == 0, "zero_amount", "amount")
+    t.flag(t.credit, "credit_note", "amount", action="moved")
+    inv = ~t.credit
+    due_src = "due_date" if "due_date" in t.src.columns else "terms_days"
+    t.flag(inv & t.blank(due_src), "missing_value", due_src)
+    t.flag(inv & (t.df["due_date"] < t.df["issue_date"]).to_numpy(), "due_before_issue", "due_date")
+    if "paid_date" in t.df.columns:
+        t.flag(inv & (t.df["paid_date"] < t.df["issue_date"]).to_numpy(), "paid_before_issue", "paid_date")
+        t.df.loc[t.credit, "paid_date"] = pd.NaT
+    t.fill_default("currency", t.mapping.default_currency)
+    t.df["currency"] = t.df["currency"].str.upper()
+    t.fill_default("disputed", False)
+    if "disputed_date" in t.df.columns:
+        t.df["disputed"] = t.df["disputed"].to_numpy(bool) | t.df["disputed_date"].notna().to_numpy()
+    t.check_duplicates()
+
+
+def _check_payments(t: _Table) -> None:
+    t.require_columns(extra_ok={"customer_id": "invoice_id"} if "invoice_id" in t.src.columns else None)
+    t.parse()
+    if "payment_id" not in t.df.columns:
+        t.df["payment_id"] = pd.Series(np.arange(t.n), index=t.df.index).astype("str").radd("PAY-")
+    amount = t.df["amount"].to_numpy()
+    t.flag(amount == 0, "zero_amount", "amount")
+    t.flag(amount < 0, "negative_amount", "amount")
+    t.check_duplicates()
+
+
+def _check_plans(t: _Table) -> None:
+    t.require_columns()
+    t.parse()
+    if "total_amount" in t.df.columns:
+        tot = t.df["total_amount"].to_numpy()
+        t.flag(tot == 0, "zero_amount", "total_amount")
+        t.flag(tot < 0, "negative_amount", "total_amount")
+    t.check_duplicates()
+
+
+def _check_installments(t: _Table) -> None:
+    t.require_columns()
+    t.parse()
+    no = t.df["installment_no"]
+    t.flag((no.notna() & (no < 1)).to_numpy(dtype=bool, na_value=False), "installment_no", "installment_no")
+    due = t.df["amount_due"].to_numpy()
+    t.flag(due == 0, "zero_amount", "amount_due")
+    t.flag(due < 0, "negative_amount", "amount_due")
+    if "paid_date" not in t.df.columns:
+        t.df["paid_date"] = pd.Series(pd.NaT, index=t.df.index, dtype=DATE_DTYPE)
+    if "amount_paid" not in t.df.columns:
+        t.df["amount_paid"] = np.where(t.df["paid_date"].notna(), t.df["amount_due"], 0.0)
+    else:
+        paid = t.df["amount_paid"].to_numpy()
+        t.flag(paid < 0, "negative_amount", "amount_paid")
+        t.flag(paid > due + t.mapping.overpayment_tolerance, "over_payment", "amount_paid")
+        t.df["amount_paid"] = t.df["amount_paid"].fillna(0.0)
+    t.check_duplicates()
+
+
+def _check_contacts(t: _Table) -> None:
+    t.require_columns()
+    t.parse()
+    if "contact_id" not in t.df.columns:
+        t.df["contact_id"] = pd.Series(np.arange(t.n), index=t.df.index).astype("str").radd("CON-")
+    ch = t.df["channel"].str.lower()
+    t.df["channel"] = ch
+    t.flag(ch.notna().to_numpy() & ~ch.isin(CHANNELS).to_numpy(), "unknown_channel", "channel")
+    if "tone" in t.df.columns:
+        tone = t.df["tone"].str.lower()
+        t.df["tone"] = tone
+        t.flag(tone.notna().to_numpy() & ~tone.isin(TONES).to_numpy(), "unknown_tone", "tone")
+    t.fill_default("bounced", False)
+    if "delivered" not in t.df.columns:
+        t.df["delivered"] = ~t.df["bounced"].to_numpy(bool)
+    t.check_duplicates()
+
+
+def _check_customers(t: _Table) -> None:
+    t.require_columns()
+    t.parse()
+    t.check_duplicates()
+
+
+_CHECKS = {
+    "customers": _check_customers,
+    "invoices": _check_invoices,
+    "payments": _check_payments,
+    "plans": _check_plans,
+    "installments": _check_installments,
+    "contacts": _check_contacts,
+}
+
+
+# ---------------------------------------------------------------------------------------------------------
+def _refs(t: _Table, col: str, known: pd.Index | np.ndarray, rule: str, message: str | None = None) -> None:
+    if col not in t.df.columns:
+        return
+    v = t.df[col]
+    t.flag(
+        v.notna().to_numpy() & ~isin(v, pd.Series(np.asarray(known), dtype="str")) & t.ok(), rule, col, message=message
+    )
+
+
+def _check_currency(inv: _Table, mapping: ColumnMapping) -> None:
+    ok = inv.ok()
+    cur = inv.df["currency"]
+    if mapping.fx_rates is not None:
+        inv.flag(ok & ~cur.isin(list(mapping.fx_rates)).to_numpy(), "unknown_currency", "currency")
+        return
+    sub = inv.df.loc[ok, ["customer_id", "currency"]]
+    n_cur = sub.groupby("customer_id")["currency"].transform("nunique")
+    if (n_cur <= 1).all():
+        return
+    counts = sub.groupby(["customer_id", "currency"]).size().rename("n").reset_index()
+    counts = counts.sort_values(["customer_id", "n", "currency"], ascending=[True, False, True])
+    main = counts.drop_duplicates("customer_id").set_index("customer_id")["currency"]
+    minority = np.zeros(inv.n, dtype=bool)
+    pos = np.flatnonzero(ok)
+    minority[pos] = sub["currency"].to_numpy() != sub["customer_id"].map(main).to_numpy()
+    inv.flag(
+        minority,
+        "mixed_currency",
+        "currency",
+        message="invoices.currency: the customer's other invoices are in another currency and no fx_rates "
+        "were given (the customer's most frequent currency was kept)",
+    )
+
+
+def _check_payment_links(pay: _Table, inv: _Table | None, mapping: ColumnMapping) -> None:
+    if "invoice_id" not in pay.df.columns:
+        pay.df["invoice_id"] = pd.Series(np.nan, index=pay.df.index, dtype="str")
+    if inv is None:
+        pay.flag(pay.df["invoice_id"].notna().to_numpy() & pay.ok(), "unknown_invoice", "invoice_id")
+        if "customer_id" not in pay.df.columns:
+            pay.df["customer_id"] = pd.Series(np.nan, index=pay.df.index, dtype="str")
+            pay.flag(pay.ok(), "missing_value", "customer_id")
+        return
+    good = inv.df.loc[inv.ok() & ~inv.credit].set_index("invoice_id")
+    _refs(
+        pay,
+        "invoice_id",
+        good.index,
+        "unknown_invoice",
+        message="payments.invoice_id: invoice id not among the accepted invoices (absent, or rejected itself)",
+    )
+    linked = pay.df["invoice_id"].notna().to_numpy() & pay.ok()
+    inv_customer = pay.df["invoice_id"].map(good["customer_id"])
+    if "customer_id" not in pay.df.columns:
+        pay.df["customer_id"] = inv_customer
+        pay.flag(pay.df["customer_id"].isna().to_numpy() & pay.ok(), "missing_value", "customer_id")
+    else:
+        pay.flag(linked & (pay.df["customer_id"] != inv_customer).to_numpy(), "customer_mismatch", "customer_id")
+    issue = pay.df["invoice_id"].map(good["issue_date"])
+    pay.flag(linked & (pay.df["payment_date"] < issue).to_numpy(), "payment_before_issue", "payment_date")
+    if "currency" in pay.df.columns:
+        inv_cur = pay.df["invoice_id"].map(good["currency"])
+        pcur = pay.df["currency"].str.upper()
+        pay.flag(linked & pcur.notna().to_numpy() & (pcur != inv_cur).to_numpy(), "currency_mismatch", "currency")
+    # over-payment: in date order, the payments that push an invoice past its amount
+    ok = pay.ok() & pay.df["invoice_id"].notna().to_numpy()
+    if ok.any():
+        sub = pay.df.loc[ok, ["invoice_id", "payment_date", "amount"]].copy()
+        sub["_pos"] = np.flatnonzero(ok)
+        sub = sub.sort_values(["invoice_id", "payment_date", "_pos"], kind="stable")
+        cum = sub.groupby("invoice_id", sort=False)["amount"].cumsum()
+        limit = sub["invoice_id"].map(good["amount"]) + mapping.overpayment_tolerance
+        over = np.zeros(pay.n, dtype=bool)
+        over[sub["_pos"].to_numpy()[(cum > limit).to_numpy()]] = True
+        pay.flag(over, "over_payment", "amount")
+
+
+def _customer_universe(tables: dict[str, _Table]) -> pd.Index | None:
+    if "customers" in tables:
+        c = tables["customers"]
+        return pd.Index(c.df.loc[c.ok(), "customer_id"])
+    return None
+
+
+def run_validation(
+    frames: Mapping[str, pd.DataFrame | None], mapping: ColumnMapping
+) -> tuple[dict[str, pd.DataFrame], ValidationReport]:
+    tables: dict[str, _Table] = {}
+    for name in ORDER:
+        frame = frames.get(name)
+        if frame is None:
+            continue
+        t = _Table(name, frame, mapping)
+        _CHECKS[name](t)
+        tables[name] = t
+
+    customers = _customer_universe(tables)
+    for name in ("invoices", "payments", "plans", "contacts"):
+        if name in tables and customers is not None:
+            _refs(tables[name], "customer_id", customers, "unknown_customer")
+    inv = tables.get("invoices")
+    if inv is not None:
+        _check_currency(inv, mapping)
+    if "payments" in tables:
+        _check_payment_links(tables["payments"], inv, mapping)
+        if customers is not None:
+            _refs(tables["payments"], "customer_id", customers, "unknown_customer")
+    if "installments" in tables:
+        ins = tables["installments"]
+        plans = tables.get("plans")
+        if plans is None:
+            ins.flag(
+                ins.ok(),
+                "unknown_plan",
+                "plan_id",
+                message="installments.plan_id: no plans table was given; pass plans=...",
+            )
+        else:
+            good = plans.df.loc[plans.ok()].set_index("plan_id")
+            _refs(ins, "plan_id", good.index, "unknown_plan")
+            created = ins.df["plan_id"].map(good["created_date"])
+            ins.flag(ins.ok() & (ins.df["due_date"] < created).to_numpy(), "due_before_plan", "due_date")
+    if "contacts" in tables and "invoice_id" in tables["contacts"].df.columns:
+        known = pd.Index(inv.df.loc[inv.ok(), "invoice_id"]) if inv is not None else pd.Index([], dtype="str")
+        _refs(tables["contacts"], "invoice_id", known, "unknown_invoice")
+
+    return _assemble(tables)
+
+
+def _assemble(tables: dict[str, _Table]) -> tuple[dict[str, pd.DataFrame], ValidationReport]:
+    out: dict[str, pd.DataFrame] = {}
+    counts = []
+    rejected: dict[str, pd.DataFrame] = {}
+    parts: list[pd.DataFrame] = []
+    for name, t in tables.items():
+        res = t.result()
+        n_credit = int((t.credit & ~t.bad).sum())
+        if name == "invoices":
+            credit = t.credit[~t.bad]
+            out["credit_notes"] = (
+                res.loc[credit].rename(columns={"invoice_id": "credit_note_id"}).reset_index(drop=True)
+            )
+            res = res.loc[~credit].reset_index(drop=True)
+        out[name] = res
+        counts.append(
+            {
+                "table": name,
+                "input": t.n,
+                "accepted": t.n - int(t.bad.sum()),
+                "rejected": int(t.bad.sum()),
+                "credit_notes": n_credit,
+            }
+        )
+        parts.extend(t.parts)
+        if t.bad.any():
+            pos = np.flatnonzero(t.bad)
+            rows = t.raw.iloc[pos].copy()
+            issues = pd.concat([p for p in t.parts if (p["action"] == "rejected").any()])
+            issues = issues[issues["action"] == "rejected"]
+            rules = issues.groupby("row")["rule"].agg(lambda r: ";".join(dict.fromkeys(r)))
+            rows["rules"] = rules.reindex(pos).to_numpy()
+            rejected[name] = rows
+    issues = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=REPORT_COLUMNS)
+    if len(issues):
+        order = {n: i for i, n in enumerate(ORDER)}
+        issues = issues.sort_values(
+            ["table", "row"], key=lambda s: s.map(order) if s.name == "table" else s, kind="stable"
+        ).reset_index(drop=True)
+        issues["row"] = issues["row"].astype("int64")
+    counts_df = pd.DataFrame(counts, columns=["table", "input", "accepted", "rejected", "credit_notes"])
+    return out, ValidationReport(issues=issues, counts=counts_df.set_index("table"), rejected=rejected)

@@ -1,0 +1,743 @@
+"""The synthetic payment world: vectorised, deterministic by seed, with ground truth on ``ledger.truth``.
+
+All dates are handled as integer day numbers (days since 1970-01-01, a Thursday) until the frames are built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from payrisk.datasets._params import ARCHETYPES, WorldParams
+from payrisk.datasets._truth import Truth
+from payrisk.errors import ParameterError
+from payrisk.ledger import Ledger, to_date
+
+__all__ = ["make_ledger"]
+
+_NS_PER_DAY = 86_400 * 10**9
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+# -- day arithmetic ----------------------------------------------------------------------------------------
+def _weekday(d: np.ndarray) -> np.ndarray:
+    return (d + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
+
+
+def _month_start(d: np.ndarray) -> np.ndarray:
+    return d.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+
+def _add_months(month_start: np.ndarray, k: np.ndarray | int) -> np.ndarray:
+    m = month_start.astype("datetime64[D]").astype("datetime64[M]") + np.asarray(k)
+    return m.astype("datetime64[D]").astype(np.int64)
+
+
+def _month(d: np.ndarray) -> np.ndarray:
+    return d.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12 + 1
+
+
+def _next_business(d: np.ndarray) -> np.ndarray:
+    wd = _weekday(d)
+    return d + np.where(wd == 5, 2, np.where(wd == 6, 1, 0))
+
+
+def _prev_business(d: np.ndarray) -> np.ndarray:
+    wd = _weekday(d)
+    return d - np.where(wd == 5, 1, np.where(wd == 6, 2, 0))
+
+
+def _next_weekday(d: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return d + (w - _weekday(d)) % 7
+
+
+def _prev_weekday(d: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return d - (_weekday(d) - w) % 7
+
+
+def _next_payrun(d: np.ndarray, day: np.ndarray) -> np.ndarray:
+    ms = _month_start(d)
+    this = ms + day - 1
+    return np.where(d <= this, this, _add_months(ms, 1) + day - 1)
+
+
+def _prev_payrun(d: np.ndarray, day: np.ndarray) -> np.ndarray:
+    ms = _month_start(d)
+    this = ms + day - 1
+    return np.where(d >= this, this, _add_months(ms, -1) + day - 1)
+
+
+def _to_datetime(days: np.ndarray) -> np.ndarray:
+    """Integer days (with a sentinel of ``_NEVER`` for missing) to datetime64[ns] with NaT."""
+    out = days.astype("datetime64[D]").astype("datetime64[ns]")
+    out[days >= _NEVER] = np.datetime64("NaT")
+    return out
+
+
+_NEVER = np.iinfo(np.int64).max // (2 * _NS_PER_DAY)
+
+
+def _ids(prefix: str, n: int, width: int) -> np.ndarray:
+    return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(object)
+
+
+def _choice(rng: np.random.Generator, options: dict[str, float] | tuple, size: int, p: Any = None) -> np.ndarray:
+    if isinstance(options, dict):
+        keys = np.array(list(options))
+        return keys[rng.choice(len(keys), size=size, p=np.array(list(options.values())))]
+    return np.asarray(options)[rng.choice(len(options), size=size, p=p)]
+
+
+def _lookup(table: dict[str, float], keys: np.ndarray) -> np.ndarray:
+    names = np.array(list(table))
+    vals = np.array(list(table.values()), dtype=float)
+    order = np.argsort(names)
+    idx = np.searchsorted(names[order], keys)
+    return vals[order][idx]
+
+
+# -- the generator -----------------------------------------------------------------------------------------
+class _World:
+    def __init__(self, p: WorldParams, start: pd.Timestamp, end: pd.Timestamp, rng: np.random.Generator) -> None:
+        self.p = p
+        self.rng = rng
+        self.d0 = int(start.value // _NS_PER_DAY)
+        self.d1 = int(end.value // _NS_PER_DAY)
+
+    # customers ------------------------------------------------------------------------------------------
+    def customers(self, n: int, n_invoices: int | None) -> dict[str, np.ndarray]:
+        p, rng = self.p, self.rng
+        span = self.d1 - self.d0
+        arche = _choice(rng, p.archetype_shares, n)
+        existing = rng.random(n) < p.existing_customer_share
+        created = np.where(
+            existing,
+            self.d0 - rng.integers(30, 3 * 365, n),
+            self.d0 + (rng.random(n) * max(span - 60, 1)).astype(np.int64),
+        )
+        deteriorates = np.isin(arche, ["reliable", "forgetful"]) & (rng.random(n) < p.deteriorating_share)
+        det_on = np.where(
+            deteriorates,
+            np.maximum(created, self.d0 + int(0.25 * span)) + (rng.random(n) * 0.7 * span).astype(np.int64),
+            _NEVER,
+        )
+        det_on = np.where(det_on >= self.d1, _NEVER, det_on)
+        deteriorates &= det_on < _NEVER
+        rate = p.invoices_per_month_median * np.exp(p.invoices_per_month_sigma * rng.standard_normal(n))
+        rate = np.clip(rate, 0.2, 60.0)
+        active_from = np.maximum(created, self.d0)
+        months = (self.d1 - active_from + 1) / 30.44
+        if n_invoices is not None:
+            rate *= n_invoices / max(float((rate * months).sum()), 1e-9)
+        country = _choice(rng, p.countries, n)
+        countries = np.array(list(p.countries))
+        cur_of = np.array([p.currency_of_country.get(k, "EUR") for k in countries], dtype=object)
+        currency = cur_of[np.argsort(countries)][np.searchsorted(np.sort(countries), country)]
+        rhythm = _choice(rng, p.rhythm_shares, n)
+        return {
+            "archetype": arche,
+            "customer_effect": p.customer_effect_sd * rng.standard_normal(n),
+            "created": created,
+            "active_from": active_from,
+            "deteriorates": deteriorates,
+            "deteriorated_on": det_on,
+            "rate": rate,
+            "amount_scale": p.amount_median * np.exp(p.amount_sigma_between * rng.standard_normal(n)),
+            "terms": _choice(rng, tuple(p.terms_days), n, p=np.array(p.terms_probs)),
+            "country": country,
+            "currency": currency,
+            "sector": _choice(
+                rng, ("retail", "wholesale", "construction", "services", "manufacturing", "hospitality"), n
+            ),
+            "rhythm": rhythm,
+            "weekday": _choice(rng, tuple(range(5)), n, p=np.array(p.weekday_probs)),
+            "concentration": rng.beta(*p.weekday_concentration_beta, n),
+            "payrun_day": _choice(rng, tuple(p.payrun_days), n),
+            "bad_email": rng.random(n) < p.bad_email_share,
+        }
+
+    # invoices -------------------------------------------------------------------------------------------
+    def issue_days(self, c: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        p, rng = self.p, self.rng
+        days = np.arange(self.d0, self.d1 + 1)
+        w = np.where(_weekday(days) < 5, 1.0, 0.05)
+        month_w = np.ones(13)
+        for m, f in p.month_volume.items():
+            month_w[m] = f
+        w = w * month_w[_month(days)]
+        cum = np.concatenate([[0.0], np.cumsum(w)])
+        lo = cum[c["active_from"] - self.d0]
+        total = cum[-1] - lo
+        mean_w = w.mean()
+        expected = c["rate"] * total / mean_w / 30.44
+        counts = rng.poisson(expected)
+        cust = np.repeat(np.arange(len(counts)), counts)
+        u = lo[cust] + rng.random(len(cust)) * total[cust]
+        day = self.d0 + np.searchsorted(cum, u, side="right") - 1
+        return cust, np.clip(day, self.d0, self.d1)
+
+    def invoices(self, c: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        p, rng = self.p, self.rng
+        cust, issue = self.issue_days(c)
+        order = np.lexsort((cust, issue))
+        cust, issue = cust[order], issue[order]
+        n = len(cust)
+        amount = np.round(c["amount_scale"][cust] * np.exp(p.amount_sigma_within * rng.standard_normal(n)), 2)
+        amount = np.maximum(amount, 1.0)
+        terms = c["terms"][cust].astype(np.int64)
+        other = rng.random(n) < p.other_terms_share
+        terms = np.where(other, _choice(rng, tuple(p.terms_days), n, p=np.array(p.terms_probs)), terms)
+        due = issue + terms
+        switched = issue >= c["deteriorated_on"][cust]
+        arche = np.where(switched, "struggling", c["archetype"][cust]).astype(object)
+        effect = c["customer_effect"][cust] + np.where(switched, p.deterioration_shift, 0.0)
+        month_eff = np.zeros(13)
+        for m, f in p.month_effect.items():
+            month_eff[m] = f
+        tenure_months = (issue - c["created"][cust]) / 30.44
+        logit = (
+            _lookup(p.late_logit, arche)
+            + effect
+            + p.amount_effect * np.log(amount / c["amount_scale"][cust])
+            + month_eff[_month(issue)]
+            + p.terms_effect * (terms - 30)
+            + p.new_customer_effect * np.exp(-np.maximum(tenure_months, 0) / 6.0)
+        )
+        p_late = expit(logit)
+        p_never = p_late * _lookup(p.never_given_late, arche)
+        return {
+            "cust": cust,
+            "issue": issue,
+            "amount": amount,
+            "terms": terms,
+            "due": due,
+            "archetype": arche,
+            "p_late": p_late,
+            "p_never": p_never,
+        }
+
+    def payment_days(self, c: dict[str, np.ndarray], inv: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        p, rng = self.p, self.rng
+        n = len(inv["cust"])
+        cust, due, issue, arche = inv["cust"], inv["due"], inv["issue"], inv["archetype"]
+        late = rng.random(n) < inv["p_late"]
+        never = late & (rng.random(n) < inv["p_never"] / np.maximum(inv["p_late"], 1e-12))
+
+        # the logged dunning treatment (randomised track tone and first channel)
+        strict = rng.random(n) < p.strict_share
+        track = np.where(strict, "strict", "mild").astype(object)
+        channel = _choice(rng, p.first_channel_probs, n).astype(object)
+        first_day = _next_business(due + 1)
+        bad_email = c["bad_email"][cust]
+        bounce_p = np.where(
+            channel == "email",
+            np.where(bad_email, p.bounce_prob["email_bad"], p.bounce_prob["email"]),
+            np.where(channel == "sms", p.bounce_prob["sms"], p.bounce_prob["letter"]),
+        )
+        bounced = rng.random(n) < bounce_p
+        has_weekday = c["rhythm"][cust] == "weekday"
+        aligned = has_weekday & (_weekday(first_day) == c["weekday"][cust])
+        base_mu = np.log(_lookup(p.late_days_median, arche))
+        chan_eff = _lookup(p.channel_effect, channel)
+        common = chan_eff + p.aligned_effect * aligned
+        mu_mild = base_mu + _lookup(p.tone_effect["mild"], arche) + common
+        mu_strict = base_mu + _lookup(p.tone_effect["strict"], arche) + common
+        mu_none = base_mu + _lookup(p.tone_effect["none"], arche)
+        disputed = late & (rng.random(n) < p.dispute_given_late)
+        mu = np.where(bounced, mu_none, np.where(strict, mu_strict, mu_mild)) + p.dispute_delay * disputed
+        sigma = _lookup(p.late_days_sigma, arche)
+        x = np.exp(mu + sigma * rng.standard_normal(n))
+        days_late = np.maximum(1, np.ceil(np.minimum(x, 10_000))).astype(np.int64)
+        a, b = p.early_beta
+        early = np.rint(rng.beta(a, b, n) * inv["terms"]).astype(np.int64)
+        raw = np.where(late, due + days_late, np.maximum(due - early, issue))
+
+        # snap onto the customer's payment rhythm, then onto business days (late stays late, on time stays)
+        rhythm = c["rhythm"][cust]
+        snap = rng.random(n) < c["concentration"][cust]
+        wd = c["weekday"][cust]
+        pr_day = c["payrun_day"][cust]
+        fwd = np.where(
+            rhythm == "weekday", _next_weekday(raw, wd), np.where(rhythm == "payrun", _next_payrun(raw, pr_day), raw)
+        )
+        back = np.where(
+            rhythm == "weekday", _prev_weekday(raw, wd), np.where(rhythm == "payrun", _prev_payrun(raw, pr_day), raw)
+        )
+        back = np.where(back >= issue, back, raw)
+        snapped = np.where(snap, np.where(late, fwd, back), raw)
+        biz_back = _prev_business(snapped)
+        pay = np.where(late, _next_business(snapped), np.where(biz_back >= issue, biz_back, snapped))
+        pay = np.where(never, _NEVER, pay)
+
+        # disputes are raised after the first reminder; partial payments come before the final one
+        dispute_day = np.where(disputed, first_day + rng.integers(1, 10, n), _NEVER)
+        partial_p = _lookup(p.partial_given_late, arche)
+        span = np.where(never, 60, pay - first_day)
+        partial = late & (rng.random(n) < partial_p) & (span >= 3)
+        partial_day = _next_business(first_day + np.floor(span * rng.uniform(0.2, 0.7, n)).astype(np.int64))
+        partial = partial & ((partial_day < pay) | never)
+        partial_amount = np.round(inv["amount"] * rng.uniform(0.2, 0.7, n), 2)
+        return {
+            "late": late,
+            "never": never,
+            "pay": pay,
+            "track": track,
+            "channel": channel,
+            "bounced": bounced,
+            "aligned": aligned,
+            "first_day": first_day,
+            "mu": mu,
+            "sigma": sigma,
+            "mu_mild": mu_mild,
+            "mu_strict": mu_strict,
+            "disputed": disputed,
+            "dispute_day": dispute_day,
+            "partial": partial,
+            "partial_day": partial_day,
+            "partial_amount": partial_amount,
+            "days_late": np.where(late & ~never, pay - due, np.where(late, -1, 0)),
+        }
+
+    # dunning contacts -----------------------------------------------------------------------------------
+    def contacts(self, c: dict, inv: dict, pay: dict) -> dict[str, np.ndarray]:
+        p, rng = self.p, self.rng
+        idx_all = np.flatnonzero(pay["late"])
+        amount_q60 = np.quantile(inv["amount"], 0.6) if len(inv["amount"]) else 0.0
+        parts = []
+        for step_no, (offset, channel_rule, tone_rule) in enumerate(p.steps, start=1):
+            idx = idx_all
+            day = pay["first_day"][idx] if step_no == 1 else _next_business(inv["due"][idx] + offset)
+            if channel_rule == "legal":
+                idx, day = idx[inv["amount"][idx] >= p.legal_min_amount], day[inv["amount"][idx] >= p.legal_min_amount]
+            keep = day <= pay["pay"][idx]  # sent only while the invoice is still unpaid (morning of day)
+            if step_no > 1:
+                keep &= day < pay["pay"][idx]
+            idx, day = idx[keep], day[keep]
+            m = len(idx)
+            if channel_rule == "first":
+                channel = pay["channel"][idx]
+            elif channel_rule == "repeat":  # same channel, but a bounced e-mail falls back to SMS
+                channel = np.where(
+                    pay["bounced"][idx] & (pay["channel"][idx] == "email"), "sms", pay["channel"][idx]
+                ).astype(object)
+            elif channel_rule == "phone_or_letter":
+                channel = np.where(inv["amount"][idx] >= amount_q60, "phone", "letter").astype(object)
+            else:
+                channel = np.full(m, channel_rule, dtype=object)
+            tone = pay["track"][idx] if tone_rule == "track" else np.full(m, tone_rule, dtype=object)
+            if step_no == 1:
+                bounced = pay["bounced"][idx]
+            else:
+                bad = c["bad_email"][inv["cust"][idx]]
+                bp = np.where(
+                    channel == "email",
+                    np.where(bad, p.bounce_prob["email_bad"], p.bounce_prob["email"]),
+                    np.where(
+                        channel == "sms",
+                        p.bounce_prob["sms"],
+                        np.where(channel == "letter", p.bounce_prob["letter"], 0.0),
+                    ),
+                )
+                bounced = rng.random(m) < bp
+            parts.append(
+                {
+                    "inv": idx,
+                    "day": day,
+                    "step": np.full(m, step_no),
+                    "channel": channel,
+                    "tone": tone,
+                    "bounced": bounced,
+                }
+            )
+        out = {k: np.concatenate([pt[k] for pt in parts]) for k in parts[0]}
+        n = len(out["inv"])
+        to_pay = pay["pay"][out["inv"]] - out["day"]
+        phone = out["channel"] == "phone"
+        u = rng.random(n)
+        soon = to_pay <= 10
+        outcome = np.where(
+            phone,
+            np.where(
+                soon,
+                np.where(u < 0.8, "promise_to_pay", "no_answer"),
+                np.where(u < 0.3, "promise_to_pay", np.where(u < 0.8, "no_answer", "refused")),
+            ),
+            None,
+        ).astype(object)
+        out["outcome"] = outcome
+        out["minute"] = rng.integers(9 * 60, 17 * 60, n)
+        return out
+
+    def loss_days(self, c: dict, inv: dict, con: dict) -> np.ndarray:
+        """The day each customer stops buying after a strict (or, rarely, mild) contact; _NEVER otherwise."""
+        p, rng = self.p, self.rng
+        cust = inv["cust"][con["inv"]]
+        arche = c["archetype"][cust]
+        tone = np.where(con["tone"] == "mild", "mild", "strict")
+        prob = np.where(
+            tone == "mild", _lookup(p.loss_per_contact["mild"], arche), _lookup(p.loss_per_contact["strict"], arche)
+        )
+        trigger = (~con["bounced"]) & (rng.random(len(cust)) < prob)
+        lost = np.full(len(c["archetype"]), _NEVER, dtype=np.int64)
+        np.minimum.at(lost, cust[trigger], con["day"][trigger] + 30)
+        return lost
+
+    # plans ----------------------------------------------------------------------------------------------
+    def plans(self, c: dict, lost: np.ndarray) -> dict[str, np.ndarray]:
+        p, rng = self.p, self.rng
+        arche = c["archetype"]
+        years = np.maximum(np.minimum(lost, self.d1 - 30) - c["active_from"], 0) / 365.25
+        counts = rng.poisson(_lookup(p.plans_per_year, arche) * years)
+        cust = np.repeat(np.arange(len(counts)), counts)
+        lo = c["active_from"][cust]
+        hi = np.minimum(lost[cust], self.d1 - 30)
+        created = lo + (rng.random(len(cust)) * (hi - lo)).astype(np.int64)
+        order = np.lexsort((cust, created))
+        cust, created = cust[order], created[order]
+        m = len(cust)
+        switched = created >= c["deteriorated_on"][cust]
+        parche = np.where(switched, "struggling", arche[cust]).astype(object)
+        effect = c["customer_effect"][cust] + np.where(switched, p.deterioration_shift, 0.0)
+        size = _choice(rng, tuple(p.plan_sizes), m, p=np.array(p.plan_size_probs)).astype(np.int64)
+        monthly = c["amount_scale"][cust] * c["rate"][cust]
+        total = np.round(c["amount_scale"][cust] * rng.uniform(1.0, 6.0, m), 2)
+        inst_amount = np.round(total / size, 2)
+        burden = inst_amount / np.maximum(monthly, 1.0)
+        logit = (
+            _lookup(p.plan_kept_logit, parche)
+            + p.plan_burden_effect * burden
+            + p.plan_size_effect * size
+            + p.plan_customer_effect * effect
+        )
+        p_kept = expit(logit)
+        kept = rng.random(m) < p_kept
+        break_at = np.where(kept, 0, 1 + np.floor(rng.random(m) * size).astype(np.int64))
+        return {
+            "cust": cust,
+            "created": created,
+            "size": size,
+            "inst_amount": inst_amount,
+            "total": total,
+            "burden": burden,
+            "p_kept": p_kept,
+            "kept": kept,
+            "break_at": break_at,
+            "archetype": parche,
+        }
+
+    def installments(self, c: dict, pl: dict) -> dict[str, np.ndarray]:
+        p, rng = self.p, self.rng
+        plan = np.repeat(np.arange(len(pl["size"])), pl["size"])
+        first = np.concatenate([[0], np.cumsum(pl["size"])[:-1]]) if len(plan) else np.zeros(0, np.int64)
+        no = np.arange(len(plan)) - np.repeat(first, pl["size"]) + 1
+        created = pl["created"][plan]
+        ms = _month_start(created)
+        dom = np.minimum(created - ms + 1, 28)
+        due = _add_months(ms, no) + dom - 1
+        n = len(plan)
+        brk = pl["break_at"][plan]
+        paid_ok = (brk == 0) | (no < brk)
+        offset = np.where(rng.random(n) < 0.2, rng.integers(1, 11, n), -rng.integers(0, 6, n))
+        paid_day = np.where(paid_ok, due + offset, _NEVER)
+        at_break = no == brk
+        part = at_break & (rng.random(n) < p.plan_partial_on_break)
+        paid_day = np.where(part, due + rng.integers(0, 21, n), paid_day)
+        amount_due = pl["inst_amount"][plan]
+        amount_paid = np.where(
+            paid_ok, amount_due, np.where(part, np.round(amount_due * rng.uniform(0.1, 0.6, n), 2), 0.0)
+        )
+        size = pl["size"][plan]
+        p_k = pl["p_kept"][plan]
+        # P(instalment j paid | instalments before it paid) under "break at a uniform instalment if not kept"
+        p_paid = 1.0 - (1 - p_k) / size / (p_k + (1 - p_k) * (size - no + 1) / size)
+        return {
+            "plan": plan,
+            "no": no,
+            "due": due,
+            "amount_due": amount_due,
+            "paid_day": paid_day,
+            "amount_paid": amount_paid,
+            "p_paid": p_paid,
+        }
+
+
+def _generate(
+    n_customers: int, start: pd.Timestamp, end: pd.Timestamp, seed: int, n_invoices: int | None, p: WorldParams
+) -> Ledger:
+    rng = np.random.default_rng(seed)
+    w = _World(p, start, end, rng)
+    c = w.customers(n_customers, n_invoices)
+    inv = w.invoices(c)
+    pay = w.payment_days(c, inv)
+    con = w.contacts(c, inv, pay)
+    lost = w.loss_days(c, inv, con)
+
+    # customers who stopped buying issue nothing after their loss day
+    keep_inv = inv["issue"] <= lost[inv["cust"]]
+    inv = {k: v[keep_inv] for k, v in inv.items()}
+    pay = {k: v[keep_inv] for k, v in pay.items()}
+    remap = np.cumsum(keep_inv) - 1
+    keep_con = keep_inv[con["inv"]]
+    con = {k: v[keep_con] for k, v in con.items()}
+    con["inv"] = remap[con["inv"]]
+    pl = w.plans(c, lost)
+    ins = w.installments(c, pl)
+    return _assemble(w, c, inv, pay, con, lost, pl, ins, seed)
+
+
+def _assemble(w: _World, c, inv, pay, con, lost, pl, ins, seed: int) -> Ledger:
+    p, rng, end = w.p, w.rng, w.d1
+    n_c = len(c["archetype"])
+    cust_ids = _ids("C", n_c, 6)
+    n = len(inv["cust"])
+    inv_ids = _ids("INV", n, 8)
+    cid = cust_ids[inv["cust"]]
+    currency = c["currency"][inv["cust"]]
+    pay_day = pay["pay"]
+    paid_known = pay_day <= end
+    dispute_known = pay["dispute_day"] <= end
+
+    # credit notes: small negative documents per customer (returns, rebates)
+    n_cn = rng.poisson(p.credit_notes_per_invoice * np.bincount(inv["cust"], minlength=n_c))
+    cn_cust = np.repeat(np.arange(n_c), n_cn)
+    lo = c["active_from"][cn_cust]
+    hi = np.minimum(lost[cn_cust], end)
+    cn_day = lo + (rng.random(len(cn_cust)) * np.maximum(hi - lo, 0)).astype(np.int64)
+    cn_amount = -np.round(c["amount_scale"][cn_cust] * rng.uniform(0.05, 0.4, len(cn_cust)), 2)
+
+    invoices = pd.DataFrame(
+        {
+            "invoice_id": np.concatenate([inv_ids, _ids("CN", len(cn_cust), 7)]),
+            "customer_id": np.concatenate([cid, cust_ids[cn_cust]]),
+            "issue_date": _to_datetime(np.concatenate([inv["issue"], cn_day])),
+            "due_date": _to_datetime(np.concatenate([inv["due"], cn_day])),
+            "amount": np.concatenate([inv["amount"], cn_amount]),
+            "currency": np.concatenate([currency, c["currency"][cn_cust]]),
+            "paid_date": _to_datetime(
+                np.concatenate([np.where(paid_known, pay_day, _NEVER), np.full(len(cn_cust), _NEVER)])
+            ),
+            "disputed": np.concatenate([pay["disputed"] & dispute_known, np.zeros(len(cn_cust), bool)]),
+            "disputed_date": _to_datetime(
+                np.concatenate([np.where(dispute_known, pay["dispute_day"], _NEVER), np.full(len(cn_cust), _NEVER)])
+            ),
+        }
+    )
+
+    # payments: a final payment per paid invoice, a partial one before it for some
+    part = pay["partial"] & (pay["partial_day"] <= end)
+    full_amount = np.where(part, np.round(inv["amount"] - pay["partial_amount"], 2), inv["amount"])
+    pi = np.concatenate([np.flatnonzero(part), np.flatnonzero(paid_known)])
+    p_day = np.concatenate([pay["partial_day"][part], pay_day[paid_known]])
+    p_amt = np.concatenate([pay["partial_amount"][part], full_amount[paid_known]])
+    order = np.lexsort((pi, p_day))
+    pi, p_day, p_amt = pi[order], p_day[order], p_amt[order]
+    payments = pd.DataFrame(
+        {
+            "payment_id": _ids("PAY", len(pi), 8),
+            "customer_id": cid[pi],
+            "invoice_id": inv_ids[pi],
+            "payment_date": _to_datetime(p_day),
+            "amount": p_amt,
+            "currency": currency[pi],
+        }
+    )
+
+    # contacts up to the end date
+    sent = con["day"] <= end
+    con = {k: v[sent] for k, v in con.items()}
+    order = np.lexsort((con["inv"], con["minute"], con["day"]))
+    con = {k: v[order] for k, v in con.items()}
+    templates = np.char.add(
+        np.char.add(np.char.add("R", con["step"].astype(str)), "_"),
+        np.char.add(np.char.add(con["channel"].astype(str), "_"), con["tone"].astype(str)),
+    )
+    contacts = pd.DataFrame(
+        {
+            "contact_id": _ids("CON", len(con["inv"]), 8),
+            "customer_id": cid[con["inv"]],
+            "invoice_id": inv_ids[con["inv"]],
+            "sent_at": _to_datetime(con["day"]) + (con["minute"] * 60 * 10**9).astype("timedelta64[ns]"),
+            "channel": con["channel"],
+            "tone": con["tone"],
+            "template": templates.astype(object),
+            "step": con["step"],
+            "delivered": ~con["bounced"],
+            "bounced": con["bounced"],
+            "outcome": con["outcome"],
+        }
+    )
+
+    # plans and instalments known at the end date
+    known_plan = pl["created"] <= end
+    plan_ids = _ids("PLAN", len(pl["cust"]), 6)
+    plans = pd.DataFrame(
+        {
+            "plan_id": plan_ids[known_plan],
+            "customer_id": cust_ids[pl["cust"][known_plan]],
+            "created_date": _to_datetime(pl["created"][known_plan]),
+            "n_installments": pl["size"][known_plan],
+            "total_amount": np.round(pl["inst_amount"] * pl["size"], 2)[known_plan],
+            "currency": c["currency"][pl["cust"][known_plan]],
+        }
+    )
+    ins_known = known_plan[ins["plan"]]
+    ins_paid = ins["paid_day"] <= end
+    installments = pd.DataFrame(
+        {
+            "plan_id": plan_ids[ins["plan"]][ins_known],
+            "installment_no": ins["no"][ins_known],
+            "due_date": _to_datetime(ins["due"][ins_known]),
+            "amount_due": ins["amount_due"][ins_known],
+            "paid_date": _to_datetime(np.where(ins_paid, ins["paid_day"], _NEVER)[ins_known]),
+            "amount_paid": np.where(ins_paid, ins["amount_paid"], 0.0)[ins_known],
+        }
+    )
+    customers = pd.DataFrame(
+        {
+            "customer_id": cust_ids,
+            "name": np.char.add("Customer ", np.arange(1, n_c + 1).astype(str)).astype(object),
+            "country": c["country"],
+            "sector": c["sector"],
+            "created_date": _to_datetime(c["created"]),
+            "currency": c["currency"],
+        }
+    )
+    ledger = Ledger.from_frames(
+        customers=customers,
+        invoices=invoices,
+        payments=payments,
+        plans=plans,
+        installments=installments,
+        contacts=contacts,
+        strict=True,
+        meta={
+            "source": "synthetic",
+            "seed": seed,
+            "start": str(_to_datetime(np.array([w.d0]))[0])[:10],
+            "end": str(_to_datetime(np.array([w.d1]))[0])[:10],
+        },
+    )
+    ledger.truth = _truth(w, c, inv, pay, lost, pl, ins, cust_ids, inv_ids, plan_ids)
+    return ledger
+
+
+def _truth(w: _World, c, inv, pay, lost, pl, ins, cust_ids, inv_ids, plan_ids) -> Truth:
+    p = w.p
+    weekday = c["weekday"].astype(np.int64)
+    customers = pd.DataFrame(
+        {
+            "customer_id": cust_ids,
+            "archetype": c["archetype"].astype(object),
+            "deteriorates": c["deteriorates"],
+            "deteriorated_on": _to_datetime(c["deteriorated_on"]),
+            "archetype_after": np.where(c["deteriorates"], "struggling", c["archetype"]).astype(object),
+            "customer_effect": c["customer_effect"],
+            "rhythm": c["rhythm"].astype(object),
+            "preferred_weekday": np.where(c["rhythm"] == "weekday", weekday, -1),
+            "weekday_concentration": np.where(c["rhythm"] == "none", 0.0, c["concentration"]),
+            "payrun_day": np.where(c["rhythm"] == "payrun", c["payrun_day"], -1),
+            "bad_email": c["bad_email"],
+            "lost_on": _to_datetime(lost),
+            "invoices_per_month": c["rate"],
+            "amount_scale": c["amount_scale"],
+            "usual_terms": c["terms"].astype(np.int64),
+        }
+    )
+    invoices = pd.DataFrame(
+        {
+            "invoice_id": inv_ids,
+            "customer_id": cust_ids[inv["cust"]],
+            "archetype": inv["archetype"],
+            "terms": inv["terms"],
+            "p_late": inv["p_late"],
+            "p_never": inv["p_never"],
+            "late_log_mu": pay["mu"],
+            "late_log_sigma": pay["sigma"],
+            "log_mu_if_mild": pay["mu_mild"] + p.dispute_delay * pay["disputed"],
+            "log_mu_if_strict": pay["mu_strict"] + p.dispute_delay * pay["disputed"],
+            "track_tone": pay["track"],
+            "first_channel": pay["channel"],
+            "first_bounced": pay["bounced"],
+            "first_aligned": pay["aligned"],
+            "late": pay["late"],
+            "never_paid": pay["never"],
+            "days_late": np.where(pay["never"], np.nan, pay["days_late"]).astype(float),
+        }
+    )
+    plans = pd.DataFrame(
+        {
+            "plan_id": plan_ids,
+            "customer_id": cust_ids[pl["cust"]],
+            "archetype": pl["archetype"],
+            "p_kept": pl["p_kept"],
+            "kept": pl["kept"],
+            "break_at": pl["break_at"],
+            "burden": pl["burden"],
+        }
+    )
+    installments = pd.DataFrame(
+        {"plan_id": plan_ids[ins["plan"]], "installment_no": ins["no"], "p_paid": ins["p_paid"]}
+    )
+    rows = [{"archetype": a, "tone": t, "log_factor": p.tone_effect[t][a]} for a in ARCHETYPES for t in p.tone_effect]
+    effects = pd.DataFrame(rows)
+    truth = Truth(customers, invoices, plans, installments, effects, p)
+    plans_known = plans["plan_id"].isin(plan_ids[pl["created"] <= w.d1])
+    return truth.restrict({"invoices": invoices, "plans": plans.loc[plans_known]})
+
+
+def make_ledger(
+    n_customers: int = 2_000,
+    start: Any = "2022-01-01",
+    end: Any = "2024-12-31",
+    seed: int = 0,
+    *,
+    n_invoices: int | None = None,
+    params: WorldParams | None = None,
+) -> Ledger:
+    """A synthetic payment world with ground truth: the test oracle of payrisk.
+
+    Each customer has a hidden archetype (reliable, forgetful, struggling, chronic bad payer; some
+    reliable and forgetful customers deteriorate into struggling ones), a payment rhythm (preferred
+    weekday or a monthly pay-run day), a usual invoice amount and terms. Every invoice has a true probability
+    of being paid late and a true days-late distribution; late invoices get dunning contacts whose tone was
+    randomised (mild or strict) and whose effect differs by archetype. Partial payments, disputes, credit
+    notes, payment plans with a true probability of being kept, and open invoices at ``end`` are included.
+    See :class:`~payrisk.datasets.WorldParams` for every parameter and ``ledger.truth`` for the truth.
+
+    Parameters
+    ----------
+    n_customers : int, default 2000
+        Number of customers.
+    start, end : date-like
+        First and last day of the history; items open at ``end`` stay open.
+    seed : int, default 0
+        Seed; the same arguments give the same ledger.
+    n_invoices : int, optional
+        Expected number of invoices; scales every customer's invoicing rate (default: about 2.7 invoices per
+        customer-month).
+    params : WorldParams, optional
+        The world's parameters.
+
+    Returns
+    -------
+    Ledger
+        Validated ledger with ``ledger.truth`` set.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=100, seed=1)
+    >>> ledger.report.ok, ledger.truth.customers["archetype"].nunique()
+    (True, 4)
+    """
+    if not isinstance(n_customers, int | np.integer) or n_customers < 1:
+        raise ParameterError(f"The 'n_customers' parameter must be a positive integer. Got {n_customers!r}.")
+    if n_invoices is not None and n_invoices < 1:
+        raise ParameterError(f"The 'n_invoices' parameter must be a positive integer. Got {n_invoices!r}.")
+    start_ts, end_ts = to_date(start, "start"), to_date(end, "end")
+    if end_ts <= start_ts:
+        raise ParameterError(f"The 'end' parameter must be after 'start'. Got start={start!r}, end={end!r}.")
+    return _generate(int(n_customers), start_ts, end_ts, int(seed), n_invoices, params or WorldParams())

@@ -1,0 +1,176 @@
+"""Ground truth of a synthetic world: what really drives every customer, invoice and plan."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from payrisk._frame import isin
+from payrisk.datasets._params import ARCHETYPES, WorldParams
+from payrisk.errors import DataFileError
+
+__all__ = ["Truth"]
+
+_FRAMES = ("customers", "invoices", "plans", "installments", "effects")
+
+
+@dataclass
+class Truth:
+    """The oracle of a synthetic ledger. Features and models never read it; tests and benchmarks do.
+
+    Attributes
+    ----------
+    customers : DataFrame
+        ``customer_id``, ``archetype`` (at the start), ``deteriorates``, ``deteriorated_on``,
+        ``archetype_after``, ``customer_effect`` (hidden lateness effect), payment rhythm
+        (``rhythm``, ``preferred_weekday`` 0=Monday, ``weekday_concentration``, ``payrun_day``),
+        ``bad_email``, ``lost_on`` (stopped buying after strict dunning), invoicing rate and amount scale.
+    invoices : DataFrame
+        Per invoice: ``archetype`` at issue, ``p_late`` (true probability of being paid after the due date,
+        never-paid included), ``p_never``, the days-late distribution of a late invoice (``late_log_mu``,
+        ``late_log_sigma``: ``log X ~ Normal``; days late ``max(1, ceil(X))``), its potential outcomes under
+        a delivered mild or strict first reminder (``log_mu_if_mild``, ``log_mu_if_strict``), the logged
+        treatment (``track_tone``, ``first_channel``, ``first_bounced``, ``first_aligned``), and the realised
+        ``days_late`` before censoring (NaN when never paid).
+    plans : DataFrame
+        ``plan_id``, ``p_kept``, ``kept``, ``break_at`` (first missed instalment), ``burden``, ``archetype``.
+    installments : DataFrame
+        ``plan_id``, ``installment_no``, ``p_paid`` (true probability the instalment is paid given the ones
+        before it were).
+    effects : DataFrame
+        The causal response table: log factor on days late per archetype and first-reminder tone.
+    params : WorldParams
+        Everything the world was generated from.
+    """
+
+    customers: pd.DataFrame
+    invoices: pd.DataFrame
+    plans: pd.DataFrame
+    installments: pd.DataFrame
+    effects: pd.DataFrame
+    params: WorldParams
+
+    def archetype_at(self, date: Any) -> pd.Series:
+        """Each customer's archetype at ``date`` (deteriorating customers switch on ``deteriorated_on``).
+
+        Examples
+        --------
+        >>> import payrisk as pr
+        >>> t = pr.datasets.make_ledger(n_customers=30, seed=0).truth
+        >>> set(t.archetype_at("2024-01-01")) <= {"reliable", "forgetful", "struggling", "chronic"}
+        True
+        """
+        day = pd.Timestamp(date)
+        c = self.customers.set_index("customer_id")
+        switched = c["deteriorated_on"].notna() & (c["deteriorated_on"] <= day)
+        return c["archetype_after"].where(switched, c["archetype"]).rename("archetype")
+
+    def survival(self, days_after_due: np.ndarray | list[int] | int) -> pd.DataFrame:
+        """True P(still unpaid at the end of ``due_date + d``) per invoice, for each ``d``.
+
+        The latent distribution before payments were moved onto the customer's payment weekday, pay-run day
+        or the next business day (a shift of at most a few days).
+
+        Parameters
+        ----------
+        days_after_due : int or array of int
+            Days relative to the due date (negative = before it).
+
+        Returns
+        -------
+        DataFrame
+            Index ``invoice_id``, one column per ``d``.
+
+        Examples
+        --------
+        >>> import payrisk as pr
+        >>> t = pr.datasets.make_ledger(n_customers=20, seed=0).truth
+        >>> s = t.survival([0, 30])
+        >>> bool(((s[0] - t.invoices.set_index("invoice_id")["p_late"]).abs() < 1e-12).all())
+        True
+        """
+        d = np.atleast_1d(np.asarray(days_after_due, dtype=float))
+        inv = self.invoices
+        p = inv["p_late"].to_numpy()[:, None]
+        r = (inv["p_never"] / inv["p_late"]).fillna(0).to_numpy()[:, None]
+        mu = inv["late_log_mu"].to_numpy()[:, None]
+        sigma = inv["late_log_sigma"].to_numpy()[:, None]
+        terms = inv["terms"].to_numpy(dtype=float)[:, None]
+        a, b = self.params.early_beta
+        dd = d[None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tail_late = stats.norm.sf((np.log(np.maximum(dd, 1e-12)) - mu) / sigma)
+        late_part = p * (r + (1 - r) * np.where(dd >= 1, tail_late, 1.0))
+        # early: paid on due - B with B = round(f * terms), f ~ Beta(a, b); unpaid at due + d (d < 0) iff B < -d
+        k = -dd
+        p_b_ge_k = stats.beta.sf(np.clip((k - 0.5) / terms, 0, 1), a, b)
+        early_unpaid = (1 - p) * (1 - p_b_ge_k)
+        out = np.where(dd >= 0, late_part, p + early_unpaid)
+        return pd.DataFrame(out, index=inv["invoice_id"].to_numpy(), columns=list(np.atleast_1d(days_after_due)))
+
+    def expected_days_late(self, tone: str) -> pd.Series:
+        """True mean days late of each invoice, given late and eventually paid, under a delivered first reminder
+        of ``tone`` ("mild" or "strict"), holding channel and timing as logged.
+        """
+        col = {"mild": "log_mu_if_mild", "strict": "log_mu_if_strict"}[tone]
+        mu = self.invoices[col].to_numpy()
+        s = self.invoices["late_log_sigma"].to_numpy()
+        return pd.Series(np.exp(mu + s**2 / 2), index=self.invoices["invoice_id"].to_numpy(), name=tone)
+
+    def restrict(self, tables: dict[str, pd.DataFrame]) -> Truth:
+        """The truth rows of the invoices and plans present in ``tables`` (customers are kept whole)."""
+        inv = self.invoices.loc[isin(self.invoices["invoice_id"], tables["invoices"]["invoice_id"])]
+        plans = self.plans.loc[isin(self.plans["plan_id"], tables["plans"]["plan_id"])]
+        ins = self.installments.loc[isin(self.installments["plan_id"], plans["plan_id"])]
+        return Truth(
+            self.customers,
+            inv.reset_index(drop=True),
+            plans.reset_index(drop=True),
+            ins.reset_index(drop=True),
+            self.effects,
+            self.params,
+        )
+
+    def write(self, path: str | Path) -> Path:
+        """Write the truth to a folder (Parquet tables plus ``params.json``)."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        for name in _FRAMES:
+            getattr(self, name).to_parquet(path / f"{name}.parquet", index=False)
+        (path / "params.json").write_text(self.params.model_dump_json(indent=2), encoding="utf-8")
+        return path
+
+    @classmethod
+    def read(cls, path: str | Path) -> Truth:
+        """Read a truth folder written by :meth:`write`."""
+        path = Path(path)
+        try:
+            frames = {name: pd.read_parquet(path / f"{name}.parquet") for name in _FRAMES}
+            params = WorldParams.model_validate(json.loads((path / "params.json").read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            raise DataFileError(f"{path}: not a truth folder written by Truth.write ({exc})") from exc
+        return cls(**frames, params=params)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Truth):
+            return NotImplemented
+        same = self.params == other.params
+        for name in _FRAMES:
+            a, b = getattr(self, name), getattr(other, name)
+            same = same and a.shape == b.shape and bool(a.equals(b))
+        return same
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        counts = self.customers["archetype"].value_counts().reindex(list(ARCHETYPES), fill_value=0)
+        arch = ", ".join(f"{k} {v}" for k, v in counts.items())
+        return (
+            f"<Truth: {len(self.customers)} customers ({arch}), {len(self.invoices)} invoices, {len(self.plans)} plans>"
+        )

@@ -1,0 +1,582 @@
+"""The ledger: a company's payment history, validated, and readable as of any date.
+
+:class:`Ledger` holds the canonical tables (customers, invoices, credit notes, payments, plans, instalments,
+dunning contacts) as pandas DataFrames. :meth:`Ledger.as_of` returns the ledger as it was known at the end of
+a day: later invoices, payments, instalment payments and contacts do not exist, invoices paid later are open,
+and open amounts are recomputed from the payments known at that date.
+
+Examples
+--------
+>>> import payrisk as pr
+>>> ledger = pr.datasets.make_ledger(n_customers=50, start="2023-01-01", end="2023-12-31", seed=1)
+>>> snap = ledger.as_of("2023-06-30")
+>>> bool((snap.invoices["issue_date"] <= "2023-06-30").all())
+True
+>>> bool((snap.payments["payment_date"] <= "2023-06-30").all())
+True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from payrisk._frame import isin
+from payrisk._validate import DATE_DTYPE
+from payrisk.errors import DataFileError, ParameterError, ValidationError
+from payrisk.schema import TABLES, ColumnKind, ColumnMapping, ValidationReport, validate_tables
+
+if TYPE_CHECKING:  # pragma: no cover
+    from payrisk.datasets._truth import Truth
+
+__all__ = ["TABLE_NAMES", "Ledger", "LedgerSummary", "to_date"]
+
+TABLE_NAMES: tuple[str, ...] = (
+    "customers",
+    "invoices",
+    "credit_notes",
+    "payments",
+    "plans",
+    "installments",
+    "contacts",
+)
+FORMAT_VERSION = 1
+_DERIVED = {"invoices": ["paid_amount", "open_amount"]}
+
+
+def to_date(value: Any, name: str = "as_of") -> pd.Timestamp:
+    """A calendar date (midnight) from a string, date or Timestamp; a clear error otherwise.
+
+    Examples
+    --------
+    >>> to_date("2024-06-30")
+    Timestamp('2024-06-30 00:00:00')
+    """
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(f"The {name!r} parameter must be a date such as '2024-06-30'. Got {value!r}.") from exc
+    if ts is pd.NaT or pd.isna(ts):
+        raise ParameterError(f"The {name!r} parameter must be a date such as '2024-06-30'. Got {value!r}.")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert(None)
+    return ts.normalize().as_unit("ns")
+
+
+def _empty(name: str) -> pd.DataFrame:
+    spec = TABLES["invoices" if name == "credit_notes" else name]
+    cols: dict[str, pd.Series] = {}
+    for c in spec.columns:
+        cname = "credit_note_id" if (name == "credit_notes" and c.name == "invoice_id") else c.name
+        cols[cname] = pd.Series(dtype=_dtype(c.kind))
+    for c in _DERIVED.get(name, []):
+        cols[c] = pd.Series(dtype="float64")
+    return pd.DataFrame(cols)
+
+
+def _dtype(kind: ColumnKind) -> str:
+    return {
+        ColumnKind.ID: "str",
+        ColumnKind.TEXT: "str",
+        ColumnKind.DATE: DATE_DTYPE,
+        ColumnKind.DATETIME: DATE_DTYPE,
+        ColumnKind.MONEY: "float64",
+        ColumnKind.INT: "Int64",
+        ColumnKind.BOOL: "bool",
+    }[kind]
+
+
+def _conform(name: str, df: pd.DataFrame | None) -> pd.DataFrame:
+    """Canonical columns (in canonical order, extras after) with canonical dtypes."""
+    empty = _empty(name)
+    if df is None:
+        return empty
+    out = df.copy()
+    for col in empty.columns:
+        if col not in out.columns:
+            out[col] = pd.Series(False if empty[col].dtype == bool else None, index=out.index).astype(empty[col].dtype)
+        elif out[col].dtype != empty[col].dtype:
+            out[col] = out[col].astype(empty[col].dtype)
+    cols = list(empty.columns) + [c for c in out.columns if c not in empty.columns]
+    return out[cols].reset_index(drop=True)
+
+
+@dataclass
+class LedgerSummary:
+    """What a ledger holds, in numbers; ``print`` it for a readable overview."""
+
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures as a plain dict (JSON-friendly)."""
+        return dict(self.figures)
+
+    def __str__(self) -> str:
+        width = max(len(k) for k in self.figures) if self.figures else 0
+        return "\n".join(f"{k:<{width}}  {v}" for k, v in self.figures.items())
+
+    __repr__ = __str__
+
+
+class Ledger:
+    """A company's payment history in canonical tables, readable as of a date.
+
+    Build one with :meth:`from_frames` (validated user data), :func:`payrisk.datasets.make_ledger`
+    (synthetic world with ground truth), a dataset loader, or :meth:`read`.
+
+    Attributes
+    ----------
+    customers, invoices, credit_notes, payments, plans, installments, contacts : pandas.DataFrame
+        The canonical tables. ``invoices`` carries two derived columns, ``paid_amount`` and ``open_amount``,
+        computed from the payments known at :attr:`as_of_date`.
+    report : ValidationReport
+        What validation rejected when the ledger was built.
+    truth : Truth or None
+        Ground truth of a synthetic world (never used by features or models).
+    as_of_date : pandas.Timestamp or None
+        The date the ledger was cut at (end of that day), or None for the full history.
+    meta : dict
+        Provenance: source, how payments or paid dates were derived, notes from loaders.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import payrisk as pr
+    >>> inv = pd.DataFrame({"invoice_id": ["1", "2"], "customer_id": ["a", "a"],
+    ...                     "issue_date": ["2024-01-01", "2024-02-01"], "due_date": ["2024-01-31", "2024-03-02"],
+    ...                     "amount": [100.0, 200.0], "paid_date": ["2024-02-10", None]})
+    >>> ledger = pr.Ledger.from_frames(invoices=inv)
+    >>> ledger.as_of("2024-02-05").invoices["open_amount"].tolist()
+    [100.0, 200.0]
+    """
+
+    def __init__(
+        self,
+        tables: Mapping[str, pd.DataFrame | None] | None = None,
+        *,
+        report: ValidationReport | None = None,
+        truth: Truth | None = None,
+        as_of_date: pd.Timestamp | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        tables = dict(tables or {})
+        unknown = sorted(set(tables) - set(TABLE_NAMES))
+        if unknown:
+            raise ParameterError(f"unknown tables {unknown}; tables are {list(TABLE_NAMES)}")
+        for name in TABLE_NAMES:
+            setattr(self, name, _conform(name, tables.get(name)))
+        self.report = report if report is not None else ValidationReport()
+        self.truth = truth
+        self.as_of_date = as_of_date
+        self.meta: dict[str, Any] = dict(meta or {})
+
+    customers: pd.DataFrame
+    invoices: pd.DataFrame
+    credit_notes: pd.DataFrame
+    payments: pd.DataFrame
+    plans: pd.DataFrame
+    installments: pd.DataFrame
+    contacts: pd.DataFrame
+
+    # -- construction ------------------------------------------------------------------------------------
+    @classmethod
+    def from_frames(
+        cls,
+        *,
+        customers: pd.DataFrame | None = None,
+        invoices: pd.DataFrame | None = None,
+        payments: pd.DataFrame | None = None,
+        plans: pd.DataFrame | None = None,
+        installments: pd.DataFrame | None = None,
+        contacts: pd.DataFrame | None = None,
+        mapping: ColumnMapping | Mapping[str, Any] | str | Path | None = None,
+        strict: bool = False,
+        meta: dict[str, Any] | None = None,
+    ) -> Ledger:
+        """Validate user tables and build a ledger.
+
+        Parameters
+        ----------
+        customers, invoices, payments, plans, installments, contacts : pandas.DataFrame, optional
+            The user's tables; any may be absent. Negative invoice amounts become credit notes.
+        mapping : ColumnMapping, dict or path, optional
+            ``{table: {user column: canonical column}}`` or a full :class:`~payrisk.schema.ColumnMapping`.
+        strict : bool, default False
+            Raise :class:`payrisk.errors.ValidationError` (carrying the report) when any row is rejected,
+            instead of returning a ledger of the accepted rows.
+        meta : dict, optional
+            Provenance to keep on the ledger.
+
+        Returns
+        -------
+        Ledger
+            Accepted rows; ``ledger.report`` lists every rejected one.
+
+        Notes
+        -----
+        When invoices carry ``paid_date`` but no payments are given, one full payment per paid invoice is
+        derived. When payments are given but invoices carry no ``paid_date``, an invoice counts as paid on the
+        date its allocated payments first reach its amount. Without either, every invoice is open.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import payrisk as pr
+        >>> inv = pd.DataFrame({"invoice_id": ["1"], "customer_id": ["a"], "issue_date": ["2024-01-01"],
+        ...                     "due_date": ["2023-12-01"], "amount": [10.0]})
+        >>> pr.Ledger.from_frames(invoices=inv).report.issues["rule"].tolist()
+        ['due_before_issue']
+        """
+        mapping = ColumnMapping.coerce(mapping)
+        frames = {
+            "customers": customers,
+            "invoices": invoices,
+            "payments": payments,
+            "plans": plans,
+            "installments": installments,
+            "contacts": contacts,
+        }
+        tables, report = validate_tables({k: v for k, v in frames.items() if v is not None}, mapping)
+        if strict and not report.ok:
+            raise ValidationError(str(report), report=report)
+        meta = dict(meta or {})
+        meta.setdefault("source", "from_frames")
+        tables = _derive(tables, mapping, meta)
+        ledger = cls(tables, report=report, meta=meta)
+        ledger.invoices = _with_open_amounts(ledger.invoices, ledger.payments, None)
+        return ledger
+
+    # -- slicing -----------------------------------------------------------------------------------------
+    def as_of(self, date: Any) -> Ledger:
+        """The ledger as known at the end of ``date``.
+
+        Invoices issued later, and payments, credit notes, plans and contacts dated later, do not exist;
+        invoices paid later are open; instalments paid later are unpaid; disputes raised later are not
+        disputed yet; open amounts are recomputed from the payments known at the date.
+        ``ledger.as_of(t).as_of(s)`` equals ``ledger.as_of(min(s, t))``.
+
+        Parameters
+        ----------
+        date : str, date or Timestamp
+            The cut-off day (inclusive).
+
+        Returns
+        -------
+        Ledger
+
+        Examples
+        --------
+        >>> import payrisk as pr
+        >>> ledger = pr.datasets.make_ledger(n_customers=30, seed=3)
+        >>> snap = ledger.as_of("2023-03-31")
+        >>> bool(snap.invoices["paid_date"].dropna().le("2023-03-31").all())
+        True
+        """
+        day = to_date(date)
+        if self.as_of_date is not None and self.as_of_date < day:
+            day = self.as_of_date
+        end = day + pd.Timedelta(days=1)
+
+        inv = self.invoices.loc[self.invoices["issue_date"].to_numpy() <= day.to_datetime64()].copy()
+        inv["paid_date"] = inv["paid_date"].where(inv["paid_date"] <= day)
+        if inv["disputed_date"].notna().any():
+            dated = inv["disputed_date"].notna()
+            inv["disputed_date"] = inv["disputed_date"].where(inv["disputed_date"] <= day)
+            inv["disputed"] = np.where(dated, inv["disputed_date"].notna(), inv["disputed"])
+        pay = self.payments.loc[self.payments["payment_date"] <= day]
+        cn = self.credit_notes.loc[self.credit_notes["issue_date"] <= day]
+        plans = self.plans.loc[self.plans["created_date"] <= day]
+        ins = self.installments.loc[isin(self.installments["plan_id"], plans["plan_id"])].copy()
+        later = ~(ins["paid_date"] <= day)
+        ins["paid_date"] = ins["paid_date"].where(~later)
+        ins["amount_paid"] = ins["amount_paid"].where(~later, 0.0)
+        con = self.contacts.loc[self.contacts["sent_at"] < end]
+
+        active = pd.Index(
+            pd.concat(
+                [inv["customer_id"], cn["customer_id"], pay["customer_id"], plans["customer_id"], con["customer_id"]],
+                ignore_index=True,
+            ).unique()
+        )
+        cust = self.customers
+        created = cust["created_date"]
+        keep = (created <= day) | (created.isna() & isin(cust["customer_id"], active))
+        tables = {
+            "customers": cust.loc[keep],
+            "invoices": _with_open_amounts(inv, pay, day),
+            "credit_notes": cn,
+            "payments": pay,
+            "plans": plans,
+            "installments": ins,
+            "contacts": con,
+        }
+        truth = self.truth.restrict(tables) if self.truth is not None else None
+        return Ledger(tables, report=self.report, truth=truth, as_of_date=day, meta=self.meta)
+
+    # -- views -------------------------------------------------------------------------------------------
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """All tables by canonical name."""
+        return {name: getattr(self, name) for name in TABLE_NAMES}
+
+    @property
+    def end_date(self) -> pd.Timestamp | None:
+        """The as-of date, or the last date seen in the ledger for the full history."""
+        if self.as_of_date is not None:
+            return self.as_of_date
+        dates = [
+            self.invoices["issue_date"].max(),
+            self.invoices["paid_date"].max(),
+            self.payments["payment_date"].max(),
+            self.credit_notes["issue_date"].max(),
+            self.plans["created_date"].max(),
+            self.installments["paid_date"].max(),
+            self.contacts["sent_at"].max(),
+        ]
+        dates = [d for d in dates if pd.notna(d)]
+        return max(dates).normalize() if dates else None
+
+    def open_invoices(self) -> pd.DataFrame:
+        """Invoices not settled at :attr:`as_of_date` (or at the end of the data)."""
+        return self.invoices.loc[self.invoices["open_amount"] > 0].reset_index(drop=True)
+
+    def summary(self) -> LedgerSummary:
+        """Counts, periods, open items and lateness in one readable block.
+
+        Examples
+        --------
+        >>> import payrisk as pr
+        >>> s = pr.datasets.make_ledger(n_customers=40, seed=2).summary()
+        >>> s.to_dict()["customers"] > 0
+        True
+        """
+        inv = self.invoices
+        end = self.end_date
+        settled = inv["paid_date"].notna()
+        late = (inv["paid_date"] > inv["due_date"]) & settled
+        days_late = (inv["paid_date"] - inv["due_date"]).dt.days.where(late)
+        open_inv = inv.loc[inv["open_amount"] > 0]
+        overdue = open_inv.loc[open_inv["due_date"] < end] if end is not None else open_inv.iloc[:0]
+        by_cur = open_inv.groupby("currency")["open_amount"].sum()
+        f: dict[str, Any] = {
+            "source": self.meta.get("source", "unknown"),
+            "as of": str(self.as_of_date.date()) if self.as_of_date is not None else "full history",
+            "period": _period(inv["issue_date"]),
+            "customers": len(self.customers),
+            "invoices": len(inv),
+            "currencies": ", ".join(sorted(inv["currency"].dropna().unique())) or "-",
+            "open invoices": len(open_inv),
+            "open amount": ", ".join(f"{c} {v:,.2f}" for c, v in by_cur.items()) or "0",
+            "overdue invoices": len(overdue),
+            "settled invoices": int(settled.sum()),
+            "paid late (share of settled)": f"{late.sum() / max(int(settled.sum()), 1):.1%}",
+            "median days late (late ones)": float(days_late.median()) if late.any() else 0.0,
+            "disputed invoices": int(inv["disputed"].sum()),
+            "credit notes": len(self.credit_notes),
+            "payments": len(self.payments),
+            "partial payments": int((self.payments.groupby("invoice_id").size() > 1).sum()),
+            "plans": len(self.plans),
+            "instalments": len(self.installments),
+            "contacts": len(self.contacts),
+            "rejected input rows": self.report.n_rejected,
+        }
+        return LedgerSummary(f)
+
+    # -- persistence -------------------------------------------------------------------------------------
+    def write(self, path: str | Path) -> Path:
+        """Write the ledger to a folder: one Parquet file per table plus ``ledger.json``.
+
+        The round trip ``Ledger.read(path)`` gives back equal tables, report, truth and metadata.
+
+        Examples
+        --------
+        >>> import tempfile, payrisk as pr
+        >>> ledger = pr.datasets.make_ledger(n_customers=20, seed=0)
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     same = pr.Ledger.read(ledger.write(d + "/ledger")) == ledger
+        >>> same
+        True
+        """
+        import payrisk
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        for name in TABLE_NAMES:
+            getattr(self, name).to_parquet(path / f"{name}.parquet", index=False)
+        self.report.issues.to_parquet(path / "report_issues.parquet", index=False)
+        self.report.counts.reset_index().to_parquet(path / "report_counts.parquet", index=False)
+        rejected = {}
+        for table, rows in self.report.rejected.items():
+            rows.reset_index(names="input_index").astype("str").to_parquet(
+                path / f"rejected_{table}.parquet", index=False
+            )
+            rejected[table] = len(rows)
+        doc = {
+            "format": "payrisk-ledger",
+            "format_version": FORMAT_VERSION,
+            "payrisk_version": payrisk.__version__,
+            "as_of_date": None if self.as_of_date is None else str(self.as_of_date.date()),
+            "tables": {n: len(getattr(self, n)) for n in TABLE_NAMES},
+            "rejected": rejected,
+            "meta": self.meta,
+            "truth": self.truth is not None,
+        }
+        if self.truth is not None:
+            self.truth.write(path / "truth")
+        (path / "ledger.json").write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
+        return path
+
+    @classmethod
+    def read(cls, path: str | Path) -> Ledger:
+        """Read a ledger folder written by :meth:`write`; refuses folders it did not write.
+
+        Examples
+        --------
+        >>> import payrisk as pr
+        >>> pr.Ledger.read("/nonexistent")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        payrisk.errors.DataFileError: /nonexistent/ledger.json: not found ...
+        """
+        path = Path(path)
+        doc_path = path / "ledger.json"
+        if not doc_path.is_file():
+            raise DataFileError(f"{doc_path}: not found; is {path} a folder written by Ledger.write()?")
+        try:
+            doc = json.loads(doc_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise DataFileError(f"{doc_path}: not valid JSON ({exc})") from exc
+        if doc.get("format") != "payrisk-ledger" or doc.get("format_version") != FORMAT_VERSION:
+            raise DataFileError(
+                f"{doc_path}: format {doc.get('format')!r} version {doc.get('format_version')!r} is not a "
+                f"payrisk ledger of format version {FORMAT_VERSION}"
+            )
+        tables = {}
+        for name in TABLE_NAMES:
+            f = path / f"{name}.parquet"
+            if not f.is_file():
+                raise DataFileError(f"{f}: table file missing from the ledger folder")
+            df = pd.read_parquet(f)
+            if len(df) != doc["tables"].get(name):
+                raise DataFileError(
+                    f"{f}: {len(df)} rows but ledger.json records {doc['tables'].get(name)}; the folder was "
+                    "modified after it was written"
+                )
+            tables[name] = df
+        counts = pd.read_parquet(path / "report_counts.parquet").set_index("table")
+        issues = pd.read_parquet(path / "report_issues.parquet")
+        rejected = {
+            t: pd.read_parquet(path / f"rejected_{t}.parquet").set_index("input_index") for t in doc["rejected"]
+        }
+        truth = None
+        if doc.get("truth"):
+            from payrisk.datasets._truth import Truth
+
+            truth = Truth.read(path / "truth")
+        as_of = None if doc["as_of_date"] is None else to_date(doc["as_of_date"])
+        return cls(
+            tables,
+            report=ValidationReport(issues=issues, counts=counts, rejected=rejected),
+            truth=truth,
+            as_of_date=as_of,
+            meta=doc.get("meta", {}),
+        )
+
+    # -- comparison --------------------------------------------------------------------------------------
+    def equals(self, other: Ledger) -> bool:
+        """True when every table (values and dtypes), the as-of date and the report are equal."""
+        if not isinstance(other, Ledger) or self.as_of_date != other.as_of_date:
+            return False
+        for name in TABLE_NAMES:
+            a, b = getattr(self, name), getattr(other, name)
+            try:
+                pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
+            except AssertionError:
+                return False
+        return self.report == other.report
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Ledger):
+            return NotImplemented
+        return self.equals(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        at = "full history" if self.as_of_date is None else f"as of {self.as_of_date.date()}"
+        return (
+            f"<Ledger {at}: {len(self.customers)} customers, {len(self.invoices)} invoices, "
+            f"{len(self.payments)} payments, {len(self.plans)} plans, {len(self.contacts)} contacts>"
+        )
+
+
+def _period(dates: pd.Series) -> str:
+    if dates.notna().any():
+        return f"{dates.min().date()} .. {dates.max().date()}"
+    return "-"
+
+
+def _derive(tables: dict[str, pd.DataFrame], mapping: ColumnMapping, meta: dict[str, Any]) -> dict:
+    """Fill what the user did not give: payments from paid dates, paid dates from payments, customers."""
+    inv = tables.get("invoices")
+    pay = tables.get("payments")
+    if inv is not None:
+        has_paid = "paid_date" in inv.columns
+        if pay is None and has_paid:
+            paid = inv.loc[inv["paid_date"].notna()]
+            tables["payments"] = pd.DataFrame(
+                {
+                    "payment_id": paid["invoice_id"].radd("PAY-").to_numpy(),
+                    "customer_id": paid["customer_id"].to_numpy(),
+                    "invoice_id": paid["invoice_id"].to_numpy(),
+                    "payment_date": paid["paid_date"].to_numpy(),
+                    "amount": paid["amount"].to_numpy(),
+                    "currency": paid["currency"].to_numpy(),
+                }
+            )
+            meta.setdefault("payments_source", "derived: one full payment per paid invoice (invoices.paid_date)")
+        elif pay is not None and not has_paid:
+            inv = inv.copy()
+            inv["paid_date"] = _paid_dates_from_payments(inv, pay, mapping.overpayment_tolerance)
+            tables["invoices"] = inv
+            meta.setdefault("paid_date_source", "derived: date allocated payments first reach the amount")
+    if mapping.fx_rates is not None:
+        for name in ("invoices", "credit_notes"):
+            if name in tables:
+                t = tables[name]
+                t["amount_base"] = t["amount"] * t["currency"].map(mapping.fx_rates).astype(float)
+        meta["fx_rates"] = dict(mapping.fx_rates)
+    if "customers" not in tables:
+        ids = [t["customer_id"] for n, t in tables.items() if "customer_id" in t.columns]
+        uniq = pd.unique(pd.concat(ids, ignore_index=True)) if ids else []
+        tables["customers"] = pd.DataFrame({"customer_id": pd.Series(uniq, dtype="str")})
+        meta.setdefault("customers_source", "derived from the ids in the other tables")
+    return tables
+
+
+def _paid_dates_from_payments(inv: pd.DataFrame, pay: pd.DataFrame, tol: float) -> pd.Series:
+    p = pay.loc[pay["invoice_id"].notna(), ["invoice_id", "payment_date", "amount"]]
+    p = p.sort_values(["invoice_id", "payment_date"], kind="stable")
+    cum = p.groupby("invoice_id", sort=False)["amount"].cumsum()
+    reach = cum >= p["invoice_id"].map(inv.set_index("invoice_id")["amount"]) - tol
+    first = p.loc[reach].drop_duplicates("invoice_id").set_index("invoice_id")["payment_date"]
+    return inv["invoice_id"].map(first).astype(DATE_DTYPE)
+
+
+def _with_open_amounts(inv: pd.DataFrame, pay: pd.DataFrame, day: pd.Timestamp | None) -> pd.DataFrame:
+    """Add ``paid_amount`` and ``open_amount`` from the payments known (all of ``pay``) and the paid dates."""
+    inv = inv.copy()
+    linked = pay.loc[pay["invoice_id"].notna()]
+    paid = linked.groupby("invoice_id")["amount"].sum()
+    paid_amount = inv["invoice_id"].map(paid).fillna(0.0).to_numpy(dtype=float)
+    amount = inv["amount"].to_numpy(dtype=float)
+    settled = inv["paid_date"].notna().to_numpy()
+    paid_amount = np.where(settled, amount, np.minimum(paid_amount, amount))
+    inv["paid_amount"] = paid_amount
+    inv["open_amount"] = np.round(amount - paid_amount, 10)
+    return inv.reset_index(drop=True)

@@ -1,0 +1,506 @@
+"""Table specifications, column mapping and the validation report.
+
+The canonical tables of a ledger (see ``docs/concepts.md``) are declared here as pydantic models: each column
+has a kind (id, date, money, ...), whether it is required, and a description. Users map their own column names
+onto the canonical ones with a :class:`ColumnMapping`; :func:`validate_tables` parses and checks the tables and
+returns the clean tables plus a :class:`ValidationReport` that lists every rejected row with the table, row,
+column, rule, offending value and the fix. Nothing is dropped silently: for every table
+``input == accepted + rejected``.
+
+Examples
+--------
+>>> import pandas as pd
+>>> import payrisk as pr
+>>> inv = pd.DataFrame({"No": ["A1", "A2"], "Client": ["c1", "c1"], "Date": ["2024-01-02", "2024-01-05"],
+...                     "Due": ["2024-02-01", "2023-12-01"], "Total": [100.0, 50.0]})
+>>> mapping = {"invoices": {"No": "invoice_id", "Client": "customer_id", "Date": "issue_date",
+...                         "Due": "due_date", "Total": "amount"}}
+>>> ledger = pr.Ledger.from_frames(invoices=inv, mapping=mapping)
+>>> ledger.report.issues[["table", "row", "column", "rule"]].to_string(index=False)
+'   table  row   column            rule\\ninvoices    1 due_date due_before_issue'
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from payrisk._safe_csv import to_safe_csv
+from payrisk.errors import ParameterError, ValidationError
+
+__all__ = [
+    "RULES",
+    "TABLES",
+    "ColumnKind",
+    "ColumnMapping",
+    "ColumnSpec",
+    "TableSpec",
+    "ValidationReport",
+    "validate_tables",
+]
+
+
+class ColumnKind(StrEnum):
+    """How a column is parsed and stored."""
+
+    ID = "id"  #: identifier, stored as text
+    DATE = "date"  #: calendar date, stored as ``datetime64[ns]`` at midnight
+    DATETIME = "datetime"  #: date and time, stored as ``datetime64[ns]``
+    MONEY = "money"  #: amount in the row's currency, stored as float64
+    INT = "int"  #: whole number, stored as Int64 (nullable)
+    BOOL = "bool"  #: yes/no, stored as bool
+    TEXT = "text"  #: free text or a code, stored as text
+
+
+class ColumnSpec(BaseModel):
+    """One canonical column."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    kind: ColumnKind
+    required: bool = False  #: the column must be present (after mapping)
+    nullable: bool = True  #: empty values are allowed in the column
+    description: str = ""
+
+
+class TableSpec(BaseModel):
+    """One canonical table: its key and columns."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[ColumnSpec, ...]
+    description: str = ""
+
+    @property
+    def column_names(self) -> list[str]:
+        """Canonical column names in their canonical order."""
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> ColumnSpec:
+        """The spec of column ``name``."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def _c(name: str, kind: ColumnKind, desc: str, required: bool = False, nullable: bool = True) -> ColumnSpec:
+    return ColumnSpec(name=name, kind=kind, required=required, nullable=nullable, description=desc)
+
+
+K = ColumnKind
+TABLES: dict[str, TableSpec] = {
+    "customers": TableSpec(
+        name="customers",
+        key=("customer_id",),
+        description="One row per customer (debtor) with optional static attributes.",
+        columns=(
+            _c("customer_id", K.ID, "Customer (debtor) identifier.", True, False),
+            _c("name", K.TEXT, "Customer name."),
+            _c("country", K.TEXT, "ISO 3166 country code (used for public holidays)."),
+            _c("sector", K.TEXT, "Industry sector."),
+            _c("created_date", K.DATE, "Date the customer relationship started."),
+        ),
+    ),
+    "invoices": TableSpec(
+        name="invoices",
+        key=("invoice_id",),
+        description="Invoices; rows with a negative amount are credit notes and move to `credit_notes`.",
+        columns=(
+            _c("invoice_id", K.ID, "Invoice number.", True, False),
+            _c("customer_id", K.ID, "Customer the invoice is addressed to.", True, False),
+            _c("issue_date", K.DATE, "Date the invoice was issued.", True, False),
+            _c("due_date", K.DATE, "Date payment is due (or give `terms_days`).", True, False),
+            _c("amount", K.MONEY, "Invoice amount in its currency (negative = credit note).", True, False),
+            _c("currency", K.TEXT, "ISO 4217 currency code; `XXX` when unknown."),
+            _c("paid_date", K.DATE, "Date the invoice was settled in full; empty while open."),
+            _c("disputed", K.BOOL, "The invoice is or was disputed."),
+            _c("disputed_date", K.DATE, "Date the dispute was raised (when known)."),
+        ),
+    ),
+    "payments": TableSpec(
+        name="payments",
+        key=("payment_id",),
+        description="Payments received; partial payments allowed; `invoice_id` empty = not allocated.",
+        columns=(
+            _c("payment_id", K.ID, "Payment identifier (generated from the row number when absent).", False, False),
+            _c("customer_id", K.ID, "Paying customer (taken from the invoice when absent).", True, False),
+            _c("invoice_id", K.ID, "Invoice the payment is allocated to."),
+            _c("payment_date", K.DATE, "Value date of the payment.", True, False),
+            _c("amount", K.MONEY, "Amount paid (positive).", True, False),
+            _c("currency", K.TEXT, "Currency of the payment."),
+        ),
+    ),
+    "plans": TableSpec(
+        name="plans",
+        key=("plan_id",),
+        description="Payment plans (instalment arrangements).",
+        columns=(
+            _c("plan_id", K.ID, "Plan identifier.", True, False),
+            _c("customer_id", K.ID, "Customer who agreed the plan.", True, False),
+            _c("created_date", K.DATE, "Date the plan was agreed.", True, False),
+            _c("n_installments", K.INT, "Number of instalments agreed."),
+            _c("total_amount", K.MONEY, "Total amount of the plan."),
+            _c("currency", K.TEXT, "Currency of the plan."),
+        ),
+    ),
+    "installments": TableSpec(
+        name="installments",
+        key=("plan_id", "installment_no"),
+        description="Scheduled instalments of payment plans and what was paid on them.",
+        columns=(
+            _c("plan_id", K.ID, "Plan the instalment belongs to.", True, False),
+            _c("installment_no", K.INT, "Instalment number, 1 for the first.", True, False),
+            _c("due_date", K.DATE, "Date the instalment is due.", True, False),
+            _c("amount_due", K.MONEY, "Amount due on the instalment.", True, False),
+            _c("paid_date", K.DATE, "Date of the (last) payment on the instalment; empty when unpaid."),
+            _c("amount_paid", K.MONEY, "Amount paid on the instalment (0 when unpaid)."),
+        ),
+    ),
+    "contacts": TableSpec(
+        name="contacts",
+        key=("contact_id",),
+        description="Dunning contacts (reminders, calls, letters, legal steps).",
+        columns=(
+            _c("contact_id", K.ID, "Contact identifier (generated from the row number when absent).", False, False),
+            _c("customer_id", K.ID, "Customer contacted.", True, False),
+            _c("invoice_id", K.ID, "Invoice the contact is about (empty = customer level)."),
+            _c("sent_at", K.DATETIME, "When the contact was made.", True, False),
+            _c("channel", K.TEXT, "One of email, sms, letter, phone, legal.", True, False),
+            _c("tone", K.TEXT, "One of mild, neutral, firm, strict."),
+            _c("template", K.TEXT, "Template or script identifier."),
+            _c("step", K.INT, "Step number in the dunning track."),
+            _c("delivered", K.BOOL, "The contact reached the customer."),
+            _c("bounced", K.BOOL, "The channel bounced (wrong address or number)."),
+            _c("outcome", K.TEXT, "Recorded outcome, e.g. promise_to_pay, no_answer, refused."),
+        ),
+    ),
+}
+del K
+
+CHANNELS: tuple[str, ...] = ("email", "sms", "letter", "phone", "legal")
+TONES: tuple[str, ...] = ("mild", "neutral", "firm", "strict")
+
+#: Every validation rule: what it checks and how to fix a row it rejects.
+RULES: dict[str, tuple[str, str]] = {
+    "missing_value": ("a required value is empty", "fill in the value or remove the row"),
+    "unparsable_date": (
+        "the value is not a date in the expected format",
+        "give the format, e.g. ColumnMapping(date_formats={'<table>': {'<column>': '%d/%m/%Y'}})",
+    ),
+    "unparsable_amount": (
+        "the value is not a finite number",
+        "use digits with '.' as decimal separator, or set ColumnMapping(decimal=',', thousands='.')",
+    ),
+    "unparsable_int": ("the value is not a whole number", "use a whole number"),
+    "unparsable_bool": ("the value is not yes/no", "use one of true/false, yes/no, 1/0, y/n"),
+    "duplicate_id": (
+        "several rows share this id with different content",
+        "keep one row per id; all conflicting rows were rejected",
+    ),
+    "duplicate_row": ("exact copy of an earlier row", "remove the copy; the first row was kept"),
+    "due_before_issue": ("due date is before the issue date", "correct the due date or the issue date"),
+    "paid_before_issue": ("paid date is before the issue date", "correct the paid date or the issue date"),
+    "zero_amount": ("amount is zero", "remove the row or correct the amount"),
+    "negative_amount": (
+        "amount is negative",
+        "book refunds and write-offs as credit notes (negative invoice rows), or correct the sign",
+    ),
+    "credit_note": (
+        "negative invoice amount: kept as a credit note in ledger.credit_notes",
+        "nothing to fix; credit notes are never mixed with invoices",
+    ),
+    "unknown_customer": ("customer id not in the customers table", "add the customer or correct the id"),
+    "unknown_invoice": ("invoice id not among the accepted invoices", "add the invoice or correct the id"),
+    "unknown_plan": ("plan id not among the accepted plans", "add the plan or correct the id"),
+    "customer_mismatch": (
+        "the payment's customer differs from the invoice's customer",
+        "correct the customer id or the invoice id",
+    ),
+    "payment_before_issue": (
+        "payment date is before the invoice's issue date",
+        "correct the date, or book it as an unallocated payment (empty invoice_id)",
+    ),
+    "mixed_currency": (
+        "the customer has amounts in several currencies and no conversion was given",
+        "pass ColumnMapping(fx_rates={'EUR': 1.0, 'USD': 0.92, ...}) or split the customer per currency",
+    ),
+    "unknown_currency": ("currency has no rate in fx_rates", "add the currency to fx_rates"),
+    "currency_mismatch": (
+        "the payment's currency differs from the invoice's currency",
+        "convert the payment into the invoice currency before loading",
+    ),
+    "over_payment": (
+        "payments allocated to the invoice exceed its amount",
+        "allocate the excess to another invoice or book it unallocated (empty invoice_id)",
+    ),
+    "installment_no": ("instalment number must be 1 or more", "number instalments from 1"),
+    "due_before_plan": ("instalment due date is before the plan was created", "correct the due date"),
+    "unknown_channel": ("channel is not one of " + ", ".join(CHANNELS), "map your channel names onto these"),
+    "unknown_tone": ("tone is not one of " + ", ".join(TONES), "map your tone names onto these"),
+}
+
+
+class ColumnMapping(BaseModel):
+    """How the user's tables map onto the canonical ones.
+
+    Parameters
+    ----------
+    columns : dict
+        Per table, ``{user column: canonical column}``. A plain ``{table: {user: canonical}}`` dict given to
+        :meth:`Ledger.from_frames` is read as this field.
+    date_formats : dict
+        Per table, ``{canonical column: strftime format}``, e.g. ``{"invoices": {"issue_date": "%m/%d/%Y"}}``.
+        Without a format only ISO 8601 dates (``2024-06-30``) are accepted, so a day/month mix-up cannot pass.
+    decimal, thousands : str
+        Decimal and thousands separators of amounts given as text.
+    default_currency : str
+        Currency of rows without one (``XXX`` = unknown, ISO 4217).
+    fx_rates : dict, optional
+        Rate of each currency into one base currency. Only with it may one customer hold several currencies;
+        the ledger then gets an ``amount_base`` column.
+    overpayment_tolerance : float
+        Payments may exceed an invoice by this amount (rounding) before the over-payment rule fires.
+
+    Examples
+    --------
+    >>> m = ColumnMapping.model_validate({"invoices": {"InvoiceDate": "issue_date"}})
+    >>> m.columns
+    {'invoices': {'InvoiceDate': 'issue_date'}}
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    columns: dict[str, dict[str, str]] = Field(default_factory=dict)
+    date_formats: dict[str, dict[str, str]] = Field(default_factory=dict)
+    decimal: str = "."
+    thousands: str | None = None
+    default_currency: str = "XXX"
+    fx_rates: dict[str, float] | None = None
+    overpayment_tolerance: float = Field(default=0.01, ge=0)
+
+    @classmethod
+    def coerce(cls, mapping: ColumnMapping | Mapping[str, Any] | str | Path | None) -> ColumnMapping:
+        """Build a mapping from a mapping object, a plain dict, or a JSON/YAML file path."""
+        if mapping is None:
+            return cls()
+        if isinstance(mapping, ColumnMapping):
+            return mapping
+        if isinstance(mapping, str | Path):
+            return cls.from_file(mapping)
+        data = dict(mapping)
+        if data and set(data) <= set(TABLES):  # the short form {table: {user: canonical}}
+            data = {"columns": data}
+        return cls.model_validate(data)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ColumnMapping:
+        """Read a mapping from a JSON or YAML file (YAML needs PyYAML)."""
+        path = Path(path)
+        text = path.read_text(encoding="utf-8")
+        if path.suffix.lower() in {".yaml", ".yml"}:
+            try:
+                import yaml
+            except ImportError as exc:  # pragma: no cover - depends on the environment
+                raise ParameterError(f"reading {path} needs PyYAML: pip install pyyaml") from exc
+            data = yaml.safe_load(text) or {}
+        else:
+            data = json.loads(text)
+        return cls.coerce(data)
+
+    @field_validator("columns")
+    @classmethod
+    def _check_columns(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for table, cols in value.items():
+            if table not in TABLES:
+                raise ValueError(f"unknown table {table!r}; tables are {sorted(TABLES)}")
+            known = set(TABLES[table].column_names) | {"terms_days"}
+            for user, canonical in cols.items():
+                if canonical not in known:
+                    close = difflib.get_close_matches(canonical, sorted(known), n=1)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    raise ValueError(
+                        f"{table}: {user!r} is mapped onto {canonical!r}, which is not a canonical column "
+                        f"of {table} (columns: {sorted(known)}){hint}"
+                    )
+            targets = list(cols.values())
+            dups = sorted({t for t in targets if targets.count(t) > 1})
+            if dups:
+                raise ValueError(f"{table}: several user columns are mapped onto {dups}; map one each")
+        return value
+
+
+REPORT_COLUMNS = ["table", "row", "id", "column", "rule", "value", "action", "message", "fix"]
+
+
+class ValidationReport:
+    """Every row that validation rejected (or moved), with the table, column, rule, value and fix.
+
+    Attributes
+    ----------
+    issues : pandas.DataFrame
+        One row per (input row, rule): ``table``, ``row`` (0-based position in the input table; in a CSV
+        file with a header the line number is ``row + 2``), ``id``, ``column``, ``rule``, ``value`` (as given),
+        ``action`` (``rejected`` or ``moved``), ``message`` and ``fix``.
+    counts : pandas.DataFrame
+        Per table: ``input``, ``accepted``, ``rejected`` rows (``input == accepted + rejected``) and
+        ``credit_notes`` (accepted rows that moved to the credit-note table).
+    rejected : dict of pandas.DataFrame
+        Per table, the rejected input rows exactly as given, with a ``rules`` column listing what they broke.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> report = pr.datasets.make_ledger(n_customers=20, seed=0).report
+    >>> bool((report.counts["input"] == report.counts["accepted"] + report.counts["rejected"]).all())
+    True
+    """
+
+    def __init__(
+        self,
+        issues: pd.DataFrame | None = None,
+        counts: pd.DataFrame | None = None,
+        rejected: dict[str, pd.DataFrame] | None = None,
+    ) -> None:
+        self.issues = issues if issues is not None else pd.DataFrame(columns=REPORT_COLUMNS)
+        self.counts = (
+            counts
+            if counts is not None
+            else pd.DataFrame(columns=["input", "accepted", "rejected", "credit_notes"]).rename_axis("table")
+        )
+        self.rejected = rejected or {}
+
+    @property
+    def ok(self) -> bool:
+        """True when no row was rejected."""
+        return int(self.counts["rejected"].sum()) == 0 if len(self.counts) else True
+
+    @property
+    def n_rejected(self) -> int:
+        """Number of rejected input rows over all tables."""
+        return int(self.counts["rejected"].sum()) if len(self.counts) else 0
+
+    def summary(self) -> pd.DataFrame:
+        """Issues grouped by table, column and rule: how many rows, a few example rows, and the fix."""
+        if self.issues.empty:
+            return pd.DataFrame(columns=["table", "column", "rule", "action", "rows", "examples", "fix"])
+        g = self.issues.groupby(["table", "column", "rule", "action"], sort=False)
+        out = g.agg(
+            rows=("row", "size"),
+            examples=("row", lambda r: ", ".join(map(str, list(r)[:5])) + (", ..." if len(r) > 5 else "")),
+            fix=("fix", "first"),
+        )
+        return out.reset_index()
+
+    def rejected_rows(self, table: str) -> pd.DataFrame:
+        """The rejected input rows of ``table``, as given, with the rules they broke."""
+        return self.rejected.get(table, pd.DataFrame())
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write :attr:`issues` as CSV that cannot smuggle spreadsheet formulas."""
+        return to_safe_csv(self.issues, path)
+
+    def raise_if_rejected(self) -> None:
+        """Raise :class:`payrisk.errors.ValidationError` carrying this report when any row was rejected."""
+        if not self.ok:
+            raise ValidationError(str(self), report=self)
+
+    def __str__(self) -> str:
+        if self.ok and self.issues.empty:
+            n = int(self.counts["input"].sum()) if len(self.counts) else 0
+            return f"ValidationReport: all {n} rows accepted."
+        lines = [f"ValidationReport: {self.n_rejected} rows rejected."]
+        for t, row in self.counts.iterrows():
+            extra = f", {int(row['credit_notes'])} as credit notes" if row["credit_notes"] else ""
+            lines.append(f"  {t}: {row['input']} in, {row['accepted']} accepted{extra}, {row['rejected']} rejected")
+        for r in self.summary().itertuples(index=False):
+            lines.append(
+                f"  - {r.table}.{r.column}: {r.rule} ({RULES.get(r.rule, ('', ''))[0]}), {r.action} "
+                f"{r.rows} rows (e.g. rows {r.examples}). Fix: {r.fix}"
+            )
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<ValidationReport rejected={self.n_rejected} issues={len(self.issues)}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ValidationReport):
+            return NotImplemented
+        return _frames_equal(self.issues, other.issues) and _frames_equal(self.counts, other.counts)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _frames_equal(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    if a.shape != b.shape or list(a.columns) != list(b.columns):
+        return False
+    if a.empty:
+        return True
+    return bool(a.reset_index(drop=True).astype(str).equals(b.reset_index(drop=True).astype(str)))
+
+
+def validate_tables(
+    frames: Mapping[str, pd.DataFrame | None],
+    mapping: ColumnMapping | Mapping[str, Any] | None = None,
+) -> tuple[dict[str, pd.DataFrame], ValidationReport]:
+    """Parse and check the input tables.
+
+    Parameters
+    ----------
+    frames : mapping of table name to DataFrame
+        Any of ``customers``, ``invoices``, ``payments``, ``plans``, ``installments``, ``contacts``.
+    mapping : ColumnMapping or dict, optional
+        Column mapping and parsing options.
+
+    Returns
+    -------
+    tables : dict of DataFrame
+        Accepted rows in canonical columns and dtypes (plus ``credit_notes`` split off ``invoices``).
+    report : ValidationReport
+        Every rejected row with the rule it broke.
+
+    Raises
+    ------
+    payrisk.errors.ColumnMissingError
+        When a required column is absent; the message names the mapping that would fix it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tables, report = validate_tables({"invoices": pd.DataFrame({
+    ...     "invoice_id": ["1"], "customer_id": ["c"], "issue_date": ["2024-01-01"],
+    ...     "due_date": ["2024-01-31"], "amount": ["0"]})})
+    >>> report.issues["rule"].tolist()
+    ['zero_amount']
+    """
+    from payrisk._validate import run_validation
+
+    unknown = sorted(set(frames) - set(TABLES))
+    if unknown:
+        raise ParameterError(f"unknown tables {unknown}; tables are {sorted(TABLES)}")
+    return run_validation(frames, ColumnMapping.coerce(mapping))
+
+
+def suggest_columns(missing: str, available: Iterable[str]) -> list[str]:
+    """User columns whose names resemble a canonical column (for the missing-column message)."""
+
+    def norm(s: str) -> str:
+        return "".join(ch for ch in str(s).lower() if ch.isalnum())
+
+    avail = list(available)
+    by_norm = {norm(a): a for a in avail}
+    target = norm(missing)
+    hits = [by_norm[n] for n in difflib.get_close_matches(target, list(by_norm), n=3, cutoff=0.6)]
+    words = [w for w in missing.split("_") if len(w) > 2]
+    hits += [a for a in avail if a not in hits and any(w in norm(a) for w in words)]
+    return hits[:3]
