@@ -42,3 +42,27 @@ def isin(values: Any, known: Any) -> np.ndarray:
     return np.asarray(out.to_numpy(zero_copy_only=False), dtype=bool) & ~np.asarray(
         pc.is_null(v).to_numpy(zero_copy_only=False), dtype=bool
     )
+
+
+def lookup(keys: Any, table: pd.Series) -> pd.Series:
+    """``table`` (a Series indexed by unique ids) read at ``keys``; missing where a key is absent.
+
+    Unlike ``Series.map(table)`` it keeps the dtype of ``table`` when ``table`` is empty.
+
+    Examples
+    --------
+    >>> amounts = pd.Series([10.0, 20.0], index=pd.Index(["a", "b"], dtype="str"))
+    >>> lookup(pd.Series(["b", "x"], dtype="str"), amounts).tolist()
+    [20.0, nan]
+    """
+    if table.index.has_duplicates:
+        table = table[~table.index.duplicated(keep="first")]
+    idx = (
+        keys if isinstance(keys, pd.Index) else pd.Index(np.asarray(keys) if not isinstance(keys, pd.Series) else keys)
+    )
+    out = table.reindex(idx)
+    if isinstance(keys, pd.Series):
+        out.index = keys.index
+    else:
+        out = out.reset_index(drop=True)
+    return out

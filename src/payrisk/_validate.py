@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from payrisk._frame import isin
+from payrisk._frame import isin, lookup
 from payrisk.errors import ColumnMissingError, ParameterError
 from payrisk.schema import (
     CHANNELS,
@@ -327,7 +327,7 @@ def _check_installments(t: _Table) -> None:
     else:
         paid = t.df["amount_paid"].to_numpy()
         t.flag(paid < 0, "negative_amount", "amount_paid")
-        t.flag(paid > due + t.mapping.overpayment_tolerance, "over_payment", "amount_paid")
+        t.flag(paid > due + t.mapping.overpayment_tolerance, "paid_ahead", "amount_paid", action="flagged")
         t.df["amount_paid"] = t.df["amount_paid"].fillna(0.0)
     t.check_duplicates()
 
@@ -391,7 +391,7 @@ def _check_currency(inv: _Table, mapping: ColumnMapping) -> None:
     main = counts.drop_duplicates("customer_id").set_index("customer_id")["currency"]
     minority = np.zeros(inv.n, dtype=bool)
     pos = np.flatnonzero(ok)
-    minority[pos] = sub["currency"].to_numpy() != sub["customer_id"].map(main).to_numpy()
+    minority[pos] = sub["currency"].to_numpy() != lookup(sub["customer_id"], main).to_numpy()
     inv.flag(
         minority,
         "mixed_currency",
@@ -419,16 +419,16 @@ def _check_payment_links(pay: _Table, inv: _Table | None, mapping: ColumnMapping
         message="payments.invoice_id: invoice id not among the accepted invoices (absent, or rejected itself)",
     )
     linked = pay.df["invoice_id"].notna().to_numpy() & pay.ok()
-    inv_customer = pay.df["invoice_id"].map(good["customer_id"])
+    inv_customer = lookup(pay.df["invoice_id"], good["customer_id"])
     if "customer_id" not in pay.df.columns:
         pay.df["customer_id"] = inv_customer
         pay.flag(pay.df["customer_id"].isna().to_numpy() & pay.ok(), "missing_value", "customer_id")
     else:
         pay.flag(linked & (pay.df["customer_id"] != inv_customer).to_numpy(), "customer_mismatch", "customer_id")
-    issue = pay.df["invoice_id"].map(good["issue_date"])
+    issue = lookup(pay.df["invoice_id"], good["issue_date"])
     pay.flag(linked & (pay.df["payment_date"] < issue).to_numpy(), "payment_before_issue", "payment_date")
     if "currency" in pay.df.columns:
-        inv_cur = pay.df["invoice_id"].map(good["currency"])
+        inv_cur = lookup(pay.df["invoice_id"], good["currency"])
         pcur = pay.df["currency"].str.upper()
         pay.flag(linked & pcur.notna().to_numpy() & (pcur != inv_cur).to_numpy(), "currency_mismatch", "currency")
     # over-payment: in date order, the payments that push an invoice past its amount
@@ -438,7 +438,7 @@ def _check_payment_links(pay: _Table, inv: _Table | None, mapping: ColumnMapping
         sub["_pos"] = np.flatnonzero(ok)
         sub = sub.sort_values(["invoice_id", "payment_date", "_pos"], kind="stable")
         cum = sub.groupby("invoice_id", sort=False)["amount"].cumsum()
-        limit = sub["invoice_id"].map(good["amount"]) + mapping.overpayment_tolerance
+        limit = lookup(sub["invoice_id"], good["amount"]) + mapping.overpayment_tolerance
         over = np.zeros(pay.n, dtype=bool)
         over[sub["_pos"].to_numpy()[(cum > limit).to_numpy()]] = True
         pay.flag(over, "over_payment", "amount")
@@ -487,7 +487,7 @@ def run_validation(
         else:
             good = plans.df.loc[plans.ok()].set_index("plan_id")
             _refs(ins, "plan_id", good.index, "unknown_plan")
-            created = ins.df["plan_id"].map(good["created_date"])
+            created = lookup(ins.df["plan_id"], good["created_date"])
             ins.flag(ins.ok() & (ins.df["due_date"] < created).to_numpy(), "due_before_plan", "due_date")
     if "contacts" in tables and "invoice_id" in tables["contacts"].df.columns:
         known = pd.Index(inv.df.loc[inv.ok(), "invoice_id"]) if inv is not None else pd.Index([], dtype="str")

@@ -18,6 +18,7 @@ True
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from payrisk._frame import isin
+from payrisk._frame import isin, lookup
 from payrisk._validate import DATE_DTYPE
 from payrisk.errors import DataFileError, ParameterError, ValidationError
 from payrisk.schema import TABLES, ColumnKind, ColumnMapping, ValidationReport, validate_tables
@@ -69,15 +70,16 @@ def to_date(value: Any, name: str = "as_of") -> pd.Timestamp:
     return ts.normalize().as_unit("ns")
 
 
-def _empty(name: str) -> pd.DataFrame:
+def _template(name: str) -> dict[str, str]:
+    """Canonical columns of a ledger table and their dtypes, in order."""
     spec = TABLES["invoices" if name == "credit_notes" else name]
-    cols: dict[str, pd.Series] = {}
+    cols: dict[str, str] = {}
     for c in spec.columns:
         cname = "credit_note_id" if (name == "credit_notes" and c.name == "invoice_id") else c.name
-        cols[cname] = pd.Series(dtype=_dtype(c.kind))
+        cols[cname] = _dtype(c.kind)
     for c in _DERIVED.get(name, []):
-        cols[c] = pd.Series(dtype="float64")
-    return pd.DataFrame(cols)
+        cols[c] = "float64"
+    return cols
 
 
 def _dtype(kind: ColumnKind) -> str:
@@ -92,19 +94,28 @@ def _dtype(kind: ColumnKind) -> str:
     }[kind]
 
 
+_TEMPLATES: dict[str, dict[str, str]] = {}
+
+
 def _conform(name: str, df: pd.DataFrame | None) -> pd.DataFrame:
     """Canonical columns (in canonical order, extras after) with canonical dtypes."""
-    empty = _empty(name)
+    if name not in _TEMPLATES:
+        _TEMPLATES[name] = _template(name)
+    template = _TEMPLATES[name]
     if df is None:
-        return empty
-    out = df.copy()
-    for col in empty.columns:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in template.items()})
+    out = df.reset_index(drop=True)
+    changes = {}
+    for col, dtype in template.items():
         if col not in out.columns:
-            out[col] = pd.Series(False if empty[col].dtype == bool else None, index=out.index).astype(empty[col].dtype)
-        elif out[col].dtype != empty[col].dtype:
-            out[col] = out[col].astype(empty[col].dtype)
-    cols = list(empty.columns) + [c for c in out.columns if c not in empty.columns]
-    return out[cols].reset_index(drop=True)
+            fill = False if dtype == "bool" else None
+            changes[col] = pd.Series(fill, index=out.index).astype(dtype)
+        elif out[col].dtype != dtype:
+            changes[col] = out[col].astype(dtype)
+    if changes:
+        out = out.assign(**changes)
+    cols = list(template) + [c for c in out.columns if c not in template]
+    return out[cols] if list(out.columns) != cols else out
 
 
 @dataclass
@@ -417,6 +428,8 @@ class Ledger:
                 path / f"rejected_{table}.parquet", index=False
             )
             rejected[table] = len(rows)
+        if self.truth is not None:
+            self.truth.write(path / "truth")
         doc = {
             "format": "payrisk-ledger",
             "format_version": FORMAT_VERSION,
@@ -426,9 +439,8 @@ class Ledger:
             "rejected": rejected,
             "meta": self.meta,
             "truth": self.truth is not None,
+            "sha256": {str(f.relative_to(path)): _sha256(f) for f in sorted(path.rglob("*.parquet"))},
         }
-        if self.truth is not None:
-            self.truth.write(path / "truth")
         (path / "ledger.json").write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
         return path
 
@@ -456,6 +468,14 @@ class Ledger:
                 f"{doc_path}: format {doc.get('format')!r} version {doc.get('format_version')!r} is not a "
                 f"payrisk ledger of format version {FORMAT_VERSION}"
             )
+        for rel, digest in doc.get("sha256", {}).items():
+            f = path / rel
+            if not f.is_file():
+                raise DataFileError(f"{f}: file missing from the ledger folder")
+            if _sha256(f) != digest:
+                raise DataFileError(
+                    f"{f}: checksum differs from ledger.json; the folder was modified after it was written"
+                )
         tables = {}
         for name in TABLE_NAMES:
             f = path / f"{name}.parquet"
@@ -515,6 +535,14 @@ class Ledger:
         )
 
 
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def _period(dates: pd.Series) -> str:
     if dates.notna().any():
         return f"{dates.min().date()} .. {dates.max().date()}"
@@ -552,7 +580,8 @@ def _derive(tables: dict[str, pd.DataFrame], mapping: ColumnMapping, meta: dict[
                 t["amount_base"] = t["amount"] * t["currency"].map(mapping.fx_rates).astype(float)
         meta["fx_rates"] = dict(mapping.fx_rates)
     if "customers" not in tables:
-        ids = [t["customer_id"] for n, t in tables.items() if "customer_id" in t.columns]
+        with_ids = ("invoices", "credit_notes", "payments", "plans", "contacts")  # canonical, parsed as text
+        ids = [tables[n]["customer_id"] for n in with_ids if n in tables and "customer_id" in tables[n].columns]
         uniq = pd.unique(pd.concat(ids, ignore_index=True)) if ids else []
         tables["customers"] = pd.DataFrame({"customer_id": pd.Series(uniq, dtype="str")})
         meta.setdefault("customers_source", "derived from the ids in the other tables")
@@ -563,9 +592,9 @@ def _paid_dates_from_payments(inv: pd.DataFrame, pay: pd.DataFrame, tol: float) 
     p = pay.loc[pay["invoice_id"].notna(), ["invoice_id", "payment_date", "amount"]]
     p = p.sort_values(["invoice_id", "payment_date"], kind="stable")
     cum = p.groupby("invoice_id", sort=False)["amount"].cumsum()
-    reach = cum >= p["invoice_id"].map(inv.set_index("invoice_id")["amount"]) - tol
+    reach = cum >= lookup(p["invoice_id"], inv.set_index("invoice_id")["amount"]) - tol
     first = p.loc[reach].drop_duplicates("invoice_id").set_index("invoice_id")["payment_date"]
-    return inv["invoice_id"].map(first).astype(DATE_DTYPE)
+    return lookup(inv["invoice_id"], first).astype(DATE_DTYPE)
 
 
 def _with_open_amounts(inv: pd.DataFrame, pay: pd.DataFrame, day: pd.Timestamp | None) -> pd.DataFrame:
@@ -573,7 +602,7 @@ def _with_open_amounts(inv: pd.DataFrame, pay: pd.DataFrame, day: pd.Timestamp |
     inv = inv.copy()
     linked = pay.loc[pay["invoice_id"].notna()]
     paid = linked.groupby("invoice_id")["amount"].sum()
-    paid_amount = inv["invoice_id"].map(paid).fillna(0.0).to_numpy(dtype=float)
+    paid_amount = lookup(inv["invoice_id"], paid).fillna(0.0).to_numpy(dtype=float)
     amount = inv["amount"].to_numpy(dtype=float)
     settled = inv["paid_date"].notna().to_numpy()
     paid_amount = np.where(settled, amount, np.minimum(paid_amount, amount))

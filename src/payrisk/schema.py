@@ -244,6 +244,10 @@ RULES: dict[str, tuple[str, str]] = {
         "payments allocated to the invoice exceed its amount",
         "allocate the excess to another invoice or book it unallocated (empty invoice_id)",
     ),
+    "paid_ahead": (
+        "more was paid on the instalment than was due (paying ahead or settling early): kept, flagged",
+        "nothing to fix if the customer paid ahead; otherwise correct amount_paid",
+    ),
     "installment_no": ("instalment number must be 1 or more", "number instalments from 1"),
     "due_before_plan": ("instalment due date is before the plan was created", "correct the due date"),
     "unknown_channel": ("channel is not one of " + ", ".join(CHANNELS), "map your channel names onto these"),
@@ -351,7 +355,7 @@ class ValidationReport:
     issues : pandas.DataFrame
         One row per (input row, rule): ``table``, ``row`` (0-based position in the input table; in a CSV
         file with a header the line number is ``row + 2``), ``id``, ``column``, ``rule``, ``value`` (as given),
-        ``action`` (``rejected`` or ``moved``), ``message`` and ``fix``.
+        ``action`` (``rejected``; ``moved`` for credit notes; ``flagged`` for rows kept with a remark), ``message`` and ``fix``.
     counts : pandas.DataFrame
         Per table: ``input``, ``accepted``, ``rejected`` rows (``input == accepted + rejected``) and
         ``credit_notes`` (accepted rows that moved to the credit-note table).

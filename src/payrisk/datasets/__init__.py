@@ -9,7 +9,28 @@ Examples
 """
 
 from payrisk.datasets._params import ARCHETYPES, WorldParams
+from payrisk.datasets._real import (
+    DATASETS,
+    load_berka,
+    load_dataset,
+    load_home_credit,
+    load_ibm_ar,
+    load_loan_collections,
+    load_taiwan_credit,
+)
 from payrisk.datasets._synthetic import make_ledger
 from payrisk.datasets._truth import Truth
 
-__all__ = ["ARCHETYPES", "Truth", "WorldParams", "make_ledger"]
+__all__ = [
+    "ARCHETYPES",
+    "DATASETS",
+    "Truth",
+    "WorldParams",
+    "load_berka",
+    "load_dataset",
+    "load_home_credit",
+    "load_ibm_ar",
+    "load_loan_collections",
+    "load_taiwan_credit",
+    "make_ledger",
+]
