@@ -101,7 +101,7 @@ def test_round_trip_keeps_rejected_rows(frames, tmp_path):
 
 
 def test_read_refuses_foreign_or_tampered_folders(frames, tmp_path):
-    with pytest.raises(DataFileError, match="ledger.json"):
+    with pytest.raises(DataFileError, match=r"ledger\.json"):
         pr.Ledger.read(tmp_path)
     path = pr.Ledger.from_frames(**frames).write(tmp_path / "l")
     pd.read_parquet(path / "invoices.parquet").iloc[:1].to_parquet(path / "invoices.parquet")
@@ -109,7 +109,7 @@ def test_read_refuses_foreign_or_tampered_folders(frames, tmp_path):
         pr.Ledger.read(path)
     path = pr.Ledger.from_frames(**frames).write(tmp_path / "l2")
     (path / "payments.parquet").unlink()
-    with pytest.raises(DataFileError, match="payments.parquet"):
+    with pytest.raises(DataFileError, match=r"payments\.parquet"):
         pr.Ledger.read(path)
     doc = json.loads((path / "ledger.json").read_text())
     doc["format_version"] = 99

@@ -355,7 +355,8 @@ class ValidationReport:
     issues : pandas.DataFrame
         One row per (input row, rule): ``table``, ``row`` (0-based position in the input table; in a CSV
         file with a header the line number is ``row + 2``), ``id``, ``column``, ``rule``, ``value`` (as given),
-        ``action`` (``rejected``; ``moved`` for credit notes; ``flagged`` for rows kept with a remark), ``message`` and ``fix``.
+        ``action`` (``rejected``; ``moved`` for credit notes; ``flagged`` for rows kept with a remark),
+        ``message`` and ``fix``.
     counts : pandas.DataFrame
         Per table: ``input``, ``accepted``, ``rejected`` rows (``input == accepted + rejected``) and
         ``credit_notes`` (accepted rows that moved to the credit-note table).

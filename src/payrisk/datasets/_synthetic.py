@@ -11,73 +11,27 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from payrisk.datasets._days import (
+    _NEVER,
+    _NS_PER_DAY,
+    _add_months,
+    _month,
+    _month_start,
+    _next_business,
+    _next_payrun,
+    _next_weekday,
+    _prev_business,
+    _prev_payrun,
+    _prev_weekday,
+    _to_datetime,
+    _weekday,
+)
 from payrisk.datasets._params import ARCHETYPES, WorldParams
 from payrisk.datasets._truth import Truth
 from payrisk.errors import ParameterError
 from payrisk.ledger import Ledger, to_date
 
 __all__ = ["make_ledger"]
-
-_NS_PER_DAY = 86_400 * 10**9
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-# -- day arithmetic ----------------------------------------------------------------------------------------
-def _weekday(d: np.ndarray) -> np.ndarray:
-    return (d + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
-
-
-def _month_start(d: np.ndarray) -> np.ndarray:
-    return d.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-
-
-def _add_months(month_start: np.ndarray, k: np.ndarray | int) -> np.ndarray:
-    m = month_start.astype("datetime64[D]").astype("datetime64[M]") + np.asarray(k)
-    return m.astype("datetime64[D]").astype(np.int64)
-
-
-def _month(d: np.ndarray) -> np.ndarray:
-    return d.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12 + 1
-
-
-def _next_business(d: np.ndarray) -> np.ndarray:
-    wd = _weekday(d)
-    return d + np.where(wd == 5, 2, np.where(wd == 6, 1, 0))
-
-
-def _prev_business(d: np.ndarray) -> np.ndarray:
-    wd = _weekday(d)
-    return d - np.where(wd == 5, 1, np.where(wd == 6, 2, 0))
-
-
-def _next_weekday(d: np.ndarray, w: np.ndarray) -> np.ndarray:
-    return d + (w - _weekday(d)) % 7
-
-
-def _prev_weekday(d: np.ndarray, w: np.ndarray) -> np.ndarray:
-    return d - (_weekday(d) - w) % 7
-
-
-def _next_payrun(d: np.ndarray, day: np.ndarray) -> np.ndarray:
-    ms = _month_start(d)
-    this = ms + day - 1
-    return np.where(d <= this, this, _add_months(ms, 1) + day - 1)
-
-
-def _prev_payrun(d: np.ndarray, day: np.ndarray) -> np.ndarray:
-    ms = _month_start(d)
-    this = ms + day - 1
-    return np.where(d >= this, this, _add_months(ms, -1) + day - 1)
-
-
-def _to_datetime(days: np.ndarray) -> np.ndarray:
-    """Integer days (with a sentinel of ``_NEVER`` for missing) to datetime64[ns] with NaT."""
-    out = days.astype("datetime64[D]").astype("datetime64[ns]")
-    out[days >= _NEVER] = np.datetime64("NaT")
-    return out
-
-
-_NEVER = np.iinfo(np.int64).max // (2 * _NS_PER_DAY)
 
 
 def _ids(prefix: str, n: int, width: int) -> np.ndarray:
@@ -249,27 +203,40 @@ class _World:
         disputed = late & (rng.random(n) < p.dispute_given_late)
         mu = np.where(bounced, mu_none, np.where(strict, mu_strict, mu_mild)) + p.dispute_delay * disputed
         sigma = _lookup(p.late_days_sigma, arche)
-        x = np.exp(mu + sigma * rng.standard_normal(n))
-        days_late = np.maximum(1, np.ceil(np.minimum(x, 10_000))).astype(np.int64)
+        z = rng.standard_normal(n)
         a, b = p.early_beta
         early = np.rint(rng.beta(a, b, n) * inv["terms"]).astype(np.int64)
-        raw = np.where(late, due + days_late, np.maximum(due - early, issue))
-
-        # snap onto the customer's payment rhythm, then onto business days (late stays late, on time stays)
-        rhythm = c["rhythm"][cust]
         snap = rng.random(n) < c["concentration"][cust]
+        rhythm = c["rhythm"][cust]
         wd = c["weekday"][cust]
         pr_day = c["payrun_day"][cust]
-        fwd = np.where(
-            rhythm == "weekday", _next_weekday(raw, wd), np.where(rhythm == "payrun", _next_payrun(raw, pr_day), raw)
-        )
+
+        def late_pay_day(loc: np.ndarray) -> np.ndarray:
+            """Payment day of a late invoice whose log days-late has location ``loc`` (same noise, same snap)."""
+            days = np.maximum(1, np.ceil(np.minimum(np.exp(loc + sigma * z), 10_000))).astype(np.int64)
+            raw = due + days
+            fwd = np.where(
+                rhythm == "weekday",
+                _next_weekday(raw, wd),
+                np.where(rhythm == "payrun", _next_payrun(raw, pr_day), raw),
+            )
+            return _next_business(np.where(snap, fwd, raw))
+
+        # on time: paid before the due date, moved back onto the rhythm and a business day (never before issue)
+        raw = np.maximum(due - early, issue)
         back = np.where(
             rhythm == "weekday", _prev_weekday(raw, wd), np.where(rhythm == "payrun", _prev_payrun(raw, pr_day), raw)
         )
-        back = np.where(back >= issue, back, raw)
-        snapped = np.where(snap, np.where(late, fwd, back), raw)
-        biz_back = _prev_business(snapped)
-        pay = np.where(late, _next_business(snapped), np.where(biz_back >= issue, biz_back, snapped))
+        back = np.where(snap & (back >= issue), back, raw)
+        biz_back = _prev_business(back)
+        on_time_day = np.minimum(np.where(biz_back >= issue, biz_back, _next_business(back)), due)
+        pay = np.where(late, late_pay_day(mu), on_time_day)
+        # potential outcomes of the first reminder's tone (delivered, as logged otherwise): days late
+        dispute = p.dispute_delay * disputed
+        if_mild = np.where(late, late_pay_day(mu_mild + dispute) - due, 0).astype(float)
+        if_strict = np.where(late, late_pay_day(mu_strict + dispute) - due, 0).astype(float)
+        if_mild[never] = np.nan
+        if_strict[never] = np.nan
         pay = np.where(never, _NEVER, pay)
 
         # disputes are raised after the first reminder; partial payments come before the final one
@@ -299,6 +266,8 @@ class _World:
             "partial_day": partial_day,
             "partial_amount": partial_amount,
             "days_late": np.where(late & ~never, pay - due, np.where(late, -1, 0)),
+            "if_mild": if_mild,
+            "if_strict": if_strict,
         }
 
     # dunning contacts -----------------------------------------------------------------------------------
@@ -651,6 +620,7 @@ def _truth(w: _World, c, inv, pay, lost, pl, ins, cust_ids, inv_ids, plan_ids) -
             "invoice_id": inv_ids,
             "customer_id": cust_ids[inv["cust"]],
             "archetype": inv["archetype"],
+            "due_date": _to_datetime(inv["due"]),
             "terms": inv["terms"],
             "p_late": inv["p_late"],
             "p_never": inv["p_never"],
@@ -662,6 +632,8 @@ def _truth(w: _World, c, inv, pay, lost, pl, ins, cust_ids, inv_ids, plan_ids) -
             "first_channel": pay["channel"],
             "first_bounced": pay["bounced"],
             "first_aligned": pay["aligned"],
+            "days_late_if_mild": pay["if_mild"],
+            "days_late_if_strict": pay["if_strict"],
             "late": pay["late"],
             "never_paid": pay["never"],
             "days_late": np.where(pay["never"], np.nan, pay["days_late"]).astype(float),

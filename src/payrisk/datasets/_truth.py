@@ -35,7 +35,9 @@ class Truth:
         Per invoice: ``archetype`` at issue, ``p_late`` (true probability of being paid after the due date,
         never-paid included), ``p_never``, the days-late distribution of a late invoice (``late_log_mu``,
         ``late_log_sigma``: ``log X ~ Normal``; days late ``max(1, ceil(X))``), its potential outcomes under
-        a delivered mild or strict first reminder (``log_mu_if_mild``, ``log_mu_if_strict``), the logged
+        a delivered mild or strict first reminder (``log_mu_if_mild``, ``log_mu_if_strict``, and the realised
+        ``days_late_if_mild`` / ``days_late_if_strict`` drawn with the same noise, 0 for invoices paid on
+        time, NaN when never paid: their difference is the true per-invoice effect of strict vs mild), the logged
         treatment (``track_tone``, ``first_channel``, ``first_bounced``, ``first_aligned``), and the realised
         ``days_late`` before censoring (NaN when never paid).
     plans : DataFrame
@@ -74,8 +76,9 @@ class Truth:
     def survival(self, days_after_due: np.ndarray | list[int] | int) -> pd.DataFrame:
         """True P(still unpaid at the end of ``due_date + d``) per invoice, for each ``d``.
 
-        The latent distribution before payments were moved onto the customer's payment weekday, pay-run day
-        or the next business day (a shift of at most a few days).
+        Exact for ``d >= 0``: it follows the payment onto the customer's payment weekday or pay-run day and
+        onto the next business day, as the generator does. For ``d < 0`` (before the due date) it is the latent
+        distribution of the day an on-time invoice is paid, before it is moved back onto the rhythm.
 
         Parameters
         ----------
@@ -95,24 +98,42 @@ class Truth:
         >>> bool(((s[0] - t.invoices.set_index("invoice_id")["p_late"]).abs() < 1e-12).all())
         True
         """
-        d = np.atleast_1d(np.asarray(days_after_due, dtype=float))
+        from payrisk.datasets._days import _prev_business, _prev_payrun, _prev_weekday
+
+        d_in = np.atleast_1d(np.asarray(days_after_due))
+        d = d_in.astype(np.int64)[None, :]
         inv = self.invoices
+        cust = self.customers.set_index("customer_id").reindex(inv["customer_id"])
+        col = lambda name: cust[name].to_numpy()[:, None]  # noqa: E731
         p = inv["p_late"].to_numpy()[:, None]
         r = (inv["p_never"] / inv["p_late"]).fillna(0).to_numpy()[:, None]
         mu = inv["late_log_mu"].to_numpy()[:, None]
         sigma = inv["late_log_sigma"].to_numpy()[:, None]
-        terms = inv["terms"].to_numpy(dtype=float)[:, None]
+        due = (inv["due_date"].to_numpy().astype("datetime64[D]").astype(np.int64))[:, None]
+        day = due + d
+        g_none = _prev_business(day)
+        rhythm = col("rhythm")
+        g_snap = np.where(
+            rhythm == "weekday",
+            _prev_weekday(day, np.maximum(col("preferred_weekday"), 0)),
+            np.where(rhythm == "payrun", _prev_payrun(g_none, np.maximum(col("payrun_day"), 1)), g_none),
+        )
+        kappa = col("weekday_concentration").astype(float)
+
+        def tail(days_late: np.ndarray) -> np.ndarray:  # P(L > l) with L = max(1, ceil(X))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = stats.norm.sf((np.log(np.maximum(days_late, 1e-12)) - mu) / sigma)
+            return np.where(days_late >= 1, t, 1.0)
+
+        paid_late_tail = kappa * tail(g_snap - due) + (1 - kappa) * tail(g_none - due)
+        late_part = p * (r + (1 - r) * paid_late_tail)
+        # before the due date: on-time payment on due - B, B = round(f * terms), f ~ Beta(a, b)
         a, b = self.params.early_beta
-        dd = d[None, :]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tail_late = stats.norm.sf((np.log(np.maximum(dd, 1e-12)) - mu) / sigma)
-        late_part = p * (r + (1 - r) * np.where(dd >= 1, tail_late, 1.0))
-        # early: paid on due - B with B = round(f * terms), f ~ Beta(a, b); unpaid at due + d (d < 0) iff B < -d
-        k = -dd
-        p_b_ge_k = stats.beta.sf(np.clip((k - 0.5) / terms, 0, 1), a, b)
-        early_unpaid = (1 - p) * (1 - p_b_ge_k)
-        out = np.where(dd >= 0, late_part, p + early_unpaid)
-        return pd.DataFrame(out, index=inv["invoice_id"].to_numpy(), columns=list(np.atleast_1d(days_after_due)))
+        terms = inv["terms"].to_numpy(dtype=float)[:, None]
+        p_b_ge_k = stats.beta.sf(np.clip((-d - 0.5) / terms, 0, 1), a, b)
+        early = p + (1 - p) * (1 - p_b_ge_k)
+        out = np.where(d >= 0, late_part, early)
+        return pd.DataFrame(out, index=inv["invoice_id"].to_numpy(), columns=list(d_in))
 
     def expected_days_late(self, tone: str) -> pd.Series:
         """True mean days late of each invoice, given late and eventually paid, under a delivered first reminder
