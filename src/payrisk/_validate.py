@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from payrisk._frame import isin, lookup
 from payrisk.errors import ColumnMissingError, ParameterError
@@ -41,6 +43,15 @@ def _text(s: pd.Series) -> pd.Series:
     if not pd.api.types.is_numeric_dtype(s.dtype):
         out = out.str.strip()
     return out.mask(out == "")
+
+
+def _all_distinct(col: pd.Series) -> bool:
+    """True when the non-missing values of ``col`` are all different (hash count in Arrow, no factorize)."""
+    try:
+        arr = pa.array(col.array)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return bool(col.dropna().is_unique)
+    return pc.count_distinct(arr, mode="only_valid").as_py() == len(arr) - arr.null_count
 
 
 class _Table:
@@ -238,6 +249,8 @@ class _Table:
         key = list(self.spec.key)
         if any(k not in self.df.columns for k in key) or self.n == 0:
             return
+        if len(key) == 1 and _all_distinct(self.df[key[0]]):
+            return
         keyed = self.df[key].notna().all(axis=1).to_numpy()
         dup_any = self.df[key].duplicated(keep=False).to_numpy() & keyed
         if not dup_any.any():
@@ -371,9 +384,7 @@ def _refs(t: _Table, col: str, known: pd.Index | np.ndarray, rule: str, message:
     if col not in t.df.columns:
         return
     v = t.df[col]
-    t.flag(
-        v.notna().to_numpy() & ~isin(v, pd.Series(np.asarray(known), dtype="str")) & t.ok(), rule, col, message=message
-    )
+    t.flag(v.notna().to_numpy() & ~isin(v, known) & t.ok(), rule, col, message=message)
 
 
 def _check_currency(inv: _Table, mapping: ColumnMapping) -> None:
@@ -419,29 +430,44 @@ def _check_payment_links(pay: _Table, inv: _Table | None, mapping: ColumnMapping
         message="payments.invoice_id: invoice id not among the accepted invoices (absent, or rejected itself)",
     )
     linked = pay.df["invoice_id"].notna().to_numpy() & pay.ok()
-    inv_customer = lookup(pay.df["invoice_id"], good["customer_id"])
+    pos = good.index.get_indexer(pay.df["invoice_id"])  # one hash lookup, reused for every invoice column
+    found = pos >= 0
+
+    inv_customer = _at(good["customer_id"], pos, found, pay.df.index)
     if "customer_id" not in pay.df.columns:
         pay.df["customer_id"] = inv_customer
         pay.flag(pay.df["customer_id"].isna().to_numpy() & pay.ok(), "missing_value", "customer_id")
     else:
         pay.flag(linked & (pay.df["customer_id"] != inv_customer).to_numpy(), "customer_mismatch", "customer_id")
-    issue = lookup(pay.df["invoice_id"], good["issue_date"])
+    issue = _at(good["issue_date"], pos, found, pay.df.index)
     pay.flag(linked & (pay.df["payment_date"] < issue).to_numpy(), "payment_before_issue", "payment_date")
     if "currency" in pay.df.columns:
-        inv_cur = lookup(pay.df["invoice_id"], good["currency"])
+        inv_cur = _at(good["currency"], pos, found, pay.df.index)
         pcur = pay.df["currency"].str.upper()
         pay.flag(linked & pcur.notna().to_numpy() & (pcur != inv_cur).to_numpy(), "currency_mismatch", "currency")
     # over-payment: in date order, the payments that push an invoice past its amount
-    ok = pay.ok() & pay.df["invoice_id"].notna().to_numpy()
-    if ok.any():
-        sub = pay.df.loc[ok, ["invoice_id", "payment_date", "amount"]].copy()
-        sub["_pos"] = np.flatnonzero(ok)
-        sub = sub.sort_values(["invoice_id", "payment_date", "_pos"], kind="stable")
-        cum = sub.groupby("invoice_id", sort=False)["amount"].cumsum()
-        limit = lookup(sub["invoice_id"], good["amount"]) + mapping.overpayment_tolerance
+    rows = np.flatnonzero(pay.ok() & found)
+    if len(rows):
+        key = pos[rows]
+        day = pay.df["payment_date"].to_numpy()[rows].astype("datetime64[ns]").astype(np.int64)
+        order = np.lexsort((rows, day, key))
+        rows, key = rows[order], key[order]
+        paid = pay.df["amount"].to_numpy(dtype=float)[rows]
+        cum = np.cumsum(paid)
+        start = np.r_[True, key[1:] != key[:-1]]
+        first = np.maximum.accumulate(np.where(start, np.arange(len(key)), 0))
+        running = cum - cum[first] + paid[first]
+        limit = good["amount"].to_numpy(dtype=float)[key] + mapping.overpayment_tolerance
         over = np.zeros(pay.n, dtype=bool)
-        over[sub["_pos"].to_numpy()[(cum > limit).to_numpy()]] = True
+        over[rows[running > limit]] = True
         pay.flag(over, "over_payment", "amount")
+
+
+def _at(col: pd.Series, pos: np.ndarray, found: np.ndarray, index: pd.Index) -> pd.Series:
+    """``col`` at positions ``pos`` (from ``get_indexer``), missing where ``found`` is False."""
+    out = col.iloc[np.where(found, pos, 0)] if len(col) else pd.Series(np.nan, index=index).astype(col.dtype)
+    out = pd.Series(out.to_numpy(), index=index, dtype=col.dtype) if len(col) else out
+    return out.where(found)
 
 
 def _customer_universe(tables: dict[str, _Table]) -> pd.Index | None:
