@@ -16,8 +16,8 @@ Examples
 >>> mapping = {"invoices": {"No": "invoice_id", "Client": "customer_id", "Date": "issue_date",
 ...                         "Due": "due_date", "Total": "amount"}}
 >>> ledger = pr.Ledger.from_frames(invoices=inv, mapping=mapping)
->>> ledger.report.issues[["table", "row", "column", "rule"]].to_string(index=False)
-'   table  row   column            rule\\ninvoices    1 due_date due_before_issue'
+>>> ledger.report.issues[["table", "row", "column", "rule"]].values.tolist()
+[['invoices', 1, 'due_date', 'due_before_issue']]
 """
 
 from __future__ import annotations
@@ -278,7 +278,7 @@ class ColumnMapping(BaseModel):
 
     Examples
     --------
-    >>> m = ColumnMapping.model_validate({"invoices": {"InvoiceDate": "issue_date"}})
+    >>> m = ColumnMapping.coerce({"invoices": {"InvoiceDate": "issue_date"}})
     >>> m.columns
     {'invoices': {'InvoiceDate': 'issue_date'}}
     """
