@@ -42,9 +42,9 @@ def peak_rss_mb() -> float:
 def run_case_in_child(module: str, case: str) -> dict[str, Any]:
     """Run ``module.run(**CASES[case])`` in a fresh interpreter and return its result dict."""
     code = (
-        "import json, sys; sys.path.insert(0, %r); import %s as m; from _common import peak_rss_mb; "
-        "r = m.run(**m.CASES[%r]); r['peak_rss_mb'] = round(peak_rss_mb(), 1); print('RESULT ' + json.dumps(r))"
-    ) % (str(Path(__file__).resolve().parent), module, case)
+        f"import json, sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); import {module} as m; from _common import peak_rss_mb; "
+        f"r = m.run(**m.CASES[{case!r}]); r['peak_rss_mb'] = round(peak_rss_mb(), 1); print('RESULT ' + json.dumps(r))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"benchmark case {case} failed:\n{out.stderr}")
