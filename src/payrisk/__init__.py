@@ -15,8 +15,8 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-from payrisk import datasets, errors, schema
+from payrisk import datasets, errors, features, schema
 from payrisk.ledger import Ledger
 from payrisk.schema import ColumnMapping, ValidationReport
 
-__all__ = ["ColumnMapping", "Ledger", "ValidationReport", "__version__", "datasets", "errors", "schema"]
+__all__ = ["ColumnMapping", "Ledger", "ValidationReport", "__version__", "datasets", "errors", "features", "schema"]
