@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.payrisk-installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench docs-tables clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "payrisk needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
@@ -30,6 +30,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_generate.py
+
+docs-tables: $(STAMP)
+	$(BIN)/python -c "import payrisk as pr, pathlib; p = pathlib.Path('docs/features.md'); t = p.read_text().split('<!-- registry -->')[0]; p.write_text(t + '<!-- registry -->\n\n' + pr.features.registry_markdown())"
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .hypothesis

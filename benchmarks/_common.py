@@ -60,7 +60,10 @@ def main(module: str, name: str, cases: list[str], columns: list[str]) -> dict[s
         r = run_case_in_child(module, case)
         r["case"] = case
         rows.append(r)
-    width = max(len(c) for c in ["case", *columns]) + 2
+    width = (
+        max([len(c) for c in ["case", *columns]] + [len(str(r.get(c, ""))) for r in rows for c in ["case", *columns]])
+        + 2
+    )
     print("".join(c.ljust(width) for c in ["case", *columns]))
     for r in rows:
         print("".join(str(r.get(c, "")).ljust(width) for c in ["case", *columns]))

@@ -40,17 +40,6 @@ import featuretools as ft
 import numpy as np
 import pandas as pd
 
-#: payrisk feature name -> featuretools feature name (filled from the definitions in ``build_features``)
-PAYRISK_NAMES = (
-    "n_invoices",
-    "n_settled",
-    "share_late",
-    "days_late_mean",
-    "days_late_max",
-    "days_since_last_payment",
-    "n_payments",
-)
-
 
 def read_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The three tables the baseline uses, with the columns it needs."""
@@ -156,18 +145,26 @@ def build_entityset(
 
 
 def dfs_arguments() -> dict[str, Any]:
-    """``ft.dfs`` settings that generate exactly the seven features (depth 2: customer.AGG(child))."""
+    """``ft.dfs`` settings that generate exactly the seven features.
+
+    Depth 2 is customer.AGG(child); payments hang under invoices, so aggregating them at the customer spans two
+    relationships and needs depth 3. The primitive options then keep each primitive to its one input, so that
+    no unused feature (``MEAN(invoices.COUNT(payments))``, ``TIME_SINCE_LAST(invoices.issue_date)``, ...) is
+    generated or computed.
+    """
     since_last = ft.primitives.TimeSinceLast(unit="days")
     return {
         "target_dataframe_name": "cutoff_invoices",
         "agg_primitives": ["count", "mean", "max", "percent_true", since_last],
         "trans_primitives": [],
-        "max_depth": 2,
+        "max_depth": 3,
         "primitive_options": {
             "count": {"include_dataframes": ["invoices", "settlements", "payments"]},
-            ("mean", "max"): {"include_columns": {"settlements": ["days_late"]}},
-            "percent_true": {"include_columns": {"settlements": ["late"]}},
-            since_last: {"include_dataframes": ["payments"]},
+            # include_columns only narrows the dataframes it names: include_dataframes shuts out the others
+            ("mean", "max"): {"include_dataframes": ["settlements"], "include_columns": {"settlements": ["days_late"]}},
+            "percent_true": {"include_dataframes": ["settlements"], "include_columns": {"settlements": ["late"]}},
+            # keyed by name: DFS looks options up by its own copy of the primitive, not this instance
+            "time_since_last": {"include_dataframes": ["payments"], "include_columns": {"payments": ["payment_date"]}},
         },
     }
 
@@ -191,7 +188,9 @@ def run(folder: Path, n_cutoffs: int, sample: str = "spread") -> tuple[dict[str,
     cutoffs = pick_cutoffs(invoices, n_cutoffs, sample)
     unallocated = int(payments["invoice_id"].isna().sum())
     if unallocated:
-        print(f"warning: {unallocated} payments have no invoice and are not counted (payments reach customers via invoices)")
+        print(
+            f"warning: {unallocated} payments have no invoice and are not counted (payments reach customers via invoices)"
+        )
         payments = payments[payments["invoice_id"].notna()]
 
     t0 = time.perf_counter()
@@ -215,7 +214,8 @@ def run(folder: Path, n_cutoffs: int, sample: str = "spread") -> tuple[dict[str,
         dfs_seconds = time.perf_counter() - t0
 
     names = feature_names()
-    generated = [d.get_name() for d in definitions]
+    # the target's customer_id comes back as an identity column (a categorical); every other one is ours
+    generated = [d.get_name() for d in definitions if d.get_name() != "customer_id"]
     if sorted(generated) != sorted(names.values()):
         raise RuntimeError(f"ft.dfs generated {generated}, expected {sorted(names.values())}")
     out = matrix[list(names.values())].astype("float64")

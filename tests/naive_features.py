@@ -46,6 +46,9 @@ __all__ = [
 NAN = float("nan")
 DAY = pd.Timedelta(days=1)
 PAID_TOLERANCE = 0.005  #: an instalment is paid in full when amount_paid >= amount_due - this
+#: The registry: an undated dispute flag counts only once the invoice is issued (at an "issue_date" cutoff, the
+#: day before issue, it reads 0); before issue only a dispute dated on or before the cutoff counts.
+UNDATED_DISPUTE_BEFORE_ISSUE = False
 
 
 # -- small helpers -------------------------------------------------------------------------------------------------
@@ -81,6 +84,14 @@ def mode_smallest(values: list[int]) -> tuple[float, float]:
         counts[v] = counts.get(v, 0) + 1
     best = min(counts, key=lambda v: (-counts[v], v))
     return float(best), counts[best] / len(values)
+
+
+def in_registry_order(values: dict[str, float], entity: str) -> dict[str, float]:
+    """``values`` in the registry's order; fails loudly when the registry and this module disagree on names."""
+    names = feature_names(entity)
+    missing, extra = sorted(set(names) - set(values)), sorted(set(values) - set(names))
+    assert not missing and not extra, f"naive {entity} features: not computed {missing}, not in the registry {extra}"
+    return {name: values[name] for name in names}
 
 
 def instalment_kept(row: pd.Series) -> bool:
@@ -147,6 +158,7 @@ def customer_block(ledger: Ledger, snap: Ledger, customer_id: str, T: pd.Timesta
     out["n_settled"] = float(len(settled))
     out["share_late"] = share([d > 0 for d in all_late])
     out["days_late_mean"] = mean(all_late)
+    out["days_late_max"] = maximum(all_late)
     for w in WINDOWS:
         start = T - pd.Timedelta(days=w)
         recent = [late_days[i] for i, p in paid_on.items() if start < p <= T]
@@ -172,6 +184,7 @@ def customer_block(ledger: Ledger, snap: Ledger, customer_id: str, T: pd.Timesta
 
     # payments
     out["days_since_last_payment"] = float(days_between(T, pay["payment_date"].max())) if len(pay) else NAN
+    out["n_payments"] = float(len(pay))
     partial = []
     for row in pay.loc[pay["invoice_id"].notna()].itertuples():
         paid_date = snap.invoices.loc[snap.invoices["invoice_id"] == row.invoice_id, "paid_date"].iloc[0]
@@ -181,7 +194,9 @@ def customer_block(ledger: Ledger, snap: Ledger, customer_id: str, T: pd.Timesta
     # disputes, credit notes
     out["share_disputed"] = share(list(inv["disputed"]))
     cn = snap.credit_notes.loc[snap.credit_notes["customer_id"] == customer_id]
-    out["n_credit_notes_365d"] = float(((cn["issue_date"] > T - pd.Timedelta(days=365)) & (cn["issue_date"] <= T)).sum())
+    out["n_credit_notes_365d"] = float(
+        ((cn["issue_date"] > T - pd.Timedelta(days=365)) & (cn["issue_date"] <= T)).sum()
+    )
 
     # payment rhythm
     out["pay_weekday"], out["pay_weekday_share"] = mode_smallest([d.weekday() for d in pay["payment_date"]])
@@ -216,8 +231,7 @@ def customer_block(ledger: Ledger, snap: Ledger, customer_id: str, T: pd.Timesta
     out["n_plans"] = float(len(plans))
     out["n_installments_missed"] = float(sum(instalment_missed(row, T) for _, row in ins.iterrows()))
 
-    assert list(out) == feature_names("customer"), "naive customer block out of registry order"
-    return out
+    return in_registry_order(out, "customer")
 
 
 # -- the own invoice --------------------------------------------------------------------------------------------------
@@ -236,7 +250,9 @@ def invoice_block(ledger: Ledger, snap: Ledger, invoice: pd.Series, T: pd.Timest
     out["terms_days"] = float(days_between(invoice["due_date"], invoice["issue_date"]))
     out["days_to_due"] = float(days_between(invoice["due_date"], T))
     out["days_overdue"] = float(max(days_between(T, invoice["due_date"]), 0))
-    others = snap.invoices.loc[(snap.invoices["customer_id"] == invoice["customer_id"]) & (snap.invoices["invoice_id"] != own)]
+    others = snap.invoices.loc[
+        (snap.invoices["customer_id"] == invoice["customer_id"]) & (snap.invoices["invoice_id"] != own)
+    ]
     out["amount_vs_usual"] = (
         float(invoice["amount"] / math.exp(np.mean(np.log(others["amount"].to_numpy(dtype=float)))))
         if len(others)
@@ -247,15 +263,16 @@ def invoice_block(ledger: Ledger, snap: Ledger, invoice: pd.Series, T: pd.Timest
     out["n_reminders"] = float((snap.contacts["invoice_id"] == own).sum())
     # registry: disputed when the dispute is dated on or before T, or the flag is set without a date
     if pd.notna(invoice["disputed_date"]):
-        disputed = invoice["disputed_date"] <= T
+        disputed = bool(invoice["disputed_date"] <= T)
+    elif invoice["issue_date"] > T and not UNDATED_DISPUTE_BEFORE_ISSUE:
+        disputed = False
     else:
         disputed = bool(invoice["disputed"])
     if (snap.invoices["invoice_id"] == own).any():  # cross-check with the snapshot when the invoice exists at T
         assert bool(snap.invoices.loc[snap.invoices["invoice_id"] == own, "disputed"].iloc[0]) == bool(disputed)
     out["disputed"] = float(disputed)
     out["issue_month"] = float(invoice["issue_date"].month)
-    assert list(out) == feature_names("invoice"), "naive invoice block out of registry order"
-    return out
+    return in_registry_order(out, "invoice")
 
 
 # -- the own plan ------------------------------------------------------------------------------------------------------
@@ -290,15 +307,16 @@ def plan_block(ledger: Ledger, snap: Ledger, plan: pd.Series, T: pd.Timestamp) -
     else:
         out["last_installment_days_late"] = NAN
         out["paid_vs_due"] = NAN
-    other = snap.plans.loc[(snap.plans["customer_id"] == plan["customer_id"]) & (snap.plans["plan_id"] != plan["plan_id"])]
+    other = snap.plans.loc[
+        (snap.plans["customer_id"] == plan["customer_id"]) & (snap.plans["plan_id"] != plan["plan_id"])
+    ]
     out["prior_plans"] = float(len(other))
     missed = 0
     for pid in other["plan_id"]:
         their = snap.installments.loc[snap.installments["plan_id"] == pid]
         missed += any(instalment_missed(row, T) for _, row in their.iterrows())
     out["prior_plans_missed"] = float(missed)
-    assert list(out) == feature_names("plan"), "naive plan block out of registry order"
-    return out
+    return in_registry_order(out, "plan")
 
 
 # -- the three builders ---------------------------------------------------------------------------------------------

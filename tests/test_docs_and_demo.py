@@ -53,3 +53,8 @@ def test_safe_csv_neutralises_headers_values_and_keeps_numbers(tmp_path):
     assert list(back.columns) == ["'=evil", "amount"]
     assert back["'=evil"].tolist() == ["'=1+1", "ok"]
     assert back["amount"].tolist() == ["-5.0", "3.0"]
+
+
+def test_features_page_embeds_the_registry_table():
+    text = (ROOT / "docs" / "features.md").read_text()
+    assert pr.features.registry_markdown() in text, "run `make docs-tables` after changing the registry"

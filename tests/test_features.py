@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
+import itertools
 
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import payrisk as pr
 from naive_features import (
     created_cutoffs,
     customer_date_cutoffs,
@@ -20,8 +23,6 @@ from naive_features import (
     naive_invoice_features,
     naive_plan_features,
 )
-
-import payrisk as pr
 from payrisk.errors import PayriskError
 
 BASE = pd.Timestamp("2024-01-01")
@@ -50,9 +51,11 @@ def build(frames: dict[str, pd.DataFrame]) -> pr.Ledger:
 def _split(draw, cents: int, parts: int) -> list[int]:
     """``cents`` cut into ``parts`` positive whole-cent amounts."""
     parts = max(1, min(parts, cents))
+    if parts == 1:
+        return [cents]
     cuts = sorted(draw(st.lists(st.integers(1, cents - 1), min_size=parts - 1, max_size=parts - 1, unique=True)))
     edges = [0, *cuts, cents]
-    return [b - a for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    return [b - a for a, b in itertools.pairwise(edges)]
 
 
 @st.composite
@@ -82,23 +85,41 @@ def ledger_frames(draw, min_plans: int = 0) -> dict[str, pd.DataFrame]:
         if draw(st.booleans()):  # settled: 1-3 payments, the last one on the paid date
             paid = issue + draw(st.integers(0, terms + 40))
             amounts = _split(draw, cents, draw(st.integers(1, 3)))
-            dates = sorted(draw(st.integers(issue, paid)) for _ in amounts[:-1]) + [paid]
+            dates = [*sorted(draw(st.integers(issue, paid)) for _ in amounts[:-1]), paid]
             pay_rows += [(c, inv_id, day(d), a / 100) for d, a in zip(dates, amounts, strict=True)]
         else:  # open: sometimes partial payments that leave something open
             for _ in range(draw(st.integers(0, 2))):
                 if cents >= 4:
                     pay_rows.append((c, inv_id, day(issue + draw(st.integers(0, 40))), (cents // 4) / 100))
         inv_rows.append(
-            (inv_id, c, day(issue), day(issue + terms), cents / 100, None if paid is None else day(paid))
-            + (dispute is not None, disputed_date)
+            (
+                inv_id,
+                c,
+                day(issue),
+                day(issue + terms),
+                cents / 100,
+                None if paid is None else day(paid),
+                dispute is not None,
+                disputed_date,
+            )
         )
         for _ in range(draw(st.integers(0, 3))):
             sent = day(issue + draw(st.integers(0, terms + 30))) + pd.Timedelta(hours=draw(st.integers(0, 23)))
             con_rows.append((c, inv_id, sent, draw(st.sampled_from(CHANNELS))))
     for k in range(draw(st.integers(0, 2))):  # credit notes
         issue = draw(when)
-        inv_rows.append((f"CN{k}", draw(st.sampled_from(custs)), day(issue), day(issue), -draw(st.integers(1, 500)) / 4)
-                        + (False, None))
+        inv_rows.append(
+            (
+                f"CN{k}",
+                draw(st.sampled_from(custs)),
+                day(issue),
+                day(issue),
+                -draw(st.integers(1, 500)) / 4,
+                None,
+                False,
+                None,
+            )
+        )
     for _ in range(draw(st.integers(0, 2))):  # unallocated payments
         pay_rows.append((draw(st.sampled_from(custs)), None, day(draw(when)), draw(st.integers(1, 500)) / 4))
     for _ in range(draw(st.integers(0, 3))):  # customer-level contacts
@@ -122,8 +143,16 @@ def ledger_frames(draw, min_plans: int = 0) -> dict[str, pd.DataFrame]:
 
     invoices = pd.DataFrame(
         inv_rows,
-        columns=["invoice_id", "customer_id", "issue_date", "due_date", "amount", "paid_date", "disputed",
-                 "disputed_date"],
+        columns=[
+            "invoice_id",
+            "customer_id",
+            "issue_date",
+            "due_date",
+            "amount",
+            "paid_date",
+            "disputed",
+            "disputed_date",
+        ],
     )
     for col in ("issue_date", "due_date", "paid_date", "disputed_date"):
         invoices[col] = invoices[col].astype("datetime64[ns]")
@@ -175,7 +204,9 @@ def invoice_cutoff_frame(draw, ledger: pr.Ledger) -> pd.DataFrame:
 @given(frames=ledger_frames())
 def test_invoice_rules_match_naive(frames):
     ledger = build(frames)
-    assert_same(pr.features.invoice_features(ledger, "issue_date"), naive_invoice_features(ledger, issue_cutoffs(ledger)))
+    assert_same(
+        pr.features.invoice_features(ledger, "issue_date"), naive_invoice_features(ledger, issue_cutoffs(ledger))
+    )
     assert_same(pr.features.invoice_features(ledger, "due_date"), naive_invoice_features(ledger, due_cutoffs(ledger)))
 
 
@@ -185,7 +216,9 @@ def test_invoice_dates_and_frames_match_naive(frames, data):
     ledger = build(frames)
     lo, hi = _span(ledger)
     D = day(data.draw(st.integers(lo, hi), label="D"))
-    assert_same(pr.features.invoice_features(ledger, str(D.date())), naive_invoice_features(ledger, date_cutoffs(ledger, D)))
+    assert_same(
+        pr.features.invoice_features(ledger, str(D.date())), naive_invoice_features(ledger, date_cutoffs(ledger, D))
+    )
     cutoffs = data.draw(invoice_cutoff_frame(ledger), label="cutoffs")
     assert_same(pr.features.invoice_features(ledger, cutoffs), naive_invoice_features(ledger, cutoffs))
 
@@ -196,10 +229,14 @@ def test_customer_features_match_naive(frames, data):
     ledger = build(frames)
     lo, hi = _span(ledger)
     D = day(data.draw(st.integers(lo, hi), label="D"))
-    assert_same(pr.features.customer_features(ledger, D), naive_customer_features(ledger, customer_date_cutoffs(ledger, D)))
+    assert_same(
+        pr.features.customer_features(ledger, D), naive_customer_features(ledger, customer_date_cutoffs(ledger, D))
+    )
     days = data.draw(st.lists(st.integers(lo, hi), min_size=1, max_size=8), label="days")
-    ids = data.draw(st.lists(st.sampled_from(list(ledger.customers["customer_id"])), min_size=len(days),
-                             max_size=len(days)), label="ids")
+    ids = data.draw(
+        st.lists(st.sampled_from(list(ledger.customers["customer_id"])), min_size=len(days), max_size=len(days)),
+        label="ids",
+    )
     cutoffs = pd.DataFrame({"customer_id": pd.Series(ids, dtype="str"), "as_of": [day(k) for k in days]})
     assert_same(pr.features.customer_features(ledger, cutoffs), naive_customer_features(ledger, cutoffs))
 
@@ -210,13 +247,16 @@ def test_plan_features_match_naive(frames, data):
     ledger = build(frames)
     assert_same(pr.features.plan_features(ledger, "created_date"), naive_plan_features(ledger, created_cutoffs(ledger)))
     assert_same(
-        pr.features.plan_features(ledger, "installment_due"), naive_plan_features(ledger, installment_due_cutoffs(ledger))
+        pr.features.plan_features(ledger, "installment_due"),
+        naive_plan_features(ledger, installment_due_cutoffs(ledger)),
     )
     plans = ledger.plans
     rows = []
     for _ in range(data.draw(st.integers(1, 6), label="n")):
         pos = data.draw(st.integers(0, len(plans) - 1))
-        rows.append((plans["plan_id"].iloc[pos], plans["created_date"].iloc[pos] + data.draw(st.integers(-20, 120)) * DAY))
+        rows.append(
+            (plans["plan_id"].iloc[pos], plans["created_date"].iloc[pos] + data.draw(st.integers(-20, 120)) * DAY)
+        )
     cutoffs = pd.DataFrame(rows, columns=["plan_id", "as_of"]).astype({"plan_id": "str", "as_of": "datetime64[ns]"})
     assert_same(pr.features.plan_features(ledger, cutoffs), naive_plan_features(ledger, cutoffs))
 
@@ -247,7 +287,9 @@ def test_synthetic_ledgers_match_naive(seed, data):
     if len(cutoffs):
         pos = sorted(data.draw(st.sets(st.integers(0, len(cutoffs) - 1), min_size=1, max_size=6), label="date rows"))
         assert_same(fast.iloc[pos], naive_invoice_features(ledger, cutoffs.iloc[pos]))
-    assert_same(pr.features.customer_features(ledger, D), naive_customer_features(ledger, customer_date_cutoffs(ledger, D)))
+    assert_same(
+        pr.features.customer_features(ledger, D), naive_customer_features(ledger, customer_date_cutoffs(ledger, D))
+    )
     if len(ledger.plans):
         assert_same(
             pr.features.plan_features(ledger, "installment_due"),
@@ -298,8 +340,16 @@ def perturb_after(draw, frames: dict[str, pd.DataFrame], D: pd.Timestamp) -> dic
         issue = _after(draw, D)
         cents = draw(st.integers(1, 40_000))
         paid = _after(draw, D, issue) if draw(st.booleans()) else pd.NaT
-        inv.loc[n_old + k] = (f"N{k}", c, issue, issue + draw(st.integers(0, 30)) * DAY, cents / 100, paid, False,
-                              pd.NaT)
+        inv.loc[n_old + k] = (
+            f"N{k}",
+            c,
+            issue,
+            issue + draw(st.integers(0, 30)) * DAY,
+            cents / 100,
+            paid,
+            False,
+            pd.NaT,
+        )
         if pd.notna(paid):
             pay.loc[len(pay)] = (c, f"N{k}", paid, cents / 100)
         con.loc[len(con)] = (c, f"N{k}", issue + pd.Timedelta(hours=5), draw(st.sampled_from(CHANNELS)))
@@ -316,8 +366,12 @@ def perturb_after(draw, frames: dict[str, pd.DataFrame], D: pd.Timestamp) -> dic
         i = draw(st.sampled_from(old_ids))
         c = frames["invoices"].set_index("invoice_id").at[i, "customer_id"]
         about = i if draw(st.booleans()) else None
-        con.loc[len(con)] = (c, about, _after(draw, D) + pd.Timedelta(hours=draw(st.integers(0, 23))),
-                             draw(st.sampled_from(CHANNELS)))
+        con.loc[len(con)] = (
+            c,
+            about,
+            _after(draw, D) + pd.Timedelta(hours=draw(st.integers(0, 23))),
+            draw(st.sampled_from(CHANNELS)),
+        )
     # plans: later instalment payments move, new plans created after D
     ins = f["installments"]
     for i in ins.index[ins["paid_date"] > D]:
@@ -341,18 +395,12 @@ def test_events_after_the_cutoff_change_nothing(frames, data):
     inv_cut = date_cutoffs(ledger, D)
     cust_cut = pd.DataFrame({"customer_id": ledger.customers["customer_id"], "as_of": D})
     plan_cut = pd.DataFrame({"plan_id": ledger.plans.loc[ledger.plans["created_date"] <= D, "plan_id"], "as_of": D})
-    before = (
-        pr.features.invoice_features(ledger, inv_cut),
-        pr.features.customer_features(ledger, cust_cut),
-        pr.features.plan_features(ledger, plan_cut),
-    )
+    builders = [(pr.features.customer_features, cust_cut)]
+    builders += [(pr.features.invoice_features, inv_cut)] if len(inv_cut) else []
+    builders += [(pr.features.plan_features, plan_cut)] if len(plan_cut) else []
+    before = [build_features(ledger, cut) for build_features, cut in builders]
     changed = build(perturb_after(data.draw, frames, D))
-    assert changed.as_of(D) == ledger.as_of(D) or True  # (the report counts differ; the features must not)
-    after = (
-        pr.features.invoice_features(changed, inv_cut),
-        pr.features.customer_features(changed, cust_cut),
-        pr.features.plan_features(changed, plan_cut),
-    )
+    after = [build_features(changed, cut) for build_features, cut in builders]
     for b, a in zip(before, after, strict=True):
         assert_same(a, b)
 
@@ -444,7 +492,7 @@ def test_cutoffs_on_or_after_the_paid_date_are_refused(hand):
         pr.features.invoice_features(hand, cutoffs)
     assert "I1" in str(info.value) or "[1]" in str(info.value)
     later = pd.DataFrame({"invoice_id": ["I3"], "as_of": pd.to_datetime(["2024-03-01"])})
-    with pytest.raises(PayriskError, match="I3|0"):
+    with pytest.raises(PayriskError, match=r"I3|\[0\]"):
         pr.features.invoice_features(hand, later)
     ok = pd.DataFrame({"invoice_id": ["I1", "I3"], "as_of": pd.to_datetime(["2023-12-31", "2024-01-09"])})
     assert_same(pr.features.invoice_features(hand, ok), naive_invoice_features(hand, ok))
@@ -479,8 +527,12 @@ def test_builders_columns_follow_the_registry(hand):
     frames = _hand_frames()
     frames["plans"] = pd.DataFrame({"plan_id": ["PL1"], "customer_id": ["c1"], "created_date": ["2024-01-20"]})
     frames["installments"] = pd.DataFrame(
-        {"plan_id": ["PL1", "PL1"], "installment_no": [1, 2], "due_date": ["2024-02-20", "2024-03-20"],
-         "amount_due": [40.0, 40.0]}
+        {
+            "plan_id": ["PL1", "PL1"],
+            "installment_no": [1, 2],
+            "due_date": ["2024-02-20", "2024-03-20"],
+            "amount_due": [40.0, 40.0],
+        }
     )
     ledger = build(frames)
     P = pr.features.plan_features(ledger, "installment_due")

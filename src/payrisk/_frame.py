@@ -66,3 +66,29 @@ def lookup(keys: Any, table: pd.Series) -> pd.Series:
     else:
         out = out.reset_index(drop=True)
     return out
+
+
+def positions(values: Any, index_values: Any) -> np.ndarray:
+    """Position of each of ``values`` in ``index_values`` (first occurrence), -1 where absent or missing.
+
+    A hash lookup in Arrow (``pyarrow.compute.index_in``), several times faster than ``Index.get_indexer`` on
+    Arrow strings.
+
+    Examples
+    --------
+    >>> positions(pd.Series(["b", "x", None], dtype="str"), pd.Series(["a", "b"], dtype="str")).tolist()
+    [1, -1, -1]
+    """
+    v = _arrow(values)
+    k = _arrow(index_values)
+    if isinstance(k, pa.ChunkedArray):
+        k = k.combine_chunks()
+    if len(v) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if not v.type.equals(k.type):
+        try:
+            k = k.cast(v.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return pd.Index(np.asarray(index_values, dtype=object)).get_indexer(np.asarray(values, dtype=object))
+    out = pc.fill_null(pc.index_in(v, value_set=k), -1)
+    return np.asarray(out.to_numpy(zero_copy_only=False), dtype=np.int64)

@@ -15,7 +15,7 @@ Examples
 """
 
 from payrisk.features._builders import customer_features, invoice_features, plan_features
-from payrisk.features._registry import FEATURES, Feature, feature_names, registry_frame
+from payrisk.features._registry import FEATURES, Feature, feature_names, registry_frame, registry_markdown
 
 #: every feature: entity, definition, unit, risk direction and reason-code phrases (a DataFrame by name)
 registry = registry_frame()
@@ -28,4 +28,5 @@ __all__ = [
     "invoice_features",
     "plan_features",
     "registry",
+    "registry_markdown",
 ]

@@ -80,7 +80,26 @@ def _invoice_rows(prep: Prepared, cutoffs: Any) -> tuple[np.ndarray, np.ndarray]
     return pos, np.full(len(pos), d, dtype=np.int64)
 
 
-def invoice_features(ledger: Ledger, cutoffs: Any = "issue_date") -> pd.DataFrame:
+def _select(features: list[str] | None, entities: tuple[str, ...], fn: str) -> tuple[list[str], list[str] | None]:
+    """(own-entity names, customer names or None for all) after checking ``features`` against the registry."""
+    own_entity = entities[0]
+    known = [n for e in entities for n in feature_names(e)]
+    if features is None:
+        return feature_names(own_entity), None
+    unknown = [f for f in features if f not in known]
+    if unknown:
+        import difflib
+
+        hints = {u: difflib.get_close_matches(u, known, n=1) for u in unknown}
+        raise ParameterError(
+            f"The 'features' parameter of {fn} names unknown features {unknown} (close matches: {hints}); "
+            f"see pr.features.registry."
+        )
+    chosen = set(features)
+    return [n for n in feature_names(own_entity) if n in chosen], [n for n in feature_names("customer") if n in chosen]
+
+
+def invoice_features(ledger: Ledger, cutoffs: Any = "issue_date", features: list[str] | None = None) -> pd.DataFrame:
     """Point-in-time features of invoices at their cutoffs: the invoice itself plus its customer's history.
 
     Parameters
@@ -91,6 +110,8 @@ def invoice_features(ledger: Ledger, cutoffs: Any = "issue_date") -> pd.DataFram
         ``"issue_date"``: every invoice at the day before its issue date; ``"due_date"``: invoices still open at
         the start of their due date, at the day before it; a date: invoices open at the end of that day;
         ``DataFrame(invoice_id, as_of)``: one row per line (the invoice must still be open at ``as_of``).
+    features : list of str, optional
+        Compute only these features (names from ``pr.features.registry``); default all.
 
     Returns
     -------
@@ -113,8 +134,11 @@ def invoice_features(ledger: Ledger, cutoffs: Any = "issue_date") -> pd.DataFram
     pos, day = _invoice_rows(prep, cutoffs)
     order = np.lexsort((day, prep.inv_cust[pos]))  # sorted queries make every searchsorted cache-friendly
     pos, day = pos[order], day[order]
+    inv_names, cust_names = _select(features, ("invoice", "customer"), "invoice_features")
     hist = History(prep, prep.inv_cust[pos], day, pos)
-    cust_block = hist.frame()
+    cust_block = hist.frame(cust_names)
+    if "amount_vs_usual" in inv_names:
+        hist.ensure("_issues")
     amount = prep.inv_amount[pos]
     dd = prep.inv_dispute_day[pos]
     own = {
@@ -122,18 +146,20 @@ def invoice_features(ledger: Ledger, cutoffs: Any = "issue_date") -> pd.DataFram
         "terms_days": (prep.inv_due - prep.inv_issue)[pos],
         "days_to_due": prep.inv_due[pos] - day,
         "days_overdue": np.maximum(0, day - prep.inv_due[pos]),
-        "amount_vs_usual": amount / np.exp(hist.log_amount_mean),
-        "paid_share": hist.own_paid_cents / 100.0 / amount,
-        "n_reminders": hist._own_sum(prep.own_contacts, None),
+        "amount_vs_usual": (lambda: amount / np.exp(hist.log_amount_mean)),
+        "paid_share": (lambda: hist._own_sum(prep.own_payments, prep.pay_cents) / 100.0 / amount),
+        "n_reminders": (lambda: hist._own_sum(prep.own_contacts, None)),
         "disputed": (dd <= day) & (hist.own_issued | (dd > -NEVER)),
         "issue_month": pd.DatetimeIndex(_as_datetime(prep.inv_issue[pos])).month.to_numpy(),
     }
-    inv_block = pd.DataFrame({n: np.asarray(own[n], dtype=np.float64) for n in feature_names("invoice")})
+    inv_block = pd.DataFrame(
+        {n: np.asarray(own[n]() if callable(own[n]) else own[n], dtype=np.float64) for n in inv_names}
+    )
     head = pd.DataFrame(
-        {"customer_id": ledger.invoices["customer_id"].to_numpy()[pos], "as_of": _as_datetime(day)},
+        {"customer_id": ledger.invoices["customer_id"].take(pos).reset_index(drop=True), "as_of": _as_datetime(day)}
     )
     out = pd.concat([head, inv_block, cust_block], axis=1)
-    out.index = pd.Index(ledger.invoices["invoice_id"].to_numpy()[pos], name="invoice_id", dtype="str")
+    out.index = pd.Index(ledger.invoices["invoice_id"].take(pos), name="invoice_id", dtype="str")
     return _unsort(out, order)
 
 
@@ -143,12 +169,12 @@ def _unsort(frame: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
         return frame
     inverse = np.empty_like(order)
     inverse[order] = np.arange(len(order))
-    out = pd.DataFrame({c: frame[c].to_numpy()[inverse] for c in frame.columns})
-    out.index = frame.index[inverse]
+    out = pd.DataFrame({c: frame[c].take(inverse).reset_index(drop=True) for c in frame.columns})
+    out.index = frame.index.take(inverse)
     return out
 
 
-def customer_features(ledger: Ledger, as_of: Any) -> pd.DataFrame:
+def customer_features(ledger: Ledger, as_of: Any, features: list[str] | None = None) -> pd.DataFrame:
     """Point-in-time features of customers: their payment behaviour up to the end of a day.
 
     Parameters
@@ -156,6 +182,8 @@ def customer_features(ledger: Ledger, as_of: Any) -> pd.DataFrame:
     ledger : Ledger
     as_of : date or DataFrame(customer_id, as_of)
         A date (every customer known at it) or one row per (customer, cutoff day).
+    features : list of str, optional
+        Compute only these customer features; default all.
 
     Returns
     -------
@@ -184,7 +212,8 @@ def customer_features(ledger: Ledger, as_of: Any) -> pd.DataFrame:
         day = np.full(len(ids), int(to_days(np.array([date.to_datetime64()]))[0]), dtype=np.int64)
     order = np.lexsort((day, codes))
     codes, day, ids = codes[order], day[order], np.asarray(ids)[order]
-    block = History(prep, codes, day, np.full(len(codes), -1)).frame()
+    _, cust_names = _select(features, ("customer",), "customer_features")
+    block = History(prep, codes, day, np.full(len(codes), -1)).frame(cust_names)
     out = pd.concat([pd.DataFrame({"as_of": _as_datetime(day)}), block], axis=1)
     out.index = pd.Index(ids, name="customer_id", dtype="str")
     return _unsort(out, order)
@@ -214,7 +243,7 @@ def _plan_rows(prep: Prepared, cutoffs: Any) -> tuple[np.ndarray, np.ndarray, np
     )
 
 
-def plan_features(ledger: Ledger, cutoffs: Any = "created_date") -> pd.DataFrame:
+def plan_features(ledger: Ledger, cutoffs: Any = "created_date", features: list[str] | None = None) -> pd.DataFrame:
     """Point-in-time features of payment plans: the plan so far plus the customer's history.
 
     Parameters
@@ -244,8 +273,10 @@ def plan_features(ledger: Ledger, cutoffs: Any = "created_date") -> pd.DataFrame
     order = np.lexsort((day, prep.plan_cust[pos]))
     pos, day, no = pos[order], day[order], no[order]
     cust = prep.plan_cust[pos]
+    plan_names, cust_names = _select(features, ("plan", "customer"), "plan_features")
     hist = History(prep, cust, day, np.full(len(pos), -1))
-    cust_block = hist.frame()
+    cust_block = hist.frame(cust_names)
+    hist.ensure("_issues")
     ok = prep.ins_plan >= 0
     plan, due, paid = prep.ins_plan[ok], prep.ins_due[ok], prep.ins_paid[ok]
     amt_due, amt_paid, full, missed = (
@@ -293,7 +324,7 @@ def plan_features(ledger: Ledger, cutoffs: Any = "created_date") -> pd.DataFrame
         "prior_plans": pl.upto(cust, day) - pl.start(cust) - self_created,
         "prior_plans_missed": br.upto(cust, day) - br.start(cust) - self_broken,
     }
-    plan_block = pd.DataFrame({n: np.asarray(block[n], dtype=np.float64) for n in feature_names("plan")})
+    plan_block = pd.DataFrame({n: np.asarray(block[n], dtype=np.float64) for n in plan_names})
     head = pd.DataFrame(
         {
             "customer_id": ledger.plans["customer_id"].to_numpy()[pos],

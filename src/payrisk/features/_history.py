@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
+from payrisk._frame import positions
 from payrisk.features._registry import (
     EWM_HALFLIFE_DAYS,
     MISSED_GRACE_DAYS,
@@ -26,15 +27,31 @@ def _cents(amount: pd.Series | np.ndarray) -> np.ndarray:
     return np.rint(np.asarray(amount, dtype=np.float64) * 100).astype(np.int64)
 
 
-@dataclass
 class Prepared:
-    """A ledger as integer arrays: customer codes, day numbers, cents; built once per feature call."""
+    """A ledger as integer arrays (customer codes, day numbers, cents), each table converted on first use."""
 
-    ledger: Ledger
-    cust_index: pd.Index = field(init=False)
+    _LOADERS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "_load_payments": ("pay_cust", "pay_day", "pay_inv", "pay_cents", "pay_amount"),
+        "_load_contacts": ("con_cust", "con_day", "con_inv", "con_channel"),
+        "_load_credit_notes": ("cn_cust", "cn_day"),
+        "_load_plans": (
+            "plan_index",
+            "plan_cust",
+            "plan_created",
+            "ins_plan",
+            "ins_no",
+            "ins_due",
+            "ins_paid",
+            "ins_amount_due",
+            "ins_amount_paid",
+            "ins_full",
+            "ins_missed",
+        ),
+        "_load_created": ("cust_created",),
+    }
 
-    def __post_init__(self) -> None:
-        led = self.ledger
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = led = ledger
         ids = pd.concat(
             [
                 led.customers["customer_id"],
@@ -46,7 +63,7 @@ class Prepared:
             ],
             ignore_index=True,
         )
-        self.cust_index = pd.Index(pd.unique(ids.dropna()))
+        self.cust_index = pd.Index(pd.unique(ids.dropna()), dtype="str")
         inv = led.invoices
         self.inv_index = pd.Index(inv["invoice_id"])
         self.inv_cust = self.cust_codes(inv["customer_id"])
@@ -60,26 +77,40 @@ class Prepared:
         undated = flag & (dated == NEVER)
         #: the day from which a dispute is visible: its date, or always for an undated flag
         self.inv_dispute_day = np.where(undated, -NEVER, np.where(flag | (dated < NEVER), dated, NEVER))
-        pay = led.payments
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        for loader, names in self._LOADERS.items():
+            if name in names:
+                getattr(self, loader)()
+                return self.__dict__[name]
+        raise AttributeError(name)
+
+    def _load_payments(self) -> None:
+        pay = self.ledger.payments
         self.pay_cust = self.cust_codes(pay["customer_id"])
         self.pay_day = to_days(pay["payment_date"])
         self.pay_inv = self.inv_codes(pay["invoice_id"])
         self.pay_cents = _cents(pay["amount"])
         self.pay_amount = pay["amount"].to_numpy(dtype=np.float64)
-        con = led.contacts
+
+    def _load_contacts(self) -> None:
+        con = self.ledger.contacts
         self.con_cust = self.cust_codes(con["customer_id"])
         self.con_day = to_days(con["sent_at"])
         self.con_inv = self.inv_codes(con["invoice_id"])
         self.con_channel = pd.Index(list(REMINDER_CHANNELS)).get_indexer(con["channel"]).astype(np.int64)
-        cn = led.credit_notes
+
+    def _load_credit_notes(self) -> None:
+        cn = self.ledger.credit_notes
         self.cn_cust = self.cust_codes(cn["customer_id"])
         self.cn_day = to_days(cn["issue_date"])
-        plans = led.plans
+
+    def _load_plans(self) -> None:
+        plans, ins = self.ledger.plans, self.ledger.installments
         self.plan_index = pd.Index(plans["plan_id"])
         self.plan_cust = self.cust_codes(plans["customer_id"])
         self.plan_created = to_days(plans["created_date"])
-        ins = led.installments
-        self.ins_plan = self.plan_index.get_indexer(ins["plan_id"]).astype(np.int64)
+        self.ins_plan = positions(ins["plan_id"], self.plan_index)
         self.ins_no = ins["installment_no"].to_numpy(dtype=np.float64, na_value=np.nan)
         self.ins_due = to_days(ins["due_date"])
         self.ins_paid = to_days(ins["paid_date"])
@@ -88,16 +119,19 @@ class Prepared:
         full = self.ins_amount_paid >= self.ins_amount_due - _EPS_PAID
         self.ins_full = full & (self.ins_paid < NEVER)
         self.ins_missed = ~(self.ins_full & (self.ins_paid <= self.ins_due + MISSED_GRACE_DAYS))
-        created = to_days(led.customers["created_date"])
+
+    def _load_created(self) -> None:
+        cust = self.ledger.customers
         self.cust_created = np.full(len(self.cust_index), NEVER, dtype=np.int64)
-        self.cust_created[self.cust_codes(led.customers["customer_id"])] = created
+        self.cust_created[self.cust_codes(cust["customer_id"])] = to_days(cust["created_date"])
 
     def cust_codes(self, ids: pd.Series) -> np.ndarray:
-        return self.cust_index.get_indexer(ids).astype(np.int64)
+        """Customer codes (positions in ``cust_index``); -1 for unknown ids."""
+        return positions(ids, self.cust_index)
 
     def inv_codes(self, ids: pd.Series) -> np.ndarray:
         """Invoice positions; -1 for empty or unknown ids (unallocated payments, customer-level contacts)."""
-        return self.inv_index.get_indexer(ids).astype(np.int64)
+        return positions(ids, self.inv_index)
 
     # -- streams, built on first use --------------------------------------------------------------------
     @cached_property
@@ -165,11 +199,36 @@ class History:
         self.own_issue = np.where(self.has_own, prep.inv_issue[o], NEVER)
         self.own_issued = self.has_own & (self.own_issue <= self.t)
         self.out: dict[str, np.ndarray] = {}
+        self.names: set[str] | None = None
+        self._done: set[str] = set()
 
-    def frame(self) -> pd.DataFrame:
-        for block in (self._issues, self._settled, self._open, self._payments, self._contacts, self._plans):
-            block()
-        return pd.DataFrame({name: self.out[name].astype(np.float64) for name in feature_names("customer")})
+    _BLOCKS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "_issues": ("tenure_days", "n_invoices", "days_since_last_invoice", "share_disputed"),
+        "_settled": ("n_settled", "share_late", "days_late", "lateness_trend", "days_reminder"),
+        "_open": ("open_amount", "n_open", "n_overdue", "overdue_amount", "max_days_overdue"),
+        "_payments": ("days_since_last_payment", "n_payments", "share_partial_payments", "pay_"),
+        "_contacts": ("n_reminders_365d", "reminder_response"),
+        "_plans": ("n_credit_notes_365d", "n_plans", "n_installments_missed"),
+    }
+
+    def ensure(self, block: str) -> None:
+        """Run a block of features once (builders call it for the values they reuse)."""
+        if block not in self._done:
+            self._done.add(block)
+            getattr(self, block)()
+
+    def wants(self, name: str) -> bool:
+        """Whether feature ``name`` was asked for."""
+        return self.names is None or name in self.names
+
+    def frame(self, names: list[str] | None = None) -> pd.DataFrame:
+        """The customer features (all, or ``names`` only) as a DataFrame in row order."""
+        self.names = None if names is None else set(names)
+        wanted = feature_names("customer") if names is None else [n for n in feature_names("customer") if n in names]
+        for block, prefixes in self._BLOCKS.items():
+            if any(n.startswith(prefixes) for n in wanted):
+                self.ensure(block)
+        return pd.DataFrame({name: self.out[name].astype(np.float64) for name in wanted})
 
     def _own_sum(self, stream: Stream, values: np.ndarray | None, lo_day: np.ndarray | None = None) -> np.ndarray:
         """Sum (or count) of the own invoice's events in (lo_day, t]; 0 for rows without an own invoice."""
@@ -223,17 +282,33 @@ class History:
         self.out["n_settled"] = n
         self.out["share_late"] = _div(late[hi] - late[first], n)
         self.out["days_late_mean"] = _div(tot[hi] - tot[first], n)
-        smax = SparseMax(late_days.astype(np.float64))
+        windowed = any(
+            self.wants(f"{k}_{w}d")
+            for k in ("n_settled", "days_late_mean", "share_late", "days_late_max")
+            for w in WINDOWS
+        )
+        smax = SparseMax(late_days.astype(np.float64)) if windowed or self.wants("days_late_max") else None
+        if smax is not None:
+            self.out["days_late_max"] = smax.query(first, hi)
         for w in WINDOWS:
-            lo = s.upto(self.c, self.t, cache=-w)
-            nw = cnt[hi] - cnt[lo]
-            self.out[f"n_settled_{w}d"] = nw
-            self.out[f"days_late_mean_{w}d"] = _div(tot[hi] - tot[lo], nw)
-            self.out[f"share_late_{w}d"] = _div(late[hi] - late[lo], nw)
-            self.out[f"days_late_max_{w}d"] = smax.query(lo, hi)
-            self.out[f"days_late_median_{w}d"] = window_median(s.group, s.day, late_days, self.c, self.t, w)
-        self.out["lateness_trend"] = self.out[f"days_late_mean_{WINDOWS[0]}d"] - self.out["days_late_mean"]
-        # exponentially weighted mean: weights 0.5 ** ((t - paid) / halflife), accumulated per customer
+            if windowed or self.wants("lateness_trend"):
+                lo = s.upto(self.c, self.t, cache=-w)
+                nw = cnt[hi] - cnt[lo]
+                self.out[f"n_settled_{w}d"] = nw
+                self.out[f"days_late_mean_{w}d"] = _div(tot[hi] - tot[lo], nw)
+                self.out[f"share_late_{w}d"] = _div(late[hi] - late[lo], nw)
+                if smax is not None:
+                    self.out[f"days_late_max_{w}d"] = smax.query(lo, hi)
+            if self.wants(f"days_late_median_{w}d"):
+                self.out[f"days_late_median_{w}d"] = window_median(s.group, s.day, late_days, self.c, self.t, w)
+        if self.wants("lateness_trend"):
+            self.out["lateness_trend"] = self.out[f"days_late_mean_{WINDOWS[0]}d"] - self.out["days_late_mean"]
+        if self.wants("days_late_ewm"):
+            self._ewm(s, late_days, n, hi)
+        self._reminder_to_settlement(s, inv)
+
+    def _ewm(self, s: Stream, late_days: np.ndarray, n: np.ndarray, hi: np.ndarray) -> None:
+        """Exponentially weighted mean: weights 0.5 ** ((t - paid) / halflife), accumulated per customer."""
         first_day = s.day[s.start(s.group)] if s.n else np.zeros(0, np.int64)  # per customer, for scale
         weight = np.exp2((s.day - first_day) / EWM_HALFLIFE_DAYS)
         wsum = pd.Series(weight).groupby(s.group).cumsum().to_numpy()
@@ -243,7 +318,12 @@ class History:
         ewm = np.full(len(self.t), np.nan)
         ewm[ok] = wvsum[last[ok]] / wsum[last[ok]]
         self.out["days_late_ewm"] = ewm
+
+    def _reminder_to_settlement(self, s: Stream, inv: np.ndarray) -> None:
+        p = self.p
         # days from the last reminder to settlement (known at the paid date)
+        if not self.wants("days_reminder_to_settlement_median"):
+            return
         cs = self.p.own_contacts
         paid = p.inv_paid[inv]
         lastc = cs.upto(inv, paid) - 1
@@ -318,7 +398,7 @@ class History:
         p, s = self.p, self.p.payments
         first, hi = s.start(self.c), s.upto(self.c, self.t, cache=0)
         owner = s.take(p.pay_inv)
-        last = walk_back(hi - 1, first, owner, self.own)
+        last = walk_back(hi - 1, first, owner, np.where(self.has_own, self.own, -2))  # -1 = unallocated
         self.out["days_since_last_payment"] = self.t - _get(s.day, last, last >= 0, np.nan)
         alloc = s.prefix(s.take(p.pay_inv >= 0))
         part = s.prefix(s.take(p.payment_partial))
@@ -326,6 +406,9 @@ class History:
         own_part = self._own_sum(p.own_payments, p.payment_partial)
         self.out["share_partial_payments"] = _div(part[hi] - part[first] - own_part, alloc[hi] - alloc[first] - own_n)
         n_pay = hi - first - own_n
+        self.out["n_payments"] = n_pay
+        if not any(self.wants(n) for n in ("pay_weekday", "pay_day_of_month")):
+            return
         dates = pd.to_datetime(p.pay_day, unit="D")
         for name, codes, k in (
             ("pay_weekday", np.asarray(dates.day_of_week, dtype=np.int64), 7),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["FEATURES", "Feature", "feature_names", "registry_frame"]
+__all__ = ["FEATURES", "Feature", "feature_names", "registry_frame", "registry_markdown"]
 
 WINDOWS: tuple[int, ...] = (90, 180, 365)  #: history windows in days (about 3, 6 and 12 months)
 EWM_HALFLIFE_DAYS = 90
@@ -95,7 +95,8 @@ _INVOICE = [
     _f(
         "disputed",
         "invoice",
-        "1 when the invoice is disputed at the cutoff (dispute dated on or before it, or an undated dispute flag).",
+        "1 when the invoice is disputed at the cutoff: its dispute is dated on or before the cutoff, or it carries "
+        "an undated dispute flag and was issued on or before the cutoff.",
         "flag",
         "the invoice is disputed",
         "no dispute",
@@ -505,6 +506,37 @@ _PLAN = [
     ),
 ]
 
+
+def _insert_after(features: list[Feature], after: str, new: Feature) -> None:
+    features.insert([f.name for f in features].index(after) + 1, new)
+
+
+_insert_after(
+    _CUSTOMER,
+    "days_late_mean",
+    _f(
+        "days_late_max",
+        "customer",
+        "Largest days late of the settled invoices.",
+        "days",
+        "once paid {value:.0f} days late",
+        "never paid late",
+        1,
+    ),
+)
+_insert_after(
+    _CUSTOMER,
+    "days_since_last_payment",
+    _f(
+        "n_payments",
+        "customer",
+        "Payments of the customer (unallocated or on other invoices) dated on or before the cutoff.",
+        "count",
+        "{value} payments so far",
+        "few payments so far ({value})",
+    ),
+)
+
 FEATURES: tuple[Feature, ...] = tuple(_INVOICE + _CUSTOMER + _PLAN)
 
 
@@ -528,3 +560,20 @@ def registry_frame() -> pd.DataFrame:
         for f in FEATURES
     ]
     return pd.DataFrame(rows).set_index("name")
+
+
+def registry_markdown() -> str:
+    """The registry as a markdown table (the features page of the docs embeds exactly this).
+
+    Examples
+    --------
+    >>> registry_markdown().splitlines()[0]
+    '| feature | entity | unit | definition | reason (higher) | reason (lower) |'
+    """
+    lines = [
+        "| feature | entity | unit | definition | reason (higher) | reason (lower) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for f in FEATURES:
+        lines.append(f"| `{f.name}` | {f.entity} | {f.unit} | {f.description} | {f.high} | {f.low} |")
+    return "\n".join(lines) + "\n"
