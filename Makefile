@@ -18,6 +18,8 @@ demo: $(STAMP)
 	$(BIN)/python -m payrisk.demo
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
@@ -30,6 +32,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_generate.py
+	$(BIN)/python benchmarks/bench_features.py
 
 docs-tables: $(STAMP)
 	$(BIN)/python -c "import payrisk as pr, pathlib; p = pathlib.Path('docs/features.md'); t = p.read_text().split('<!-- registry -->')[0]; p.write_text(t + '<!-- registry -->\n\n' + pr.features.registry_markdown())"

@@ -52,8 +52,19 @@ def run_case_in_child(module: str, case: str) -> dict[str, Any]:
     return json.loads(line[len("RESULT ") :])
 
 
-def main(module: str, name: str, cases: list[str], columns: list[str]) -> dict[str, Any]:
-    """Run the cases, print a table of ``columns`` and store the JSON under benchmarks/results/."""
+def previous_results(name: str) -> list[dict[str, Any]]:
+    """The rows stored by an earlier run of benchmark ``name`` (empty when there is none)."""
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text())["results"] if path.is_file() else []
+
+
+def main(
+    module: str, name: str, cases: list[str], columns: list[str], keep: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Run the cases, print a table of ``columns`` and store the JSON under benchmarks/results/.
+
+    ``keep``: rows of an earlier run to keep for the cases not run now (each row keeps its own date).
+    """
     rows = []
     for case in cases:
         print(f"running {case} ...", flush=True)
@@ -67,6 +78,11 @@ def main(module: str, name: str, cases: list[str], columns: list[str]) -> dict[s
     print("".join(c.ljust(width) for c in ["case", *columns]))
     for r in rows:
         print("".join(str(r.get(c, "")).ljust(width) for c in ["case", *columns]))
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    for r in rows:
+        r["measured"] = stamp
+    ran = {r["case"] for r in rows}
+    rows = [r for r in (keep or []) if r.get("case") not in ran] + rows
     doc = {"benchmark": name, "machine": machine(), "results": rows}
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"

@@ -150,12 +150,22 @@ def _featuretools(ledger, base: dict, n: int | None) -> dict:
 
 if __name__ == "__main__":
     from _common import main
+    from _common import previous_results as _common_results
 
     quick = "--quick" in sys.argv
+    only = [a.split("=", 1)[1] for a in sys.argv if a.startswith("--only=")]
     cases = [c for c in CASES if not (quick and (c.endswith("5M") or c.startswith("featuretools")))]
+    cases = [c for c in cases if not only or any(c.startswith(o) for o in only[0].split(","))]
+    previous = _common_results("features")
     for size in {CASES[c]["size"] for c in cases}:
         ledger_path(size)
-    doc = main("bench_features", "features", cases, ["rows", "seconds", "rows_per_s", "peak_rss_mb", "rss_ledger_mb"])
+    doc = main(
+        "bench_features",
+        "features",
+        cases,
+        ["rows", "seconds", "rows_per_s", "peak_rss_mb", "rss_ledger_mb"],
+        keep=previous,
+    )
     res = {r["case"]: r for r in doc["results"]}
     full = res["payrisk_full_1M"]
     print(

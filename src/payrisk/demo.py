@@ -58,6 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     snap = ledger.as_of("2024-06-30")
     print(snap.summary())
 
+    _section("Point-in-time features (payrisk.features)")
+    t0 = time.perf_counter()
+    X = pr.features.invoice_features(ledger, cutoffs="issue_date")
+    print(f"{X.shape[1] - 2} features for {len(X)} invoices at their issue date in {time.perf_counter() - t0:.1f} s")
+    C = pr.features.customer_features(ledger, "2024-10-31").join(t.archetype_at("2024-10-31"))
+    cols = ["share_late", "days_late_median_365d", "reminder_response_7d", "n_overdue", "n_plans"]
+    print("customer features on 2024-10-31 by hidden archetype (customers with 10+ settled invoices):")
+    print(C.loc[C["n_settled"] >= 10].groupby("archetype")[cols].mean().round(2).to_string())
+
     data = _data_dir(args.data)
     _section(f"Public datasets in {data}")
     if not data.is_dir():
