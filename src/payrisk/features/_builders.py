@@ -137,8 +137,6 @@ def invoice_features(ledger: Ledger, cutoffs: Any = "issue_date", features: list
     inv_names, cust_names = _select(features, ("invoice", "customer"), "invoice_features")
     hist = History(prep, prep.inv_cust[pos], day, pos)
     cust_block = hist.frame(cust_names)
-    if "amount_vs_usual" in inv_names:
-        hist.ensure("_issues")
     amount = prep.inv_amount[pos]
     dd = prep.inv_dispute_day[pos]
     own = {
@@ -276,7 +274,6 @@ def plan_features(ledger: Ledger, cutoffs: Any = "created_date", features: list[
     plan_names, cust_names = _select(features, ("plan", "customer"), "plan_features")
     hist = History(prep, cust, day, np.full(len(pos), -1))
     cust_block = hist.frame(cust_names)
-    hist.ensure("_issues")
     ok = prep.ins_plan >= 0
     plan, due, paid = prep.ins_plan[ok], prep.ins_due[ok], prep.ins_paid[ok]
     amt_due, amt_paid, full, missed = (

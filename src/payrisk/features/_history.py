@@ -244,30 +244,46 @@ class History:
         first, hi = s.start(self.c), s.upto(self.c, self.t, cache=0)
         n = hi - first - self.own_issued
         self.out["n_invoices"] = n
-        inv_pos = s.take(np.arange(len(p.inv_issue)))
-        last = walk_back(hi - 1, first, inv_pos, self.own)
-        self.out["days_since_last_invoice"] = self.t - _get(s.day, last, last >= 0, np.nan)
-        # tenure: the first other invoice (skip the own one if it comes first), or the created date
-        skip = (first < hi) & (_get(inv_pos, first, first < hi, -1) == self.own)
-        idx = np.where(skip, first + 1, first)
-        first_issue = _get(s.day, idx, idx < hi, NEVER).astype(np.int64)
-        created = p.cust_created[self.c]
-        start = np.minimum(first_issue, np.where(created <= self.t, created, NEVER))
-        self.out["tenure_days"] = np.where(start < NEVER, self.t - start, np.nan)
-        # usual amount (geometric mean), disputes, invoiced amount per year
+        inv_pos = (
+            s.take(np.arange(len(p.inv_issue)))
+            if self.wants("days_since_last_invoice") or self.wants("tenure_days")
+            else None
+        )
+        if self.wants("days_since_last_invoice"):
+            last = walk_back(hi - 1, first, inv_pos, self.own)
+            self.out["days_since_last_invoice"] = self.t - _get(s.day, last, last >= 0, np.nan)
+        if self.wants("tenure_days"):  # the first other invoice (skip the own one if it comes first), or created
+            skip = (first < hi) & (_get(inv_pos, first, first < hi, -1) == self.own)
+            idx = np.where(skip, first + 1, first)
+            first_issue = _get(s.day, idx, idx < hi, NEVER).astype(np.int64)
+            created = p.cust_created[self.c]
+            start = np.minimum(first_issue, np.where(created <= self.t, created, NEVER))
+            self.out["tenure_days"] = np.where(start < NEVER, self.t - start, np.nan)
+        if self.wants("share_disputed"):
+            disputed = Stream(p.inv_cust, np.maximum(p.inv_issue, p.inv_dispute_day))
+            dpre = disputed.prefix(disputed.take(p.inv_dispute_day < NEVER))
+            own_disp = self.own_issued & (p.inv_dispute_day[np.maximum(self.own, 0)] <= self.t)
+            n_disp = dpre[disputed.upto(self.c, self.t)] - dpre[disputed.start(self.c)] - own_disp
+            self.out["share_disputed"] = _div(n_disp, n)
+
+    @cached_property
+    def log_amount_mean(self) -> np.ndarray:
+        """Mean log amount of the other invoices issued on or before the cutoff (the 'usual' amount)."""
+        p, s = self.p, self.p.issues
+        first, hi = s.start(self.c), s.upto(self.c, self.t, cache=0)
         logs = s.prefix(s.take(np.log(p.inv_amount)))
         own_log = np.where(self.own_issued, np.log(p.inv_amount[np.maximum(self.own, 0)]), 0.0)
-        self.log_amount_mean = _div(logs[hi] - logs[first] - own_log, n)
-        disputed = Stream(p.inv_cust, np.maximum(p.inv_issue, p.inv_dispute_day))
-        dpre = disputed.prefix(disputed.take(p.inv_dispute_day < NEVER))
-        own_disp = self.own_issued & (p.inv_dispute_day[np.maximum(self.own, 0)] <= self.t)
-        n_disp = dpre[disputed.upto(self.c, self.t)] - dpre[disputed.start(self.c)] - own_disp
-        self.out["share_disputed"] = _div(n_disp, n)
+        return _div(logs[hi] - logs[first] - own_log, hi - first - self.own_issued)
+
+    @cached_property
+    def invoiced_365(self) -> np.ndarray:
+        """Amount of the other invoices issued in the 365 days up to the cutoff."""
+        p, s = self.p, self.p.issues
+        hi, lo365 = s.upto(self.c, self.t, cache=0), s.upto(self.c, self.t, cache=-365)
         amt = s.prefix(s.take(p.inv_cents))
-        lo365 = s.upto(self.c, self.t, cache=-365)
         own_in_year = self.own_issued & (self.own_issue > self.t - 365)
         own_cents = np.where(own_in_year, p.inv_cents[np.maximum(self.own, 0)], 0)
-        self.invoiced_365 = (amt[hi] - amt[lo365] - own_cents) / 100.0
+        return (amt[hi] - amt[lo365] - own_cents) / 100.0
 
     # -- settled invoices (the own invoice is open at its cutoff, so it never appears here) ---------------
     def _settled(self) -> None:
@@ -400,11 +416,14 @@ class History:
         owner = s.take(p.pay_inv)
         last = walk_back(hi - 1, first, owner, np.where(self.has_own, self.own, -2))  # -1 = unallocated
         self.out["days_since_last_payment"] = self.t - _get(s.day, last, last >= 0, np.nan)
-        alloc = s.prefix(s.take(p.pay_inv >= 0))
-        part = s.prefix(s.take(p.payment_partial))
         own_n = self._own_sum(p.own_payments, None)
-        own_part = self._own_sum(p.own_payments, p.payment_partial)
-        self.out["share_partial_payments"] = _div(part[hi] - part[first] - own_part, alloc[hi] - alloc[first] - own_n)
+        if self.wants("share_partial_payments"):
+            alloc = s.prefix(s.take(p.pay_inv >= 0))
+            part = s.prefix(s.take(p.payment_partial))
+            own_part = self._own_sum(p.own_payments, p.payment_partial)
+            self.out["share_partial_payments"] = _div(
+                part[hi] - part[first] - own_part, alloc[hi] - alloc[first] - own_n
+            )
         n_pay = hi - first - own_n
         self.out["n_payments"] = n_pay
         if not any(self.wants(n) for n in ("pay_weekday", "pay_day_of_month")):
