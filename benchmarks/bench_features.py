@@ -1,6 +1,6 @@
 """Benchmark: point-in-time invoice features at the issue-date cutoff (``pr.features.invoice_features``).
 
-Cases, each in a fresh process reading a synthetic ledger written once to ``$PAYRISK_BENCH_DIR``
+Cases, each run once (cold) in a fresh process reading a synthetic ledger written once to ``$PAYRISK_BENCH_DIR``
 (default ``/tmp/payrisk_bench``), so peak RSS is the feature step plus the ledger in memory:
 
 - ``payrisk_full_{100k,1M,5M}``: every invoice and customer feature (58 columns) for every invoice;
