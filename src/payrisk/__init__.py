@@ -15,8 +15,20 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-from payrisk import datasets, errors, features, schema
+from payrisk import datasets, errors, evaluation, features, labels, models, schema
 from payrisk.ledger import Ledger
 from payrisk.schema import ColumnMapping, ValidationReport
 
-__all__ = ["ColumnMapping", "Ledger", "ValidationReport", "__version__", "datasets", "errors", "features", "schema"]
+__all__ = [
+    "ColumnMapping",
+    "Ledger",
+    "ValidationReport",
+    "__version__",
+    "datasets",
+    "errors",
+    "evaluation",
+    "features",
+    "labels",
+    "models",
+    "schema",
+]

@@ -1,0 +1,222 @@
+"""Targets with their censoring rules: late payment, days to pay (right-censored), plan kept.
+
+Every label is read from ``ledger.as_of(as_of)``: only outcomes known at the end of that day count. Invoices
+whose outcome is not known yet are not silently dropped: they are excluded and counted on the result's
+``attrs`` (``n_excluded``), or, for days to pay, kept as right-censored durations.
+
+Examples
+--------
+>>> import payrisk as pr
+>>> ledger = pr.datasets.make_ledger(n_customers=50, seed=0)
+>>> y = pr.labels.late_payment(ledger, as_of="2024-06-30")
+>>> set(y.unique()) <= {0, 1}, y.attrs["n_excluded"] >= 0
+(True, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from payrisk.errors import ParameterError
+from payrisk.ledger import Ledger, to_date
+
+__all__ = ["SurvivalTarget", "check_survival_target", "days_to_pay", "late_payment", "plan_kept"]
+
+
+def _day(ledger: Ledger, as_of: Any) -> tuple[Ledger, pd.Timestamp]:
+    if as_of is None:
+        if ledger.end_date is None:
+            raise ParameterError("The ledger is empty: give 'as_of'.")
+        as_of = ledger.end_date
+    day = to_date(as_of)
+    return ledger.as_of(day), day
+
+
+def late_payment(ledger: Ledger, as_of: Any = None, grace_days: int = 0) -> pd.Series:
+    """Was the invoice paid late? Known outcomes only.
+
+    - paid after ``due_date + grace_days`` -> 1 (late);
+    - unpaid and already past ``due_date + grace_days`` at ``as_of`` -> 1 (late: it cannot become on time);
+    - paid on or before ``due_date + grace_days`` -> 0 (on time);
+    - open and not yet past ``due_date + grace_days`` -> no label (excluded, counted in ``attrs``).
+
+    Parameters
+    ----------
+    ledger : Ledger
+    as_of : date, optional
+        The day at whose end outcomes are read (default: the end of the ledger).
+    grace_days : int, default 0
+        Days after the due date that still count as on time.
+
+    Returns
+    -------
+    Series of int8
+        Index ``invoice_id``; ``attrs`` has ``as_of``, ``grace_days``, ``n_excluded`` (open, not yet late).
+
+    Examples
+    --------
+    >>> import pandas as pd, payrisk as pr
+    >>> inv = pd.DataFrame({"invoice_id": ["a", "b", "c"], "customer_id": "x", "issue_date": "2024-01-01",
+    ...                     "due_date": "2024-01-31", "amount": 10.0,
+    ...                     "paid_date": ["2024-01-20", "2024-02-10", None]})
+    >>> y = late_payment(pr.Ledger.from_frames(invoices=inv), as_of="2024-01-31")
+    >>> y.to_dict(), y.attrs["n_excluded"]
+    ({'a': 0}, 2)
+    """
+    if not isinstance(grace_days, int | np.integer) or grace_days < 0:
+        raise ParameterError(f"The 'grace_days' parameter must be a non-negative integer. Got {grace_days!r}.")
+    snap, day = _day(ledger, as_of)
+    inv = snap.invoices
+    limit = inv["due_date"] + pd.Timedelta(days=int(grace_days))
+    paid = inv["paid_date"]
+    late = (paid > limit) | (paid.isna() & (day > limit))
+    on_time = paid.notna() & (paid <= limit)
+    known = late | on_time
+    y = pd.Series(
+        late[known].astype(np.int8).to_numpy(),
+        index=pd.Index(inv.loc[known, "invoice_id"], name="invoice_id"),
+        name="late",
+    )
+    y.attrs.update(as_of=day, grace_days=int(grace_days), n_excluded=int((~known).sum()))
+    return y
+
+
+@dataclass(frozen=True)
+class SurvivalTarget:
+    """A right-censored duration target: whole days and whether the event (payment) was observed.
+
+    Build it with :func:`days_to_pay` or :meth:`from_arrays`; every survival model and metric checks it with
+    :func:`check_survival_target`, so no model validates a target inline.
+    """
+
+    duration: np.ndarray  #: whole days (>= 0) to the event, or to the censoring day
+    event: np.ndarray  #: True when the event was observed, False when right-censored
+    index: pd.Index | None = None
+
+    @classmethod
+    def from_arrays(cls, duration: Any, event: Any, index: pd.Index | None = None) -> SurvivalTarget:
+        """Validate and wrap arrays."""
+        target = cls(np.asarray(duration, dtype=np.float64), np.asarray(event, dtype=bool), index)
+        check_survival_target(target)
+        return target
+
+    def __len__(self) -> int:
+        return len(self.duration)
+
+    def to_frame(self) -> pd.DataFrame:
+        """``duration`` and ``event`` columns."""
+        return pd.DataFrame({"duration": self.duration, "event": self.event}, index=self.index)
+
+
+def check_survival_target(target: SurvivalTarget) -> SurvivalTarget:
+    """Raise a clear error unless durations are finite, whole, non-negative and events boolean.
+
+    Examples
+    --------
+    >>> check_survival_target(SurvivalTarget(np.array([1.0, -2.0]), np.array([True, False])))
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    payrisk.errors.ParameterError: survival target: 1 durations are negative (e.g. row 1: -2.0); ...
+    """
+    d, e = target.duration, target.event
+    if len(d) != len(e):
+        raise ParameterError(f"survival target: {len(d)} durations but {len(e)} event flags.")
+    bad = np.flatnonzero(~np.isfinite(d))
+    if len(bad):
+        raise ParameterError(f"survival target: {len(bad)} durations are not finite (e.g. row {bad[0]}).")
+    neg = np.flatnonzero(d < 0)
+    if len(neg):
+        raise ParameterError(
+            f"survival target: {len(neg)} durations are negative (e.g. row {neg[0]}: {d[neg[0]]}); durations count "
+            "days from the origin, >= 0."
+        )
+    if len(d) and not e.any():
+        raise ParameterError("survival target: all samples are censored; nothing can be learned from them.")
+    return target
+
+
+def days_to_pay(ledger: Ledger, as_of: Any = None, origin: str = "issue_date") -> SurvivalTarget:
+    """Whole days to full payment, with open invoices right-censored at ``as_of`` (not dropped).
+
+    Parameters
+    ----------
+    ledger : Ledger
+    as_of : date, optional
+        Outcomes known at the end of this day (default: the end of the ledger).
+    origin : {"issue_date", "due_date"}
+        ``"issue_date"``: days from issue to payment (always >= 0). ``"due_date"``: days late, clipped at 0
+        (an invoice paid on or before its due date has its event at 0; an open invoice is censored at
+        ``max(0, as_of - due_date)``).
+
+    Returns
+    -------
+    SurvivalTarget
+        ``duration``, ``event`` (paid by ``as_of``), indexed by ``invoice_id``.
+
+    Examples
+    --------
+    >>> import pandas as pd, payrisk as pr
+    >>> inv = pd.DataFrame({"invoice_id": ["a", "b"], "customer_id": "x", "issue_date": "2024-01-01",
+    ...                     "due_date": "2024-01-31", "amount": 10.0, "paid_date": ["2024-01-20", None]})
+    >>> ledger = pr.Ledger.from_frames(invoices=inv)
+    >>> t = days_to_pay(ledger, as_of="2024-02-15")
+    >>> t.duration.tolist(), t.event.tolist()
+    ([19.0, 45.0], [True, False])
+    >>> days_to_pay(ledger, as_of="2024-02-15", origin="due_date").duration.tolist()
+    [0.0, 15.0]
+    """
+    if origin not in ("due_date", "issue_date"):
+        raise ParameterError(f"The 'origin' parameter must be 'due_date' or 'issue_date'. Got {origin!r}.")
+    snap, day = _day(ledger, as_of)
+    inv = snap.invoices
+    event = inv["paid_date"].notna().to_numpy()
+    end = inv["paid_date"].where(inv["paid_date"].notna(), day)
+    start = inv[origin]
+    duration = np.maximum((end - start).dt.days.to_numpy(dtype=np.float64), 0.0)
+    return SurvivalTarget(duration, event, pd.Index(inv["invoice_id"], name="invoice_id"))
+
+
+def plan_kept(ledger: Ledger, as_of: Any = None, max_missed: int = 0, grace_days: int = 30) -> pd.Series:
+    """Was the payment plan kept? Completed with at most ``max_missed`` missed instalments.
+
+    An instalment is missed when it is not paid in full within ``grace_days`` of its due date. A plan is:
+
+    - broken (0) as soon as more than ``max_missed`` instalments are missed (known at the miss);
+    - kept (1) when every instalment is due at least ``grace_days`` before ``as_of`` and at most
+      ``max_missed`` were missed;
+    - running (no label: censored, counted in ``attrs["n_excluded"]``) otherwise.
+
+    Returns
+    -------
+    Series of int8
+        Index ``plan_id``.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=200, seed=0)
+    >>> y = pr.labels.plan_kept(ledger)
+    >>> set(y.unique()) <= {0, 1}
+    True
+    """
+    snap, day = _day(ledger, as_of)
+    ins = snap.installments
+    full = ins["paid_date"].notna() & (ins["amount_paid"] >= ins["amount_due"] - 0.005)
+    ok_in_time = full & (ins["paid_date"] <= ins["due_date"] + pd.Timedelta(days=grace_days))
+    decided = ins["due_date"] + pd.Timedelta(days=grace_days) <= day
+    missed = decided & ~ok_in_time
+    g = pd.DataFrame({"plan_id": ins["plan_id"], "missed": missed, "decided": decided}).groupby("plan_id")
+    agg = g.agg(n_missed=("missed", "sum"), all_decided=("decided", "all"))
+    plans = snap.plans["plan_id"]
+    agg = agg.reindex(plans, fill_value=0)
+    broken = agg["n_missed"] > max_missed
+    kept = (~broken) & agg["all_decided"].astype(bool) & (agg.index.isin(ins["plan_id"]))
+    known = broken | kept
+    y = pd.Series(kept[known].astype(np.int8).to_numpy(), index=pd.Index(agg.index[known], name="plan_id"), name="kept")
+    y.attrs.update(as_of=day, max_missed=max_missed, n_excluded=int((~known).sum()))
+    return y

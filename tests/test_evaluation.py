@@ -1,0 +1,63 @@
+"""Metrics against scikit-learn and hand computations; bootstrap intervals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from payrisk import evaluation as ev
+from payrisk.errors import ParameterError
+
+
+@pytest.fixture
+def scores():
+    rng = np.random.default_rng(0)
+    p = rng.random(2000)
+    y = (rng.random(2000) < p).astype(int)
+    return y, p
+
+
+def test_metrics_agree_with_scikit_learn(scores):
+    y, p = scores
+    assert ev.auc(y, p) == pytest.approx(skm.roc_auc_score(y, p))
+    assert ev.gini(y, p) == pytest.approx(2 * skm.roc_auc_score(y, p) - 1)
+    assert ev.brier(y, p) == pytest.approx(skm.brier_score_loss(y, p))
+    assert ev.log_loss(y, p) == pytest.approx(skm.log_loss(y, p))
+
+
+def test_ks_by_hand():
+    y = np.array([0, 0, 0, 1, 1, 1])
+    p = np.array([0.1, 0.2, 0.6, 0.4, 0.7, 0.9])
+    # thresholds: at p >= 0.7 tpr 2/3, fpr 0 -> 0.667
+    assert ev.ks(y, p) == pytest.approx(2 / 3)
+
+
+def test_ece_is_small_for_calibrated_and_large_for_shifted(scores):
+    y, p = scores
+    assert ev.ece(y, p) < 0.03
+    assert ev.ece(p, p) == 0.0  # against the true probabilities
+    assert ev.ece(y, np.clip(p + 0.2, 0, 1)) > 0.1
+    slope, intercept = ev.calibration_slope_intercept(y, p)
+    assert slope == pytest.approx(1, abs=0.15) and intercept == pytest.approx(0, abs=0.15)
+    z = np.log(p / (1 - p))
+    sharp = 1 / (1 + np.exp(-2 * z))
+    assert ev.calibration_slope_intercept(y, sharp)[0] < 0.7  # too extreme scores: slope below 1
+
+
+def test_bootstrap_interval_covers_and_shrinks(scores):
+    y, p = scores
+    v, lo, hi = ev.bootstrap_ci(ev.auc, y, p, n_boot=100)
+    assert lo < v < hi and hi - lo < 0.06
+    v2, lo2, hi2 = ev.bootstrap_ci(ev.auc, y[:200], p[:200], n_boot=100)
+    assert hi2 - lo2 > hi - lo
+    groups = np.repeat(np.arange(100), 20)
+    _, glo, ghi = ev.bootstrap_ci(ev.auc, y, p, n_boot=100, groups=groups)
+    assert glo < v < ghi
+
+
+def test_bad_probabilities_are_refused():
+    with pytest.raises(ParameterError, match=r"\[0, 1\]"):
+        ev.auc([0, 1], [0.5, 1.5])
+    with pytest.raises(ParameterError, match="same length"):
+        ev.brier([0, 1, 1], [0.5, 0.5])
