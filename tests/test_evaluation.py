@@ -49,7 +49,7 @@ def test_bootstrap_interval_covers_and_shrinks(scores):
     y, p = scores
     v, lo, hi = ev.bootstrap_ci(ev.auc, y, p, n_boot=100)
     assert lo < v < hi and hi - lo < 0.06
-    v2, lo2, hi2 = ev.bootstrap_ci(ev.auc, y[:200], p[:200], n_boot=100)
+    _, lo2, hi2 = ev.bootstrap_ci(ev.auc, y[:200], p[:200], n_boot=100)
     assert hi2 - lo2 > hi - lo
     groups = np.repeat(np.arange(100), 20)
     _, glo, ghi = ev.bootstrap_ci(ev.auc, y, p, n_boot=100, groups=groups)

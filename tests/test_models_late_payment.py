@@ -59,7 +59,7 @@ def test_save_load_round_trip_and_tamper_refusal(fitted, split, tmp_path):
         fh.write(b"x")
     with pytest.raises(ModelFileError, match="modified after it was saved"):
         LatePaymentClassifier.load(path)
-    with pytest.raises(ModelFileError, match="expected metadata.json"):
+    with pytest.raises(ModelFileError, match=r"expected metadata\.json"):
         LatePaymentClassifier.load(tmp_path / "nothing")
 
 
