@@ -61,3 +61,30 @@ def test_bad_probabilities_are_refused():
         ev.auc([0, 1], [0.5, 1.5])
     with pytest.raises(ParameterError, match="same length"):
         ev.brier([0, 1, 1], [0.5, 0.5])
+
+
+def test_concordance_index_against_brute_force():
+    rng = np.random.default_rng(3)
+    t = rng.integers(0, 30, 400).astype(float)
+    e = rng.random(400) < 0.6
+    p = t + rng.normal(0, 10, 400)
+    p[::7] = p[1::7][: len(p[::7])] if len(p[1::7]) >= len(p[::7]) else p[::7]  # some tied predictions
+    conc = ties = comp = 0.0
+    for i in range(len(t)):
+        if e[i]:
+            later = t > t[i]
+            comp += later.sum()
+            conc += (p[later] > p[i]).sum()
+            ties += (p[later] == p[i]).sum()
+    assert ev.concordance_index(t, e, p) == pytest.approx((conc + 0.5 * ties) / comp)
+    assert ev.concordance_index(t, e, -p) == pytest.approx(1 - (conc + 0.5 * ties) / comp)
+
+
+def test_interval_coverage_and_pinball():
+    y = np.arange(10.0)
+    assert ev.interval_coverage(y, y - 1, y + 1) == 1.0
+    assert ev.interval_coverage(y, y + 1, y + 2) == 0.0
+    assert ev.pinball_loss(y, y, 0.9) == 0.0
+    # under-prediction costs q per unit, over-prediction 1 - q
+    assert ev.pinball_loss([10.0], [8.0], 0.9) == pytest.approx(1.8)
+    assert ev.pinball_loss([10.0], [12.0], 0.9) == pytest.approx(0.2)

@@ -1,4 +1,4 @@
-"""Models: late payment (more to come: payment time, instalment adherence). Saved without pickle.
+"""Models: late payment, payment time (censored survival), instalment adherence. Saved without pickle.
 
 Examples
 --------
@@ -7,6 +7,7 @@ Examples
 'auto'
 """
 
-from payrisk.models._late_payment import LatePaymentClassifier
+from payrisk.models._late_payment import InstallmentAdherenceClassifier, LatePaymentClassifier
+from payrisk.models._payment_time import PaymentTimeModel
 
-__all__ = ["LatePaymentClassifier"]
+__all__ = ["InstallmentAdherenceClassifier", "LatePaymentClassifier", "PaymentTimeModel"]

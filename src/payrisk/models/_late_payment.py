@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from payrisk.errors import NotFittedError, ParameterError
-from payrisk.models._persist import FeatureSpec, ModelMetadata, read_model, write_model
+from payrisk.errors import ParameterError
+from payrisk.models._base import TimeSplitModel
 
-__all__ = ["LatePaymentClassifier"]
+__all__ = ["InstallmentAdherenceClassifier", "LatePaymentClassifier"]
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -58,7 +57,7 @@ class _Calibrator:
         return {"method": self.method, "params": self.params}
 
 
-class LatePaymentClassifier(ClassifierMixin, BaseEstimator):
+class LatePaymentClassifier(TimeSplitModel, ClassifierMixin, BaseEstimator):
     """P(invoice paid late), calibrated, measured and stopped out of time.
 
     Rows are ordered by time (``time=`` in :meth:`fit`, or the ``as_of`` column that
@@ -135,52 +134,14 @@ class LatePaymentClassifier(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    # -- helpers --------------------------------------------------------------------------------------------
+    _kind: ClassVar[str] = "LatePaymentClassifier"
+
     def _check_params(self) -> None:
         if self.calibration not in ("auto", "isotonic", "platt", "none"):
             raise ParameterError(
-                "The 'calibration' parameter of LatePaymentClassifier must be one of 'auto', 'isotonic', 'platt', "
+                f"The 'calibration' parameter of {type(self).__name__} must be one of 'auto', 'isotonic', 'platt', "
                 f"'none'. Got {self.calibration!r} instead."
             )
-        for name in ("valid_fraction", "calibration_fraction"):
-            v = getattr(self, name)
-            if not 0 <= v < 0.5:
-                raise ParameterError(f"The {name!r} parameter of LatePaymentClassifier must be in [0, 0.5). Got {v}.")
-
-    @staticmethod
-    def _numeric(X: pd.DataFrame) -> pd.DataFrame:
-        return X.select_dtypes(include=["number", "bool"])
-
-    def _matrix(self, X: pd.DataFrame) -> np.ndarray:
-        if not hasattr(self, "booster_"):
-            raise NotFittedError("This LatePaymentClassifier is not fitted yet; call fit(X, y) first.")
-        if not isinstance(X, pd.DataFrame):
-            raise ParameterError("X must be a DataFrame with the feature columns the model was fitted on.")
-        missing = [c for c in self.feature_names_in_ if c not in X.columns]
-        if missing:
-            raise ParameterError(f"X lacks {len(missing)} feature columns the model needs: {missing[:10]}")
-        return X[list(self.feature_names_in_)].to_numpy(dtype=np.float32)
-
-    def _xgb_params(self, names: list[str]) -> dict[str, Any]:
-        params = {
-            "objective": "binary:logistic",
-            "eval_metric": "logloss",
-            "eta": self.learning_rate,
-            "max_depth": self.max_depth,
-            "min_child_weight": self.min_child_weight,
-            "subsample": self.subsample,
-            "colsample_bytree": self.colsample_bytree,
-            "lambda": self.reg_lambda,
-            "tree_method": "hist",
-            "nthread": self.n_jobs,
-            "seed": self.random_state,
-        }
-        if self.monotone:
-            from payrisk.features import registry
-
-            risk = registry["risk"].reindex(names).fillna(0).astype(int)
-            params["monotone_constraints"] = "(" + ",".join(str(v) for v in risk) + ")"
-        return params
 
     # -- fit / predict --------------------------------------------------------------------------------------
     def fit(self, X: pd.DataFrame, y: Any, time: Any = None) -> LatePaymentClassifier:
@@ -188,50 +149,20 @@ class LatePaymentClassifier(ClassifierMixin, BaseEstimator):
         import xgboost as xgb
 
         self._check_params()
-        if not isinstance(X, pd.DataFrame):
-            raise ParameterError("X must be a DataFrame (e.g. from pr.features.invoice_features).")
         y = np.asarray(y, dtype=np.float64)
-        if len(y) != len(X):
-            raise ParameterError(f"X has {len(X)} rows but y has {len(y)}.")
-        if time is None and "as_of" in X.columns:
-            time = X["as_of"]
-        t = pd.to_datetime(pd.Series(np.asarray(time))) if time is not None else pd.Series(np.arange(len(X)))
-        order = np.argsort(t.to_numpy(), kind="stable")
-        Xn = self._numeric(X)
-        names = list(Xn.columns)
-        M = Xn.to_numpy(dtype=np.float32)[order]
+        M, names, order, t = self._order(X, len(y), time)
         y = y[order]
         n = len(y)
-        n_cal = round(n * self.calibration_fraction) if self.calibration != "none" else 0
-        n_val = round(n * self.valid_fraction)
-        n_tr = n - n_cal - n_val
-        if n_tr < 10:
-            raise ParameterError(f"LatePaymentClassifier needs more rows: {n} leave {n_tr} for training.")
+        n_tr, n_val, n_cal = self._splits(n, calibrate=self.calibration != "none")
         dtrain = xgb.DMatrix(M[:n_tr], label=y[:n_tr], feature_names=names)
-        evals = []
-        kwargs: dict[str, Any] = {}
-        if n_val > 0:
-            dval = xgb.DMatrix(M[n_tr : n_tr + n_val], label=y[n_tr : n_tr + n_val], feature_names=names)
-            evals = [(dval, "valid")]
-            kwargs["early_stopping_rounds"] = self.early_stopping_rounds
-        booster = xgb.train(
-            self._xgb_params(names), dtrain, self.n_estimators, evals=evals, verbose_eval=False, **kwargs
-        )
-        self.best_iteration_ = int(getattr(booster, "best_iteration", self.n_estimators - 1))
-        self.booster_ = booster
-        self.feature_names_in_ = np.asarray(names, dtype=object)
-        self.n_features_in_ = len(names)
+        dval = xgb.DMatrix(M[n_tr : n_tr + n_val], label=y[n_tr : n_tr + n_val], feature_names=names) if n_val else None
+        params = {**self._tree_params(names), "objective": "binary:logistic", "eval_metric": "logloss"}
+        booster = self._train(params, dtrain, dval)
+        self._set_fitted(booster, names, t, time is not None or "as_of" in X.columns)
         self.classes_ = np.array([0, 1])
         raw_cal = self._raw(M[n - n_cal :]) if n_cal else np.zeros(0)
         self.calibration_method_, self.calibrator_ = self._fit_calibration(raw_cal, y[n - n_cal :])
-        self.training_as_of_ = t.max() if time is not None and pd.api.types.is_datetime64_any_dtype(t) else None
         return self
-
-    def _raw(self, M: np.ndarray) -> np.ndarray:
-        import xgboost as xgb
-
-        d = xgb.DMatrix(M, feature_names=list(self.feature_names_in_))
-        return self.booster_.predict(d, iteration_range=(0, self.best_iteration_ + 1))
 
     def _fit_calibration(self, raw: np.ndarray, y: np.ndarray) -> tuple[str, _Calibrator]:
         if self.calibration == "none" or len(raw) == 0:
@@ -258,37 +189,62 @@ class LatePaymentClassifier(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
     # -- persistence ----------------------------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Write the booster (UBJSON) and a JSON metadata document to folder ``path``; never pickle."""
-        import xgboost
+    def _calibration_doc(self) -> dict[str, Any]:
+        return self.calibrator_.to_dict()
 
-        import payrisk
+    def _restore_calibration(self, doc: dict[str, Any]) -> None:
+        self.classes_ = np.array([0, 1])
+        self.calibration_method_ = doc["method"]
+        self.calibrator_ = _Calibrator(doc["method"], doc["params"])
 
-        if not hasattr(self, "booster_"):
-            raise NotFittedError("Fit the LatePaymentClassifier before saving it.")
-        meta = ModelMetadata(
-            kind="LatePaymentClassifier",
-            payrisk_version=payrisk.__version__,
-            xgboost_version=xgboost.__version__,
-            features=[FeatureSpec(name=n, dtype="float32") for n in self.feature_names_in_],
-            params=self.get_params(),
-            training_as_of=None if self.training_as_of_ is None else str(self.training_as_of_.date()),
-            calibration=self.calibrator_.to_dict(),
-            extra={"best_iteration": self.best_iteration_},
+
+class InstallmentAdherenceClassifier(LatePaymentClassifier):
+    """P(payment plan kept) at plan creation, or P(next instalment paid on time) during a plan.
+
+    The same calibrated, out-of-time gradient-boosting classifier as :class:`LatePaymentClassifier`, fitted on
+    :func:`payrisk.features.plan_features` rows (``"created_date"`` cutoffs with :func:`payrisk.labels.plan_kept`
+    for gating plan offers; ``"installment_due"`` cutoffs for the next instalment). Its default trees are
+    smaller because plans are few.
+
+    Examples
+    --------
+    >>> InstallmentAdherenceClassifier().get_params()["max_depth"]
+    3
+    """
+
+    _kind: ClassVar[str] = "InstallmentAdherenceClassifier"
+
+    def __init__(
+        self,
+        *,
+        n_estimators: int = 400,
+        learning_rate: float = 0.05,
+        max_depth: int = 3,
+        min_child_weight: float = 3.0,
+        subsample: float = 0.8,
+        colsample_bytree: float = 0.8,
+        reg_lambda: float = 2.0,
+        early_stopping_rounds: int = 40,
+        valid_fraction: float = 0.2,
+        calibration_fraction: float = 0.2,
+        calibration: str = "platt",
+        monotone: bool = False,
+        n_jobs: int = 2,
+        random_state: int = 0,
+    ) -> None:
+        super().__init__(
+            n_estimators=n_estimators,
+            learning_rate=learning_rate,
+            max_depth=max_depth,
+            min_child_weight=min_child_weight,
+            subsample=subsample,
+            colsample_bytree=colsample_bytree,
+            reg_lambda=reg_lambda,
+            early_stopping_rounds=early_stopping_rounds,
+            valid_fraction=valid_fraction,
+            calibration_fraction=calibration_fraction,
+            calibration=calibration,
+            monotone=monotone,
+            n_jobs=n_jobs,
+            random_state=random_state,
         )
-        return write_model(path, self.booster_, meta)
-
-    @classmethod
-    def load(cls, path: str | Path) -> LatePaymentClassifier:
-        """Read a model written by :meth:`save`; refuses other kinds and modified files."""
-        booster, meta = read_model(path, "LatePaymentClassifier")
-        model = cls(**meta.params)
-        model.booster_ = booster
-        model.feature_names_in_ = np.asarray([f.name for f in meta.features], dtype=object)
-        model.n_features_in_ = len(model.feature_names_in_)
-        model.classes_ = np.array([0, 1])
-        model.best_iteration_ = int(meta.extra["best_iteration"])
-        model.calibration_method_ = meta.calibration["method"]
-        model.calibrator_ = _Calibrator(meta.calibration["method"], meta.calibration["params"])
-        model.training_as_of_ = None if meta.training_as_of is None else pd.Timestamp(meta.training_as_of)
-        return model
