@@ -88,3 +88,43 @@ def test_interval_coverage_and_pinball():
     # under-prediction costs q per unit, over-prediction 1 - q
     assert ev.pinball_loss([10.0], [8.0], 0.9) == pytest.approx(1.8)
     assert ev.pinball_loss([10.0], [12.0], 0.9) == pytest.approx(0.2)
+
+
+def _censored_sample(n: int = 4000, seed: int = 5):
+    rng = np.random.default_rng(seed)
+    true_time = rng.exponential(30, n)
+    pred = true_time * np.exp(rng.normal(0, 0.5, n))
+    cens = rng.exponential(45, n)
+    return true_time, pred, np.minimum(true_time, cens), true_time <= cens
+
+
+def test_uno_c_equals_harrell_without_censoring_and_corrects_for_censoring():
+    true_time, pred, t, e = _censored_sample()
+    full = ev.concordance_index(true_time, np.ones(len(t), bool), pred)
+    assert ev.concordance_index_ipcw(true_time, np.ones(len(t), bool), pred) == pytest.approx(full)
+    tau = np.quantile(t[e], 0.8)
+    uno = ev.concordance_index_ipcw(t, e, pred, tau=tau)
+    full_tau = ev.concordance_index(np.minimum(true_time, tau), true_time < tau, pred)
+    assert abs(uno - full_tau) < 0.02
+
+
+def test_censoring_survival_is_a_decreasing_step_function():
+    _, _, t, e = _censored_sample(500)
+    times, g = ev.censoring_survival(t, e)
+    assert (np.diff(g) <= 1e-12).all() and 0 <= g[-1] <= g[0] <= 1
+    assert (np.diff(times) > 0).all() and len(times) == len(g)
+
+
+def test_integrated_brier_score_orders_predictions():
+    true_time, pred, t, e = _censored_sample(3000)
+    grid = np.quantile(t, np.linspace(0.1, 0.8, 15))
+    informed = np.exp(-grid[None, :] / pred[:, None])  # exponential curves with the predicted mean
+    flat = np.tile(np.exp(-grid / 30.0), (len(t), 1))  # the population curve, the same for every row
+    wrong = np.exp(-grid[None, :] / (1000 / pred[:, None]))  # ranking reversed
+    ibs = [ev.integrated_brier_score(t, e, s, grid) for s in (informed, flat, wrong)]
+    assert ibs[0] < ibs[1] < ibs[2]
+    # censoring-weighted on censored data ~ the plain score on the uncensored truth
+    plain = ev.integrated_brier_score(true_time, np.ones(len(t), bool), flat, grid)
+    assert abs(ibs[1] - plain) < 0.01
+    with pytest.raises(ParameterError, match="shape"):
+        ev.integrated_brier_score(t, e, flat[:, :3], grid)

@@ -83,3 +83,15 @@ def test_adherence_classifier_ranks_plans_by_true_adherence(world: pr.Ledger):
     p = clf.predict_proba(X)[:, 1]
     truth = world.truth.plans.set_index("plan_id")["p_kept"].reindex(X.index)
     assert pd.Series(p, index=X.index).corr(truth, method="spearman") > 0.3
+
+
+def test_survival_curves_beat_the_population_curve(fitted):
+    """Integrated Brier score (censoring-weighted) of the model against the same curve for every invoice."""
+    model, Xte, y = fitted
+    grid = np.arange(10, 121, 10)
+    s = model.predict_survival(Xte, grid).to_numpy()
+    d, e = y["duration"].to_numpy(), y["event"].to_numpy()
+    pop = np.array([(d > g).mean() for g in grid])  # nearly all of these invoices are resolved
+    flat = np.tile(pop, (len(d), 1))
+    assert ev.integrated_brier_score(d, e, s, grid) < 0.9 * ev.integrated_brier_score(d, e, flat, grid)
+    assert ev.concordance_index_ipcw(d, e, model.predict_quantiles(Xte, [0.5])[0.5]) > 0.7
