@@ -75,3 +75,21 @@ def test_plan_kept_matches_the_truth_on_finished_plans(world):
     # kept plans in the world pay every instalment within 10 days; broken ones miss from their break on
     assert (y.to_numpy() == truth.to_numpy().astype(int)).mean() > 0.97
     assert y.attrs["n_excluded"] > 0  # running plans are censored
+
+
+def test_mature_only_keeps_decided_invoices_whatever_their_outcome(small):
+    y = pr.labels.late_payment(small, as_of="2024-01-31")
+    assert y.to_dict() == {"on_time": 0}  # paid early: labelled although not yet due
+    mature = pr.labels.late_payment(small, as_of="2024-01-31", mature_only=True)
+    assert mature.to_dict() == {"on_time": 0}  # due on 2024-01-31: decided at the end of that day
+    assert pr.labels.late_payment(small, as_of="2024-01-30", mature_only=True).empty
+
+
+def test_mature_labels_are_not_biased_towards_early_payers(world):
+    day = "2023-06-30"
+    every = pr.labels.late_payment(world, as_of=day)
+    mature = pr.labels.late_payment(world, as_of=day, mature_only=True)
+    recent = every.index.difference(mature.index)  # labelled only because paid early (or already late)
+    truth = world.truth.invoices.set_index("invoice_id")["p_late"]
+    assert every.loc[recent].mean() < truth.reindex(recent).mean() - 0.05
+    assert abs(mature.mean() - truth.reindex(mature.index).mean()) < 0.01

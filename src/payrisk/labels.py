@@ -36,7 +36,7 @@ def _day(ledger: Ledger, as_of: Any) -> tuple[Ledger, pd.Timestamp]:
     return ledger.as_of(day), day
 
 
-def late_payment(ledger: Ledger, as_of: Any = None, grace_days: int = 0) -> pd.Series:
+def late_payment(ledger: Ledger, as_of: Any = None, grace_days: int = 0, mature_only: bool = False) -> pd.Series:
     """Was the invoice paid late? Known outcomes only.
 
     - paid after ``due_date + grace_days`` -> 1 (late);
@@ -51,6 +51,10 @@ def late_payment(ledger: Ledger, as_of: Any = None, grace_days: int = 0) -> pd.S
         The day at whose end outcomes are read (default: the end of the ledger).
     grace_days : int, default 0
         Days after the due date that still count as on time.
+    mature_only : bool, default False
+        Keep only invoices whose ``due_date + grace_days`` is on or before ``as_of``. Among invoices not yet due,
+        only the early payers have a label, so a training set that includes them under-states lateness in its
+        most recent rows; training sets should be mature.
 
     Returns
     -------
@@ -76,6 +80,8 @@ def late_payment(ledger: Ledger, as_of: Any = None, grace_days: int = 0) -> pd.S
     late = (paid > limit) | (paid.isna() & (day > limit))
     on_time = paid.notna() & (paid <= limit)
     known = late | on_time
+    if mature_only:
+        known &= limit <= day
     y = pd.Series(
         late[known].astype(np.int8).to_numpy(),
         index=pd.Index(inv.loc[known, "invoice_id"], name="invoice_id"),
