@@ -308,7 +308,8 @@ def _after(draw, D: pd.Timestamp, not_before: pd.Timestamp | None = None, most: 
 
 def perturb_after(draw, frames: dict[str, pd.DataFrame], D: pd.Timestamp) -> dict[str, pd.DataFrame]:
     """Add, remove and move events dated after the end of day ``D``; leave everything known at ``D`` alone."""
-    f = {k: v.copy() for k, v in frames.items()}
+    # object columns: rows appended below may hold None or new types without pandas casting the column
+    f = {k: v.astype(object) for k, v in frames.items()}
     inv, pay, con = f["invoices"], f["payments"], f["contacts"]
     custs = list(f["customers"]["customer_id"])
     pay_later = pay["payment_date"] > D
