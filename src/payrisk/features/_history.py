@@ -201,6 +201,7 @@ class History:
         self.out: dict[str, np.ndarray] = {}
         self.names: set[str] | None = None
         self._done: set[str] = set()
+        self._upto: dict[tuple[int, int], tuple[Stream, np.ndarray]] = {}
 
     _BLOCKS: ClassVar[dict[str, tuple[str, ...]]] = {
         "_issues": ("tenure_days", "n_invoices", "days_since_last_invoice", "share_disputed"),
@@ -230,6 +231,13 @@ class History:
                 self.ensure(block)
         return pd.DataFrame({name: self.out[name].astype(np.float64) for name in wanted})
 
+    def upto(self, stream: Stream, offset: int = 0) -> np.ndarray:
+        """``stream.upto(rows' customers, rows' cutoff + offset)``, memoised for this set of rows."""
+        key = (id(stream), offset)
+        if key not in self._upto:
+            self._upto[key] = (stream, stream.upto(self.c, self.t + offset))  # keep the stream alive with it
+        return self._upto[key][1]
+
     def _own_sum(self, stream: Stream, values: np.ndarray | None, lo_day: np.ndarray | None = None) -> np.ndarray:
         """Sum (or count) of the own invoice's events in (lo_day, t]; 0 for rows without an own invoice."""
         g = np.where(self.has_own, self.own, -1)
@@ -241,7 +249,7 @@ class History:
     # -- invoices issued -----------------------------------------------------------------------------------
     def _issues(self) -> None:
         p, s = self.p, self.p.issues
-        first, hi = s.start(self.c), s.upto(self.c, self.t, cache=0)
+        first, hi = s.start(self.c), self.upto(s, 0)
         n = hi - first - self.own_issued
         self.out["n_invoices"] = n
         inv_pos = (
@@ -270,7 +278,7 @@ class History:
     def log_amount_mean(self) -> np.ndarray:
         """Mean log amount of the other invoices issued on or before the cutoff (the 'usual' amount)."""
         p, s = self.p, self.p.issues
-        first, hi = s.start(self.c), s.upto(self.c, self.t, cache=0)
+        first, hi = s.start(self.c), self.upto(s, 0)
         logs = s.prefix(s.take(np.log(p.inv_amount)))
         own_log = np.where(self.own_issued, np.log(p.inv_amount[np.maximum(self.own, 0)]), 0.0)
         return _div(logs[hi] - logs[first] - own_log, hi - first - self.own_issued)
@@ -279,7 +287,7 @@ class History:
     def invoiced_365(self) -> np.ndarray:
         """Amount of the other invoices issued in the 365 days up to the cutoff."""
         p, s = self.p, self.p.issues
-        hi, lo365 = s.upto(self.c, self.t, cache=0), s.upto(self.c, self.t, cache=-365)
+        hi, lo365 = self.upto(s, 0), self.upto(s, -365)
         amt = s.prefix(s.take(p.inv_cents))
         own_in_year = self.own_issued & (self.own_issue > self.t - 365)
         own_cents = np.where(own_in_year, p.inv_cents[np.maximum(self.own, 0)], 0)
@@ -290,7 +298,7 @@ class History:
         p, s = self.p, self.p.settled
         inv = s.inv
         late_days = (p.inv_paid - p.inv_due)[inv]
-        first, hi = s.start(self.c), s.upto(self.c, self.t, cache=0)
+        first, hi = s.start(self.c), self.upto(s, 0)
         cnt = s.prefix(np.ones(s.n, np.int64))
         tot = s.prefix(late_days)
         late = s.prefix(late_days > 0)
@@ -308,7 +316,7 @@ class History:
             self.out["days_late_max"] = smax.query(first, hi)
         for w in WINDOWS:
             if windowed or self.wants("lateness_trend"):
-                lo = s.upto(self.c, self.t, cache=-w)
+                lo = self.upto(s, -w)
                 nw = cnt[hi] - cnt[lo]
                 self.out[f"n_settled_{w}d"] = nw
                 self.out[f"days_late_mean_{w}d"] = _div(tot[hi] - tot[lo], nw)
@@ -412,7 +420,7 @@ class History:
     # -- payments ----------------------------------------------------------------------------------------
     def _payments(self) -> None:
         p, s = self.p, self.p.payments
-        first, hi = s.start(self.c), s.upto(self.c, self.t, cache=0)
+        first, hi = s.start(self.c), self.upto(s, 0)
         owner = s.take(p.pay_inv)
         last = walk_back(hi - 1, first, owner, np.where(self.has_own, self.own, -2))  # -1 = unallocated
         self.out["days_since_last_payment"] = self.t - _get(s.day, last, last >= 0, np.nan)

@@ -39,7 +39,6 @@ class Stream:
         self.group = group[self.order]
         self.day = day[self.order]
         self.key = key[self.order]
-        self._upto: dict[tuple[int, int, int], np.ndarray] = {}
         self.n = len(self.key)
         self._starts: np.ndarray | None = None
 
@@ -47,16 +46,8 @@ class Stream:
         """Per-event values in stream order."""
         return np.asarray(values)[self.order]
 
-    def upto(self, group: np.ndarray, day: np.ndarray, cache: int | None = None) -> np.ndarray:
-        """Index one past the last event of ``group`` dated on or before ``day``.
-
-        ``cache`` (an offset in days) memoises the answer for the same ``group``/``day`` arrays.
-        """
-        if cache is not None:
-            k = (id(group), id(day), cache)
-            if k not in self._upto:
-                self._upto[k] = np.searchsorted(self.key, _pack(group, np.asarray(day) + cache), side="right")
-            return self._upto[k]
+    def upto(self, group: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Index one past the last event of ``group`` dated on or before ``day``."""
         return np.searchsorted(self.key, _pack(group, day), side="right")
 
     def start(self, group: np.ndarray) -> np.ndarray:
