@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from payrisk._validate import DATE_DTYPE
 from payrisk.errors import DataFileError, ParameterError
 from payrisk.ledger import Ledger, to_date
 from payrisk.schema import ColumnMapping
@@ -37,7 +38,6 @@ __all__ = [
     "load_taiwan_credit",
 ]
 
-DATE_DTYPE = "datetime64[ns]"
 
 _IBM_FILE = "WA_Fn-UseC_-Accounts-Receivable.csv"
 _BERKA_FILES = ("loan.asc", "account.asc", "client.asc", "disp.asc", "district.asc", "card.asc", "order.asc")
