@@ -1,9 +1,9 @@
-"""A separate virtualenv for the featuretools baseline, so that featuretools' pins never touch ``.venv``.
+"""A separate virtualenv for the baselines that need pandas 2 (featuretools, lifelines), away from ``.venv``.
 
-featuretools (and woodwork under it) pins its own pandas / numpy / scipy ranges; installing it into the
-project's environment could downgrade what payrisk is tested with. ``ensure_featuretools_venv`` creates
-``.venv-ft`` beside ``.venv`` (at the repository root) when it is missing, lets pip resolve featuretools' pins
-inside it, and returns the path of its interpreter. Run as a script it does just that and prints the path.
+featuretools (and woodwork under it) and lifelines pin their own pandas ranges (lifelines 0.30 declares
+``pandas<3``); installing them into the project's environment would downgrade what payrisk is tested with.
+``ensure_featuretools_venv`` creates ``.venv-ft`` beside ``.venv`` (at the repository root) when it is missing
+(or adds what it lacks), lets pip resolve the baselines' pins inside it, and returns the path of its interpreter. Run as a script it does just that and prints the path.
 """
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-#: What the baseline needs in its own venv: featuretools, and pyarrow to read the Parquet tables.
+#: What the baselines need in their own venv: featuretools and lifelines (Kaplan-Meier, Cox PH), and pyarrow to
+#: read the Parquet tables.
 #: pandas is held below 3: featuretools 1.31 / woodwork 0.31 declare only ``pandas>=2`` and so install with pandas 3,
 #: but pandas 3 no longer caches accessor objects (``df.ww`` is a new object on every access), so woodwork loses
 #: the schema that ``df.ww.init()`` just set and ``EntitySet.add_dataframe`` fails with WoodworkNotInitError.
-PACKAGES: tuple[str, ...] = ("featuretools", "pandas>=2,<3", "pyarrow")
+PACKAGES: tuple[str, ...] = ("featuretools", "lifelines", "pandas>=2,<3", "pyarrow")
 #: imports featuretools and builds a one-row EntitySet: proves the install works, not merely that it imports
 _SMOKE = (
-    "import featuretools as ft, pandas as pd, pyarrow; "
+    "import featuretools as ft, lifelines, pandas as pd, pyarrow; "
     "ft.EntitySet('smoke').add_dataframe(dataframe_name='t', dataframe=pd.DataFrame({'i': [1]}), index='i')"
 )
 
@@ -43,7 +44,7 @@ def ensure_featuretools_venv(path: Path = Path(".venv-ft")) -> Path:
     venv = path if path.is_absolute() else ROOT / path
     python = _python_of(venv)
     if python.exists() and _has_featuretools(python):
-        print(f"featuretools venv ready: {venv}", flush=True)
+        print(f"baseline venv (featuretools, lifelines) ready: {venv}", flush=True)
         return python
     if not python.exists():
         print(f"creating virtualenv {venv} ...", flush=True)

@@ -286,7 +286,9 @@ def plan_block(ledger: Ledger, snap: Ledger, plan: pd.Series, T: pd.Timestamp) -
     out["installment_amount"] = mean(list(ins["amount_due"]))
     inv = snap.invoices.loc[snap.invoices["customer_id"] == plan["customer_id"]]
     year = inv.loc[inv["issue_date"] > T - pd.Timedelta(days=365), "amount"].sum()
-    out["plan_burden"] = float(out["installment_amount"] / (year / 12)) if year != 0 else NAN
+    days_seen = (T - inv["issue_date"].min()).days if len(inv) else 0
+    months = min(max(days_seen, 30), 365) * 12 / 365
+    out["plan_burden"] = float(out["installment_amount"] / (year / months)) if year != 0 else NAN
     due = ins.loc[ins["due_date"] <= T]
     out["installments_due"] = float(len(due))
     on_time = ins.loc[

@@ -93,3 +93,15 @@ def test_mature_labels_are_not_biased_towards_early_payers(world):
     truth = world.truth.invoices.set_index("invoice_id")["p_late"]
     assert every.loc[recent].mean() < truth.reindex(recent).mean() - 0.05
     assert abs(mature.mean() - truth.reindex(mature.index).mean()) < 0.01
+
+
+def test_mature_plan_labels_are_not_biased_towards_broken_plans(world):
+    day = "2023-06-30"
+    every = pr.labels.plan_kept(world, as_of=day)
+    mature = pr.labels.plan_kept(world, as_of=day, mature_only=True)
+    assert set(mature.index) <= set(every.index) and len(mature) < len(every)
+    running = every.index.difference(mature.index)  # labelled only because already broken
+    assert (every.loc[running] == 0).all()
+    truth = world.truth.plans.set_index("plan_id")["p_kept"]
+    assert every.mean() < truth.reindex(every.index).mean() - 0.05
+    assert abs(mature.mean() - truth.reindex(mature.index).mean()) < 0.06  # a few hundred plans: sampling noise

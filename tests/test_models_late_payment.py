@@ -11,7 +11,7 @@ import pytest
 import payrisk as pr
 from payrisk import evaluation as ev
 from payrisk.errors import ModelFileError, NotFittedError, ParameterError
-from payrisk.models import LatePaymentClassifier
+from payrisk.models import InstallmentAdherenceClassifier, LatePaymentClassifier
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +85,14 @@ def test_monotone_constraints_follow_the_registry(split):
     base = Xtr.loc[Xtr["share_late"].notna()].iloc[:500]  # missing values follow their own default branch
     more_late = base.assign(share_late=np.minimum(base["share_late"] + 0.3, 1.0))
     assert (clf.predict_proba(more_late)[:, 1] >= clf.predict_proba(base)[:, 1] - 1e-9).all()
+
+
+def test_adherence_monotone_constraints_point_the_good_way(world):
+    P = pr.features.plan_features(world, "created_date")
+    y = pr.labels.plan_kept(world, mature_only=True)
+    P = P.loc[y.index]
+    clf = InstallmentAdherenceClassifier(n_estimators=60, monotone=True, calibration="none").fit(P, y)
+    base = P.loc[P["share_late"].notna()]
+    worse = base.assign(share_late=np.minimum(base["share_late"] + 0.3, 1.0))  # later payer: less likely kept
+    assert (clf.predict_proba(worse)[:, 1] <= clf.predict_proba(base)[:, 1] + 1e-9).all()
+    assert (clf.predict_proba(worse)[:, 1] < clf.predict_proba(base)[:, 1] - 1e-6).any()

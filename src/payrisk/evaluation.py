@@ -247,10 +247,30 @@ def concordance_index(duration: Any, event: Any, predicted_time: Any, weights: A
     return float((conc + 0.5 * ties) / comparable)
 
 
-def interval_coverage(y: Any, low: Any, high: Any) -> float:
-    """Share of observed values inside their predicted interval ``[low, high]``."""
+def interval_coverage(y: Any, low: Any, high: Any, event: Any = None) -> float:
+    """Share of observed values inside their predicted interval ``[low, high]``.
+
+    With ``event`` (False where ``y`` is a censoring time: the true value is only known to exceed it) censored
+    rows count too where they can be decided: censored after ``high`` is a miss (the value lies above the
+    interval); censored at or before ``high`` is undecided and left out. Dropping the censored rows instead
+    would keep only the early payers of a recent cohort and overstate the coverage of its upper bound.
+
+    Examples
+    --------
+    >>> interval_coverage([5, 20, 40], [0, 0, 0], [30, 30, 30])
+    0.6666666666666666
+    >>> interval_coverage([5, 20, 40], [0, 0, 0], [30, 30, 30], event=[True, False, False])  # 20: undecided
+    0.5
+    """
     y, lo, hi = (np.asarray(a, dtype=np.float64) for a in (y, low, high))
-    return float(np.mean((y >= lo) & (y <= hi)))
+    inside = (y >= lo) & (y <= hi)
+    if event is None:
+        return float(np.mean(inside))
+    e = np.asarray(event, dtype=bool)
+    decided = e | (y > hi)
+    if not decided.any():
+        raise ParameterError("No row decides the coverage: every censored time lies inside its interval.")
+    return float(np.mean((inside & e)[decided]))
 
 
 def pinball_loss(y: Any, predicted: Any, q: float) -> float:
@@ -365,8 +385,8 @@ def time_backtest(
     origins : list of dates
     target : {"late", "days_to_pay"}
         ``"late"``: AUC, Brier, ECE (with bootstrap intervals) beside the customer's prior late share.
-        ``"days_to_pay"``: Harrell's and Uno's C, coverage of the P10-P90 interval and pinball losses on the test
-        invoices that were paid, beside the prior mean days late.
+        ``"days_to_pay"``: Harrell's and Uno's C and the censoring-aware coverage of the P10-P90 interval on the test
+        invoices, the pinball loss of the median on those paid, beside the prior mean days late.
     horizon_days : int
     model_factory : callable, optional
         Returns an unfitted model (default: ``LatePaymentClassifier()`` or ``PaymentTimeModel()``).
@@ -430,7 +450,7 @@ def time_backtest(
                     concordance_index_ipcw(d, e, q[0.5]),
                     concordance_index_ipcw(d, e, prior + Xte["terms_days"]),
                 ),
-                "coverage_80": (interval_coverage(d[e], q[0.1][e], q[0.9][e]), np.nan),
+                "coverage_80": (interval_coverage(d, q[0.1], q[0.9], event=e), np.nan),
                 "pinball_50": (pinball_loss(d[e], q[0.5][e], 0.5), np.nan),
             }
             for name, (v, b) in res.items():

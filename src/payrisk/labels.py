@@ -187,7 +187,9 @@ def days_to_pay(ledger: Ledger, as_of: Any = None, origin: str = "issue_date") -
     return SurvivalTarget(duration, event, pd.Index(inv["invoice_id"], name="invoice_id"))
 
 
-def plan_kept(ledger: Ledger, as_of: Any = None, max_missed: int = 0, grace_days: int = 30) -> pd.Series:
+def plan_kept(
+    ledger: Ledger, as_of: Any = None, max_missed: int = 0, grace_days: int = 30, mature_only: bool = False
+) -> pd.Series:
     """Was the payment plan kept? Completed with at most ``max_missed`` missed instalments.
 
     An instalment is missed when it is not paid in full within ``grace_days`` of its due date. A plan is:
@@ -196,6 +198,11 @@ def plan_kept(ledger: Ledger, as_of: Any = None, max_missed: int = 0, grace_days
     - kept (1) when every instalment is due at least ``grace_days`` before ``as_of`` and at most
       ``max_missed`` were missed;
     - running (no label: censored, counted in ``attrs["n_excluded"]``) otherwise.
+
+    ``mature_only=True`` keeps only plans whose last instalment is due at least ``grace_days`` before
+    ``as_of``. A broken plan is known at its first miss but a kept one only at its end, so among running plans
+    only the broken have a label: a training set cut at ``as_of`` without this over-states breaking (by a
+    third on the default synthetic world) and its model is miscalibrated on new plans.
 
     Returns
     -------
@@ -223,6 +230,8 @@ def plan_kept(ledger: Ledger, as_of: Any = None, max_missed: int = 0, grace_days
     broken = agg["n_missed"] > max_missed
     kept = (~broken) & agg["all_decided"].astype(bool) & (agg.index.isin(ins["plan_id"]))
     known = broken | kept
+    if mature_only:
+        known &= agg["all_decided"].astype(bool)
     y = pd.Series(kept[known].astype(np.int8).to_numpy(), index=pd.Index(agg.index[known], name="plan_id"), name="kept")
-    y.attrs.update(as_of=day, max_missed=max_missed, n_excluded=int((~known).sum()))
+    y.attrs.update(as_of=day, max_missed=max_missed, mature_only=mature_only, n_excluded=int((~known).sum()))
     return y

@@ -309,10 +309,14 @@ def plan_features(ledger: Ledger, cutoffs: Any = "created_date", features: list[
     self_created = prep.plan_created[pos] <= day
     br = Stream(prep.plan_cust, broken_day)
     self_broken = broken_day[pos] <= day
+    issues = prep.issues
+    first, hi = issues.start(cust), hist.upto(issues, 0)
+    first_issue = np.where(first < hi, issues.day[np.minimum(first, max(issues.n - 1, 0))], day) if issues.n else day
+    months = np.clip(day - first_issue, 30, 365) * 12 / 365  # months of invoicing seen, 1..12
     block = {
         "n_installments": n_inst[pos],
         "installment_amount": mean_amount[pos],
-        "plan_burden": _div(mean_amount[pos], hist.invoiced_365 / 12.0),
+        "plan_burden": _div(mean_amount[pos], hist.invoiced_365 / months),
         "installments_due": n_due,
         "installments_paid_on_time": count(paid, on_time),
         "installments_missed": count(due + MISSED_GRACE_DAYS, missed),

@@ -434,8 +434,9 @@ _PLAN = [
     _f(
         "plan_burden",
         "plan",
-        "installment_amount divided by the customer's mean monthly invoiced amount (other invoices issued in the "
-        "365 days up to the cutoff, divided by 12); empty when that is 0.",
+        "installment_amount divided by the customer's mean monthly invoiced amount (invoices issued in the 365 "
+        "days up to the cutoff, divided by the months of invoicing seen: 12, or fewer for a customer whose first "
+        "invoice is younger than a year, at least 1); empty when that is 0.",
         "ratio",
         "instalments of {value:.1f}x its monthly invoicing",
         "affordable instalments",

@@ -19,6 +19,8 @@ class TimeSplitModel:
     """
 
     _kind: ClassVar[str] = "model"
+    #: +1 when the model's output grows with risk (P(late), days to pay); -1 when it falls (P(plan kept)).
+    _risk_sign: ClassVar[int] = 1
 
     # -- input -----------------------------------------------------------------------------------------------
     def _order(self, X: pd.DataFrame, n_y: int, time: Any) -> tuple[np.ndarray, list[str], np.ndarray, pd.Series]:
@@ -72,7 +74,7 @@ class TimeSplitModel:
         if getattr(self, "monotone", False):
             from payrisk.features import registry
 
-            risk = registry["risk"].reindex(names).fillna(0).astype(int)
+            risk = registry["risk"].reindex(names).fillna(0).astype(int) * self._risk_sign
             params["monotone_constraints"] = "(" + ",".join(str(v) for v in risk) + ")"
         return params
 

@@ -213,6 +213,7 @@ class InstallmentAdherenceClassifier(LatePaymentClassifier):
     """
 
     _kind: ClassVar[str] = "InstallmentAdherenceClassifier"
+    _risk_sign: ClassVar[int] = -1  # the positive class (kept, paid on time) is the good outcome
 
     def __init__(
         self,
