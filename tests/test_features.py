@@ -261,6 +261,20 @@ def test_plan_features_match_naive(frames, data):
     assert_same(pr.features.plan_features(ledger, cutoffs), naive_plan_features(ledger, cutoffs))
 
 
+@settings(max_examples=15)
+@given(frames=ledger_frames(min_plans=1))
+def test_plan_features_of_a_ledger_of_plans_only(frames):
+    """Loan books (Berka, Home Credit) have plans and no invoices: customer history is simply empty."""
+    keep = {k: v for k, v in frames.items() if k in ("customers", "plans", "installments")}
+    ledger = build(keep)
+    assert ledger.invoices.empty
+    for cutoffs in ("created_date", "installment_due"):
+        fast = pr.features.plan_features(ledger, cutoffs)
+        want = created_cutoffs(ledger) if cutoffs == "created_date" else installment_due_cutoffs(ledger)
+        assert_same(fast, naive_plan_features(ledger, want))
+        assert (fast["n_invoices"] == 0).all() and fast["share_late"].isna().all()
+
+
 # -- fast == naive on synthetic ledgers (a few months, a few customers) -------------------------------------------
 
 

@@ -12,14 +12,18 @@ from payrisk.errors import ModelFileError, ParameterError
 from payrisk.models import InstallmentAdherenceClassifier, PaymentTimeModel
 
 
-@pytest.fixture(scope="module")
-def fitted(world: pr.Ledger):
+def _training(world: pr.Ledger) -> tuple[pd.DataFrame, pr.labels.SurvivalTarget]:
     X = pr.features.invoice_features(world, "issue_date")
     target = pr.labels.days_to_pay(world, as_of="2024-03-31")  # open invoices censored at that day
     Xtr = X.loc[target.index]
     keep = (Xtr["as_of"] < "2023-12-31").to_numpy()
-    tgt = pr.labels.SurvivalTarget(target.duration[keep], target.event[keep], target.index[keep])
-    model = PaymentTimeModel(n_estimators=300).fit(Xtr.loc[keep], tgt)
+    return Xtr.loc[keep], pr.labels.SurvivalTarget(target.duration[keep], target.event[keep], target.index[keep])
+
+
+@pytest.fixture(scope="module")
+def fitted(world: pr.Ledger):
+    X = pr.features.invoice_features(world, "issue_date")
+    model = PaymentTimeModel(n_estimators=300).fit(*_training(world))
     full = pr.labels.days_to_pay(world).to_frame()
     test = X.loc[(X["as_of"] >= "2024-04-01") & (X["as_of"] < "2024-06-01")]
     return model, test, full.loc[test.index]
@@ -31,10 +35,18 @@ def test_quantiles_are_ordered_and_intervals_cover(fitted):
     assert (q[0.1] <= q[0.5]).all() and (q[0.5] <= q[0.9]).all()
     # invoices issued April-May 2024: by the end of the year almost all are settled; an open one lies above
     # any interval that ends before its censoring time
-    d = y["duration"].to_numpy()
-    inside = (d >= q[0.1].to_numpy()) & (d <= q[0.9].to_numpy()) & y["event"].to_numpy()
-    assert 0.72 <= inside.mean() <= 0.88
+    d, e = y["duration"].to_numpy(), y["event"].to_numpy()
+    assert 0.75 <= ev.interval_coverage(d, q[0.1], q[0.9], event=e) <= 0.85
     assert model.distribution_ in ("normal", "logistic", "extreme") and 0.05 < model.sigma_ < 5
+
+
+def test_interval_calibration_only_rescales_the_likelihood_fit(fitted, world):
+    model, Xte, _ = fitted
+    params = {**model.get_params(), "interval_calibration": False}
+    raw = PaymentTimeModel(**params).fit(*_training(world))
+    assert raw.interval_scale_ == 1.0 and 0.5 <= model.interval_scale_ <= 2.0
+    assert np.isclose(model.sigma_, raw.sigma_ * model.interval_scale_)
+    np.testing.assert_allclose(model.predict_location(Xte), raw.predict_location(Xte))  # same trees, same medians
 
 
 def test_survival_curves_are_proper_and_conditional(fitted):

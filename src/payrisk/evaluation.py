@@ -95,6 +95,8 @@ def ece(target: Any, p: Any, n_bins: int = 10, strategy: str = "quantile") -> fl
     --------
     >>> ece([0.2, 0.2, 0.8, 0.8], [0.2, 0.2, 0.8, 0.8])
     0.0
+    >>> ece([0, 1, 1, 1], [0.5, 0.5, 0.5, 0.5])  # one constant score: one bin
+    0.25
     """
     t, p = _check(target, p)
     if strategy == "quantile":
@@ -103,6 +105,8 @@ def ece(target: Any, p: Any, n_bins: int = 10, strategy: str = "quantile") -> fl
         edges = np.linspace(0, 1, n_bins + 1)
     else:
         raise ParameterError(f"The 'strategy' parameter must be 'quantile' or 'uniform'. Got {strategy!r}.")
+    if len(edges) < 2:  # every score equal: a single bin
+        edges = np.array([edges[0], edges[0]])
     which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, len(edges) - 2)
     count = np.bincount(which, minlength=len(edges) - 1)
     gap = np.abs(

@@ -195,13 +195,16 @@ class History:
         self.t = np.asarray(day, dtype=np.int64)
         self.own = np.asarray(own, dtype=np.int64)
         self.has_own = self.own >= 0
-        o = np.maximum(self.own, 0)
-        self.own_issue = np.where(self.has_own, prep.inv_issue[o], NEVER)
+        self.own_issue = self._own_value(prep.inv_issue, NEVER).astype(np.int64)
         self.own_issued = self.has_own & (self.own_issue <= self.t)
         self.out: dict[str, np.ndarray] = {}
         self.names: set[str] | None = None
         self._done: set[str] = set()
         self._upto: dict[tuple[int, int], tuple[Stream, np.ndarray]] = {}
+
+    def _own_value(self, arr: np.ndarray, fill: float) -> np.ndarray:
+        """``arr`` at each row's own invoice, ``fill`` for rows without one (safe when there are no invoices)."""
+        return _get(arr, self.own, self.has_own, fill)
 
     _BLOCKS: ClassVar[dict[str, tuple[str, ...]]] = {
         "_issues": ("tenure_days", "n_invoices", "days_since_last_invoice", "share_disputed"),
@@ -270,7 +273,7 @@ class History:
         if self.wants("share_disputed"):
             disputed = Stream(p.inv_cust, np.maximum(p.inv_issue, p.inv_dispute_day))
             dpre = disputed.prefix(disputed.take(p.inv_dispute_day < NEVER))
-            own_disp = self.own_issued & (p.inv_dispute_day[np.maximum(self.own, 0)] <= self.t)
+            own_disp = self.own_issued & (self._own_value(p.inv_dispute_day, NEVER) <= self.t)
             n_disp = dpre[disputed.upto(self.c, self.t)] - dpre[disputed.start(self.c)] - own_disp
             self.out["share_disputed"] = _div(n_disp, n)
 
@@ -280,7 +283,7 @@ class History:
         p, s = self.p, self.p.issues
         first, hi = s.start(self.c), self.upto(s, 0)
         logs = s.prefix(s.take(np.log(p.inv_amount)))
-        own_log = np.where(self.own_issued, np.log(p.inv_amount[np.maximum(self.own, 0)]), 0.0)
+        own_log = np.where(self.own_issued, np.log(self._own_value(p.inv_amount, 1.0)), 0.0)
         return _div(logs[hi] - logs[first] - own_log, hi - first - self.own_issued)
 
     @cached_property
@@ -290,7 +293,7 @@ class History:
         hi, lo365 = self.upto(s, 0), self.upto(s, -365)
         amt = s.prefix(s.take(p.inv_cents))
         own_in_year = self.own_issued & (self.own_issue > self.t - 365)
-        own_cents = np.where(own_in_year, p.inv_cents[np.maximum(self.own, 0)], 0)
+        own_cents = np.where(own_in_year, self._own_value(p.inv_cents, 0), 0)
         return (amt[hi] - amt[lo365] - own_cents) / 100.0
 
     # -- settled invoices (the own invoice is open at its cutoff, so it never appears here) ---------------
@@ -396,10 +399,9 @@ class History:
             (p.pay_cust, corr_late, np.maximum(p.pay_day, inv_paid_of_pay), p.pay_cents, 1),
         )
         # the own invoice is open at its cutoff: take it out
-        o = np.maximum(self.own, 0)
         own_paid_c = self._own_sum(p.own_payments, p.pay_cents)
-        own_open_c = np.where(self.own_issued, p.inv_cents[o] - own_paid_c, 0)
-        own_over = self.own_issued & (p.inv_due[o] < self.t)
+        own_open_c = np.where(self.own_issued, self._own_value(p.inv_cents, 0) - own_paid_c, 0)
+        own_over = self.own_issued & (self._own_value(p.inv_due, NEVER) < self.t)
         self.own_paid_cents = own_paid_c
         self.out["n_open"] = n_open - self.own_issued
         self.out["open_amount"] = (open_c - own_open_c) / 100.0
