@@ -15,7 +15,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-from payrisk import datasets, errors, evaluation, features, labels, models, schema
+from payrisk import datasets, errors, evaluation, explain, features, labels, models, schema
 from payrisk.ledger import Ledger
 from payrisk.schema import ColumnMapping, ValidationReport
 
@@ -27,6 +27,7 @@ __all__ = [
     "datasets",
     "errors",
     "evaluation",
+    "explain",
     "features",
     "labels",
     "models",

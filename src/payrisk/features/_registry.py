@@ -53,7 +53,7 @@ _INVOICE = [
         "Due date minus the cutoff day (negative once overdue).",
         "days",
         "due in {value} days",
-        "overdue",
+        "due soon ({value} days)",
     ),
     _f(
         "days_overdue",

@@ -96,8 +96,15 @@ class TimeSplitModel:
         d = xgb.DMatrix(M, feature_names=list(self.feature_names_in_))
         return self.booster_.predict(d, iteration_range=(0, self.best_iteration_ + 1))
 
-    def _set_fitted(self, booster: Any, names: list[str], t: pd.Series, time_given: bool) -> None:
+    def _set_fitted(self, booster: Any, names: list[str], t: pd.Series, time_given: bool, M: np.ndarray) -> None:
         self.booster_ = booster
+        # the usual level of each feature (median of the training rows): "high" or "low" in reason codes
+        finite = ~np.isnan(M)
+        counts = finite.sum(axis=0)
+        med = np.full(M.shape[1], np.nan)
+        for j in np.flatnonzero(counts):  # one pass per feature column, not per row
+            med[j] = float(np.median(M[finite[:, j], j]))
+        self.feature_medians_ = med
         self.feature_names_in_ = np.asarray(names, dtype=object)
         self.n_features_in_ = len(names)
         self.training_as_of_ = t.max() if time_given and pd.api.types.is_datetime64_any_dtype(t) else None
@@ -125,7 +132,10 @@ class TimeSplitModel:
             params=self.get_params(),
             training_as_of=None if self.training_as_of_ is None else str(self.training_as_of_.date()),
             calibration=self._calibration_doc(),
-            extra={"best_iteration": self.best_iteration_},
+            extra={
+                "best_iteration": self.best_iteration_,
+                "feature_medians": [None if np.isnan(v) else float(v) for v in self.feature_medians_],
+            },
         )
         return write_model(path, self.booster_, meta)
 
@@ -138,6 +148,8 @@ class TimeSplitModel:
         model.feature_names_in_ = np.asarray([f.name for f in meta.features], dtype=object)
         model.n_features_in_ = len(model.feature_names_in_)
         model.best_iteration_ = int(meta.extra["best_iteration"])
+        medians = meta.extra.get("feature_medians") or [None] * model.n_features_in_
+        model.feature_medians_ = np.array([np.nan if v is None else v for v in medians], dtype=np.float64)
         model.training_as_of_ = None if meta.training_as_of is None else pd.Timestamp(meta.training_as_of)
         model._restore_calibration(meta.calibration)
         return model

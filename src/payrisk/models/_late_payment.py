@@ -158,7 +158,7 @@ class LatePaymentClassifier(TimeSplitModel, ClassifierMixin, BaseEstimator):
         dval = xgb.DMatrix(M[n_tr : n_tr + n_val], label=y[n_tr : n_tr + n_val], feature_names=names) if n_val else None
         params = {**self._tree_params(names), "objective": "binary:logistic", "eval_metric": "logloss"}
         booster = self._train(params, dtrain, dval)
-        self._set_fitted(booster, names, t, time is not None or "as_of" in X.columns)
+        self._set_fitted(booster, names, t, time is not None or "as_of" in X.columns, M)
         self.classes_ = np.array([0, 1])
         raw_cal = self._raw(M[n - n_cal :]) if n_cal else np.zeros(0)
         self.calibration_method_, self.calibrator_ = self._fit_calibration(raw_cal, y[n - n_cal :])

@@ -137,7 +137,7 @@ class PaymentTimeModel(TimeSplitModel, BaseEstimator):
         }
         dval = dmat(slice(n_tr, n_tr + n_val)) if n_val else None
         booster = self._train(params, dmat(slice(0, n_tr)), dval)
-        self._set_fitted(booster, names, t, time is not None or "as_of" in X.columns)
+        self._set_fitted(booster, names, t, time is not None or "as_of" in X.columns, M)
         cal = slice(len(d) - n_cal, len(d))
         mu = np.log(self._raw(M[cal]))
         self.distribution_, self.sigma_, self.calibration_loglik_ = self._fit_scale(mu, lower[cal], e[cal])
