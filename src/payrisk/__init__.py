@@ -15,7 +15,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-from payrisk import datasets, errors, evaluation, explain, features, labels, models, schema
+from payrisk import datasets, errors, evaluation, explain, features, labels, models, schema, segment
 from payrisk.ledger import Ledger
 from payrisk.schema import ColumnMapping, ValidationReport
 
@@ -32,4 +32,5 @@ __all__ = [
     "labels",
     "models",
     "schema",
+    "segment",
 ]
