@@ -22,11 +22,11 @@ def segments(world: pr.Ledger) -> pd.DataFrame:
 def test_segments_recover_the_true_archetypes(world, segments):
     truth = world.truth.archetype_at(DAY).reindex(segments.index)
     known = segments["segment"] != "new"
-    # measured 0.70 on the default world (issue 6 asks 0.8: struggling and chronic payers overlap, see docs)
-    assert adjusted_rand_score(truth[known], segments.loc[known, "segment"]) > 0.6
+    # measured 0.786 on this world (1,500 customers, seed 7) and 0.800 on the default world (see docs/segments.md)
+    assert adjusted_rand_score(truth[known], segments.loc[known, "segment"]) > 0.72
     table = pd.crosstab(truth[known], segments.loc[known, "segment"], normalize="index")
     assert table.loc["reliable", "reliable"] > 0.85 and table.loc["forgetful", "forgetful"] > 0.6
-    assert table.loc["chronic", "chronic"] > 0.7
+    assert table.loc["chronic", "chronic"] > 0.7 and table.loc["struggling", "struggling"] > 0.6
     assert set(segments["segment"]) <= set(SEGMENTS)
 
 
@@ -44,12 +44,17 @@ def test_posteriors_and_evidence_are_the_customers_own(world, segments):
     assert (segments.loc[segments["n_settled"] < 5, "segment"] == "new").all()
 
 
-def test_components_are_named_by_their_behaviour(world):
+def test_components_are_named_by_their_behaviour_and_recover_the_worlds_effects(world):
     seg = PayerSegmenter().fit(world, DAY)
     c = seg.components_
     assert c["p_late"].idxmin() == "reliable"
     assert c.loc["forgetful", "median_days_late"] < c.loc["struggling", "median_days_late"]
     assert c.loc["struggling", "median_days_late"] < c.loc["chronic", "median_days_late"]
+    # the world's truth: a strict first reminder slows struggling payers and speeds up chronic ones
+    effects = world.truth.params.tone_effect
+    assert effects["strict"]["struggling"] > 0 > effects["strict"]["chronic"]
+    assert c.loc["struggling", "strict_factor"] > 1 > c.loc["chronic", "strict_factor"]
+    assert c.loc["chronic", "p_unpaid"] > c.loc["struggling", "p_unpaid"] > c.loc["reliable", "p_unpaid"]
 
 
 def test_segmenter_errors():

@@ -10,7 +10,10 @@ Four payer types of the seed, plus customers with too little history:
 
 :class:`PayerSegmenter` fits a four-component mixture to each customer's settled invoices in the window before
 ``as_of`` (expectation-maximisation, vectorised over customers): in each component an invoice is late with
-probability ``p_late`` and a late invoice is ``exp(Normal(mu, sd))`` days late. Every customer gets the posterior
+probability ``p_late``, a late invoice is ``exp(Normal(mu, sd))`` days late after a mild first reminder and
+``strict_factor`` times that after a strict one (the response to the tone of earlier reminders), is paid in parts
+with probability ``p_paid_in_parts``, and an invoice long past due is still unpaid with probability ``p_unpaid``.
+Every customer gets the posterior
 probability of each component, so a segment comes with the evidence that decided it ("paid 31 of 40 invoices
 late, typically 24 days late"). Components are named by their fitted parameters: the lowest late rate is
 ``reliable``; of the other three the longest delays are ``chronic``, the shortest ``forgetful``.
@@ -52,28 +55,56 @@ TREATMENT: dict[str, str] = {
 _PAYERS = SEGMENTS[:4]
 
 
-def _history(ledger: Any, as_of: Any, window_days: int) -> pd.DataFrame:
-    """Per customer: settled invoices in the window (n), late ones (k), sum and sum of squares of log days late."""
+def _history(ledger: Any, as_of: Any, window_days: int, never_after_days: int) -> pd.DataFrame:
+    """Per customer, the sufficient statistics of the mixture over the window before ``as_of``.
+
+    ``n`` settled invoices, ``k`` of them late; for late invoices whose first reminder was mild (or none) and
+    strict: counts ``km``/``ks`` and sums of log days late and its square; ``kp`` late invoices paid in parts;
+    ``nn`` invoices due ``never_after_days`` or more before ``as_of`` (inside the window) and ``nu`` of them
+    still unpaid.
+    """
     from payrisk.ledger import to_date
 
     day = to_date(as_of, "as_of")
-    inv = ledger.as_of(day).invoices
-    paid = inv.loc[inv["paid_date"].notna() & (inv["paid_date"] > day - pd.Timedelta(days=window_days))]
+    snap = ledger.as_of(day)
+    inv = snap.invoices
+    con = snap.contacts
+    strict_ids = con.loc[(con["step"] == 1) & (con["tone"] == "strict"), "invoice_id"] if len(con) else pd.Series([])
+    n_payments = snap.payments.groupby("invoice_id").size() if len(snap.payments) else pd.Series(dtype=float)
+    start = day - pd.Timedelta(days=window_days)
+    paid = inv.loc[inv["paid_date"].notna() & (inv["paid_date"] > start)]
     days_late = (paid["paid_date"] - paid["due_date"]).dt.days.to_numpy()
     late = days_late > 0
     log_days = np.where(late, np.log(np.maximum(days_late, 1)), 0.0)
+    strict = paid["invoice_id"].isin(strict_ids).to_numpy()
+    parts = paid["invoice_id"].map(n_payments).fillna(0).to_numpy() > 1
+    mild_late, strict_late = late & ~strict, late & strict
     frame = pd.DataFrame(
         {
             "customer_id": paid["customer_id"].to_numpy(),
-            "k": late.astype(np.float64),
-            "s1": log_days,
-            "s2": log_days**2,
             "n": 1.0,
+            "k": late * 1.0,
+            "km": mild_late * 1.0,
+            "s1m": np.where(mild_late, log_days, 0.0),
+            "s2m": np.where(mild_late, log_days**2, 0.0),
+            "ks": strict_late * 1.0,
+            "s1s": np.where(strict_late, log_days, 0.0),
+            "s2s": np.where(strict_late, log_days**2, 0.0),
+            "kp": (late & parts) * 1.0,
         }
     )
     stats = frame.groupby("customer_id", sort=True).sum()
+    old = inv.loc[(inv["due_date"] <= day - pd.Timedelta(days=never_after_days)) & (inv["due_date"] > start)]
+    unpaid = (
+        pd.DataFrame(
+            {"customer_id": old["customer_id"].to_numpy(), "nn": 1.0, "nu": old["paid_date"].isna().to_numpy() * 1.0}
+        )
+        .groupby("customer_id", sort=True)
+        .sum()
+    )
     customers = pd.Index(ledger.customers["customer_id"].astype(str), name="customer_id")
-    return stats.reindex(customers.union(stats.index), fill_value=0.0)
+    index = customers.union(stats.index).union(unpaid.index)
+    return stats.reindex(index, fill_value=0.0).join(unpaid.reindex(index, fill_value=0.0))
 
 
 class PayerSegmenter(BaseEstimator):
@@ -81,74 +112,157 @@ class PayerSegmenter(BaseEstimator):
 
     Parameters
     ----------
-    window_days : int, default 365
+    window_days : int, default 548
         Settled invoices in this many days before ``as_of`` are the evidence.
     min_settled : int, default 5
         Fewer settled invoices in the window make a customer ``new``.
+    never_after_days : int, default 120
+        Invoices due at least this many days before ``as_of`` and still unpaid count as "not paid at all".
+    n_init : int, default 16
+        EM starts: the seed's picture, one from each customer's own evidence (late share, typical delay,
+        unpaid invoices), then alternately the seed's picture jittered and random responsibilities; the best
+        likelihood wins (the likelihood has separate basins: one start is not enough).
     max_iter : int, default 300
     tol : float, default 1e-7
         EM stops when the mean log-likelihood improves by less.
+    random_state : int, default 0
 
     Attributes
     ----------
     components_ : DataFrame
-        Index: the four payer segments; columns ``weight``, ``p_late``, ``median_days_late`` (of a late invoice),
-        ``log_sd``.
+        Index: the four payer segments; columns ``weight``, ``p_late``, ``median_days_late`` (of a late invoice
+        after a mild first reminder), ``log_sd``, ``strict_factor`` (days late after a strict first reminder,
+        relative), ``p_paid_in_parts`` (of a late invoice), ``p_unpaid`` (still unpaid ``never_after_days`` after
+        its due date).
     n_iter_ : int
+    log_likelihood_ : float
+        Mean per customer, of the best start.
     """
 
-    def __init__(self, window_days: int = 365, min_settled: int = 5, max_iter: int = 300, tol: float = 1e-7) -> None:
+    def __init__(
+        self,
+        window_days: int = 548,
+        min_settled: int = 5,
+        never_after_days: int = 120,
+        n_init: int = 16,
+        max_iter: int = 300,
+        tol: float = 1e-7,
+        random_state: int = 0,
+    ) -> None:
         self.window_days = window_days
         self.min_settled = min_settled
+        self.never_after_days = never_after_days
+        self.n_init = n_init
         self.max_iter = max_iter
         self.tol = tol
+        self.random_state = random_state
 
-    def _loglik(self, S: pd.DataFrame, pi: np.ndarray, p: np.ndarray, mu: np.ndarray, sd: np.ndarray) -> np.ndarray:
-        n, k, s1, s2 = (S[c].to_numpy()[:, None] for c in ("n", "k", "s1", "s2"))
+    @staticmethod
+    def _gauss(k: np.ndarray, s1: np.ndarray, s2: np.ndarray, mu: np.ndarray, sd: np.ndarray) -> np.ndarray:
+        return -k * np.log(sd) - (s2 - 2 * mu * s1 + k * mu**2) / (2 * sd**2)
+
+    def _loglik(self, g: dict[str, np.ndarray], theta: dict[str, np.ndarray]) -> np.ndarray:
+        t = theta
         return (
-            np.log(pi)[None, :]
-            + k * np.log(p)[None, :]
-            + (n - k) * np.log1p(-p)[None, :]
-            - k * np.log(sd)[None, :]
-            - (s2 - 2 * mu[None, :] * s1 + k * mu[None, :] ** 2) / (2 * sd[None, :] ** 2)
+            np.log(t["weight"])
+            + g["k"] * np.log(t["p_late"])
+            + (g["n"] - g["k"]) * np.log1p(-t["p_late"])
+            + self._gauss(g["km"], g["s1m"], g["s2m"], t["mu"], t["sd"])
+            + self._gauss(g["ks"], g["s1s"], g["s2s"], t["mu"] + t["strict_shift"], t["sd"])
+            + g["kp"] * np.log(t["p_parts"])
+            + (g["k"] - g["kp"]) * np.log1p(-t["p_parts"])
+            + g["nu"] * np.log(t["p_unpaid"])
+            + (g["nn"] - g["nu"]) * np.log1p(-t["p_unpaid"])
         )
+
+    @staticmethod
+    def _m_step(g: dict[str, np.ndarray], r: np.ndarray) -> dict[str, np.ndarray]:
+        """The parameters that maximise the expected log-likelihood under responsibilities ``r``."""
+
+        def share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+            return np.clip(num.sum(0) / np.maximum(den.sum(0), 1e-12), 1e-4, 1 - 1e-4)
+
+        km, ks = (r * g["km"]).sum(0), (r * g["ks"]).sum(0)
+        mu = (r * g["s1m"]).sum(0) / np.maximum(km, 1e-9)
+        mu_s = np.where(ks > 1e-9, (r * g["s1s"]).sum(0) / np.maximum(ks, 1e-9), mu)
+        ss = (r * (g["s2m"] - 2 * mu * g["s1m"] + g["km"] * mu**2)).sum(0)
+        ss = ss + (r * (g["s2s"] - 2 * mu_s * g["s1s"] + g["ks"] * mu_s**2)).sum(0)
+        return {
+            "weight": np.maximum(r.mean(axis=0), 1e-6),
+            "p_late": share(r * g["k"], r * g["n"]),
+            "mu": mu,
+            "strict_shift": mu_s - mu,
+            "sd": np.sqrt(np.maximum(ss / np.maximum(km + ks, 1e-9), 0.05)),
+            "p_parts": share(r * g["kp"], r * g["k"]),
+            "p_unpaid": share(r * g["nu"], r * g["nn"]),
+        }
+
+    def _em(self, g: dict[str, np.ndarray], theta: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float, int]:
+        """Expectation-maximisation from ``theta``; returns the fit, its mean log-likelihood and the iterations."""
+        last, it = -np.inf, 0
+        for it in range(1, self.max_iter + 1):  # noqa: B007 - the count is returned
+            ll = self._loglik(g, theta)
+            norm = logsumexp(ll, axis=1, keepdims=True)
+            theta = self._m_step(g, np.exp(ll - norm))
+            mean_ll = float(norm.mean())
+            if mean_ll - last < self.tol:
+                break
+            last = mean_ll
+        return theta, last, it
 
     def fit(self, ledger: Any, as_of: Any) -> PayerSegmenter:
         """Fit the mixture on the customers with at least ``min_settled`` settled invoices in the window."""
-        if self.min_settled < 1 or self.window_days < 30:
-            raise ParameterError("PayerSegmenter needs min_settled >= 1 and window_days >= 30.")
-        S = _history(ledger, as_of, self.window_days)
+        if self.min_settled < 1 or self.window_days < 30 or self.n_init < 1:
+            raise ParameterError("PayerSegmenter needs min_settled >= 1, window_days >= 30 and n_init >= 1.")
+        S = _history(ledger, as_of, self.window_days, self.never_after_days)
         S = S.loc[S["n"] >= self.min_settled]
         if len(S) < 8:
             raise ParameterError(
                 f"Only {len(S)} customers have {self.min_settled}+ settled invoices in the {self.window_days} days "
                 "before as_of: too few to learn segments. Lower min_settled or choose a later as_of."
             )
-        # start from the seed's picture: rarely late / late by days / by weeks / by a month and more
-        pi, p = np.full(4, 0.25), np.array([0.1, 0.5, 0.6, 0.8])
-        mu, sd = np.log([4.0, 5.0, 15.0, 30.0]), np.full(4, 0.7)
-        k, s1, s2, n = (S[c].to_numpy()[:, None] for c in ("k", "s1", "s2", "n"))
-        last = -np.inf
-        self.n_iter_ = 0
-        for _ in range(self.max_iter):
-            self.n_iter_ += 1
-            ll = self._loglik(S, pi, p, mu, sd)
-            norm = logsumexp(ll, axis=1, keepdims=True)
-            r = np.exp(ll - norm)
-            pi = np.maximum(r.mean(axis=0), 1e-6)
-            p = np.clip((r * k).sum(0) / np.maximum((r * n).sum(0), 1e-12), 1e-4, 1 - 1e-4)
-            late = np.maximum((r * k).sum(0), 1e-9)
-            mu = (r * s1).sum(0) / late
-            var = (r * (s2 - 2 * mu[None, :] * s1 + k * mu[None, :] ** 2)).sum(0) / late
-            sd = np.sqrt(np.maximum(var, 0.05))
-            mean_ll = float(norm.mean())
-            if mean_ll - last < self.tol:
-                break
-            last = mean_ll
-        names = self._name(p, mu)
-        self.components_ = pd.DataFrame(
-            {"weight": pi, "p_late": p, "median_days_late": np.exp(mu), "log_sd": sd}, index=names
-        ).loc[list(_PAYERS)]
+        g = {c: S[c].to_numpy()[:, None] for c in S.columns}
+        rng = np.random.default_rng(self.random_state)
+        best: tuple[float, dict[str, np.ndarray], int] = (-np.inf, {}, 0)
+        for start in range(self.n_init):
+            if start == 0 or (start % 2 == 0 and start > 1):
+                # the seed's picture (rarely late / late by days / by weeks / by a month and more), then jittered
+                jitter = 0.0 if start == 0 else 1.0
+                theta = {
+                    "weight": np.full(4, 0.25),
+                    "p_late": np.clip([0.1, 0.5, 0.6, 0.8] + jitter * rng.uniform(-0.1, 0.1, 4), 0.02, 0.98),
+                    "mu": np.log([4.0, 5.0, 15.0, 30.0]) + jitter * rng.uniform(-0.4, 0.4, 4),
+                    "strict_shift": np.zeros(4),
+                    "sd": np.full(4, 0.7),
+                    "p_parts": np.full(4, 0.1),
+                    "p_unpaid": np.array([0.001, 0.005, 0.03, 0.1]) * np.exp(jitter * rng.uniform(-1, 1, 4)),
+                }
+            elif start == 1:  # each customer's own evidence: late share, then typical delay and unpaid invoices
+                share = (S["k"] / S["n"]).to_numpy()
+                typical = np.exp((S["s1m"] + S["s1s"]) / np.maximum(S["k"], 1)).to_numpy()
+                chronic = (S["nu"].to_numpy() > 0) | (typical > 25)
+                hard = np.where(share < 0.3, 0, np.where(chronic, 3, np.where(typical < 10, 1, 2)))
+                theta = self._m_step(g, np.eye(4)[hard] * 0.9 + 0.025)
+            else:  # random responsibilities, as scikit-learn's mixtures do with init_params="random"
+                theta = self._m_step(g, rng.dirichlet(np.ones(4), size=len(S)))
+            fitted, ll, it = self._em(g, theta)
+            if ll > best[0]:
+                best = (ll, fitted, it)
+        self.log_likelihood_, theta, self.n_iter_ = best
+        names = self._name(theta["p_late"], theta["mu"])
+        comp = pd.DataFrame(
+            {
+                "weight": theta["weight"],
+                "p_late": theta["p_late"],
+                "median_days_late": np.exp(theta["mu"]),
+                "log_sd": theta["sd"],
+                "strict_factor": np.exp(theta["strict_shift"]),
+                "p_paid_in_parts": theta["p_parts"],
+                "p_unpaid": theta["p_unpaid"],
+            },
+            index=names,
+        )
+        self.components_ = comp.loc[list(_PAYERS)]
         return self
 
     @staticmethod
@@ -172,14 +286,23 @@ class PayerSegmenter(BaseEstimator):
         """
         if not hasattr(self, "components_"):
             raise NotFittedError("This PayerSegmenter is not fitted yet; call fit first.")
-        S = _history(ledger, as_of, self.window_days)
-        c = self.components_.to_numpy(dtype=np.float64)
-        ll = self._loglik(S, c[:, 0], c[:, 1], np.log(c[:, 2]), c[:, 3])
+        S = _history(ledger, as_of, self.window_days, self.never_after_days)
+        c = self.components_
+        theta = {
+            "weight": c["weight"].to_numpy(),
+            "p_late": c["p_late"].to_numpy(),
+            "mu": np.log(c["median_days_late"].to_numpy()),
+            "strict_shift": np.log(c["strict_factor"].to_numpy()),
+            "sd": c["log_sd"].to_numpy(),
+            "p_parts": c["p_paid_in_parts"].to_numpy(),
+            "p_unpaid": c["p_unpaid"].to_numpy(),
+        }
+        ll = self._loglik({col: S[col].to_numpy()[:, None] for col in S.columns}, theta)
         post = np.exp(ll - logsumexp(ll, axis=1, keepdims=True))
         new = S["n"].to_numpy() < self.min_settled
         seg = np.where(new, "new", np.asarray(_PAYERS)[post.argmax(axis=1)])
         out = pd.DataFrame(np.where(new[:, None], np.nan, post), index=S.index, columns=[f"p_{s}" for s in _PAYERS])
-        typical = np.where(S["k"] > 0, np.exp(S["s1"] / np.maximum(S["k"], 1)), np.nan)
+        typical = np.where(S["k"] > 0, np.exp((S["s1m"] + S["s1s"]) / np.maximum(S["k"], 1)), np.nan)
         out.insert(0, "segment", seg)
         out["n_settled"] = S["n"].astype(int).to_numpy()
         out["n_late"] = S["k"].astype(int).to_numpy()
