@@ -16,12 +16,14 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0+unknown"
 
 from payrisk import datasets, errors, evaluation, explain, features, labels, models, schema, segment
+from payrisk.engine import RiskEngine
 from payrisk.ledger import Ledger
 from payrisk.schema import ColumnMapping, ValidationReport
 
 __all__ = [
     "ColumnMapping",
     "Ledger",
+    "RiskEngine",
     "ValidationReport",
     "__version__",
     "datasets",

@@ -46,7 +46,7 @@ __all__ = ["CUSTOMER_PHRASES", "contributions", "global_importance", "margin", "
 CUSTOMER_PHRASES: dict[str, tuple[str, str]] = {
     "amount": ("the invoice is for {value}", "the invoice is for {value}"),
     "days_overdue": ("the invoice is {value:.0f} days past its due date", "the invoice is not yet due"),
-    "days_to_due": ("the invoice is due in {value:.0f} days", "the invoice is due soon"),
+    "days_to_due": ("the invoice is due in {value:.0f} days", "the due date is near or past"),
     "paid_share": ("{value:.0%} of the invoice is already paid, thank you", "we have not yet received a payment"),
     "n_reminders": ("we have sent {value:.0f} reminders about this invoice", "this is our first reminder"),
     "disputed": ("the invoice is under review with our team", "there is no open question about the invoice"),

@@ -39,9 +39,10 @@ import pandas as pd
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator
 
+from payrisk._priority import BANDS, prioritise
 from payrisk.errors import NotFittedError, ParameterError
 
-__all__ = ["SEGMENTS", "TREATMENT", "PayerSegmenter"]
+__all__ = ["BANDS", "SEGMENTS", "TREATMENT", "PayerSegmenter", "prioritise"]
 
 SEGMENTS: tuple[str, ...] = ("reliable", "forgetful", "struggling", "chronic", "new")
 #: What each segment gets in the default dunning policy (issue 8 builds the tracks).

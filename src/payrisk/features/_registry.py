@@ -53,7 +53,7 @@ _INVOICE = [
         "Due date minus the cutoff day (negative once overdue).",
         "days",
         "due in {value} days",
-        "due soon ({value} days)",
+        "close to or past its due date",
     ),
     _f(
         "days_overdue",

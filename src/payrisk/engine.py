@@ -1,0 +1,336 @@
+"""RiskEngine: the whole chain from a ledger to a scored, ordered and explained worklist, in one saveable object.
+
+Examples
+--------
+>>> import payrisk as pr
+>>> ledger = pr.datasets.make_ledger(n_customers=300, seed=0)
+>>> engine = RiskEngine(n_estimators=60).fit(ledger, as_of="2024-06-30")
+>>> worklist = engine.score(ledger, as_of="2024-07-31")
+>>> bool((worklist["priority_rank"].diff().dropna() > 0).all())
+True
+>>> {"p_late", "pay_p50", "expected_loss", "segment", "band", "reasons"} <= set(worklist.columns)
+True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from payrisk._priority import prioritise
+from payrisk.errors import ModelFileError, NotFittedError, ParameterError
+
+__all__ = ["RiskEngine"]
+
+Progress = Callable[[str, int, int], None]
+_STEPS = ("landmark features", "late-payment model", "payment-time model", "adherence model", "segments")
+_FORMAT = "payrisk-engine"
+_FORMAT_VERSION = 1
+
+
+def _noop(step: str, done: int, total: int) -> None:
+    return None
+
+
+def _landmarks(day: pd.Timestamp, history_days: int) -> list[pd.Timestamp]:
+    """Month ends in the ``history_days`` before ``day`` (exclusive)."""
+    ends = pd.date_range(day - pd.Timedelta(days=history_days), day - pd.Timedelta(days=1), freq="ME")
+    return list(ends)
+
+
+def _open_at(inv: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
+    """Invoices issued by ``day`` and not fully paid by its end (as far as the snapshot knows)."""
+    settled = inv["paid_date"].notna() & (inv["paid_date"] <= day)
+    return inv.loc[(inv["issue_date"] <= day) & ~settled]
+
+
+class RiskEngine:
+    """Late-payment, payment-time and adherence models plus segments, fitted as of a date; scores open items.
+
+    The payment-time and late-payment models are trained on *landmark* rows: every invoice open at each month end
+    of the ``history_days`` before ``as_of``, with its features at that month end and what happened after it
+    (days to payment, censored at ``as_of``; paid after its due date, for invoices not yet due, mature only).
+    That is exactly the situation of the rows :meth:`score` sees: open items at a date, some new, some long
+    overdue.
+
+    Parameters
+    ----------
+    history_days : int, default 730
+        Landmarks (month ends) in this many days before ``as_of``.
+    horizon_days : int, default 90
+        Expected loss counts what is not paid within this horizon.
+    loss_given_nonpayment : float or dict, default 1.0
+        Share of an unpaid amount lost; a dict maps segment -> share (missing segments: 1.0).
+    annual_rate : float, default 0.08
+        Cost of money for the waiting term of the expected loss.
+    reasons_top_n : int or None, default 1000
+        Reason codes for the first N rows of the worklist (None: every row). Reasons cost TreeSHAP time.
+    reason_method : {"exact", "approx"}
+    n_estimators, max_depth : int
+        Size of the boosted models (the reasons' cost grows with trees x leaves x depth^2).
+
+    Attributes
+    ----------
+    late_model_, time_model_ : fitted models
+    adherence_model_ : InstallmentAdherenceClassifier or None (None without enough finished plans)
+    segmenter_ : PayerSegmenter or None (None without enough customers with history)
+    as_of_ : pandas.Timestamp
+    n_landmark_rows_ : int
+    """
+
+    def __init__(
+        self,
+        *,
+        history_days: int = 730,
+        horizon_days: int = 90,
+        loss_given_nonpayment: float | dict[str, float] = 1.0,
+        annual_rate: float = 0.08,
+        reasons_top_n: int | None = 1000,
+        reason_method: str = "exact",
+        n_estimators: int = 400,
+        max_depth: int = 4,
+    ) -> None:
+        self.history_days = history_days
+        self.horizon_days = horizon_days
+        self.loss_given_nonpayment = loss_given_nonpayment
+        self.annual_rate = annual_rate
+        self.reasons_top_n = reasons_top_n
+        self.reason_method = reason_method
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor parameters (scikit-learn convention)."""
+        names = (
+            "history_days",
+            "horizon_days",
+            "loss_given_nonpayment",
+            "annual_rate",
+            "reasons_top_n",
+            "reason_method",
+            "n_estimators",
+            "max_depth",
+        )
+        return {n: getattr(self, n) for n in names}
+
+    # -- fit ----------------------------------------------------------------------------------------------------
+    def fit(self, ledger: Any, as_of: Any, progress: Progress | None = None) -> RiskEngine:
+        """Fit every model on what is known at the end of ``as_of``.
+
+        ``progress(step, done, total)`` is called before each step when given.
+        """
+        from payrisk import features, labels
+        from payrisk.ledger import to_date
+        from payrisk.models import InstallmentAdherenceClassifier, LatePaymentClassifier, PaymentTimeModel
+        from payrisk.segment import PayerSegmenter
+
+        if self.reason_method not in ("exact", "approx"):
+            raise ParameterError(
+                f"The 'reason_method' parameter must be 'exact' or 'approx'. Got {self.reason_method!r}."
+            )
+        report = progress or _noop
+        day = to_date(as_of, "as_of")
+        snap = ledger.as_of(day)
+        report(_STEPS[0], 0, len(_STEPS))
+        rows, target = self._landmark_rows(snap, day)
+        if len(rows) < 200:
+            raise ParameterError(
+                f"Only {len(rows)} invoices were open at the month ends of the {self.history_days} days before "
+                f"{day.date()}: too few to fit. Choose a later as_of or a longer history_days."
+            )
+        X = features.invoice_features(snap, rows[["invoice_id", "as_of"]])
+        size = {"n_estimators": self.n_estimators, "max_depth": self.max_depth}
+        report(_STEPS[1], 1, len(_STEPS))
+        not_due = (X["days_to_due"] >= 0).to_numpy() & target["late_known"].to_numpy()
+        y_late = target["late"].to_numpy()[not_due]
+        self.late_model_ = LatePaymentClassifier(**size).fit(X.loc[not_due], y_late, time=X.loc[not_due, "as_of"])
+        report(_STEPS[2], 2, len(_STEPS))
+        surv = labels.SurvivalTarget.from_arrays(target["duration"], target["event"])
+        self.time_model_ = PaymentTimeModel(**size).fit(X, surv, time=X["as_of"])
+        report(_STEPS[3], 3, len(_STEPS))
+        self.adherence_model_ = None
+        if len(snap.plans):
+            kept = labels.plan_kept(snap, mature_only=True)
+            if len(kept) >= 100 and 0 < kept.mean() < 1:
+                P = features.plan_features(snap, "created_date").loc[kept.index]
+                self.adherence_model_ = InstallmentAdherenceClassifier().fit(P, kept)
+        report(_STEPS[4], 4, len(_STEPS))
+        try:
+            self.segmenter_: PayerSegmenter | None = PayerSegmenter().fit(snap, day)
+        except ParameterError:
+            self.segmenter_ = None  # too little history: every customer is "new"
+        self.as_of_ = day
+        self.n_landmark_rows_ = len(rows)
+        report("done", len(_STEPS), len(_STEPS))
+        return self
+
+    def _landmark_rows(self, snap: Any, day: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Open invoices at each month end, with days to payment (censored at ``day``) and the late outcome."""
+        inv = snap.invoices
+        parts = []
+        for mark in _landmarks(day, self.history_days):  # one vectorised selection per month end
+            parts.append(_open_at(inv, mark).assign(as_of=mark))
+        rows = pd.concat(parts, ignore_index=True) if parts else inv.iloc[:0].assign(as_of=pd.NaT)
+        paid = rows["paid_date"]
+        event = paid.notna().to_numpy()
+        end = paid.where(paid.notna(), day)
+        duration = (end - rows["as_of"]).dt.days.to_numpy()
+        late_known = (rows["due_date"] <= day).to_numpy()
+        late = (paid.isna() | (paid > rows["due_date"])).to_numpy().astype(int)
+        target = pd.DataFrame({"duration": duration, "event": event, "late": late, "late_known": late_known})
+        return rows.reset_index(drop=True), target
+
+    # -- score --------------------------------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "time_model_"):
+            raise NotFittedError("This RiskEngine is not fitted yet; call fit(ledger, as_of) first.")
+
+    def score(self, ledger: Any, as_of: Any, progress: Progress | None = None) -> pd.DataFrame:
+        """One row per open invoice at the end of ``as_of``, ordered by priority (1 = act first).
+
+        Returns
+        -------
+        DataFrame
+            Index ``invoice_id``: ``customer_id``, ``currency``, ``open_amount``, ``due_date``, ``days_overdue``,
+            ``p_late``, ``pay_p10``/``pay_p50``/``pay_p90`` (dates), ``p_paid_30d``/``60d``/``90d``,
+            ``expected_loss``, ``segment``, ``segment_why``, ``priority_rank``, ``red``, ``band``, ``reasons``
+            (for a collector) and ``customer_reasons`` (for the customer; empty beyond ``reasons_top_n``).
+        """
+        from payrisk import explain, features
+        from payrisk.ledger import to_date
+
+        self._check_fitted()
+        report = progress or _noop
+        day = to_date(as_of, "as_of")
+        snap = ledger.as_of(day)
+        open_inv = _open_at(snap.invoices, day)
+        open_inv = open_inv.loc[open_inv["open_amount"] > 0]
+        report("features", 0, 4)
+        X = features.invoice_features(snap, open_inv[["invoice_id"]].assign(as_of=day))
+        inv = open_inv.set_index("invoice_id").loc[X.index]
+        report("predictions", 1, 4)
+        out = self._predict(X, inv, day)
+        report("segments and priority", 2, 4)
+        out = self._segment_and_prioritise(out, snap, day)
+        report("reasons", 3, 4)
+        n = len(out) if self.reasons_top_n is None else min(self.reasons_top_n, len(out))
+        out["reasons"] = ""
+        out["customer_reasons"] = ""
+        if n:
+            top = out.index[:n]
+            Xt = X.loc[top].assign(currency=inv.loc[top, "currency"].to_numpy())
+            phi = explain.contributions(self.time_model_, Xt, self.reason_method)
+            for column, register in (("reasons", "collector"), ("customer_reasons", "customer")):
+                r = explain.reason_codes(self.time_model_, Xt, n=3, register=register, contribs=phi)
+                joined = r[["reason_1", "reason_2", "reason_3"]].agg("; ".join, axis=1).str.strip("; ")
+                out.loc[top, column] = joined.str.replace(r"(; )+", "; ", regex=True).to_numpy()
+        report("done", 4, 4)
+        return out
+
+    def _predict(self, X: pd.DataFrame, inv: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
+        days_overdue = np.maximum((day - inv["due_date"]).dt.days.to_numpy(), 0)
+        not_due = X["days_to_due"].to_numpy() >= 0
+        p_late = np.ones(len(X))
+        if not_due.any():
+            p_late[not_due] = self.late_model_.predict_proba(X.loc[not_due])[:, 1]
+        tm = self.time_model_
+        q = tm.predict_quantiles(X, [0.1, 0.5, 0.9])
+        grid = np.arange(0, self.horizon_days + 1, 5, dtype=np.float64)
+        surv = tm.predict_survival(X, grid).to_numpy()
+        s_at = tm.predict_survival(X, [30, 60, 90, float(self.horizon_days)]).to_numpy()
+        out = pd.DataFrame(
+            {
+                "customer_id": inv["customer_id"].to_numpy(),
+                "currency": inv["currency"].to_numpy(),
+                "open_amount": inv["open_amount"].to_numpy(dtype=np.float64),
+                "due_date": inv["due_date"].to_numpy(),
+                "days_overdue": days_overdue,
+                "p_late": p_late,
+            },
+            index=X.index,
+        )
+        for k, col in ((0.1, "pay_p10"), (0.5, "pay_p50"), (0.9, "pay_p90")):
+            out[col] = day + pd.to_timedelta(np.ceil(q[k].to_numpy()), unit="D")
+        for j, d in enumerate((30, 60, 90)):
+            out[f"p_paid_{d}d"] = 1 - s_at[:, j]
+        out["p_unpaid_horizon"] = s_at[:, 3]
+        out["expected_wait_days"] = np.trapezoid(surv, grid, axis=1)
+        return out
+
+    def _segment_and_prioritise(self, out: pd.DataFrame, snap: Any, day: pd.Timestamp) -> pd.DataFrame:
+        if self.segmenter_ is not None:
+            seg = self.segmenter_.predict(snap, day)
+            out["segment"] = out["customer_id"].map(seg["segment"]).fillna("new").to_numpy()
+            out["segment_why"] = out["customer_id"].map(seg["why"]).fillna("no history").to_numpy()
+        else:
+            out["segment"], out["segment_why"] = "new", "too little history to learn segments"
+        lgd: Any = self.loss_given_nonpayment
+        if isinstance(lgd, dict):
+            lgd = out["segment"].map(lgd).fillna(1.0).to_numpy(dtype=np.float64)
+        prio = prioritise(out, lgd, self.annual_rate, self.horizon_days)
+        out = out.join(prio)
+        return out.sort_values("priority_rank")
+
+    # -- persistence --------------------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the engine into folder ``path``: one sub-folder per model (UBJSON + JSON), ``engine.json``."""
+        import payrisk
+
+        self._check_fitted()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.late_model_.save(path / "late_payment")
+        self.time_model_.save(path / "payment_time")
+        if self.adherence_model_ is not None:
+            self.adherence_model_.save(path / "adherence")
+        doc = {
+            "format": _FORMAT,
+            "format_version": _FORMAT_VERSION,
+            "payrisk_version": payrisk.__version__,
+            "params": self.get_params(),
+            "as_of": str(self.as_of_.date()),
+            "n_landmark_rows": self.n_landmark_rows_,
+            "adherence": self.adherence_model_ is not None,
+            "segmenter": None
+            if self.segmenter_ is None
+            else {
+                "params": self.segmenter_.get_params(),
+                "components": self.segmenter_.components_.reset_index(names="segment").to_dict(orient="records"),
+            },
+        }
+        (path / "engine.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> RiskEngine:
+        """Read an engine written by :meth:`save`; each model checks its own files."""
+        from payrisk.models import InstallmentAdherenceClassifier, LatePaymentClassifier, PaymentTimeModel
+        from payrisk.segment import PayerSegmenter
+
+        path = Path(path)
+        try:
+            doc = json.loads((path / "engine.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelFileError(
+                f"{path}: no readable engine.json; is this a folder written by RiskEngine.save()?"
+            ) from exc
+        if doc.get("format") != _FORMAT or doc.get("format_version") != _FORMAT_VERSION:
+            raise ModelFileError(f"{path}/engine.json: not a payrisk engine of format version {_FORMAT_VERSION}.")
+        engine = cls(**doc["params"])
+        engine.late_model_ = LatePaymentClassifier.load(path / "late_payment")
+        engine.time_model_ = PaymentTimeModel.load(path / "payment_time")
+        engine.adherence_model_ = InstallmentAdherenceClassifier.load(path / "adherence") if doc["adherence"] else None
+        engine.segmenter_ = None
+        if doc["segmenter"] is not None:
+            seg = PayerSegmenter(**doc["segmenter"]["params"])
+            seg.components_ = pd.DataFrame(doc["segmenter"]["components"]).set_index("segment")
+            seg.components_.index.name = None
+            engine.segmenter_ = seg
+        engine.as_of_ = pd.Timestamp(doc["as_of"])
+        engine.n_landmark_rows_ = int(doc["n_landmark_rows"])
+        return engine

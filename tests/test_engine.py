@@ -1,0 +1,96 @@
+"""RiskEngine: one row per open invoice, ordered, explained, saved without pickle, and blind to the future."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import payrisk as pr
+from payrisk.errors import ModelFileError, NotFittedError, ParameterError
+from payrisk.segment import prioritise
+
+FIT, SCORE = "2024-03-31", "2024-04-30"
+
+
+@pytest.fixture(scope="module")
+def small() -> pr.Ledger:
+    return pr.datasets.make_ledger(n_customers=400, seed=3)
+
+
+@pytest.fixture(scope="module")
+def engine(small):
+    return pr.RiskEngine(n_estimators=80, reasons_top_n=50).fit(small, FIT)
+
+
+@pytest.fixture(scope="module")
+def worklist(engine, small):
+    return engine.score(small, SCORE)
+
+
+def test_one_row_per_open_invoice_in_priority_order(worklist, small):
+    snap = small.as_of(SCORE)
+    open_ids = set(snap.invoices.loc[snap.invoices["open_amount"] > 0, "invoice_id"])
+    assert set(worklist.index) == open_ids
+    assert worklist["priority_rank"].tolist() == list(range(1, len(worklist) + 1))
+    assert (np.diff(worklist["red"].to_numpy()) < 0).all()
+    assert (worklist["expected_loss"].diff().dropna() <= 1e-9).all()  # the order is the expected loss
+    overdue = worklist["days_overdue"] > 0
+    assert (worklist.loc[overdue, "p_late"] == 1).all() and worklist.loc[~overdue, "p_late"].between(0, 1).all()
+    assert (worklist["pay_p10"] <= worklist["pay_p50"]).all() and (worklist["pay_p50"] <= worklist["pay_p90"]).all()
+    p = worklist[["p_paid_30d", "p_paid_60d", "p_paid_90d"]].to_numpy()
+    assert (np.diff(p, axis=1) >= -1e-12).all()
+    assert set(worklist["band"]) <= {"critical", "high", "medium", "low"}
+
+
+def test_reasons_for_the_top_of_the_list_only(worklist):
+    top, rest = worklist.iloc[:50], worklist.iloc[50:]
+    assert (top["reasons"].str.len() > 0).mean() > 0.9 and (rest["reasons"] == "").all()
+    overdue_top = top.loc[top["days_overdue"] > 0]
+    said = [f"{d} days overdue" in r for d, r in zip(overdue_top["days_overdue"], overdue_top["reasons"], strict=True)]
+    assert np.mean(said) > 0.5  # the most common reason at the top of the list is the invoice's own delay
+    text = " ".join(top["customer_reasons"]).lower()
+    assert "late" not in text and "chronic" not in text
+
+
+def test_priority_beats_common_practice_on_the_truth(engine, small, worklist):
+    """Expected amount still unpaid after 90 days (the truth) covered by the first 50 contacts."""
+    overdue = worklist.loc[worklist["days_overdue"] > 0]
+    truth_s = small.truth.survival([90]).reindex(overdue.index)
+    at_risk = overdue["open_amount"] * truth_s.iloc[:, 0].fillna(1.0)
+    n = 50
+    ours = at_risk.loc[overdue.sort_values("priority_rank").index[:n]].sum()
+    by_days = at_risk.loc[overdue.sort_values("days_overdue", ascending=False).index[:n]].sum()
+    by_amount = at_risk.loc[overdue.sort_values("open_amount", ascending=False).index[:n]].sum()
+    assert ours > by_days and ours >= 0.95 * by_amount
+
+
+def test_save_load_scores_the_same(engine, small, worklist, tmp_path):
+    folder = engine.save(tmp_path / "engine")
+    assert {"engine.json", "late_payment", "payment_time"} <= {p.name for p in folder.iterdir()}
+    assert not list(folder.rglob("*.pkl")) and not list(folder.rglob("*.pickle"))
+    back = pr.RiskEngine.load(folder)
+    pd.testing.assert_frame_equal(back.score(small, SCORE), worklist)
+    doc = json.loads((folder / "engine.json").read_text())
+    (folder / "engine.json").write_text(json.dumps({**doc, "format_version": 99}))
+    with pytest.raises(ModelFileError, match="format version"):
+        pr.RiskEngine.load(folder)
+
+
+def test_the_future_does_not_change_the_fit(engine, small):
+    """Fitting on the ledger cut at the fit date gives the same models as fitting on the full history."""
+    cut = pr.RiskEngine(n_estimators=80, reasons_top_n=50).fit(small.as_of(FIT), FIT)
+    X = pr.features.invoice_features(small.as_of(FIT), "issue_date").iloc[:200]
+    np.testing.assert_allclose(cut.time_model_.predict_location(X), engine.time_model_.predict_location(X))
+    np.testing.assert_allclose(cut.late_model_.predict_proba(X), engine.late_model_.predict_proba(X))
+
+
+def test_errors(small):
+    with pytest.raises(NotFittedError):
+        pr.RiskEngine().score(small, SCORE)
+    with pytest.raises(ParameterError, match="too few to fit"):
+        pr.RiskEngine(history_days=31).fit(small, "2022-01-15")
+    with pytest.raises(ParameterError, match="prioritise needs"):
+        prioritise(pd.DataFrame({"open_amount": [1.0]}))
