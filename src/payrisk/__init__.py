@@ -15,7 +15,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-from payrisk import datasets, errors, evaluation, explain, features, labels, models, schema, segment
+from payrisk import datasets, errors, evaluation, explain, features, labels, models, plots, schema, segment
 from payrisk.engine import RiskEngine
 from payrisk.ledger import Ledger
 from payrisk.schema import ColumnMapping, ValidationReport
@@ -33,6 +33,7 @@ __all__ = [
     "features",
     "labels",
     "models",
+    "plots",
     "schema",
     "segment",
 ]

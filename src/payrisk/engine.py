@@ -30,6 +30,8 @@ __all__ = ["RiskEngine"]
 Progress = Callable[[str, int, int], None]
 _STEPS = ("landmark features", "late-payment model", "payment-time model", "adherence model", "segments")
 _FORMAT = "payrisk-engine"
+#: a payment-time model leans on them, but "due in 29 days" is no reason for a collector to act
+_MECHANICS = ("days_to_due", "terms_days", "issue_month")
 _FORMAT_VERSION = 1
 
 
@@ -73,6 +75,8 @@ class RiskEngine:
     reason_method : {"exact", "approx"}
     n_estimators, max_depth : int
         Size of the boosted models (the reasons' cost grows with trees x leaves x depth^2).
+    exclude_features : tuple of str
+        Features the models must not use (e.g. ``("disputed",)`` where a dispute flag has no date).
 
     Attributes
     ----------
@@ -94,6 +98,7 @@ class RiskEngine:
         reason_method: str = "exact",
         n_estimators: int = 400,
         max_depth: int = 4,
+        exclude_features: tuple[str, ...] = (),
     ) -> None:
         self.history_days = history_days
         self.horizon_days = horizon_days
@@ -103,6 +108,7 @@ class RiskEngine:
         self.reason_method = reason_method
         self.n_estimators = n_estimators
         self.max_depth = max_depth
+        self.exclude_features = tuple(exclude_features)
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The constructor parameters (scikit-learn convention)."""
@@ -115,6 +121,7 @@ class RiskEngine:
             "reason_method",
             "n_estimators",
             "max_depth",
+            "exclude_features",
         )
         return {n: getattr(self, n) for n in names}
 
@@ -143,7 +150,7 @@ class RiskEngine:
                 f"Only {len(rows)} invoices were open at the month ends of the {self.history_days} days before "
                 f"{day.date()}: too few to fit. Choose a later as_of or a longer history_days."
             )
-        X = features.invoice_features(snap, rows[["invoice_id", "as_of"]])
+        X = features.invoice_features(snap, rows[["invoice_id", "as_of"]]).drop(columns=list(self.exclude_features))
         size = {"n_estimators": self.n_estimators, "max_depth": self.max_depth}
         report(_STEPS[1], 1, len(_STEPS))
         not_due = (X["days_to_due"] >= 0).to_numpy() & target["late_known"].to_numpy()
@@ -212,6 +219,7 @@ class RiskEngine:
         open_inv = open_inv.loc[open_inv["open_amount"] > 0]
         report("features", 0, 4)
         X = features.invoice_features(snap, open_inv[["invoice_id"]].assign(as_of=day))
+        X = X.drop(columns=list(self.exclude_features))
         inv = open_inv.set_index("invoice_id").loc[X.index]
         report("predictions", 1, 4)
         out = self._predict(X, inv, day)
@@ -226,7 +234,7 @@ class RiskEngine:
             Xt = X.loc[top].assign(currency=inv.loc[top, "currency"].to_numpy())
             phi = explain.contributions(self.time_model_, Xt, self.reason_method)
             for column, register in (("reasons", "collector"), ("customer_reasons", "customer")):
-                r = explain.reason_codes(self.time_model_, Xt, n=3, register=register, contribs=phi)
+                r = explain.reason_codes(self.time_model_, Xt, n=3, register=register, contribs=phi, exclude=_MECHANICS)
                 joined = r[["reason_1", "reason_2", "reason_3"]].agg("; ".join, axis=1).str.strip("; ")
                 out.loc[top, column] = joined.str.replace(r"(; )+", "; ", regex=True).to_numpy()
         report("done", 4, 4)
@@ -321,7 +329,7 @@ class RiskEngine:
             ) from exc
         if doc.get("format") != _FORMAT or doc.get("format_version") != _FORMAT_VERSION:
             raise ModelFileError(f"{path}/engine.json: not a payrisk engine of format version {_FORMAT_VERSION}.")
-        engine = cls(**doc["params"])
+        engine = cls(**{**doc["params"], "exclude_features": tuple(doc["params"].get("exclude_features", ()))})
         engine.late_model_ = LatePaymentClassifier.load(path / "late_payment")
         engine.time_model_ = PaymentTimeModel.load(path / "payment_time")
         engine.adherence_model_ = InstallmentAdherenceClassifier.load(path / "adherence") if doc["adherence"] else None

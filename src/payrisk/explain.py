@@ -151,7 +151,18 @@ def _fill(template: str, values: np.ndarray, unit: str, context: dict[str, np.nd
             out.append(template.split(" on {")[0].split(" across {")[0].format(value=v))
         else:
             out.append(template.format(value=v, **ctx))
-    return out
+    return [_singular(t) for t in out]
+
+
+def _singular(text: str) -> str:
+    """ "1 other invoices are past due" -> "1 other invoice is past due"."""
+    if not text.startswith("1 ") and " 1 " not in text:
+        return text
+    for plural, one in ((" invoices are", " invoice is"), (" invoices", " invoice"), (" instalments", " instalment")):
+        text = text.replace("1 other" + plural, "1 other" + one).replace(" 1" + plural, " 1" + one)
+        if text.startswith("1" + plural):
+            text = "1" + one + text[len("1" + plural) :]
+    return text
 
 
 def _phrases(register: str) -> dict[str, tuple[str, str]]:
@@ -171,6 +182,7 @@ def reason_codes(
     register: str = "collector",
     method: str = "exact",
     contribs: pd.DataFrame | None = None,
+    exclude: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """The ``n`` features that raise each row's risk most, in words, with the row's own values.
 
@@ -179,7 +191,8 @@ def reason_codes(
     ``reason_high`` when the value is at or above the feature's usual level (its training median,
     ``model.feature_medians_``) and ``reason_low`` when below (for features with a known risk direction that
     direction decides); ``register="customer"`` uses
-    :data:`CUSTOMER_PHRASES` and skips behavioural features. Missing values (no history) give no reason.
+    :data:`CUSTOMER_PHRASES` and skips behavioural features. Missing values (no history) give no reason, nor do
+    the features in ``exclude`` (e.g. the mechanics of a payment-time model: ``days_to_due``, ``terms_days``).
 
     Returns
     -------
@@ -202,8 +215,9 @@ def reason_codes(
     # a feature with a known risk direction is a reason only on its risky side ("paying later than it used to"),
     # never as an artefact of a non-monotone split ("paying earlier than it used to" raising the risk)
     with np.errstate(invalid="ignore"):
-        side_ok = (direction == 0) | np.isnan(typical) | ((values >= typical) == (direction > 0))
-    usable = np.isin(names, list(phrases))[None, :] & ~np.isnan(values) & (risk > 0) & side_ok
+        side_ok = (direction == 0) | np.isnan(typical) | np.where(direction > 0, values > typical, values < typical)
+    allowed = np.isin(names, [p for p in phrases if p not in exclude])
+    usable = allowed[None, :] & ~np.isnan(values) & (risk > 0) & side_ok
     score = np.where(usable, risk, -np.inf)
     top = np.argsort(-score, axis=1, kind="stable")[:, :n]
     currency = X["currency"].astype(str).to_numpy() if "currency" in X.columns else None

@@ -1,0 +1,133 @@
+"""Figures people would rather look at than tables: calibration, gains, reasons, segments, shades of red.
+
+Every function returns a :class:`matplotlib.figure.Figure` (drawn with the non-interactive Agg canvas, so it
+works on servers and in CI) and accepts ``ax=`` to draw into an existing axes instead.
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0); p = rng.random(500); y = rng.random(500) < p
+>>> fig = calibration_curve(y, p)
+>>> fig.axes[0].get_xlabel()
+'predicted probability'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from payrisk.errors import ParameterError
+
+__all__ = ["calibration_curve", "gains_chart", "priority_heat_list", "reason_waterfall", "segment_map"]
+
+SEGMENT_COLOURS = {
+    "reliable": "#2e7d32",
+    "forgetful": "#1565c0",
+    "struggling": "#ef6c00",
+    "chronic": "#b71c1c",
+    "new": "#9e9e9e",
+}
+
+
+def _axes(ax: Any = None, size: tuple[float, float] = (6.0, 4.5)) -> tuple[Any, Any]:
+    from matplotlib.figure import Figure
+
+    if ax is not None:
+        return ax.figure, ax
+    fig = Figure(figsize=size, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def calibration_curve(y: Any, p: Any, n_bins: int = 10, label: str = "model", ax: Any = None) -> Any:
+    """Observed rate against mean predicted probability per quantile bin, with the diagonal."""
+    from sklearn.calibration import calibration_curve as curve
+
+    observed, predicted = curve(
+        np.asarray(y, dtype=int), np.asarray(p, dtype=float), n_bins=n_bins, strategy="quantile"
+    )
+    fig, ax = _axes(ax)
+    ax.plot([0, 1], [0, 1], color="#9e9e9e", linestyle="--", linewidth=1, label="perfectly calibrated")
+    ax.plot(predicted, observed, marker="o", label=label)
+    ax.set(xlabel="predicted probability", ylabel="observed share", title="Calibration", xlim=(0, 1), ylim=(0, 1))
+    ax.legend(loc="upper left")
+    return fig
+
+
+def gains_chart(y: Any, scores: dict[str, Any] | Any, ax: Any = None) -> Any:
+    """Cumulative share of positives (late invoices) found against the share of items worked, per ordering."""
+    y = np.asarray(y, dtype=float)
+    if not isinstance(scores, dict):
+        scores = {"model": scores}
+    fig, ax = _axes(ax)
+    x = np.arange(1, len(y) + 1) / len(y)
+    for name, s in scores.items():
+        order = np.argsort(-np.asarray(s, dtype=float), kind="stable")
+        ax.plot(x, np.cumsum(y[order]) / max(y.sum(), 1), label=name)
+    ax.plot([0, 1], [0, 1], color="#9e9e9e", linestyle="--", linewidth=1, label="random order")
+    ax.set(xlabel="share of items worked", ylabel="share of late items found", title="Gains", xlim=(0, 1), ylim=(0, 1))
+    ax.legend(loc="lower right")
+    return fig
+
+
+def reason_waterfall(contributions: pd.Series, top: int = 8, ax: Any = None) -> Any:
+    """One row's contributions as a waterfall from the base value (``bias``) to the model output.
+
+    ``contributions`` is one row of :func:`payrisk.explain.contributions` (features plus ``bias``); the ``top``
+    largest in absolute value are drawn, the rest summed as "other features".
+    """
+    if "bias" not in contributions.index:
+        raise ParameterError("reason_waterfall needs one row of payrisk.explain.contributions (with 'bias').")
+    base = float(contributions["bias"])
+    phi = contributions.drop("bias").astype(float)
+    keep = phi.abs().sort_values(ascending=False).index[:top]
+    steps = pd.concat([phi.loc[keep], pd.Series({"other features": phi.drop(keep).sum()})])
+    fig, ax = _axes(ax, (7.0, 0.45 * len(steps) + 1.5))
+    start = base + np.concatenate([[0.0], np.cumsum(steps.to_numpy())[:-1]])
+    colours = np.where(steps.to_numpy() > 0, "#c62828", "#2e7d32")
+    y = np.arange(len(steps))[::-1]
+    ax.barh(y, steps.to_numpy(), left=start, color=colours)
+    ax.set_yticks(y, labels=list(steps.index))
+    ax.axvline(base, color="#9e9e9e", linewidth=1, linestyle="--")
+    ax.set(
+        xlabel="contribution to the model output (margin)", title=f"Why: from {base:.2f} to {base + steps.sum():.2f}"
+    )
+    return fig
+
+
+def segment_map(segments: pd.DataFrame, ax: Any = None) -> Any:
+    """Customers by late share and typical days late, coloured by segment (from ``PayerSegmenter.predict``)."""
+    need = {"segment", "n_settled", "n_late", "typical_days_late"}
+    if not need <= set(segments.columns):
+        raise ParameterError(f"segment_map needs the columns {sorted(need)} of PayerSegmenter.predict.")
+    fig, ax = _axes(ax)
+    share = segments["n_late"] / segments["n_settled"].where(segments["n_settled"] > 0)
+    days = segments["typical_days_late"].fillna(0)
+    for name, colour in SEGMENT_COLOURS.items():
+        sel = (segments["segment"] == name).to_numpy()
+        if sel.any():
+            ax.scatter(share[sel], days[sel], s=10, alpha=0.6, color=colour, label=f"{name} ({sel.sum()})")
+    ax.set(xlabel="share of settled invoices paid late", ylabel="typical days late", title="Segments")
+    ax.set_yscale("symlog", linthresh=5)
+    ax.legend(loc="upper left", fontsize="small")
+    return fig
+
+
+def priority_heat_list(worklist: pd.DataFrame, n: int = 30, ax: Any = None) -> Any:
+    """The first ``n`` items of the worklist as bars of expected loss in shades of red, with the customer."""
+    need = {"expected_loss", "red", "customer_id"}
+    if not need <= set(worklist.columns):
+        raise ParameterError(f"priority_heat_list needs the columns {sorted(need)} of RiskEngine.score.")
+    from matplotlib import colormaps
+
+    top = worklist.head(n)
+    fig, ax = _axes(ax, (7.0, 0.3 * len(top) + 1.5))
+    y = np.arange(len(top))[::-1]
+    colours = colormaps["Reds"](0.25 + 0.75 * top["red"].to_numpy())
+    ax.barh(y, top["expected_loss"].to_numpy(), color=colours)
+    labels = [f"{i}  {c}" for i, c in zip(top.index, top["customer_id"], strict=True)]
+    ax.set_yticks(y, labels=labels, fontsize="small")
+    ax.set(xlabel="expected loss", title=f"What first: the {len(top)} reddest items")
+    return fig
