@@ -443,13 +443,15 @@ class History:
             ("pay_weekday", np.asarray(dates.day_of_week, dtype=np.int64), 7),
             ("pay_day_of_month", np.asarray(dates.day, dtype=np.int64) - 1, 31),
         ):
-            pre = s.prefix_onehot(s.take(codes), k)
-            counts = pre[hi] - pre[first]
             ow = p.own_payments
-            opre = ow.prefix_onehot(ow.take(codes), k)
             g = np.where(self.has_own, self.own, -1)
-            own_counts = np.where(self.has_own[:, None], opre[ow.upto(g, self.t)] - opre[ow.start(g)], 0)
-            counts = counts - own_counts
+            own_hi, own_lo = ow.upto(g, self.t), ow.start(g)
+            codes_s, codes_o = s.take(codes), ow.take(codes)
+            counts = np.zeros((len(hi), k), dtype=np.int64)
+            for c in range(k):  # one prefix count per code (7 or 31), never per row
+                pre = s.prefix(codes_s == c)
+                opre = ow.prefix(codes_o == c)
+                counts[:, c] = pre[hi] - pre[first] - np.where(self.has_own, opre[own_hi] - opre[own_lo], 0)
             mode = counts.argmax(axis=1)
             top = counts[np.arange(len(mode)), mode]
             offset = 0 if name == "pay_weekday" else 1

@@ -66,12 +66,6 @@ class Stream:
         np.cumsum(values, out=out[1:])
         return out
 
-    def prefix_onehot(self, codes: np.ndarray, n_codes: int) -> np.ndarray:
-        """Prefix counts per code, shape (n + 1, n_codes), int32."""
-        onehot = np.zeros((self.n + 1, n_codes), dtype=np.int32)
-        onehot[np.arange(1, self.n + 1), codes] = 1
-        return np.cumsum(onehot, axis=0, dtype=np.int32)
-
 
 class SparseMax:
     """Range maximum over a fixed array in O(1) per query after an O(n log n) build."""
@@ -135,9 +129,16 @@ def window_median(
     Cutoff rows are merged into the event stream as value-less pseudo-events placed after the events of the
     same day, and pandas' rolling median (a skip list in C) runs over each group.
     """
-    n_ev, n_rows = len(ev_day), len(row_day)
-    if n_rows == 0:
+    if len(row_day) == 0:
         return np.zeros(0)
+    # only events that can fall in some row's window matter: a scoring run at one date skips years of history
+    ev_group, ev_day, ev_value = (np.asarray(a) for a in (ev_group, ev_day, ev_value))
+    keep = ev_day <= np.max(row_day)
+    if window_days is not None:
+        keep &= ev_day > np.min(row_day) - window_days
+    keep &= np.isin(ev_group, np.unique(row_group))
+    ev_group, ev_day, ev_value = ev_group[keep], ev_day[keep], ev_value[keep]
+    n_ev, n_rows = len(ev_day), len(row_day)
     group = np.concatenate([np.asarray(ev_group, np.int64), np.asarray(row_group, np.int64)])
     day = np.concatenate([np.asarray(ev_day, np.int64), np.asarray(row_day, np.int64)])
     is_row = np.concatenate([np.zeros(n_ev, np.int8), np.ones(n_rows, np.int8)])
