@@ -51,6 +51,7 @@ def test_reasons_for_the_top_of_the_list_only(worklist):
     overdue_top = top.loc[top["days_overdue"] > 0]
     said = [f"{d} days overdue" in r for d, r in zip(overdue_top["days_overdue"], overdue_top["reasons"], strict=True)]
     assert np.mean(said) > 0.5  # the most common reason at the top of the list is the invoice's own delay
+    assert (top["customer_reasons"].str.len() > 0).all() and (rest["customer_reasons"] == "").all()
     text = " ".join(top["customer_reasons"]).lower()
     assert "late" not in text and "chronic" not in text
 

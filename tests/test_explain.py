@@ -91,3 +91,15 @@ def test_importance_medians_persist_and_bad_input(late, tmp_path):
         explain.contributions(clf, X.iloc[:5], method="lime")
     with pytest.raises(ParameterError, match="register"):
         explain.reason_codes(clf, X.iloc[:5], register="lawyer")
+
+
+def test_one_reason_per_family(late):
+    clf, X = late
+    reasons = explain.reason_codes(clf, X.iloc[:400], n=3)
+    feats = reasons[["feature_1", "feature_2", "feature_3"]].to_numpy()
+    families = np.vectorize(explain._family)(feats)
+    for row in families:
+        named = [f for f in row if f]
+        assert len(named) == len(set(named))  # "days late on average" and "days late in 90 days" never both
+    assert explain._family("days_late_mean_90d") == explain._family("days_late_max") == "days_late"
+    assert explain._family("share_late_365d") == "share_late"

@@ -51,6 +51,16 @@ def _open_at(inv: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
     return inv.loc[(inv["issue_date"] <= day) & ~settled]
 
 
+def _invoice_fact(rows: pd.DataFrame, day: pd.Timestamp) -> np.ndarray:
+    """ "the invoice of 67 EUR was due on 2024-07-01" / "... is due on ...": facts a customer can check."""
+    amount = [
+        f"{a:,.0f}".replace(",", "\u202f") + f" {c}" for a, c in zip(rows["open_amount"], rows["currency"], strict=True)
+    ]
+    due = rows["due_date"].dt.strftime("%Y-%m-%d").to_numpy()
+    verb = np.where(rows["due_date"].to_numpy() < np.datetime64(day), "was due on", "is due on")
+    return np.asarray([f"{a} open on this invoice, which {v} {d}" for a, v, d in zip(amount, verb, due, strict=True)])
+
+
 class RiskEngine:
     """Late-payment, payment-time and adherence models plus segments, fitted as of a date; scores open items.
 
@@ -237,6 +247,10 @@ class RiskEngine:
                 r = explain.reason_codes(self.time_model_, Xt, n=3, register=register, contribs=phi, exclude=_MECHANICS)
                 joined = r[["reason_1", "reason_2", "reason_3"]].agg("; ".join, axis=1).str.strip("; ")
                 out.loc[top, column] = joined.str.replace(r"(; )+", "; ", regex=True).to_numpy()
+            # a customer always gets a plain fact about the invoice, even when no account fact raised the score
+            plain = _invoice_fact(out.loc[top], day)
+            empty = out.loc[top, "customer_reasons"] == ""
+            out.loc[top[empty.to_numpy()], "customer_reasons"] = plain[empty.to_numpy()]
         report("done", 4, 4)
         return out
 

@@ -30,6 +30,7 @@ True
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Any
 
@@ -165,6 +166,29 @@ def _singular(text: str) -> str:
     return text
 
 
+def _family(name: str) -> str:
+    """``days_late_mean_90d`` and ``days_late_max`` are one family, ``days_late``: one reason says it."""
+    return re.sub(r"(_(mean|median|max|ewm))?(_\d+d)?$", "", name)
+
+
+def _distinct_families(score: np.ndarray, names: np.ndarray, n: int) -> np.ndarray:
+    """Per row, the columns of the ``n`` best scores with no two features of one family (-1 where none is left)."""
+    fam_codes, _ = pd.factorize(pd.Series([_family(str(c)) for c in names]))
+    ranked = np.argsort(-score, axis=1, kind="stable")[:, : min(4 * n + 4, score.shape[1])]
+    rows = np.arange(len(score))
+    used = np.zeros((len(score), fam_codes.max() + 1 if len(fam_codes) else 1), dtype=bool)
+    picked = np.full((len(score), n), -1, dtype=np.int64)
+    filled = np.zeros(len(score), dtype=np.int64)
+    for k in range(ranked.shape[1]):  # a few ranks, never a loop over rows
+        col = ranked[:, k]
+        fam = fam_codes[col]
+        take = (filled < n) & ~used[rows, fam] & np.isfinite(score[rows, col])
+        picked[rows[take], filled[take]] = col[take]
+        used[rows[take], fam[take]] = True
+        filled += take
+    return picked  # -1: no reason for that slot
+
+
 def _phrases(register: str) -> dict[str, tuple[str, str]]:
     from payrisk.features import registry
 
@@ -219,7 +243,7 @@ def reason_codes(
     allowed = np.isin(names, [p for p in phrases if p not in exclude])
     usable = allowed[None, :] & ~np.isnan(values) & (risk > 0) & side_ok
     score = np.where(usable, risk, -np.inf)
-    top = np.argsort(-score, axis=1, kind="stable")[:, :n]
+    top = _distinct_families(score, names, n)
     currency = X["currency"].astype(str).to_numpy() if "currency" in X.columns else None
     units = registry["unit"].reindex(names).fillna("").to_numpy()
     rows = np.arange(len(phi))
@@ -227,7 +251,9 @@ def reason_codes(
     out: dict[str, Any] = {}
     for i in range(n):  # vectorised per reason slot; words are filled per group of (feature, high or low)
         j = top[:, i]
-        best = score[rows, j]
+        has = j >= 0
+        j = np.maximum(j, 0)
+        best = np.where(has, score[rows, j], -np.inf)
         ok = np.isfinite(best)
         v = values[rows, j]
         high = np.where(direction[j] != 0, direction[j] > 0, v >= np.nan_to_num(typical[j], nan=-np.inf))
