@@ -166,9 +166,22 @@ def _singular(text: str) -> str:
     return text
 
 
+#: features that state one fact in different words: one reason is enough
+_SAME_FACT = {
+    "n_overdue": "overdue",
+    "overdue_amount": "overdue",
+    "max_days_overdue": "overdue",
+    "n_open": "open",
+    "open_amount": "open",
+    "n_settled": "n_settled",
+    "n_invoices": "n_settled",
+}
+
+
 def _family(name: str) -> str:
     """``days_late_mean_90d`` and ``days_late_max`` are one family, ``days_late``: one reason says it."""
-    return re.sub(r"(_(mean|median|max|ewm))?(_\d+d)?$", "", name)
+    stem = re.sub(r"(_(mean|median|max|ewm))?(_\d+d)?$", "", name)
+    return _SAME_FACT.get(name, _SAME_FACT.get(stem, stem))
 
 
 def _distinct_families(score: np.ndarray, names: np.ndarray, n: int) -> np.ndarray:
