@@ -81,7 +81,9 @@ def run_synthetic() -> dict:
                     "really_unpaid_90d": float(top["really_unpaid"].sum()),
                 }
             )
+    figures = _figures(ledger, engine, work, seg, day)
     return {
+        "figures": figures,
         "ari": ari,
         "confusion": confusion.to_dict(),
         "components": engine.segmenter_.components_.round(4).to_dict(),
@@ -91,6 +93,47 @@ def run_synthetic() -> dict:
         "fit_seconds": t_fit,
         "score_seconds": t_score,
         "landmark_rows": engine.n_landmark_rows_,
+    }
+
+
+def _figures(
+    ledger: pr.Ledger, engine: pr.RiskEngine, work: pd.DataFrame, seg: pd.DataFrame, day: pd.Timestamp
+) -> dict:
+    """Calibration and gains of p_late on the items not yet due (outcome read at the end of the data), the reason
+    waterfall of the first item, the segment map and the heat list, as PNG under results/figures/."""
+    from payrisk import plots
+
+    folder = RESULTS / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    not_due = work.loc[work["days_overdue"] == 0]
+    outcome = pr.labels.late_payment(ledger)
+    known = not_due.index.intersection(outcome.index)
+    y, p = outcome.loc[known].to_numpy(), not_due.loc[known, "p_late"].to_numpy()
+    X = pr.features.invoice_features(ledger.as_of(day), work.index[:1].to_frame(index=False).assign(as_of=day))
+    phi = pr.explain.contributions(engine.time_model_, X).iloc[0]
+    Xk = pr.features.invoice_features(ledger.as_of(day), known.to_frame(index=False).assign(as_of=day))
+    shown = {
+        "calibration.png": plots.calibration_curve(y, p, label="p_late, items not yet due"),
+        "gains.png": plots.gains_chart(
+            y,
+            {
+                "payrisk p_late": p,
+                "prior late share": Xk["share_late"].fillna(0.5).to_numpy(),
+                "amount": not_due.loc[known, "open_amount"].to_numpy(),
+            },
+        ),
+        "reason_waterfall.png": plots.reason_waterfall(phi),
+        "segment_map.png": plots.segment_map(seg),
+        "priority_heat_list.png": plots.priority_heat_list(work, n=30),
+    }
+    for name, fig in shown.items():
+        fig.savefig(folder / name, dpi=110)
+    return {
+        "folder": str(folder.relative_to(RESULTS.parent)),
+        "files": sorted(shown),
+        "late_auc_not_yet_due": ev.auc(y, p),
+        "late_ece_not_yet_due": ev.ece(y, p),
+        "n_not_yet_due": len(known),
     }
 
 

@@ -116,8 +116,12 @@ def segment_map(segments: pd.DataFrame, ax: Any = None) -> Any:
 
 
 def priority_heat_list(worklist: pd.DataFrame, n: int = 30, ax: Any = None) -> Any:
-    """The first ``n`` items of the worklist as bars of expected loss in shades of red, with the customer."""
-    need = {"expected_loss", "red", "customer_id"}
+    """The first ``n`` items of the worklist as bars of expected loss in shades of red, with the customer.
+
+    The shade follows the expected loss of the items shown (darkest: the largest), so the first glance tells how
+    steeply the list falls off, which the worklist's own ``red`` rank (all near 1 at the top) cannot.
+    """
+    need = {"expected_loss", "customer_id"}
     if not need <= set(worklist.columns):
         raise ParameterError(f"priority_heat_list needs the columns {sorted(need)} of RiskEngine.score.")
     from matplotlib import colormaps
@@ -125,7 +129,9 @@ def priority_heat_list(worklist: pd.DataFrame, n: int = 30, ax: Any = None) -> A
     top = worklist.head(n)
     fig, ax = _axes(ax, (7.0, 0.3 * len(top) + 1.5))
     y = np.arange(len(top))[::-1]
-    colours = colormaps["Reds"](0.25 + 0.75 * top["red"].to_numpy())
+    loss = top["expected_loss"].to_numpy(dtype=float)
+    shade = np.log1p(loss) / max(np.log1p(loss).max(), 1e-12)  # the shade of red follows the expected loss
+    colours = colormaps["Reds"](0.3 + 0.7 * shade**4)
     ax.barh(y, top["expected_loss"].to_numpy(), color=colours)
     labels = [f"{i}  {c}" for i, c in zip(top.index, top["customer_id"], strict=True)]
     ax.set_yticks(y, labels=labels, fontsize="small")
