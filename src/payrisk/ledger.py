@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from payrisk._frame import isin, lookup
+from payrisk._frame import isin, lookup, positions
 from payrisk._validate import DATE_DTYPE
 from payrisk.errors import DataFileError, ParameterError, ValidationError
 from payrisk.schema import TABLES, ColumnKind, ColumnMapping, ValidationReport, validate_tables
@@ -600,9 +600,9 @@ def _paid_dates_from_payments(inv: pd.DataFrame, pay: pd.DataFrame, tol: float) 
 def _with_open_amounts(inv: pd.DataFrame, pay: pd.DataFrame, day: pd.Timestamp | None) -> pd.DataFrame:
     """Add ``paid_amount`` and ``open_amount`` from the payments known (all of ``pay``) and the paid dates."""
     inv = inv.copy()
-    linked = pay.loc[pay["invoice_id"].notna()]
-    paid = linked.groupby("invoice_id")["amount"].sum()
-    paid_amount = lookup(inv["invoice_id"], paid).fillna(0.0).to_numpy(dtype=float)
+    at = positions(pay["invoice_id"], inv["invoice_id"])  # -1: unallocated, or an invoice not in this table
+    weights = pay["amount"].to_numpy(dtype=float)
+    paid_amount = np.bincount(at + 1, weights=weights, minlength=len(inv) + 1)[1:] if len(pay) else np.zeros(len(inv))
     amount = inv["amount"].to_numpy(dtype=float)
     settled = inv["paid_date"].notna().to_numpy()
     paid_amount = np.where(settled, amount, np.minimum(paid_amount, amount))

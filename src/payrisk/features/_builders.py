@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from payrisk._frame import positions
 from payrisk.errors import ParameterError
 from payrisk.features._history import History, Prepared, _div
 from payrisk.features._registry import MISSED_GRACE_DAYS, feature_names
@@ -38,7 +39,7 @@ def _check_frame(cutoffs: pd.DataFrame, id_col: str, fn: str) -> pd.DataFrame:
 
 
 def _positions(index: pd.Index, ids: pd.Series, what: str, fn: str) -> np.ndarray:
-    pos = index.get_indexer(ids)
+    pos = positions(ids, index)
     bad = np.flatnonzero(pos < 0)
     if len(bad):
         raise ParameterError(
@@ -206,7 +207,7 @@ def customer_features(ledger: Ledger, as_of: Any, features: list[str] | None = N
     else:
         date = to_date(as_of, "as_of")
         ids = ledger.as_of(date).customers["customer_id"].to_numpy()
-        codes = prep.cust_index.get_indexer(ids).astype(np.int64)
+        codes = positions(ids, prep.cust_index).astype(np.int64)
         day = np.full(len(ids), int(to_days(np.array([date.to_datetime64()]))[0]), dtype=np.int64)
     order = np.lexsort((day, codes))
     codes, day, ids = codes[order], day[order], np.asarray(ids)[order]
