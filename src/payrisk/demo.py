@@ -1,8 +1,9 @@
 """``python -m payrisk.demo``: the main job on built-in synthetic data, plus the real datasets when present.
 
-Builds a synthetic payment world, shows what it holds and what the ledger knew at a date inside it, then
-loads and validates each public dataset found in the data folder (``--data``, ``$PAYRISK_DATA`` or
-``../shared/data``) and prints its summary and validation report.
+Builds a synthetic payment world, shows what it holds and what the ledger knew at a date inside it, fits the
+risk engine and prints the head of the worklist with its reasons, then loads and validates each public dataset
+found in the data folder (``--data``, ``$PAYRISK_DATA`` or ``../shared/data``) and prints its summary and
+validation report.
 
 Examples
 --------
@@ -66,6 +67,18 @@ def main(argv: list[str] | None = None) -> int:
     cols = ["share_late", "days_late_median_365d", "reminder_response_7d", "n_overdue", "n_plans"]
     print("customer features on 2024-10-31 by hidden archetype (customers with 10+ settled invoices):")
     print(C.loc[C["n_settled"] >= 10].groupby("archetype")[cols].mean().round(2).to_string())
+
+    _section("The worklist on 2024-07-31 (pr.RiskEngine: fitted as of 2024-06-30)")
+    t0 = time.perf_counter()
+    engine = pr.RiskEngine(n_estimators=150, reasons_top_n=20).fit(ledger, "2024-06-30")
+    worklist = engine.score(ledger, "2024-07-31")
+    print(f"fitted and scored {len(worklist)} open invoices in {time.perf_counter() - t0:.1f} s; what first:")
+    cols = ["customer_id", "open_amount", "days_overdue", "p_paid_30d", "expected_loss", "band", "segment"]
+    print(worklist[cols].head(5).round(2).to_string())
+    print("\nwhy (for the collector):")
+    for invoice, reason in worklist["reasons"].head(5).items():
+        print(f"  {invoice}: {reason}")
+    print("\nsegments:", worklist.drop_duplicates("customer_id")["segment"].value_counts().to_dict())
 
     data = _data_dir(args.data)
     _section(f"Public datasets in {data}")
