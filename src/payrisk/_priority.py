@@ -15,19 +15,19 @@ def prioritise(
     scores: pd.DataFrame,
     loss_given_nonpayment: float | pd.Series = 1.0,
     annual_rate: float = 0.08,
-    horizon_days: int = 90,
 ) -> pd.DataFrame:
     """Expected loss, priority rank (1 = act first), a red shade in [0, 1] and a band for each open item.
 
     ``expected_loss = open_amount * P(not paid within horizon) * loss_given_nonpayment`` plus the cost of waiting
-    ``open_amount * annual_rate * expected days to payment within the horizon / 365``. Ties are broken by days
+    ``open_amount * annual_rate * expected days to payment within the horizon / 365``; the horizon is the one of
+    the scores (``RiskEngine(horizon_days=...)``). Ties are broken by days
     overdue, then by amount, so the order is total and the same on every run.
 
     Parameters
     ----------
     scores : DataFrame
-        Needs ``open_amount``, ``p_unpaid_horizon`` (P(not paid within ``horizon_days``)), ``expected_wait_days``
-        and ``days_overdue``.
+        Needs ``open_amount``, ``p_unpaid_horizon`` (P(not paid within the horizon the scores were made for)),
+        ``expected_wait_days`` (within that horizon) and ``days_overdue``.
     loss_given_nonpayment : float or Series
         Share of an unpaid amount that is lost (one number, or per row, e.g. by segment).
     annual_rate : float

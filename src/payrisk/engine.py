@@ -225,8 +225,7 @@ class RiskEngine:
         report = progress or _noop
         day = to_date(as_of, "as_of")
         snap = ledger.as_of(day)
-        open_inv = _open_at(snap.invoices, day)
-        open_inv = open_inv.loc[open_inv["open_amount"] > 0]
+        open_inv = snap.open_invoices()
         report("features", 0, 4)
         X = features.invoice_features(snap, open_inv[["invoice_id"]].assign(as_of=day))
         X = X.drop(columns=list(self.exclude_features))
@@ -261,10 +260,12 @@ class RiskEngine:
         if not_due.any():
             p_late[not_due] = self.late_model_.predict_proba(X.loc[not_due])[:, 1]
         tm = self.time_model_
-        q = tm.predict_quantiles(X, [0.1, 0.5, 0.9])
+        location = tm.predict_location(X)  # one booster pass; every question below reads this distribution
+        levels = np.array([0.1, 0.5, 0.9])
+        q = pd.DataFrame(tm._quantiles_at(location, levels), index=X.index, columns=list(levels))
         grid = np.arange(0, self.horizon_days + 1, 5, dtype=np.float64)
-        surv = tm.predict_survival(X, grid).to_numpy()
-        s_at = tm.predict_survival(X, [30, 60, 90, float(self.horizon_days)]).to_numpy()
+        surv = tm._survival_at(location, grid)
+        s_at = tm._survival_at(location, [30, 60, 90, float(self.horizon_days)])
         out = pd.DataFrame(
             {
                 "customer_id": inv["customer_id"].to_numpy(),
@@ -294,7 +295,7 @@ class RiskEngine:
         lgd: Any = self.loss_given_nonpayment
         if isinstance(lgd, dict):
             lgd = out["segment"].map(lgd).fillna(1.0).to_numpy(dtype=np.float64)
-        prio = prioritise(out, lgd, self.annual_rate, self.horizon_days)
+        prio = prioritise(out, lgd, self.annual_rate)
         out = out.join(prio)
         return out.sort_values("priority_rank")
 

@@ -129,11 +129,16 @@ def _money(value: float, currency: str | None) -> str:
     return f"{text} {currency}" if currency else text
 
 
+def _without_context(template: str) -> str:
+    """The phrase without its clause about another feature ("... past due on {n_overdue} other invoices")."""
+    return template.split(" on {")[0].split(" across {")[0]
+
+
 def _fill(template: str, values: np.ndarray, unit: str, context: dict[str, np.ndarray], currency: Any) -> list[str]:
     """``template`` filled for each value: money with its currency, ``{other_feature}`` from ``context``."""
     fields = [f for _, f, _, _ in string.Formatter().parse(template) if f and f != "value"]
     if any(f not in context for f in fields):
-        template, fields = template.split(" on {")[0].split(" across {")[0], []  # drop what the rows lack
+        template, fields = _without_context(template), []  # drop what the rows lack
     spec = {"share": ":.0%", "ratio": ":.1f"}.get(unit, ":.0f") if unit not in ("currency", "", "weekday") else ""
     template = template.replace("{value}", "{value" + spec + "}")
     if unit == "currency":
@@ -145,13 +150,11 @@ def _fill(template: str, values: np.ndarray, unit: str, context: dict[str, np.nd
         shown = [days[int(v) % 7] for v in values]
     else:
         shown = list(values)
+    short = _without_context(template)
     out = []
     for k, v in enumerate(shown):
         ctx = {f: context[f][k] for f in fields}
-        if any(np.isnan(x) for x in ctx.values()):
-            out.append(template.split(" on {")[0].split(" across {")[0].format(value=v))
-        else:
-            out.append(template.format(value=v, **ctx))
+        out.append(short.format(value=v) if any(np.isnan(x) for x in ctx.values()) else template.format(value=v, **ctx))
     return [_singular(t) for t in out]
 
 
@@ -274,7 +277,8 @@ def reason_codes(
         for jj, hh in set(zip(j[ok].tolist(), high[ok].tolist(), strict=True)):
             sel = ok & (j == jj) & (high == hh)
             template = phrases[names[jj]][0 if hh else 1]
-            ctx = {f: a[sel] for f, a in context.items()}
+            fields = {f for _, f, _, _ in string.Formatter().parse(template) if f and f in context}
+            ctx = {f: context[f][sel] for f in fields}
             cur = None if currency is None else currency[sel]
             text[sel] = _fill(template, v[sel], units[jj], ctx, cur)
         out[f"reason_{i + 1}"] = text

@@ -270,7 +270,8 @@ class Ledger:
         Invoices issued later, and payments, credit notes, plans and contacts dated later, do not exist;
         invoices paid later are open; instalments paid later are unpaid; disputes raised later are not
         disputed yet; open amounts are recomputed from the payments known at the date.
-        ``ledger.as_of(t).as_of(s)`` equals ``ledger.as_of(min(s, t))``.
+        ``ledger.as_of(t).as_of(s)`` equals ``ledger.as_of(min(s, t))``; a snapshot asked for its own date or a
+        later one is returned as it is.
 
         Parameters
         ----------
@@ -290,8 +291,8 @@ class Ledger:
         True
         """
         day = to_date(date)
-        if self.as_of_date is not None and self.as_of_date < day:
-            day = self.as_of_date
+        if self.as_of_date is not None and self.as_of_date <= day:
+            return self  # already known only up to that day (or earlier): nothing to cut
         end = day + pd.Timedelta(days=1)
 
         inv = self.invoices.loc[self.invoices["issue_date"].to_numpy() <= day.to_datetime64()].copy()

@@ -68,7 +68,7 @@ def _history(ledger: Any, as_of: Any, window_days: int, never_after_days: int) -
     from payrisk.ledger import to_date
 
     day = to_date(as_of, "as_of")
-    snap = ledger if ledger.as_of_date is not None and ledger.as_of_date == day else ledger.as_of(day)
+    snap = ledger.as_of(day)
     inv = snap.invoices
     con = snap.contacts
     strict_ids = con.loc[(con["step"] == 1) & (con["tone"] == "strict"), "invoice_id"] if len(con) else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -99,12 +100,9 @@ class TimeSplitModel:
     def _set_fitted(self, booster: Any, names: list[str], t: pd.Series, time_given: bool, M: np.ndarray) -> None:
         self.booster_ = booster
         # the usual level of each feature (median of the training rows): "high" or "low" in reason codes
-        finite = ~np.isnan(M)
-        counts = finite.sum(axis=0)
-        med = np.full(M.shape[1], np.nan)
-        for j in np.flatnonzero(counts):  # one pass per feature column, not per row
-            med[j] = float(np.median(M[finite[:, j], j]))
-        self.feature_medians_ = med
+        with warnings.catch_warnings():  # a feature empty in every training row has no median: NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.feature_medians_ = np.nanmedian(M, axis=0).astype(np.float64)
         self.feature_names_in_ = np.asarray(names, dtype=object)
         self.n_features_in_ = len(names)
         self.training_as_of_ = t.max() if time_given and pd.api.types.is_datetime64_any_dtype(t) else None

@@ -149,16 +149,14 @@ class PaymentTimeModel(TimeSplitModel, BaseEstimator):
         """The scale factor whose central 50/80/90% intervals best cover the calibration slice (censoring-aware)."""
         from payrisk.evaluation import interval_coverage
 
-        dist = _DISTS[self.distribution_]
         factors = np.exp(np.linspace(np.log(0.5), np.log(2.0), 81))
-        levels = (0.5, 0.8, 0.9)
+        levels = np.array([0.5, 0.8, 0.9])
+        bounds = np.concatenate([(1 - levels) / 2, (1 + levels) / 2])
         loss = []
         for k in factors:
-            err = 0.0
-            for level in levels:
-                lo, hi = (np.expm1(mu + k * self.sigma_ * dist.ppf(a)) for a in ((1 - level) / 2, (1 + level) / 2))
-                err += (interval_coverage(days, np.maximum(lo, 0), hi, event=event) - level) ** 2
-            loss.append(err)
+            q = self._quantiles_at(mu, bounds, sigma=k * self.sigma_)
+            cover = [interval_coverage(days, q[:, i], q[:, i + len(levels)], event=event) for i in range(len(levels))]
+            loss.append(float(((np.array(cover) - levels) ** 2).sum()))
         return float(factors[int(np.argmin(loss))])
 
     def _fit_scale(self, mu: np.ndarray, y: np.ndarray, e: np.ndarray) -> tuple[str, float, dict[str, float]]:
@@ -193,7 +191,18 @@ class PaymentTimeModel(TimeSplitModel, BaseEstimator):
         ``elapsed`` (days already open without payment, per row or one number) conditions on that:
         ``S(d | elapsed) = S(d) / S(elapsed)`` for ``d >= elapsed`` (1 before it).
         """
-        mu = self.predict_location(X)[:, None]
+        surv = self._survival_at(self.predict_location(X), days, elapsed)
+        return pd.DataFrame(surv, index=X.index, columns=list(np.atleast_1d(days)))
+
+    def predict_quantiles(self, X: pd.DataFrame, q: Any = (0.1, 0.5, 0.9), elapsed: Any = None) -> pd.DataFrame:
+        """Days from issue by which the invoice is paid with probability ``q`` (given ``elapsed`` days open)."""
+        qs = np.atleast_1d(np.asarray(q, dtype=np.float64))
+        days = self._quantiles_at(self.predict_location(X), qs, elapsed)
+        return pd.DataFrame(days, index=X.index, columns=list(qs))
+
+    # the same from a location computed once (the engine asks several questions of one prediction)
+    def _survival_at(self, location: np.ndarray, days: Any, elapsed: Any = None) -> np.ndarray:
+        mu = np.asarray(location, dtype=np.float64)[:, None]
         d = np.atleast_1d(np.asarray(days, dtype=np.float64))[None, :]
         dist = _DISTS[self.distribution_]
         surv = dist.sf(self._z(mu, d))
@@ -201,14 +210,15 @@ class PaymentTimeModel(TimeSplitModel, BaseEstimator):
             a = np.broadcast_to(np.asarray(elapsed, dtype=np.float64), (len(mu),))[:, None]
             base = dist.sf(self._z(mu, a))
             surv = np.where(d >= a, surv / np.maximum(base, 1e-12), 1.0)
-        return pd.DataFrame(surv, index=X.index, columns=list(np.atleast_1d(days)))
+        return surv
 
-    def predict_quantiles(self, X: pd.DataFrame, q: Any = (0.1, 0.5, 0.9), elapsed: Any = None) -> pd.DataFrame:
-        """Days from issue by which the invoice is paid with probability ``q`` (given ``elapsed`` days open)."""
-        mu = self.predict_location(X)[:, None]
-        qs = np.atleast_1d(np.asarray(q, dtype=np.float64))
+    def _quantiles_at(
+        self, location: np.ndarray, qs: np.ndarray, elapsed: Any = None, sigma: float | None = None
+    ) -> np.ndarray:
         if ((qs <= 0) | (qs >= 1)).any():
             raise ParameterError(f"Quantiles must lie strictly between 0 and 1. Got {list(qs)}.")
+        mu = np.asarray(location, dtype=np.float64)[:, None]
+        sigma = self.sigma_ if sigma is None else sigma
         dist = _DISTS[self.distribution_]
         if elapsed is None:
             level = qs[None, :]
@@ -216,8 +226,7 @@ class PaymentTimeModel(TimeSplitModel, BaseEstimator):
             a = np.broadcast_to(np.asarray(elapsed, dtype=np.float64), (len(mu),))[:, None]
             fa = dist.cdf(self._z(mu, a))
             level = fa + qs[None, :] * (1 - fa)
-        days = np.expm1(mu + self.sigma_ * dist.ppf(np.clip(level, 1e-12, 1 - 1e-12)))
-        return pd.DataFrame(np.maximum(days, 0.0), index=X.index, columns=list(qs))
+        return np.maximum(np.expm1(mu + sigma * dist.ppf(np.clip(level, 1e-12, 1 - 1e-12))), 0.0)
 
     def predict_pay_date(self, X: pd.DataFrame, issue_date: Any, q: float = 0.5, elapsed: Any = None) -> pd.Series:
         """The ``q`` quantile of the payment date: ``issue_date`` plus the predicted days (rounded up)."""
