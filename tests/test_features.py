@@ -311,6 +311,36 @@ def test_synthetic_ledgers_match_naive(seed, data):
         )
 
 
+@functools.lru_cache(maxsize=2)
+def _mid_world(seed: int) -> pr.Ledger:
+    return pr.datasets.make_ledger(n_customers=60, start="2022-01-01", end="2023-12-31", seed=seed)
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 1), offset=st.integers(0, 700))
+def test_one_day_kernel_equals_the_multi_cutoff_kernel(seed, offset):
+    """Scoring runs (one cutoff for all rows) use bincounts instead of sorted streams: same numbers, every
+    feature, on a ledger with plans, partial payments, disputes and reminders."""
+    from payrisk.features._history import History, Prepared
+    from payrisk.features._snapshot import SnapshotHistory, history
+
+    ledger = _mid_world(seed)
+    prep = Prepared(ledger)
+    D = int((pd.Timestamp("2022-02-01") - pd.Timestamp("1970-01-01")).days) + offset
+    pos = np.flatnonzero((prep.inv_issue <= D) & (prep.inv_paid > D))
+    own = np.concatenate([pos, np.full(len(pos) // 2 + 1, -1)])  # open invoices, and rows without one
+    cust = np.concatenate([prep.inv_cust[pos], np.arange(len(own) - len(pos)) % len(prep.cust_index)])
+    day = np.full(len(own), D, dtype=np.int64)
+    fast = history(prep, cust, day, own)
+    assert isinstance(fast, SnapshotHistory)
+    got, want = fast.frame(), History(prep, cust, day, own).frame()
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9, atol=1e-9)
+    for name in ("log_amount_mean", "invoiced_365"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(History(prep, cust, day, own), name), rtol=1e-9)
+    for kind in ("payments", "contacts"):
+        np.testing.assert_array_equal(fast._own_sum(kind, None), History(prep, cust, day, own)._own_sum(kind, None))
+
+
 # -- nothing after the cutoff matters ---------------------------------------------------------------------------------
 
 

@@ -61,6 +61,17 @@ def _invoice_fact(rows: pd.DataFrame, day: pd.Timestamp) -> np.ndarray:
     return np.asarray([f"{a} open on this invoice, which {v} {d}" for a, v, d in zip(amount, verb, due, strict=True)])
 
 
+def _open_rows(snap: Any, day: pd.Timestamp, X: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The open invoices (open amount > 0) among the feature rows of ``invoice_features(snap, day)`` and their
+    invoice lines indexed by id. The rows come in ledger order, so they align by position (no id lookup)."""
+    invoices = snap.invoices
+    unsettled = invoices.loc[(invoices["issue_date"] <= day) & ~(invoices["paid_date"] <= day)]
+    if not pd.Index(unsettled["invoice_id"]).equals(X.index):  # never expected; stay correct regardless
+        unsettled = invoices.set_index("invoice_id").loc[X.index].reset_index()
+    is_open = unsettled["open_amount"].to_numpy() > 0
+    return X.loc[is_open], unsettled.loc[is_open].set_index("invoice_id")
+
+
 class RiskEngine:
     """Late-payment, payment-time and adherence models plus segments, fitted as of a date; scores open items.
 
@@ -225,11 +236,9 @@ class RiskEngine:
         report = progress or _noop
         day = to_date(as_of, "as_of")
         snap = ledger.as_of(day)
-        open_inv = snap.open_invoices()
         report("features", 0, 4)
-        X = features.invoice_features(snap, open_inv[["invoice_id"]].assign(as_of=day))
+        X, inv = _open_rows(snap, day, features.invoice_features(snap, day))
         X = X.drop(columns=list(self.exclude_features))
-        inv = open_inv.set_index("invoice_id").loc[X.index]
         report("predictions", 1, 4)
         out = self._predict(X, inv, day)
         report("segments and priority", 2, 4)

@@ -18,9 +18,10 @@ True
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -183,9 +184,21 @@ class Ledger:
         for name in TABLE_NAMES:
             setattr(self, name, _conform(name, tables.get(name)))
         self.report = report if report is not None else ValidationReport()
-        self.truth = truth
+        self._truth: Truth | None = truth
+        self._truth_pending: Callable[[], Truth] | None = None
         self.as_of_date = as_of_date
         self.meta: dict[str, Any] = dict(meta or {})
+
+    @property
+    def truth(self) -> Truth | None:
+        """Ground truth of a synthetic world (None for real data); a snapshot restricts it when first read."""
+        if self._truth_pending is not None:
+            self._truth, self._truth_pending = self._truth_pending(), None
+        return self._truth
+
+    @truth.setter
+    def truth(self, value: Truth | None) -> None:
+        self._truth, self._truth_pending = value, None
 
     customers: pd.DataFrame
     invoices: pd.DataFrame
@@ -328,8 +341,11 @@ class Ledger:
             "installments": ins,
             "contacts": con,
         }
-        truth = self.truth.restrict(tables) if self.truth is not None else None
-        return Ledger(tables, report=self.report, truth=truth, as_of_date=day, meta=self.meta)
+        snap = Ledger(tables, report=self.report, as_of_date=day, meta=self.meta)
+        truth = self.truth
+        if truth is not None:  # restricted only when read: scoring never needs it
+            snap._truth_pending = functools.partial(truth.restrict, tables)
+        return snap
 
     # -- views -------------------------------------------------------------------------------------------
     @property

@@ -9,8 +9,9 @@ import pandas as pd
 
 from payrisk._frame import positions
 from payrisk.errors import ParameterError
-from payrisk.features._history import History, Prepared, _div
+from payrisk.features._history import Prepared, _div
 from payrisk.features._registry import MISSED_GRACE_DAYS, feature_names
+from payrisk.features._snapshot import history
 from payrisk.features._streams import NEVER, Stream, to_days
 from payrisk.ledger import Ledger, to_date
 
@@ -136,7 +137,7 @@ def invoice_features(ledger: Ledger, cutoffs: Any = "issue_date", features: list
     order = np.lexsort((day, prep.inv_cust[pos]))  # sorted queries make every searchsorted cache-friendly
     pos, day = pos[order], day[order]
     inv_names, cust_names = _select(features, ("invoice", "customer"), "invoice_features")
-    hist = History(prep, prep.inv_cust[pos], day, pos)
+    hist = history(prep, prep.inv_cust[pos], day, pos)
     cust_block = hist.frame(cust_names)
     amount = prep.inv_amount[pos]
     dd = prep.inv_dispute_day[pos]
@@ -146,8 +147,8 @@ def invoice_features(ledger: Ledger, cutoffs: Any = "issue_date", features: list
         "days_to_due": prep.inv_due[pos] - day,
         "days_overdue": np.maximum(0, day - prep.inv_due[pos]),
         "amount_vs_usual": (lambda: amount / np.exp(hist.log_amount_mean)),
-        "paid_share": (lambda: hist._own_sum(prep.own_payments, prep.pay_cents) / 100.0 / amount),
-        "n_reminders": (lambda: hist._own_sum(prep.own_contacts, None)),
+        "paid_share": (lambda: hist._own_sum("payments", prep.pay_cents) / 100.0 / amount),
+        "n_reminders": (lambda: hist._own_sum("contacts", None)),
         "disputed": (dd <= day) & (hist.own_issued | (dd > -NEVER)),
         "issue_month": pd.DatetimeIndex(_as_datetime(prep.inv_issue[pos])).month.to_numpy(),
     }
@@ -212,7 +213,7 @@ def customer_features(ledger: Ledger, as_of: Any, features: list[str] | None = N
     order = np.lexsort((day, codes))
     codes, day, ids = codes[order], day[order], np.asarray(ids)[order]
     _, cust_names = _select(features, ("customer",), "customer_features")
-    block = History(prep, codes, day, np.full(len(codes), -1)).frame(cust_names)
+    block = history(prep, codes, day, np.full(len(codes), -1)).frame(cust_names)
     out = pd.concat([pd.DataFrame({"as_of": _as_datetime(day)}), block], axis=1)
     out.index = pd.Index(ids, name="customer_id", dtype="str")
     return _unsort(out, order)
@@ -273,7 +274,7 @@ def plan_features(ledger: Ledger, cutoffs: Any = "created_date", features: list[
     pos, day, no = pos[order], day[order], no[order]
     cust = prep.plan_cust[pos]
     plan_names, cust_names = _select(features, ("plan", "customer"), "plan_features")
-    hist = History(prep, cust, day, np.full(len(pos), -1))
+    hist = history(prep, cust, day, np.full(len(pos), -1))
     cust_block = hist.frame(cust_names)
     ok = prep.ins_plan >= 0
     plan, due, paid = prep.ins_plan[ok], prep.ins_due[ok], prep.ins_paid[ok]

@@ -52,21 +52,18 @@ class Prepared:
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = led = ledger
-        ids = pd.concat(
-            [
-                led.customers["customer_id"],
-                led.invoices["customer_id"],
-                led.payments["customer_id"],
-                led.plans["customer_id"],
-                led.contacts["customer_id"],
-                led.credit_notes["customer_id"],
-            ],
-            ignore_index=True,
-        )
-        self.cust_index = pd.Index(pd.unique(ids.dropna()), dtype="str")
+        # one factorisation of every table's customer ids gives the index and all the codes (a single hash pass)
+        tables = ("customers", "invoices", "payments", "plans", "contacts", "credit_notes")
+        columns = [getattr(led, t)["customer_id"] for t in tables]
+        codes, uniques = pd.factorize(pd.concat(columns, ignore_index=True))
+        self.cust_index = pd.Index(uniques, dtype="str")
+        bounds = np.cumsum([0] + [len(c) for c in columns])
+        self._table_cust = {
+            t: codes[a:b].astype(np.int64) for t, a, b in zip(tables, bounds[:-1], bounds[1:], strict=True)
+        }
         inv = led.invoices
         self.inv_index = pd.Index(inv["invoice_id"])
-        self.inv_cust = self.cust_codes(inv["customer_id"])
+        self.inv_cust = self._table_cust["invoices"]
         self.inv_issue = to_days(inv["issue_date"])
         self.inv_due = to_days(inv["due_date"])
         self.inv_paid = to_days(inv["paid_date"])
@@ -87,7 +84,7 @@ class Prepared:
 
     def _load_payments(self) -> None:
         pay = self.ledger.payments
-        self.pay_cust = self.cust_codes(pay["customer_id"])
+        self.pay_cust = self._table_cust["payments"]
         self.pay_day = to_days(pay["payment_date"])
         self.pay_inv = self.inv_codes(pay["invoice_id"])
         self.pay_cents = _cents(pay["amount"])
@@ -95,20 +92,20 @@ class Prepared:
 
     def _load_contacts(self) -> None:
         con = self.ledger.contacts
-        self.con_cust = self.cust_codes(con["customer_id"])
+        self.con_cust = self._table_cust["contacts"]
         self.con_day = to_days(con["sent_at"])
         self.con_inv = self.inv_codes(con["invoice_id"])
         self.con_channel = pd.Index(list(REMINDER_CHANNELS)).get_indexer(con["channel"]).astype(np.int64)
 
     def _load_credit_notes(self) -> None:
         cn = self.ledger.credit_notes
-        self.cn_cust = self.cust_codes(cn["customer_id"])
+        self.cn_cust = self._table_cust["credit_notes"]
         self.cn_day = to_days(cn["issue_date"])
 
     def _load_plans(self) -> None:
         plans, ins = self.ledger.plans, self.ledger.installments
         self.plan_index = pd.Index(plans["plan_id"])
-        self.plan_cust = self.cust_codes(plans["customer_id"])
+        self.plan_cust = self._table_cust["plans"]
         self.plan_created = to_days(plans["created_date"])
         self.ins_plan = positions(ins["plan_id"], self.plan_index)
         self.ins_no = ins["installment_no"].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -123,7 +120,9 @@ class Prepared:
     def _load_created(self) -> None:
         cust = self.ledger.customers
         self.cust_created = np.full(len(self.cust_index), NEVER, dtype=np.int64)
-        self.cust_created[self.cust_codes(cust["customer_id"])] = to_days(cust["created_date"])
+        codes = self._table_cust["customers"]
+        known = codes >= 0
+        self.cust_created[codes[known]] = to_days(cust["created_date"])[known]
 
     def cust_codes(self, ids: pd.Series) -> np.ndarray:
         """Customer codes (positions in ``cust_index``); -1 for unknown ids."""
@@ -195,8 +194,6 @@ class History:
         self.t = np.asarray(day, dtype=np.int64)
         self.own = np.asarray(own, dtype=np.int64)
         self.has_own = self.own >= 0
-        #: every row has the same cutoff day (a scoring run): some sums become plain bincounts
-        self.one_day = len(self.t) > 0 and bool((self.t == self.t[0]).all())
         self.own_issue = self._own_value(prep.inv_issue, NEVER).astype(np.int64)
         self.own_issued = self.has_own & (self.own_issue <= self.t)
         self.out: dict[str, np.ndarray] = {}
@@ -243,8 +240,10 @@ class History:
             self._upto[key] = (stream, stream.upto(self.c, self.t + offset))  # keep the stream alive with it
         return self._upto[key][1]
 
-    def _own_sum(self, stream: Stream, values: np.ndarray | None, lo_day: np.ndarray | None = None) -> np.ndarray:
-        """Sum (or count) of the own invoice's events in (lo_day, t]; 0 for rows without an own invoice."""
+    def _own_sum(self, kind: str, values: np.ndarray | None, lo_day: np.ndarray | None = None) -> np.ndarray:
+        """Sum (or count) of the own invoice's ``kind`` events ("payments" or "contacts") in (lo_day, t]; 0 for
+        rows without an own invoice."""
+        stream = self.p.own_payments if kind == "payments" else self.p.own_contacts
         g = np.where(self.has_own, self.own, -1)
         hi = stream.upto(g, self.t)
         lo = stream.start(g) if lo_day is None else stream.upto(g, lo_day)
@@ -377,14 +376,7 @@ class History:
             cust = np.concatenate([c[sel] for c, sel, _, _, _ in parts])
             day = np.concatenate([d[sel] for _, sel, d, _, _ in parts])
             val = np.concatenate([sign * v[sel] for _, sel, _, v, sign in parts])
-            if self.one_day:  # one cutoff for every row (a scoring run): a bincount, no sort
-                known = (day <= self.t[0]) & (cust >= 0)
-                size = max(int(self.c.max(initial=-1)), int(cust.max(initial=-1))) + 1
-                sums = np.bincount(cust[known], weights=val[known].astype(np.float64), minlength=size)
-                return np.round(sums[self.c]).astype(np.int64) if val.dtype.kind in "iub" else sums[self.c]
-            st = Stream(cust, day)
-            pre = st.prefix(st.take(val))
-            return pre[st.upto(self.c, self.t)] - pre[st.start(self.c)]
+            return self._customer_total(cust, day, val)
 
         ones = np.ones(len(p.inv_cust), np.int64)
         every = np.ones(len(p.inv_cust), bool)
@@ -406,7 +398,7 @@ class History:
             (p.pay_cust, corr_late, np.maximum(p.pay_day, inv_paid_of_pay), p.pay_cents, 1),
         )
         # the own invoice is open at its cutoff: take it out
-        own_paid_c = self._own_sum(p.own_payments, p.pay_cents)
+        own_paid_c = self._own_sum("payments", p.pay_cents)
         own_open_c = np.where(self.own_issued, self._own_value(p.inv_cents, 0) - own_paid_c, 0)
         own_over = self.own_issued & (self._own_value(p.inv_due, NEVER) < self.t)
         self.own_paid_cents = own_paid_c
@@ -414,7 +406,17 @@ class History:
         self.out["open_amount"] = (open_c - own_open_c) / 100.0
         self.out["n_overdue"] = n_over - own_over
         self.out["overdue_amount"] = (over_c - np.where(own_over, own_open_c, 0)) / 100.0
-        # the oldest open overdue invoice: first invoice in due order with due < t and paid > t (not the own)
+        self._oldest_overdue()
+
+    def _customer_total(self, cust: np.ndarray, day: np.ndarray, val: np.ndarray) -> np.ndarray:
+        """Sum of ``val`` over the events of each row's customer dated up to its cutoff day."""
+        st = Stream(cust, day)
+        pre = st.prefix(st.take(val))
+        return pre[st.upto(self.c, self.t)] - pre[st.start(self.c)]
+
+    def _oldest_overdue(self) -> None:
+        """max_days_overdue: the first invoice in due order with due < t and paid > t (not the own one)."""
+        p = self.p
         st = Stream(p.inv_cust, p.inv_due)
         inv_pos = st.take(np.arange(len(p.inv_due)))
         smax = SparseMax(st.take(p.inv_paid).astype(np.float64))
@@ -433,11 +435,11 @@ class History:
         owner = s.take(p.pay_inv)
         last = walk_back(hi - 1, first, owner, np.where(self.has_own, self.own, -2))  # -1 = unallocated
         self.out["days_since_last_payment"] = self.t - _get(s.day, last, last >= 0, np.nan)
-        own_n = self._own_sum(p.own_payments, None)
+        own_n = self._own_sum("payments", None)
         if self.wants("share_partial_payments"):
             alloc = s.prefix(s.take(p.pay_inv >= 0))
             part = s.prefix(s.take(p.payment_partial))
-            own_part = self._own_sum(p.own_payments, p.payment_partial)
+            own_part = self._own_sum("payments", p.payment_partial)
             self.out["share_partial_payments"] = _div(
                 part[hi] - part[first] - own_part, alloc[hi] - alloc[first] - own_n
             )
@@ -470,7 +472,7 @@ class History:
         p, s = self.p, self.p.contacts
         hi = s.upto(self.c, self.t)
         lo = s.upto(self.c, self.t - 365)
-        own_year = self._own_sum(p.own_contacts, None, lo_day=self.t - 365)
+        own_year = self._own_sum("contacts", None, lo_day=self.t - 365)
         self.out["n_reminders_365d"] = hi - lo - own_year
         # answered: a payment on the same invoice within [sent, sent + RESPONSE_DAYS]
         about = p.con_inv >= 0
