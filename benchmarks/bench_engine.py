@@ -9,8 +9,12 @@ Run: ``.venv/bin/python benchmarks/bench_engine.py [case ...]``. Each case runs 
   overdue items of the list, beside ordering by days overdue and by amount (the common practice).
 - ``ibm``: the IBM receivables, fitted as of 2013-06-30, scored as of 2013-09-30 (open items exist only by
   cutting the history): the first rows of the worklist with their reasons.
-- ``score_speed``: an engine fitted on the default world scores the open items of a world of 4M invoices;
-  rows per second for features, predictions and priority, and for reasons (top 1,000, exact and approximate).
+- ``score_speed``: an engine fitted on the default world scores the open items of a world of 240,000 customers
+  with one year of history (about 1M open invoices at 2024-06-30): seconds and rows per second for the whole
+  ``score`` (features, predictions, segments, priority), for reasons on the top 1,000 (exact and approximate),
+  and the feature block by the one-day kernel beside the multi-cutoff kernel on the same rows.
+- ``score_speed_long_history``: the same on 80,000 customers with 2.5 years of history before the scoring date
+  (5.9M invoices, 335k open): how the cost grows with the history behind each open item.
 - ``explain_cost``: TreeSHAP rows per second against accuracy for several model sizes, exact, approximate and
   the shap library.
 """
@@ -32,7 +36,9 @@ from _common import RESULTS, machine, previous_results, run_case_in_child
 from payrisk import evaluation as ev
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-CASES: dict[str, dict[str, Any]] = {c: {"case": c} for c in ("synthetic", "ibm", "score_speed", "explain_cost")}
+CASES: dict[str, dict[str, Any]] = {
+    c: {"case": c} for c in ("synthetic", "ibm", "score_speed", "score_speed_long_history", "explain_cost")
+}
 
 
 def run_synthetic() -> dict:
@@ -152,28 +158,52 @@ def run_ibm() -> dict:
     }
 
 
-def run_score_speed() -> dict:
+def _score_speed(n_customers: int, start: str) -> dict:
+    from payrisk.features._history import History, Prepared
+    from payrisk.features._snapshot import SnapshotHistory
+
     engine = pr.RiskEngine().fit(pr.datasets.make_ledger(), "2024-06-30")
-    big = pr.datasets.make_ledger(n_customers=80_000, seed=5)
     day = "2024-06-30"
-    out: dict[str, Any] = {"invoices": len(big.invoices)}
+    t0 = time.perf_counter()
+    big = pr.datasets.make_ledger(n_customers=n_customers, start=start, end=day, seed=5)
+    out: dict[str, Any] = {"ledger_build_seconds": time.perf_counter() - t0, "history_start": start}
+    out.update({t: len(getattr(big, t)) for t in ("customers", "invoices", "payments", "contacts")})
     engine.reasons_top_n = 0
     t0 = time.perf_counter()
     work = engine.score(big, day)
     out["score_seconds_no_reasons"] = time.perf_counter() - t0
     out["open_invoices"] = len(work)
     out["rows_per_second"] = len(work) / out["score_seconds_no_reasons"]
+    print(f"score: {len(work):,} open invoices in {out['score_seconds_no_reasons']:.1f} s", flush=True)
     for method in ("exact", "approx"):
         engine.reasons_top_n, engine.reason_method = 1000, method
         t0 = time.perf_counter()
         engine.score(big, day)
         out[f"score_seconds_top1000_{method}"] = time.perf_counter() - t0
-    X = pr.features.invoice_features(big.as_of(day), work.index.to_frame(index=False).assign(as_of=pd.Timestamp(day)))
+    # the customer-history block for the same rows: one-day kernel (bincounts) vs multi-cutoff kernel (streams)
+    snap = big.as_of(day)
+    prep = Prepared(snap)
+    d = int((pd.Timestamp(day) - pd.Timestamp("1970-01-01")).days)
+    pos = np.flatnonzero((prep.inv_issue <= d) & (prep.inv_paid > d))
+    rows = (prep.inv_cust[pos], np.full(len(pos), d, dtype=np.int64), pos)
+    for name, kernel in (("one_day_kernel", SnapshotHistory), ("multi_cutoff_kernel", History)):
+        t0 = time.perf_counter()
+        kernel(Prepared(snap), *rows).frame()
+        out[f"customer_block_seconds_{name}"] = time.perf_counter() - t0
+    X = pr.features.invoice_features(snap, day).iloc[:20_000]
     for method in ("exact", "approx"):
         t0 = time.perf_counter()
-        pr.explain.contributions(engine.time_model_, X.iloc[:20_000], method)
-        out[f"reason_rows_per_second_{method}"] = 20_000 / (time.perf_counter() - t0)
+        pr.explain.contributions(engine.time_model_, X, method)
+        out[f"reason_rows_per_second_{method}"] = len(X) / (time.perf_counter() - t0)
     return out
+
+
+def run_score_speed() -> dict:
+    return _score_speed(240_000, "2023-07-01")
+
+
+def run_score_speed_long_history() -> dict:
+    return _score_speed(80_000, "2022-01-01")
 
 
 def run_explain_cost() -> dict:

@@ -186,6 +186,8 @@ class Ledger:
         self.report = report if report is not None else ValidationReport()
         self._truth: Truth | None = truth
         self._truth_pending: Callable[[], Truth] | None = None
+        #: cached invoice positions of payments and contacts: {table: (invoices, rows, positions)}
+        self._inv_at: dict[str, tuple[pd.DataFrame, pd.DataFrame, np.ndarray]] = {}
         self.as_of_date = as_of_date
         self.meta: dict[str, Any] = dict(meta or {})
 
@@ -273,7 +275,12 @@ class Ledger:
         meta.setdefault("source", "from_frames")
         tables = _derive(tables, mapping, meta)
         ledger = cls(tables, report=report, meta=meta)
-        ledger.invoices = _with_open_amounts(ledger.invoices, ledger.payments, None)
+        at = ledger._invoice_positions("payments")
+        ledger.invoices = _with_open_amounts(ledger.invoices, ledger.payments, at)
+        # index the references once, as a database would: every snapshot inherits them without hashing ids
+        ledger._inv_at = {"payments": (ledger.invoices, ledger.payments, at)}
+        ledger._invoice_positions("contacts")
+        ledger._customer_codes()
         return ledger
 
     # -- slicing -----------------------------------------------------------------------------------------
@@ -308,20 +315,32 @@ class Ledger:
             return self  # already known only up to that day (or earlier): nothing to cut
         end = day + pd.Timedelta(days=1)
 
-        inv = self.invoices.loc[self.invoices["issue_date"].to_numpy() <= day.to_datetime64()].copy()
+        # pandas copy-on-write: the filtered tables can take new columns without copying or touching self
+        inv_keep = self.invoices["issue_date"].to_numpy() <= day.to_datetime64()
+        inv = self.invoices.loc[inv_keep]
         inv["paid_date"] = inv["paid_date"].where(inv["paid_date"] <= day)
         if inv["disputed_date"].notna().any():
             dated = inv["disputed_date"].notna()
             inv["disputed_date"] = inv["disputed_date"].where(inv["disputed_date"] <= day)
             inv["disputed"] = np.where(dated, inv["disputed_date"].notna(), inv["disputed"])
-        pay = self.payments.loc[self.payments["payment_date"] <= day]
-        cn = self.credit_notes.loc[self.credit_notes["issue_date"] <= day]
-        plans = self.plans.loc[self.plans["created_date"] <= day]
-        ins = self.installments.loc[isin(self.installments["plan_id"], plans["plan_id"])].copy()
+        pay_keep = (self.payments["payment_date"] <= day).to_numpy(dtype=bool, na_value=False)
+        pay = self.payments.loc[pay_keep]
+        cn = self.credit_notes.loc[(self.credit_notes["issue_date"] <= day).to_numpy(dtype=bool, na_value=False)]
+        plans = self.plans.loc[(self.plans["created_date"] <= day).to_numpy(dtype=bool, na_value=False)]
+        ins = self.installments.loc[isin(self.installments["plan_id"], plans["plan_id"])]
         later = ~(ins["paid_date"] <= day)
         ins["paid_date"] = ins["paid_date"].where(~later)
         ins["amount_paid"] = ins["amount_paid"].where(~later, 0.0)
-        con = self.contacts.loc[self.contacts["sent_at"] < end]
+        con_keep = (self.contacts["sent_at"] < end).to_numpy(dtype=bool, na_value=False)
+        con = self.contacts.loc[con_keep]
+        # each payment's and contact's invoice in the snapshot, from this ledger's positions (no id hashing)
+        new_position = np.cumsum(inv_keep) - 1
+        at = {}
+        for table, keep in (("payments", pay_keep), ("contacts", con_keep)):
+            old = self._invoice_positions(table)[keep]
+            found = old >= 0
+            found[found] = inv_keep[old[found]]
+            at[table] = np.where(found, new_position[np.maximum(old, 0)], -1)
 
         active = pd.Index(
             pd.concat(
@@ -331,10 +350,12 @@ class Ledger:
         )
         cust = self.customers
         created = cust["created_date"]
-        keep = (created <= day) | (created.isna() & isin(cust["customer_id"], active))
+        keep = ((created <= day) | (created.isna() & isin(cust["customer_id"], active))).to_numpy(dtype=bool)
+        cn_keep = (self.credit_notes["issue_date"] <= day).to_numpy(dtype=bool, na_value=False)
+        plans_keep = (self.plans["created_date"] <= day).to_numpy(dtype=bool, na_value=False)
         tables = {
             "customers": cust.loc[keep],
-            "invoices": _with_open_amounts(inv, pay, day),
+            "invoices": _with_open_amounts(inv, pay, at["payments"]),
             "credit_notes": cn,
             "payments": pay,
             "plans": plans,
@@ -342,12 +363,47 @@ class Ledger:
             "contacts": con,
         }
         snap = Ledger(tables, report=self.report, as_of_date=day, meta=self.meta)
+        # _conform keeps the row order: the positions still hold
+        snap._inv_at = {t: (snap.invoices, getattr(snap, t), a) for t, a in at.items()}
+        index, codes = self._customer_codes()
+        kept = dict(zip(_CUSTOMER_TABLES, (keep, inv_keep, pay_keep, plans_keep, con_keep, cn_keep), strict=True))
+        snap._cust_at = (snap._customer_tables(), index, {t: codes[t][kept[t]] for t in _CUSTOMER_TABLES})
         truth = self.truth
         if truth is not None:  # restricted only when read: scoring never needs it
             snap._truth_pending = functools.partial(truth.restrict, tables)
         return snap
 
     # -- views -------------------------------------------------------------------------------------------
+    def _customer_tables(self) -> tuple[pd.DataFrame, ...]:
+        return tuple(getattr(self, t) for t in _CUSTOMER_TABLES)
+
+    def _customer_codes(self) -> tuple[pd.Index, dict[str, np.ndarray]]:
+        """Every table's customer ids as codes into one index (-1 for a missing id): one factorisation per
+        ledger, kept while the tables are the same objects; snapshots inherit it by masking."""
+        tables = self._customer_tables()
+        cached = self.__dict__.get("_cust_at")
+        if cached is None or any(a is not b for a, b in zip(cached[0], tables, strict=True)):
+            columns = [t["customer_id"] for t in tables]
+            codes, uniques = pd.factorize(pd.concat(columns, ignore_index=True))
+            bounds = np.cumsum([0] + [len(c) for c in columns])
+            by_table = {
+                t: codes[a:b].astype(np.int64)
+                for t, a, b in zip(_CUSTOMER_TABLES, bounds[:-1], bounds[1:], strict=True)
+            }
+            cached = self._cust_at = (tables, pd.Index(uniques, dtype="str"), by_table)
+        return cached[1], cached[2]
+
+    def _invoice_positions(self, table: str) -> np.ndarray:
+        """Position in ``invoices`` of the invoice of each row of ``table`` ("payments" or "contacts"); -1 where
+        unallocated or unknown. One hash join per ledger, kept while the tables are the same objects; snapshots
+        inherit it by integer remapping."""
+        rows = getattr(self, table)
+        cached = self._inv_at.get(table)
+        if cached is None or cached[0] is not self.invoices or cached[1] is not rows:
+            cached = (self.invoices, rows, positions(rows["invoice_id"], self.invoices["invoice_id"]))
+            self._inv_at[table] = cached
+        return cached[2]
+
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         """All tables by canonical name."""
@@ -614,10 +670,13 @@ def _paid_dates_from_payments(inv: pd.DataFrame, pay: pd.DataFrame, tol: float) 
     return lookup(inv["invoice_id"], first).astype(DATE_DTYPE)
 
 
-def _with_open_amounts(inv: pd.DataFrame, pay: pd.DataFrame, day: pd.Timestamp | None) -> pd.DataFrame:
-    """Add ``paid_amount`` and ``open_amount`` from the payments known (all of ``pay``) and the paid dates."""
-    inv = inv.copy()
-    at = positions(pay["invoice_id"], inv["invoice_id"])  # -1: unallocated, or an invoice not in this table
+_CUSTOMER_TABLES = ("customers", "invoices", "payments", "plans", "contacts", "credit_notes")
+
+
+def _with_open_amounts(inv: pd.DataFrame, pay: pd.DataFrame, at: np.ndarray) -> pd.DataFrame:
+    """Add ``paid_amount`` and ``open_amount`` from the payments known (all of ``pay``, at invoice positions
+    ``at``; -1: unallocated, or an invoice not in this table) and the paid dates."""
+    inv = inv.reset_index(drop=True)
     weights = pay["amount"].to_numpy(dtype=float)
     paid_amount = np.bincount(at + 1, weights=weights, minlength=len(inv) + 1)[1:] if len(pay) else np.zeros(len(inv))
     amount = inv["amount"].to_numpy(dtype=float)
@@ -625,4 +684,4 @@ def _with_open_amounts(inv: pd.DataFrame, pay: pd.DataFrame, day: pd.Timestamp |
     paid_amount = np.where(settled, amount, np.minimum(paid_amount, amount))
     inv["paid_amount"] = paid_amount
     inv["open_amount"] = np.round(amount - paid_amount, 10)
-    return inv.reset_index(drop=True)
+    return inv

@@ -39,7 +39,6 @@ import pandas as pd
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator
 
-from payrisk._frame import isin, positions
 from payrisk._priority import BANDS, prioritise
 from payrisk.errors import NotFittedError, ParameterError
 
@@ -71,21 +70,26 @@ def _history(ledger: Any, as_of: Any, window_days: int, never_after_days: int) -
     snap = ledger.as_of(day)
     inv = snap.invoices
     con = snap.contacts
-    strict_ids = con.loc[(con["step"] == 1) & (con["tone"] == "strict"), "invoice_id"] if len(con) else []
-    pay_inv = snap.payments["invoice_id"]
     start = day - pd.Timedelta(days=window_days)
-    customers = pd.Index(
-        pd.concat([ledger.customers["customer_id"].astype(str), inv["customer_id"].astype(str)]).unique(),
-        name="customer_id",
-    ).sort_values()
-    # integer codes and bincounts: no groupby on text ids (the slow part on millions of invoices)
-    cust = positions(inv["customer_id"], customers)
+    # integer codes and bincounts over the snapshot's cached codes: no hashing or groupby on text ids
+    index, codes = snap._customer_codes()
+    present = np.zeros(len(index) + 1, bool)  # the extra last slot absorbs a missing id (-1)
+    present[codes["customers"]] = present[codes["invoices"]] = True
+    known = np.flatnonzero(present[:-1])
+    order = np.argsort(index[known].to_numpy(dtype=object))
+    customers = pd.Index(index[known[order]], name="customer_id", dtype="str")
+    rank = np.full(len(index), -1, dtype=np.int64)
+    rank[known[order]] = np.arange(len(known))
+    cust = rank[codes["invoices"]]
+    strict = np.zeros(len(inv) + 1, bool)
+    first_strict = ((con["step"] == 1) & (con["tone"] == "strict")).to_numpy(dtype=bool, na_value=False)
+    strict[snap._invoice_positions("contacts")[first_strict]] = True
+    strict = strict[:-1]
     settled_recent = (inv["paid_date"].notna() & (inv["paid_date"] > start)).to_numpy()
     days_late = (inv["paid_date"] - inv["due_date"]).dt.days.to_numpy(dtype=np.float64, na_value=np.nan)
     late = settled_recent & (days_late > 0)
     log_days = np.where(late, np.log(np.maximum(np.nan_to_num(days_late), 1)), 0.0)
-    strict = isin(inv["invoice_id"], strict_ids) if len(strict_ids) else np.zeros(len(inv), bool)
-    n_pay = np.bincount(positions(pay_inv, inv["invoice_id"]) + 1, minlength=len(inv) + 1)[1:] if len(pay_inv) else 0
+    n_pay = np.bincount(snap._invoice_positions("payments") + 1, minlength=len(inv) + 1)[1:]
     parts = np.asarray(n_pay) > 1
     mild_late, strict_late = late & ~strict, late & strict
     due = inv["due_date"].to_numpy()

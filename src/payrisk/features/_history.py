@@ -52,15 +52,7 @@ class Prepared:
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = led = ledger
-        # one factorisation of every table's customer ids gives the index and all the codes (a single hash pass)
-        tables = ("customers", "invoices", "payments", "plans", "contacts", "credit_notes")
-        columns = [getattr(led, t)["customer_id"] for t in tables]
-        codes, uniques = pd.factorize(pd.concat(columns, ignore_index=True))
-        self.cust_index = pd.Index(uniques, dtype="str")
-        bounds = np.cumsum([0] + [len(c) for c in columns])
-        self._table_cust = {
-            t: codes[a:b].astype(np.int64) for t, a, b in zip(tables, bounds[:-1], bounds[1:], strict=True)
-        }
+        self.cust_index, self._table_cust = led._customer_codes()  # one factorisation, kept on the ledger
         inv = led.invoices
         self.inv_index = pd.Index(inv["invoice_id"])
         self.inv_cust = self._table_cust["invoices"]
@@ -86,7 +78,7 @@ class Prepared:
         pay = self.ledger.payments
         self.pay_cust = self._table_cust["payments"]
         self.pay_day = to_days(pay["payment_date"])
-        self.pay_inv = self.inv_codes(pay["invoice_id"])
+        self.pay_inv = self.ledger._invoice_positions("payments")
         self.pay_cents = _cents(pay["amount"])
         self.pay_amount = pay["amount"].to_numpy(dtype=np.float64)
 
@@ -94,7 +86,7 @@ class Prepared:
         con = self.ledger.contacts
         self.con_cust = self._table_cust["contacts"]
         self.con_day = to_days(con["sent_at"])
-        self.con_inv = self.inv_codes(con["invoice_id"])
+        self.con_inv = self.ledger._invoice_positions("contacts")
         self.con_channel = pd.Index(list(REMINDER_CHANNELS)).get_indexer(con["channel"]).astype(np.int64)
 
     def _load_credit_notes(self) -> None:
@@ -397,7 +389,12 @@ class History:
             (p.pay_cust, pay_late, np.maximum(p.pay_day, inv_due_of_pay + 1), p.pay_cents, -1),
             (p.pay_cust, corr_late, np.maximum(p.pay_day, inv_paid_of_pay), p.pay_cents, 1),
         )
-        # the own invoice is open at its cutoff: take it out
+        self._set_open(n_open, open_c, n_over, over_c)
+
+    def _set_open(self, n_open: np.ndarray, open_c: np.ndarray, n_over: np.ndarray, over_c: np.ndarray) -> None:
+        """The open and overdue features from the customer totals (cents) with the own invoice taken out (it is
+        open at its cutoff), then the oldest overdue invoice."""
+        p = self.p
         own_paid_c = self._own_sum("payments", p.pay_cents)
         own_open_c = np.where(self.own_issued, self._own_value(p.inv_cents, 0) - own_paid_c, 0)
         own_over = self.own_issued & (self._own_value(p.inv_due, NEVER) < self.t)

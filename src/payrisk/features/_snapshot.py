@@ -16,7 +16,7 @@ import numpy as np
 
 from payrisk.features._history import History, Prepared, _div
 from payrisk.features._registry import EWM_HALFLIFE_DAYS, REMINDER_CHANNELS, RESPONSE_DAYS, WINDOWS
-from payrisk.features._streams import NEVER, window_median
+from payrisk.features._streams import NEVER, Stream
 
 _NOBODY = np.iinfo(np.int64).min
 
@@ -42,6 +42,24 @@ def _top_two(group: np.ndarray, owner: np.ndarray, value: np.ndarray, size: int)
     np.maximum.at(holder, group[at], owner[at])
     other = owner != holder[group]
     return best, holder, _group_max(group[other], value[other], size)
+
+
+def _group_median(group: np.ndarray, days: np.ndarray, size: int) -> np.ndarray:
+    """Per group, the median of its non-missing whole-day values (NaN for none).
+
+    (group, days) are packed in one int64 key and sorted: no argsort, no groupby.
+    """
+    ok = ~np.isnan(days)
+    g = group[ok].astype(np.int64)
+    key = (g << 32) + (days[ok].astype(np.int64) + 2**31)
+    key.sort()
+    v = ((key & 0xFFFFFFFF) - 2**31).astype(np.float64)
+    n = np.bincount(g, minlength=size)
+    start = np.cumsum(n) - n
+    out = np.full(size, np.nan)
+    has = n > 0
+    out[has] = (v[start[has] + (n[has] - 1) // 2] + v[start[has] + n[has] // 2]) / 2
+    return out
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
@@ -79,38 +97,49 @@ class SnapshotHistory(History):
         slot[owners] = np.arange(len(owners))
         return slot, len(owners)
 
-    def _own_codes(self, inv: np.ndarray, mask: np.ndarray, codes: np.ndarray | None, k: int = 1) -> np.ndarray:
-        """Per row and code: how many events in ``mask`` on the row's own invoice carry each code (rows x k)."""
+    def _own_events(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of the ``kind`` events ("payments" or "contacts") on the rows' own invoices, and the slot of
+        their invoice (a few among millions: every own-invoice sum below reads only these)."""
+        cache = self.__dict__.setdefault("_own_event_cache", {})
+        if kind not in cache:
+            inv = self.p.pay_inv if kind == "payments" else self.p.con_inv
+            slot = self._own_slot[0][inv]
+            idx = np.flatnonzero(slot >= 0)
+            cache[kind] = (idx, slot[idx])
+        return cache[kind]
+
+    def _own_table(
+        self,
+        kind: str,
+        weights: np.ndarray | None = None,
+        codes: np.ndarray | None = None,
+        k: int = 1,
+        mask: np.ndarray | None = None,
+        after: int | None = None,
+    ) -> np.ndarray:
+        """Per row and code (rows x k): the number (or sum of ``weights``) of the ``kind`` events on the row's own
+        invoice dated in (after, T], in ``mask`` if given, by ``codes`` (per event, 0..k-1) if given."""
+        p = self.p
+        idx, s = self._own_events(kind)
+        day = (p.pay_day if kind == "payments" else p.con_day)[idx]
+        keep = (day <= self.T) & (True if after is None else day > after) & (True if mask is None else mask[idx])
+        idx, s = idx[keep], s[keep]
+        key = s * k + (0 if codes is None else codes[idx])
+        w = None if weights is None else np.asarray(weights, dtype=np.float64)[idx]
         slot, n = self._own_slot
-        s = slot[inv]
-        keep = mask & (s >= 0)
-        key = s[keep] * k + (0 if codes is None else codes[keep])
-        counts = np.bincount(key, minlength=n * k).reshape(n, k)
         if n == 0:
-            return np.zeros((len(self.c), k), dtype=np.int64)
-        return np.where(self.has_own[:, None], counts[np.maximum(slot[self.own], 0)], 0)
+            return np.zeros((len(self.c), k))
+        table = np.bincount(key, weights=w, minlength=n * k).reshape(n, k)
+        return np.where(self.has_own[:, None], table[np.maximum(slot[self.own], 0)], 0)
 
     def _own_sum(self, kind: str, values: np.ndarray | None, lo_day: np.ndarray | None = None) -> np.ndarray:
-        p = self.p
-        inv, day = (p.pay_inv, p.pay_day) if kind == "payments" else (p.con_inv, p.con_day)
-        keep = day <= self.T
-        if lo_day is not None and len(lo_day):
-            keep &= day > int(lo_day[0])
-        if not self.has_own.any():
-            return np.zeros(len(self.c), dtype=np.int64)
-        slot, n = self._own_slot
-        s = slot[inv]
-        keep &= s >= 0
-        w = None if values is None else np.asarray(values, dtype=np.float64)[keep]
-        sums = np.bincount(s[keep], weights=w, minlength=n)[np.maximum(slot[self.own], 0)]
-        if values is None or np.asarray(values).dtype.kind in "iub":
-            sums = np.round(sums).astype(np.int64)
-        return np.where(self.has_own, sums, 0)
+        after = int(lo_day[0]) if lo_day is not None and len(lo_day) else None
+        sums = self._own_table(kind, weights=values, after=after)[:, 0]
+        exact = values is None or np.asarray(values).dtype.kind in "iub"
+        return np.round(sums).astype(np.int64) if exact else sums
 
-    def _customer_total(self, cust: np.ndarray, day: np.ndarray, val: np.ndarray) -> np.ndarray:
-        known = (day <= self.T) & (cust >= 0)
-        sums = self._count(cust[known], val[known])
-        return np.round(sums).astype(np.int64) if val.dtype.kind in "iub" else sums
+    def _cents(self, group: np.ndarray, cents: np.ndarray) -> np.ndarray:
+        return np.round(self._count(group, cents)).astype(np.int64)
 
     # -- the blocks ------------------------------------------------------------------------------------------
     def _issues(self) -> None:
@@ -175,7 +204,8 @@ class SnapshotHistory(History):
                 if maxima:
                     self.out[f"days_late_max_{w}d"] = self._max(g[m], late_days[m])
             if self.wants(f"days_late_median_{w}d"):
-                self.out[f"days_late_median_{w}d"] = window_median(g, paid, late_days, self.c, self.t, w)
+                m = paid > self.T - w
+                self.out[f"days_late_median_{w}d"] = _group_median(g[m], late_days[m], self.size)[self.c]
         if self.wants("lateness_trend"):
             self.out["lateness_trend"] = self.out[f"days_late_mean_{WINDOWS[0]}d"] - self.out["days_late_mean"]
         if self.wants("days_late_ewm"):
@@ -187,7 +217,23 @@ class SnapshotHistory(History):
             last = np.full(len(p.inv_paid), -np.inf)
             np.maximum.at(last, p.con_inv[before], p.con_day[before].astype(np.float64))
             gap = _finite(paid - last[inv])
-            self.out["days_reminder_to_settlement_median"] = window_median(g, paid, gap, self.c, self.t, None)
+            self.out["days_reminder_to_settlement_median"] = _group_median(g, gap, self.size)[self.c]
+
+    def _open(self) -> None:
+        p, T = self.p, self.T
+        is_open = (p.inv_issue <= T) & (p.inv_paid > T) & (p.inv_cust >= 0)
+        is_over = is_open & (p.inv_due < T)
+        # payments made so far on invoices still open (a payment on a settled invoice is inside its settlement)
+        pinv = np.maximum(p.pay_inv, 0)
+        paid = (p.pay_inv >= 0) & (p.pay_day <= T) & (p.pay_cust >= 0) & (p.inv_paid[pinv] > T)
+        paid_over = paid & (p.inv_due[pinv] < T)
+        g, pg = p.inv_cust, p.pay_cust
+        self._set_open(
+            self._count(g[is_open]),
+            self._cents(g[is_open], p.inv_cents[is_open]) - self._cents(pg[paid], p.pay_cents[paid]),
+            self._count(g[is_over]),
+            self._cents(g[is_over], p.inv_cents[is_over]) - self._cents(pg[paid_over], p.pay_cents[paid_over]),
+        )
 
     def _oldest_overdue(self) -> None:
         p = self.p
@@ -210,16 +256,12 @@ class SnapshotHistory(History):
         self.out["n_payments"] = n_pay
         if not any(self.wants(n) for n in ("pay_weekday", "pay_day_of_month")):
             return
-        days = p.pay_day[known].astype("datetime64[D]")
-        weekday = (p.pay_day[known] + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
+        days = p.pay_day.astype("datetime64[D]")
+        weekday = (p.pay_day + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
         day_of_month = (days - days.astype("datetime64[M]")).astype(np.int64)
-        on_time = np.zeros(len(p.pay_inv), bool)
-        on_time[known] = True
         for name, codes, k in (("pay_weekday", weekday, 7), ("pay_day_of_month", day_of_month, 31)):
-            counts = np.bincount(g * k + codes, minlength=self.size * k).reshape(self.size, k)[self.c]
-            all_codes = np.zeros(len(p.pay_inv), np.int64)
-            all_codes[known] = codes
-            counts = counts - self._own_codes(p.pay_inv, on_time, all_codes, k)
+            counts = np.bincount(g * k + codes[known], minlength=self.size * k).reshape(self.size, k)[self.c]
+            counts = counts - self._own_table("payments", codes=codes, k=k).astype(np.int64)
             mode = counts.argmax(axis=1)
             top = counts[np.arange(len(mode)), mode]
             offset = 0 if name == "pay_weekday" else 1
@@ -233,15 +275,27 @@ class SnapshotHistory(History):
         own_year = self._own_sum("contacts", None, lo_day=self.t - 365)
         self.out["n_reminders_365d"] = self._count(p.con_cust[year]) - own_year
         # answered: a payment on the same invoice within [sent, sent + RESPONSE_DAYS], known RESPONSE_DAYS later
-        about = p.con_inv >= 0
-        ps = p.own_payments
-        g = np.where(about, p.con_inv, -1)
-        answered = about & (ps.upto(g, p.con_day + RESPONSE_DAYS) - ps.upto(g, p.con_day - 1) > 0)
-        known = about & cust_ok & (p.con_day + RESPONSE_DAYS <= self.T)
-        for suffix, sel in [("", known)] + [
-            (f"_{ch}", known & (p.con_channel == i)) for i, ch in enumerate(REMINDER_CHANNELS)
-        ]:
-            hit = sel & answered
-            cnt = self._count(p.con_cust[sel]) - self._own_codes(p.con_inv, sel, None)[:, 0]
-            ans = self._count(p.con_cust[hit]) - self._own_codes(p.con_inv, hit, None)[:, 0]
-            self.out[f"reminder_response_7d{suffix}"] = _div(ans, cnt)
+        known = np.flatnonzero((p.con_inv >= 0) & cust_ok & (p.con_day + RESPONSE_DAYS <= self.T))
+        inv, sent = p.con_inv[known], p.con_day[known]
+        dunned = np.zeros(len(p.inv_issue) + 1, bool)  # the extra last slot absorbs position -1
+        dunned[inv] = True
+        pay = np.flatnonzero(dunned[p.pay_inv] & (p.pay_day <= self.T))  # only payments that can answer
+        ps = Stream(p.pay_inv[pay], p.pay_day[pay])
+        answered = ps.upto(inv, sent + RESPONSE_DAYS) - ps.upto(inv, sent - 1) > 0
+        # per customer and channel (0: any other channel, then REMINDER_CHANNELS): reminders and answered ones
+        k = len(REMINDER_CHANNELS) + 1
+        code = p.con_channel[known] + 1
+        g = p.con_cust[known]
+        mask = np.zeros(len(p.con_inv), bool)
+        mask[known] = True
+        codes = np.zeros(len(p.con_inv), np.int64)
+        codes[known] = code
+        hit = mask.copy()
+        hit[known] = answered
+        sent_n = np.bincount(g * k + code, minlength=self.size * k).reshape(self.size, k)[self.c]
+        answered_n = np.bincount(g[answered] * k + code[answered], minlength=self.size * k).reshape(self.size, k)
+        sent_n = sent_n - self._own_table("contacts", codes=codes, k=k, mask=mask)
+        answered_n = answered_n[self.c] - self._own_table("contacts", codes=codes, k=k, mask=hit)
+        self.out["reminder_response_7d"] = _div(answered_n.sum(axis=1), sent_n.sum(axis=1))
+        for i, ch in enumerate(REMINDER_CHANNELS, start=1):
+            self.out[f"reminder_response_7d_{ch}"] = _div(answered_n[:, i], sent_n[:, i])

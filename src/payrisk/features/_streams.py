@@ -139,9 +139,6 @@ def window_median(
     keep &= np.isin(ev_group, np.unique(row_group))
     ev_group, ev_day, ev_value = ev_group[keep], ev_day[keep], ev_value[keep]
     row_day = np.asarray(row_day)
-    if (row_day == row_day[0]).all():  # one cutoff for every row (a scoring run): a plain grouped median
-        medians = pd.Series(ev_value).groupby(ev_group).median()
-        return medians.reindex(np.asarray(row_group)).to_numpy(dtype=np.float64)
     n_ev, n_rows = len(ev_day), len(row_day)
     group = np.concatenate([np.asarray(ev_group, np.int64), np.asarray(row_group, np.int64)])
     day = np.concatenate([np.asarray(ev_day, np.int64), np.asarray(row_day, np.int64)])
