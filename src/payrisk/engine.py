@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from payrisk._frame import positions
 from payrisk._priority import prioritise
 from payrisk.errors import ModelFileError, NotFittedError, ParameterError
 
@@ -245,20 +246,23 @@ class RiskEngine:
         out = self._segment_and_prioritise(out, snap, day)
         report("reasons", 3, 4)
         n = len(out) if self.reasons_top_n is None else min(self.reasons_top_n, len(out))
-        out["reasons"] = ""
-        out["customer_reasons"] = ""
+        reasons = {
+            "reasons": np.full(len(out), "", dtype=object),
+            "customer_reasons": np.full(len(out), "", dtype=object),
+        }
         if n:
-            top = out.index[:n]
-            Xt = X.loc[top].assign(currency=inv.loc[top, "currency"].to_numpy())
+            top = out["_row"].to_numpy()[:n]  # the first n of the worklist, as positions in X (no id lookups)
+            Xt = X.iloc[top].assign(currency=out["currency"].to_numpy()[:n])
             phi = explain.contributions(self.time_model_, Xt, self.reason_method)
             for column, register in (("reasons", "collector"), ("customer_reasons", "customer")):
                 r = explain.reason_codes(self.time_model_, Xt, n=3, register=register, contribs=phi, exclude=_MECHANICS)
                 joined = r[["reason_1", "reason_2", "reason_3"]].agg("; ".join, axis=1).str.strip("; ")
-                out.loc[top, column] = joined.str.replace(r"(; )+", "; ", regex=True).to_numpy()
+                reasons[column][:n] = joined.str.replace(r"(; )+", "; ", regex=True).to_numpy()
             # a customer always gets a plain fact about the invoice, even when no account fact raised the score
-            plain = _invoice_fact(out.loc[top], day)
-            empty = out.loc[top, "customer_reasons"] == ""
-            out.loc[top[empty.to_numpy()], "customer_reasons"] = plain[empty.to_numpy()]
+            said = reasons["customer_reasons"][:n]
+            empty = said == ""
+            said[empty] = _invoice_fact(out.iloc[:n], day)[empty]
+        out = out.drop(columns="_row").assign(**reasons)
         report("done", 4, 4)
         return out
 
@@ -297,15 +301,19 @@ class RiskEngine:
     def _segment_and_prioritise(self, out: pd.DataFrame, snap: Any, day: pd.Timestamp) -> pd.DataFrame:
         if self.segmenter_ is not None:
             seg = self.segmenter_.predict(snap, day)
-            out["segment"] = out["customer_id"].map(seg["segment"]).fillna("new").to_numpy()
-            out["segment_why"] = out["customer_id"].map(seg["why"]).fillna("no history").to_numpy()
+            at = positions(out["customer_id"], seg.index)
+            for column, source, fill in (("segment", "segment", "new"), ("segment_why", "why", "no history")):
+                values = seg[source].to_numpy(dtype=object)
+                out[column] = np.where(at >= 0, values[np.maximum(at, 0)] if len(values) else fill, fill)
         else:
             out["segment"], out["segment_why"] = "new", "too little history to learn segments"
         lgd: Any = self.loss_given_nonpayment
         if isinstance(lgd, dict):
             lgd = out["segment"].map(lgd).fillna(1.0).to_numpy(dtype=np.float64)
         prio = prioritise(out, lgd, self.annual_rate)
-        out = out.join(prio)
+        for column in prio.columns:  # same rows in the same order: no join on ids
+            out[column] = prio[column].to_numpy()
+        out["_row"] = np.arange(len(out))  # position in the feature rows, for the reasons of the top rows
         return out.sort_values("priority_rank")
 
     # -- persistence --------------------------------------------------------------------------------------------
