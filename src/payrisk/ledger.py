@@ -325,8 +325,10 @@ class Ledger:
             inv["disputed"] = np.where(dated, inv["disputed_date"].notna(), inv["disputed"])
         pay_keep = (self.payments["payment_date"] <= day).to_numpy(dtype=bool, na_value=False)
         pay = self.payments.loc[pay_keep]
-        cn = self.credit_notes.loc[(self.credit_notes["issue_date"] <= day).to_numpy(dtype=bool, na_value=False)]
-        plans = self.plans.loc[(self.plans["created_date"] <= day).to_numpy(dtype=bool, na_value=False)]
+        cn_keep = (self.credit_notes["issue_date"] <= day).to_numpy(dtype=bool, na_value=False)
+        cn = self.credit_notes.loc[cn_keep]
+        plans_keep = (self.plans["created_date"] <= day).to_numpy(dtype=bool, na_value=False)
+        plans = self.plans.loc[plans_keep]
         ins = self.installments.loc[isin(self.installments["plan_id"], plans["plan_id"])]
         later = ~(ins["paid_date"] <= day)
         ins["paid_date"] = ins["paid_date"].where(~later)
@@ -351,8 +353,6 @@ class Ledger:
         cust = self.customers
         created = cust["created_date"]
         keep = ((created <= day) | (created.isna() & isin(cust["customer_id"], active))).to_numpy(dtype=bool)
-        cn_keep = (self.credit_notes["issue_date"] <= day).to_numpy(dtype=bool, na_value=False)
-        plans_keep = (self.plans["created_date"] <= day).to_numpy(dtype=bool, na_value=False)
         tables = {
             "customers": cust.loc[keep],
             "invoices": _with_open_amounts(inv, pay, at["payments"]),

@@ -458,11 +458,15 @@ class History:
                 pre = s.prefix(codes_s == c)
                 opre = ow.prefix(codes_o == c)
                 counts[:, c] = pre[hi] - pre[first] - np.where(self.has_own, opre[own_hi] - opre[own_lo], 0)
-            mode = counts.argmax(axis=1)
-            top = counts[np.arange(len(mode)), mode]
-            offset = 0 if name == "pay_weekday" else 1
-            self.out[name] = np.where(n_pay > 0, mode + offset, np.nan)
-            self.out[f"{name}_share"] = _div(top, n_pay)
+            self._set_mode(name, counts, n_pay)
+
+    def _set_mode(self, name: str, counts: np.ndarray, n_pay: np.ndarray) -> None:
+        """The most frequent payment weekday (0 = Monday) or day of month (1..31) and its share of payments."""
+        mode = counts.argmax(axis=1)
+        top = counts[np.arange(len(mode)), mode]
+        offset = 0 if name == "pay_weekday" else 1
+        self.out[name] = np.where(n_pay > 0, mode + offset, np.nan)
+        self.out[f"{name}_share"] = _div(top, n_pay)
 
     # -- contacts ----------------------------------------------------------------------------------------
     def _contacts(self) -> None:

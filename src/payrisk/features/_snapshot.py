@@ -262,11 +262,7 @@ class SnapshotHistory(History):
         for name, codes, k in (("pay_weekday", weekday, 7), ("pay_day_of_month", day_of_month, 31)):
             counts = np.bincount(g * k + codes[known], minlength=self.size * k).reshape(self.size, k)[self.c]
             counts = counts - self._own_table("payments", codes=codes, k=k).astype(np.int64)
-            mode = counts.argmax(axis=1)
-            top = counts[np.arange(len(mode)), mode]
-            offset = 0 if name == "pay_weekday" else 1
-            self.out[name] = np.where(n_pay > 0, mode + offset, np.nan)
-            self.out[f"{name}_share"] = _div(top, n_pay)
+            self._set_mode(name, counts, n_pay)
 
     def _contacts(self) -> None:
         p = self.p
