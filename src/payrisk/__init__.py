@@ -15,7 +15,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-from payrisk import datasets, errors, evaluation, explain, features, labels, models, plots, schema, segment
+from payrisk import datasets, errors, evaluation, explain, features, forecast, labels, models, plots, schema, segment
 from payrisk.engine import RiskEngine
 from payrisk.ledger import Ledger
 from payrisk.schema import ColumnMapping, ValidationReport
@@ -31,6 +31,7 @@ __all__ = [
     "evaluation",
     "explain",
     "features",
+    "forecast",
     "labels",
     "models",
     "plots",

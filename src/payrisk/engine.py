@@ -230,16 +230,11 @@ class RiskEngine:
             ``expected_loss``, ``segment``, ``segment_why``, ``priority_rank``, ``red``, ``band``, ``reasons``
             (for a collector) and ``customer_reasons`` (for the customer; empty beyond ``reasons_top_n``).
         """
-        from payrisk import explain, features
-        from payrisk.ledger import to_date
+        from payrisk import explain
 
-        self._check_fitted()
         report = progress or _noop
-        day = to_date(as_of, "as_of")
-        snap = ledger.as_of(day)
         report("features", 0, 4)
-        X, inv = _open_rows(snap, day, features.invoice_features(snap, day))
-        X = X.drop(columns=list(self.exclude_features))
+        snap, day, X, inv = self._open_items(ledger, as_of)
         report("predictions", 1, 4)
         out = self._predict(X, inv, day)
         report("segments and priority", 2, 4)
@@ -265,6 +260,17 @@ class RiskEngine:
         out = out.drop(columns="_row").assign(**reasons)
         report("done", 4, 4)
         return out
+
+    def _open_items(self, ledger: Any, as_of: Any) -> tuple[Any, pd.Timestamp, pd.DataFrame, pd.DataFrame]:
+        """(snapshot, day, features, invoice lines) of the items open at the end of ``as_of``, rows aligned."""
+        from payrisk import features
+        from payrisk.ledger import to_date
+
+        self._check_fitted()
+        day = to_date(as_of, "as_of")
+        snap = ledger.as_of(day)
+        X, inv = _open_rows(snap, day, features.invoice_features(snap, day))
+        return snap, day, X.drop(columns=list(self.exclude_features)), inv
 
     def _predict(self, X: pd.DataFrame, inv: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
         days_overdue = np.maximum((day - inv["due_date"]).dt.days.to_numpy(), 0)

@@ -21,7 +21,14 @@ import pandas as pd
 
 from payrisk.errors import ParameterError
 
-__all__ = ["calibration_curve", "gains_chart", "priority_heat_list", "reason_waterfall", "segment_map"]
+__all__ = [
+    "calibration_curve",
+    "forecast_fan",
+    "gains_chart",
+    "priority_heat_list",
+    "reason_waterfall",
+    "segment_map",
+]
 
 SEGMENT_COLOURS = {
     "reliable": "#2e7d32",
@@ -136,4 +143,45 @@ def priority_heat_list(worklist: pd.DataFrame, n: int = 30, ax: Any = None) -> A
     labels = [f"{i}  {c}" for i, c in zip(top.index, top["customer_id"], strict=True)]
     ax.set_yticks(y, labels=labels, fontsize="small")
     ax.set(xlabel="expected loss", title=f"What first: the {len(top)} reddest items")
+    return fig
+
+
+def forecast_fan(forecast: Any, currency: str | None = None, actuals: pd.Series | None = None, ax: Any = None) -> Any:
+    """Fan chart of a :class:`~payrisk.forecast.CashForecast`: the inflow per period and the cumulative curve,
+    each with its interval, the actual inflow where known (``actuals``: indexed by period start) and the dry
+    periods marked.
+
+    Two panels (per period, cumulative) unless ``ax`` is given, when only the per-period panel is drawn.
+    """
+    periods = forecast.periods
+    if periods.empty:
+        raise ParameterError("forecast_fan: the forecast has no periods (no open items).")
+    cur = currency if currency is not None else periods.groupby("currency")["expected"].sum().idxmax()
+    f = periods.loc[periods["currency"] == cur]
+    if f.empty:
+        raise ParameterError(
+            f"forecast_fan: no periods in currency {cur!r}; there are {sorted(set(periods['currency']))}."
+        )
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(9.0, 4.2), layout="constrained")
+        axes = fig.subplots(1, 2)
+    else:
+        fig, axes = ax.figure, [ax]
+    x = f["period_start"].to_numpy()
+    lo, hi = (round(100 * q) for q in forecast.levels)
+    panels = [("expected", "low", "high", "per period"), ("cum_expected", "cum_low", "cum_high", "cumulative")]
+    for a, (mid, low, high, title) in zip(axes, panels, strict=False):
+        a.fill_between(x, f[low], f[high], color="#90caf9", alpha=0.6, label=f"P{lo}-P{hi}")
+        a.plot(x, f[mid], color="#0d47a1", marker="o", ms=3, label="expected")
+        if actuals is not None:
+            act = actuals.reindex(f["period_start"]).to_numpy(dtype=float)
+            a.plot(x, act if mid == "expected" else np.nancumsum(act), color="black", ls="--", label="actual")
+        a.set(title=f"cash inflow {title} ({cur})", xlabel="period start")
+        a.tick_params(axis="x", labelrotation=45, labelsize="small")
+    dry = f["dry"].to_numpy() | f["dry_low"].to_numpy()
+    if dry.any():
+        axes[0].scatter(x[dry], f["expected"].to_numpy()[dry], color="#c62828", zorder=3, label="dry")
+    axes[0].legend(fontsize="small")
     return fig

@@ -1,0 +1,121 @@
+"""Cash-inflow forecast: rolling-origin backtest against the treasurer's baselines, and speed on 1M open items.
+
+Run: ``.venv/bin/python benchmarks/bench_forecast.py [case ...]``. Each case runs in a fresh process; results go
+to ``results/forecast.json`` and the fan chart to ``results/figures/forecast_fan.png``.
+
+- ``synthetic``: the default world, 8 origins 4 weeks apart (the last 13 weeks before the end of the data),
+  13-week horizon; WAPE, MAE, 80% interval coverage and pinball loss per method and horizon bucket.
+- ``ibm``: the same on the IBM receivables.
+- ``speed``: ``cash_inflow`` on the 1M-open world of ``bench_engine.py score_speed``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import payrisk as pr
+from _common import RESULTS, machine, previous_results, run_case_in_child
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+CASES: dict[str, dict[str, Any]] = {c: {"case": c} for c in ("synthetic", "ibm", "speed")}
+
+
+def _summary(bt: Any) -> dict:
+    m = bt.metrics
+    best = (
+        m.loc[m["method"].isin(["due_date", "due_plus_delay", "ets"])]
+        .groupby(["currency", "horizon"])["wape"]
+        .min()
+        .rename("best_baseline_wape")
+    )
+    ours = m.loc[m["method"] == "payrisk"].set_index(["currency", "horizon"])["wape"]
+    ratio = (ours / best).rename("wape_ratio")
+    cov = m.loc[m["method"].isin(["payrisk", "independent", "ets"])].pivot_table(
+        index=["currency", "horizon"], columns="method", values="coverage"
+    )
+    print(m.round(3).to_string(), flush=True)
+    print(pd.concat([ours.rename("payrisk_wape"), best, ratio], axis=1).round(3).to_string(), flush=True)
+    print(cov.round(3).to_string(), flush=True)
+    return {
+        "metrics": m.to_dict(orient="records"),
+        "wape_ratio": {f"{c} {h}": float(v) for (c, h), v in ratio.items()},
+        "coverage": {f"{c} {h}": row.to_dict() for (c, h), row in cov.iterrows()},
+        "period_correlation": bt.period_correlation,
+        "rho_by_origin": {str(k.date()): float(v) for k, v in bt.cells.groupby("origin")["rho"].first().items()},
+        "notes": bt.notes,
+    }
+
+
+def _run_backtest(ledger: pr.Ledger, engine: pr.RiskEngine, figure: str | None = None) -> dict:
+    t0 = time.perf_counter()
+    bt = pr.forecast.backtest_forecast(ledger, engine=engine, n_origins=8, step_weeks=4)
+    out = {"backtest_seconds": time.perf_counter() - t0, **_summary(bt)}
+    if figure:
+        origin = max(bt.cells["origin"])
+        fitted = engine.fit(ledger, origin)
+        fc = pr.forecast.cash_inflow(fitted, ledger, origin, period_correlation=bt.period_correlation)
+        cur = fc.periods.groupby("currency")["expected"].sum().idxmax()
+        actual = bt.cells.loc[(bt.cells["origin"] == origin) & (bt.cells["currency"] == cur)]
+        actuals = pd.Series(
+            actual["actual"].to_numpy(), index=fc.periods.loc[fc.periods["currency"] == cur, "period_start"]
+        )
+        folder = RESULTS / "figures"
+        folder.mkdir(parents=True, exist_ok=True)
+        fc.plot(currency=cur, actuals=actuals).savefig(folder / figure, dpi=110)
+        out["figure"] = f"results/figures/{figure}"
+    return out
+
+
+def run_synthetic() -> dict:
+    return _run_backtest(pr.datasets.make_ledger(), pr.RiskEngine(), "forecast_fan.png")
+
+
+def run_ibm() -> dict:
+    ledger = pr.datasets.load_ibm_ar(DATA / "ibm_accounts_receivable")
+    return _run_backtest(
+        ledger, pr.RiskEngine(history_days=540, exclude_features=("disputed",)), "forecast_fan_ibm.png"
+    )
+
+
+def run_speed() -> dict:
+    engine = pr.RiskEngine().fit(pr.datasets.make_ledger(), "2024-06-30")
+    big = pr.datasets.make_ledger(n_customers=255_000, start="2023-07-01", end="2024-06-30", seed=5)
+    t0 = time.perf_counter()
+    fc = pr.forecast.cash_inflow(engine, big, "2024-06-30", segments=False)
+    seconds = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    pr.forecast.cash_inflow(engine, big, "2024-06-30", segments=True)
+    with_segments = time.perf_counter() - t0
+    print(f"cash_inflow: {fc.n_invoices:,} open invoices in {seconds:.1f} s ({with_segments:.1f} s with segments)")
+    return {"open_invoices": fc.n_invoices, "seconds": seconds, "seconds_with_segments": with_segments}
+
+
+def run(case: str) -> dict:
+    return globals()[f"run_{case}"]()
+
+
+def main(cases: list[str]) -> None:
+    keep = {r["case"]: r for r in previous_results("forecast")}
+    for case in cases:
+        print(f"running {case} ...", flush=True)
+        res = run_case_in_child("bench_forecast", case)
+        res["case"] = case
+        res["measured"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        keep[case] = res
+        shown = {k: res[k] for k in ("wape_ratio", "coverage", "period_correlation", "seconds") if k in res}
+        print(json.dumps(shown, indent=1, default=str), flush=True)
+    doc = {"benchmark": "forecast", "machine": machine(), "results": [keep[c] for c in CASES if c in keep]}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "forecast.json").write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
+    print(f"written {RESULTS / 'forecast.json'}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or list(CASES))

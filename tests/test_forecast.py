@@ -1,0 +1,150 @@
+"""Cash-inflow forecast: conservation, currencies, the copula's intervals against simulation, the truth, backtest."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import payrisk as pr
+from payrisk.errors import ParameterError
+from payrisk.forecast import _total_quantiles
+
+ORIGIN = pd.Timestamp("2024-06-30")
+
+
+@functools.lru_cache(maxsize=1)
+def _fitted() -> tuple[pr.Ledger, pr.RiskEngine]:
+    ledger = pr.datasets.make_ledger(n_customers=500, seed=4)
+    return ledger, pr.RiskEngine(history_days=365).fit(ledger, ORIGIN)
+
+
+@functools.lru_cache(maxsize=1)
+def _forecast() -> pr.forecast.CashForecast:
+    ledger, engine = _fitted()
+    return pr.forecast.cash_inflow(engine, ledger, ORIGIN, horizon_weeks=13, threshold={"EUR": 150_000.0})
+
+
+def test_expected_cash_is_conserved_per_currency_and_never_mixed():
+    ledger, _ = _fitted()
+    fc = _forecast()
+    open_items = ledger.as_of(ORIGIN).open_invoices()
+    for cur, items in open_items.groupby("currency"):
+        p = fc.periods.loc[fc.periods["currency"] == cur]
+        assert len(p) == 13
+        inside = p["expected"].sum()
+        assert inside + fc.meta["beyond_horizon"][cur] == pytest.approx(items["open_amount"].sum(), rel=1e-9)
+        assert np.allclose(p["cum_expected"], np.cumsum(p["expected"]))
+        assert (p["low"] <= p["expected"]).all() and (p["expected"] <= p["high"]).all()
+        assert (np.diff(p["cum_low"]) >= -1e-6).all()  # the cumulative curve never goes down
+        # breakdowns add up to the same figure, per currency
+        assert fc.by_customer.loc[cur].to_numpy().sum() == pytest.approx(inside, rel=1e-9)
+        assert fc.by_segment.loc[cur].to_numpy().sum() == pytest.approx(inside, rel=1e-9)
+    assert set(fc.periods["currency"]) == set(open_items["currency"])
+
+
+def test_dry_periods_follow_the_threshold():
+    fc = _forecast()
+    eur = fc.periods["currency"] == "EUR"
+    assert (fc.periods.loc[eur, "dry"] == (fc.periods.loc[eur, "expected"] < 150_000.0)).all()
+    assert (fc.periods.loc[eur, "dry_low"] >= fc.periods.loc[eur, "dry"]).all()
+    assert not fc.periods.loc[~eur, ["dry", "dry_low"]].to_numpy().any()  # no threshold for other currencies
+    assert len(fc.dry_periods()) == int((fc.periods["dry"] | fc.periods["dry_low"]).sum())
+
+
+def test_the_forecast_follows_the_true_payment_distribution():
+    """Over 13 weeks, the expected inflow is close to what the generator's true survival curves give."""
+    ledger, _ = _fitted()
+    fc = _forecast()
+    items = ledger.as_of(ORIGIN).open_invoices().set_index("invoice_id")
+    truth = ledger.truth
+    truth = dataclasses.replace(truth, invoices=truth.invoices.loc[truth.invoices["invoice_id"].isin(items.index)])
+    elapsed = (ORIGIN - items["due_date"]).dt.days.to_numpy()
+    grid = np.unique(np.concatenate([elapsed, elapsed + 91]))
+    surv = truth.survival(grid).reindex(items.index).to_numpy()
+    col = {d: j for j, d in enumerate(grid)}
+    s_now = surv[np.arange(len(items)), [col[d] for d in elapsed]]
+    s_end = surv[np.arange(len(items)), [col[d] for d in elapsed + 91]]
+    paid_share = np.where(s_now > 0, 1 - s_end / np.maximum(s_now, 1e-12), 0.0)
+    true_cash = pd.Series(items["open_amount"].to_numpy() * paid_share).groupby(items["currency"].to_numpy()).sum()
+    model_cash = fc.periods.groupby("currency")["expected"].sum()
+    for cur in ("EUR", "GBP"):
+        assert model_cash[cur] == pytest.approx(true_cash[cur], rel=0.10), cur
+
+
+def test_copula_quantiles_match_a_simulation():
+    """The mixture over the shared period factor reproduces brute-force draws of the Gaussian copula."""
+    _, engine = _fitted()
+    model = engine.time_model_
+    rng = np.random.default_rng(0)
+    location = rng.normal(3.5, 0.3, 3000)  # weeks to months; P(paid on day 0) is negligible here
+    amount = rng.lognormal(7, 1, 3000)
+    ends = np.array([7, 14, 28, 56])
+    rho, levels = 0.2, np.array([0.1, 0.9])
+    per_q, cum_q = _total_quantiles(model, location, amount, ends, rho, levels)
+    from payrisk.models._payment_time import _DISTS
+
+    dist = _DISTS[model.distribution_]
+    n_sims = 4000
+    g = rng.standard_normal(n_sims)[:, None]
+    z = np.sqrt(1 - rho) * rng.standard_normal((n_sims, len(location))) + np.sqrt(rho) * g
+    days = np.expm1(location + model.sigma_ * dist.ppf(stats.norm.cdf(z)))
+    cum = np.stack([(days <= d) @ amount for d in ends], axis=1)
+    per = np.diff(np.concatenate([np.zeros((n_sims, 1)), cum], axis=1), axis=1)
+    tol = 0.03 * cum.mean(axis=0).max()
+    assert np.allclose(cum_q, np.quantile(cum, levels, axis=0), atol=tol)
+    assert np.allclose(per_q, np.quantile(per, levels, axis=0), atol=tol)
+
+
+def test_a_shared_period_factor_widens_the_intervals():
+    _, engine = _fitted()
+    rng = np.random.default_rng(1)
+    location, amount = rng.normal(3.0, 0.5, 2000), rng.lognormal(7, 1, 2000)
+    ends = np.array([7, 14, 21])
+    widths = []
+    for rho in (0.0, 0.05, 0.2):
+        q, _ = _total_quantiles(engine.time_model_, location, amount, ends, rho, np.array([0.1, 0.9]))
+        widths.append(q[1] - q[0])
+    assert (widths[0] < widths[1]).all() and (widths[1] < widths[2]).all()
+
+
+def test_bad_parameters_are_refused():
+    ledger, engine = _fitted()
+    with pytest.raises(ParameterError, match="period_correlation"):
+        pr.forecast.cash_inflow(engine, ledger, ORIGIN, period_correlation=1.0)
+    with pytest.raises(ParameterError, match="levels"):
+        pr.forecast.cash_inflow(engine, ledger, ORIGIN, levels=(0.9, 0.1))
+    with pytest.raises(ParameterError, match="freq"):
+        pr.forecast.period_edges(ORIGIN, 3, "Q")
+
+
+def test_fan_chart():
+    fig = _forecast().plot(currency="EUR")
+    assert len(fig.axes) == 2 and "EUR" in fig.axes[0].get_title()
+
+
+@pytest.mark.xdist_group("backtest")
+def test_backtest_reads_the_actuals_and_calibrates_on_earlier_origins_only():
+    ledger, _ = _fitted()
+    origins = [pd.Timestamp("2024-03-31"), pd.Timestamp("2024-05-26"), pd.Timestamp("2024-07-21")]
+    bt = pr.forecast.backtest_forecast(ledger, origins=origins, engine=pr.RiskEngine(history_days=365))
+    cells = bt.cells
+    # actuals by hand for the first origin: payments in each week on the invoices open at it
+    o = origins[0]
+    inv = ledger.invoices.set_index("invoice_id")
+    open_ids = inv.index[(inv["issue_date"] <= o) & ~(inv["paid_date"] <= o)]
+    pay = ledger.payments.loc[ledger.payments["invoice_id"].isin(open_ids)].copy()
+    pay["week"] = np.ceil((pay["payment_date"] - o).dt.days / 7).astype(int)
+    pay["currency"] = inv.loc[pay["invoice_id"], "currency"].to_numpy()
+    want = pay.loc[pay["week"].between(1, 13)].groupby(["currency", "week"])["amount"].sum()
+    got = cells.loc[cells["origin"] == o].set_index(["currency", "period"])["actual"]
+    assert np.allclose(got.reindex(want.index).to_numpy(), want.to_numpy())
+    assert got.drop(want.index, errors="ignore").eq(0).all()
+    # the first origin has no earlier origins to calibrate on; the due-date baseline never exceeds the book
+    assert (cells.loc[cells["origin"] == o, "rho"] == 0.0).all()
+    assert set(bt.metrics["method"]) >= {"payrisk", "due_date", "due_plus_delay", "ets", "independent"}
+    assert bt.metrics["wape"].notna().all() and 0 <= bt.period_correlation < 1
