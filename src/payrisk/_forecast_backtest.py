@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from payrisk.errors import ParameterError
-from payrisk.forecast import _paid_by, _total_quantiles, period_edges
+from payrisk.forecast import _expected, _open_book, _total_quantiles, period_edges
 
 #: the period-correlation values tried when calibrating on earlier origins
 RHO_GRID: tuple[float, ...] = (0.0, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
@@ -213,13 +213,9 @@ def backtest_forecast(
         report(f"origin {origin.date()}", i, len(origins))
         _, ends = period_edges(origin, horizon_weeks, "W")
         fitted = clone(template).fit(ledger, origin)
-        _, _, X, inv = fitted._open_items(ledger, origin)
+        _, _, inv, location = _open_book(fitted, ledger, origin)
         model = fitted.time_model_
-        location = model.predict_location(X)
-        amount = inv["open_amount"].to_numpy(dtype=np.float64)
-        currency = inv["currency"].to_numpy(dtype=object)
-        cdf = _paid_by(model, location, ends)
-        expected = amount[:, None] * np.diff(np.concatenate([np.zeros((len(amount), 1)), cdf], axis=1), axis=1)
+        amount, currency, expected = _expected(model, inv, location, ends)
         index = pd.MultiIndex.from_product(
             [sorted(set(currency)), range(1, horizon_weeks + 1)], names=["currency", "period"]
         )

@@ -157,6 +157,22 @@ def _total_quantiles(
 # -- the forecast ---------------------------------------------------------------------------------------------
 
 
+def _open_book(engine: Any, ledger: Any, as_of: Any) -> tuple[Any, pd.Timestamp, pd.DataFrame, np.ndarray]:
+    """(snapshot, day, open invoice lines, payment-time location) of the items open at the end of ``as_of``."""
+    snap, day, X, inv = engine._open_items(ledger, as_of)
+    return snap, day, inv, engine.time_model_.predict_location(X)
+
+
+def _expected(
+    model: Any, inv: pd.DataFrame, location: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(open amounts, currencies, expected cash per invoice and period)."""
+    amount = inv["open_amount"].to_numpy(dtype=np.float64)
+    cdf = _paid_by(model, location, ends)
+    expected = amount[:, None] * np.diff(np.concatenate([np.zeros((len(amount), 1)), cdf], axis=1), axis=1)
+    return amount, inv["currency"].to_numpy(dtype=object), expected
+
+
 def _group_expected(keys: pd.Series, currency: np.ndarray, expected: np.ndarray, starts: pd.DatetimeIndex) -> Any:
     codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([currency, keys.to_numpy()]))
     sums = np.column_stack([np.bincount(codes, weights=col, minlength=len(uniques)) for col in expected.T])
@@ -216,14 +232,10 @@ def cash_inflow(
     lv = np.asarray(levels, dtype=np.float64)
     if lv.shape != (2,) or not (0 < lv[0] < lv[1] < 1):
         raise ParameterError(f"The 'levels' parameter must be two probabilities, low < high. Got {levels}.")
-    snap, day, X, inv = engine._open_items(ledger, as_of)
+    snap, day, inv, location = _open_book(engine, ledger, as_of)
     starts, ends = period_edges(day, horizon_weeks, freq)
     model = engine.time_model_
-    location = model.predict_location(X)
-    amount = inv["open_amount"].to_numpy(dtype=np.float64)
-    currency = inv["currency"].to_numpy(dtype=object)
-    cdf = _paid_by(model, location, ends)
-    expected = amount[:, None] * np.diff(np.concatenate([np.zeros((len(amount), 1)), cdf], axis=1), axis=1)
+    amount, currency, expected = _expected(model, inv, location, ends)
     frames = []
     for cur in sorted(pd.unique(currency)):
         m = currency == cur
