@@ -32,7 +32,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import payrisk as pr
-from _common import RESULTS, machine, previous_results, run_case_in_child
+from _common import RESULTS, main, previous_results
 from payrisk import evaluation as ev
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -235,20 +235,11 @@ def run(case: str) -> dict:
     return globals()[f"run_{case}"]()
 
 
-def main(cases: list[str]) -> None:
-    keep = {r["case"]: r for r in previous_results("engine")}
-    for case in cases:
-        print(f"running {case} ...", flush=True)
-        res = run_case_in_child("bench_engine", case)
-        res["case"] = case
-        res["measured"] = time.strftime("%Y-%m-%d %H:%M:%S")
-        print(json.dumps(res, indent=1, default=str)[:6000], flush=True)
-        keep[case] = res
-    doc = {"benchmark": "engine", "machine": machine(), "results": [keep[c] for c in CASES if c in keep]}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "engine.json").write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
-    print(f"written {RESULTS / 'engine.json'}")
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:] or list(CASES))
+    main(
+        "bench_engine",
+        "engine",
+        sys.argv[1:] or list(CASES),
+        ["ari", "n_open", "open_invoices", "score_seconds_no_reasons", "rows_per_second"],
+        keep=previous_results("engine"),
+    )

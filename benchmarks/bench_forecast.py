@@ -11,7 +11,6 @@ to ``results/forecast.json`` and the fan chart to ``results/figures/forecast_fan
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import payrisk as pr
-from _common import RESULTS, machine, previous_results, run_case_in_child
+from _common import RESULTS, main, previous_results
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CASES: dict[str, dict[str, Any]] = {c: {"case": c} for c in ("synthetic", "ibm", "speed")}
@@ -101,21 +100,11 @@ def run(case: str) -> dict:
     return globals()[f"run_{case}"]()
 
 
-def main(cases: list[str]) -> None:
-    keep = {r["case"]: r for r in previous_results("forecast")}
-    for case in cases:
-        print(f"running {case} ...", flush=True)
-        res = run_case_in_child("bench_forecast", case)
-        res["case"] = case
-        res["measured"] = time.strftime("%Y-%m-%d %H:%M:%S")
-        keep[case] = res
-        shown = {k: res[k] for k in ("wape_ratio", "coverage", "period_correlation", "seconds") if k in res}
-        print(json.dumps(shown, indent=1, default=str), flush=True)
-    doc = {"benchmark": "forecast", "machine": machine(), "results": [keep[c] for c in CASES if c in keep]}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "forecast.json").write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
-    print(f"written {RESULTS / 'forecast.json'}")
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:] or list(CASES))
+    main(
+        "bench_forecast",
+        "forecast",
+        sys.argv[1:] or list(CASES),
+        ["period_correlation", "backtest_seconds", "seconds", "open_invoices"],
+        keep=previous_results("forecast"),
+    )
