@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -45,6 +46,7 @@ def _summary(bt: Any) -> dict:
     return {
         "metrics": m.to_dict(orient="records"),
         "wape_ratio": {f"{c} {h}": float(v) for (c, h), v in ratio.items()},
+        "best_baseline_wape": {f"{c} {h}": float(v) for (c, h), v in best.items()},
         "coverage": {f"{c} {h}": row.to_dict() for (c, h), row in cov.iterrows()},
         "period_correlation": bt.period_correlation,
         "rho_by_origin": {str(k.date()): float(v) for k, v in bt.cells.groupby("origin")["rho"].first().items()},
@@ -52,10 +54,38 @@ def _summary(bt: Any) -> dict:
     }
 
 
+def _truth_floor(ledger: pr.Ledger, bt: Any) -> dict:
+    """WAPE of the generator's own payment curves on the same cells: the floor any forecast can reach."""
+    cells = []
+    for origin in sorted(bt.cells["origin"].unique()):
+        _, ends = pr.forecast.period_edges(origin, 13, "W")
+        items = ledger.as_of(origin).open_invoices()
+        paid = ledger.truth.paid_within(items["invoice_id"], origin, ends).to_numpy()
+        cash = items["open_amount"].to_numpy()[:, None] * np.diff(paid, axis=1, prepend=0)
+        for cur in sorted(items["currency"].unique()):
+            m = (items["currency"] == cur).to_numpy()
+            cells.append(
+                pd.DataFrame({"origin": origin, "currency": cur, "period": range(1, 14), "truth": cash[m].sum(0)})
+            )
+    merged = bt.cells.merge(pd.concat(cells), on=["origin", "currency", "period"])
+    floor = {}
+    for (cur, bucket), part in merged.groupby(
+        ["currency", merged["period"].map(lambda k: "1-4" if k <= 4 else "5-13")]
+    ):
+        floor[f"{cur} {bucket}"] = float((part["actual"] - part["truth"]).abs().sum() / part["actual"].abs().sum())
+    print("truth (generator's curves) WAPE:", {k: round(v, 3) for k, v in floor.items()}, flush=True)
+    return floor
+
+
 def _run_backtest(ledger: pr.Ledger, engine: pr.RiskEngine, figure: str | None = None) -> dict:
     t0 = time.perf_counter()
     bt = pr.forecast.backtest_forecast(ledger, engine=engine, n_origins=8, step_weeks=4)
     out = {"backtest_seconds": time.perf_counter() - t0, **_summary(bt)}
+    if ledger.truth is not None:
+        out["truth_wape"] = _truth_floor(ledger, bt)
+        out["truth_ratio_to_best_baseline"] = {
+            k: v / out["best_baseline_wape"][k] for k, v in out["truth_wape"].items()
+        }
     if figure:
         origin = max(bt.cells["origin"])
         fitted = engine.fit(ledger, origin)

@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# Two test workers share two cores, each running XGBoost with two OpenMP threads. With OpenMP's default
+# spin-waiting, the threads of one worker burn the cores the other needs: a multi-class fit took 107 s instead
+# of 6 s. Waiting threads must sleep (set before XGBoost loads its OpenMP runtime).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, settings

@@ -70,7 +70,7 @@ def test_priority_beats_common_practice_on_the_truth(engine, small, worklist):
 
 def test_save_load_scores_the_same(engine, small, worklist, tmp_path):
     folder = engine.save(tmp_path / "engine")
-    assert {"engine.json", "late_payment", "payment_time"} <= {p.name for p in folder.iterdir()}
+    assert {"engine.json", "late_payment", "payment_time", "payment_week"} <= {p.name for p in folder.iterdir()}
     assert not list(folder.rglob("*.pkl")) and not list(folder.rglob("*.pickle"))
     back = pr.RiskEngine.load(folder)
     pd.testing.assert_frame_equal(back.score(small, SCORE), worklist)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 
 import numpy as np
@@ -12,7 +11,7 @@ from scipy import stats
 
 import payrisk as pr
 from payrisk.errors import ParameterError
-from payrisk.forecast import _total_quantiles
+from payrisk.forecast import _bins, _survival_paid_by, _total_quantiles
 
 ORIGIN = pd.Timestamp("2024-06-30")
 
@@ -61,15 +60,7 @@ def test_the_forecast_follows_the_true_payment_distribution():
     ledger, _ = _fitted()
     fc = _forecast()
     items = ledger.as_of(ORIGIN).open_invoices().set_index("invoice_id")
-    truth = ledger.truth
-    truth = dataclasses.replace(truth, invoices=truth.invoices.loc[truth.invoices["invoice_id"].isin(items.index)])
-    elapsed = (ORIGIN - items["due_date"]).dt.days.to_numpy()
-    grid = np.unique(np.concatenate([elapsed, elapsed + 91]))
-    surv = truth.survival(grid).reindex(items.index).to_numpy()
-    col = {d: j for j, d in enumerate(grid)}
-    s_now = surv[np.arange(len(items)), [col[d] for d in elapsed]]
-    s_end = surv[np.arange(len(items)), [col[d] for d in elapsed + 91]]
-    paid_share = np.where(s_now > 0, 1 - s_end / np.maximum(s_now, 1e-12), 0.0)
+    paid_share = ledger.truth.paid_within(items.index, ORIGIN, [91])[91].to_numpy()
     true_cash = pd.Series(items["open_amount"].to_numpy() * paid_share).groupby(items["currency"].to_numpy()).sum()
     model_cash = fc.periods.groupby("currency")["expected"].sum()
     for cur in ("EUR", "GBP"):
@@ -85,7 +76,7 @@ def test_copula_quantiles_match_a_simulation():
     amount = rng.lognormal(7, 1, 3000)
     ends = np.array([7, 14, 28, 56])
     rho, levels = 0.2, np.array([0.1, 0.9])
-    per_q, cum_q = _total_quantiles(model, location, amount, ends, rho, levels)
+    per_q, cum_q = _total_quantiles(_bins(_survival_paid_by(model, location, ends), amount), rho, levels)
     from payrisk.models._payment_time import _DISTS
 
     dist = _DISTS[model.distribution_]
@@ -107,7 +98,8 @@ def test_a_shared_period_factor_widens_the_intervals():
     ends = np.array([7, 14, 21])
     widths = []
     for rho in (0.0, 0.05, 0.2):
-        q, _ = _total_quantiles(engine.time_model_, location, amount, ends, rho, np.array([0.1, 0.9]))
+        cdf = _survival_paid_by(engine.time_model_, location, ends)
+        q, _ = _total_quantiles(_bins(cdf, amount), rho, np.array([0.1, 0.9]))
         widths.append(q[1] - q[0])
     assert (widths[0] < widths[1]).all() and (widths[1] < widths[2]).all()
 
@@ -148,3 +140,26 @@ def test_backtest_reads_the_actuals_and_calibrates_on_earlier_origins_only():
     assert (cells.loc[cells["origin"] == o, "rho"] == 0.0).all()
     assert set(bt.metrics["method"]) >= {"payrisk", "due_date", "due_plus_delay", "ets", "independent"}
     assert bt.metrics["wape"].notna().all() and 0 <= bt.period_correlation < 1
+
+
+def test_a_worklist_gives_a_coarser_forecast_of_the_same_cash():
+    """From the scores alone (P10/P50/P90 dates, P(paid within 30/60/90 days)) the totals follow the engine's
+    own survival curves; the breakdown by segment comes from the worklist's column."""
+    import copy
+
+    ledger, engine = _fitted()
+    scores = engine.score(ledger, ORIGIN)
+    fc = pr.forecast.cash_inflow(scores, None, ORIGIN, horizon_weeks=13)
+    survival_only = copy.copy(engine)
+    survival_only.week_model_ = None
+    ref = pr.forecast.cash_inflow(survival_only, ledger, ORIGIN, horizon_weeks=13, segments=False)
+    for cur in ("EUR", "GBP"):
+        ours = fc.periods.loc[fc.periods["currency"] == cur]
+        theirs = ref.periods.loc[ref.periods["currency"] == cur]
+        assert ours["expected"].sum() == pytest.approx(theirs["expected"].sum(), rel=0.05)
+        assert ours["expected"].iloc[:4].sum() == pytest.approx(theirs["expected"].iloc[:4].sum(), rel=0.15)
+        total = scores.loc[scores["currency"] == cur, "open_amount"].sum()
+        assert ours["expected"].sum() + fc.meta["beyond_horizon"][cur] == pytest.approx(total, rel=1e-9)
+    assert set(fc.by_segment.index.get_level_values("segment")) <= set(scores["segment"])
+    with pytest.raises(ParameterError, match="p_paid_30d"):
+        pr.forecast.cash_inflow(scores.drop(columns="p_paid_30d"), None, ORIGIN)

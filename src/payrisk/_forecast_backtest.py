@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from payrisk.errors import ParameterError
-from payrisk.forecast import _expected, _open_book, _total_quantiles, period_edges
+from payrisk.forecast import _bins, _expected, _open_book, _total_quantiles
 
 #: the period-correlation values tried when calibrating on earlier origins
 RHO_GRID: tuple[float, ...] = (0.0, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
@@ -211,11 +211,10 @@ def backtest_forecast(
     frames = []
     for i, origin in enumerate(origins):
         report(f"origin {origin.date()}", i, len(origins))
-        _, ends = period_edges(origin, horizon_weeks, "W")
         fitted = clone(template).fit(ledger, origin)
-        _, _, inv, location = _open_book(fitted, ledger, origin)
-        model = fitted.time_model_
-        amount, currency, expected = _expected(model, inv, location, ends)
+        _, _, _, ends, inv, cdf = _open_book(fitted, ledger, origin, horizon_weeks, "W")
+        amount, currency, expected = _expected(inv, cdf)
+        bins = {c: _bins(cdf[currency == c], amount[currency == c]) for c in sorted(set(currency))}
         index = pd.MultiIndex.from_product(
             [sorted(set(currency)), range(1, horizon_weeks + 1)], names=["currency", "period"]
         )
@@ -223,10 +222,7 @@ def backtest_forecast(
         cell["actual"] = _actuals(ledger, origin, ends).reindex(index).fillna(0.0)
         cell["payrisk"] = np.concatenate([expected[currency == c].sum(axis=0) for c in sorted(set(currency))])
         for rho in RHO_GRID:
-            q = [
-                _total_quantiles(model, location[currency == c], amount[currency == c], ends, rho, lv)[0]
-                for c in sorted(set(currency))
-            ]
+            q = [_total_quantiles(bins[c], rho, lv)[0] for c in sorted(set(currency))]
             cell[f"q_low_{rho}"] = np.concatenate([x[0] for x in q])
             cell[f"q_high_{rho}"] = np.concatenate([x[1] for x in q])
         due_days = (inv["due_date"] - origin).dt.days.to_numpy(dtype=np.float64)

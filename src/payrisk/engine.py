@@ -40,16 +40,31 @@ def _noop(step: str, done: int, total: int) -> None:
     return None
 
 
+_LANDMARK_STEP = 5  #: days between landmarks: every weekday and every day of the month comes round
+_LANDMARK_EVERY = 6  #: each open invoice is a row at one landmark in six (every 30 days, at its own phase)
+
+
+def _landmark_number(day: pd.Timestamp) -> int:
+    return (day - pd.Timestamp("1970-01-01")).days // _LANDMARK_STEP
+
+
 def _landmarks(day: pd.Timestamp, history_days: int) -> list[pd.Timestamp]:
-    """Month ends in the ``history_days`` before ``day`` (exclusive)."""
-    ends = pd.date_range(day - pd.Timedelta(days=history_days), day - pd.Timedelta(days=1), freq="ME")
-    return list(ends)
+    """Every fifth day (counted from 1970-01-01: the same dates for every ``as_of``) in the ``history_days``
+    before ``day`` (exclusive)."""
+    days = pd.date_range(day - pd.Timedelta(days=history_days), day - pd.Timedelta(days=1), freq="D")
+    return [d for d in days if (d - pd.Timestamp("1970-01-01")).days % _LANDMARK_STEP == 0]
 
 
-def _open_at(inv: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
-    """Invoices issued by ``day`` and not fully paid by its end (as far as the snapshot knows)."""
+def _open_at(inv: pd.DataFrame, day: pd.Timestamp, phase: np.ndarray) -> pd.DataFrame:
+    """Invoices issued by ``day``, not fully paid by its end (as far as the snapshot knows), whose turn it is.
+
+    An invoice's turn comes at one landmark in ``_LANDMARK_EVERY``, at a phase fixed by a hash of its id, so
+    the rows cover every weekday and day of the month (a forecast or worklist is made on any day, and pay runs
+    and payment weekdays make the days until payment depend on it) at the row count of monthly landmarks.
+    """
     settled = inv["paid_date"].notna() & (inv["paid_date"] <= day)
-    return inv.loc[(inv["issue_date"] <= day) & ~settled]
+    turn = (phase + _landmark_number(day)) % _LANDMARK_EVERY == 0
+    return inv.loc[((inv["issue_date"] <= day) & ~settled).to_numpy() & turn]
 
 
 def _invoice_fact(rows: pd.DataFrame, day: pd.Timestamp) -> np.ndarray:
@@ -76,8 +91,9 @@ def _open_rows(snap: Any, day: pd.Timestamp, X: pd.DataFrame) -> tuple[pd.DataFr
 class RiskEngine:
     """Late-payment, payment-time and adherence models plus segments, fitted as of a date; scores open items.
 
-    The payment-time and late-payment models are trained on *landmark* rows: every invoice open at each month end
-    of the ``history_days`` before ``as_of``, with its features at that month end and what happened after it
+    The payment-time and late-payment models are trained on *landmark* rows: the invoices open at landmark days
+    of the ``history_days`` before ``as_of`` (every fifth day; each invoice at one in six of them, so every 30
+    days, at a phase set by its id), with its features at that day and what happened after it
     (days to payment, censored at ``as_of``; paid after its due date, for invoices not yet due, mature only).
     That is exactly the situation of the rows :meth:`score` sees: open items at a date, some new, some long
     overdue.
@@ -85,7 +101,7 @@ class RiskEngine:
     Parameters
     ----------
     history_days : int, default 730
-        Landmarks (month ends) in this many days before ``as_of``.
+        Landmarks (every fifth day) in this many days before ``as_of``.
     horizon_days : int, default 90
         Expected loss counts what is not paid within this horizon.
     loss_given_nonpayment : float or dict, default 1.0
@@ -99,10 +115,15 @@ class RiskEngine:
         Size of the boosted models (the reasons' cost grows with trees x leaves x depth^2).
     exclude_features : tuple of str
         Features the models must not use (e.g. ``("disputed",)`` where a dispute flag has no date).
+    forecast_weeks : int, default 13
+        Weeks of the direct weekly payment distribution (:class:`~payrisk.models.PaymentWeekModel`) that the
+        cash forecast reads; trained on the landmarks followed for all of them. 0 leaves it out (the forecast
+        then reads the payment-time model alone).
 
     Attributes
     ----------
     late_model_, time_model_ : fitted models
+    week_model_ : PaymentWeekModel or None (None when ``forecast_weeks=0`` or too few landmarks are that old)
     adherence_model_ : InstallmentAdherenceClassifier or None (None without enough finished plans)
     segmenter_ : PayerSegmenter or None (None without enough customers with history)
     as_of_ : pandas.Timestamp
@@ -121,6 +142,7 @@ class RiskEngine:
         n_estimators: int = 400,
         max_depth: int = 4,
         exclude_features: tuple[str, ...] = (),
+        forecast_weeks: int = 13,
     ) -> None:
         self.history_days = history_days
         self.horizon_days = horizon_days
@@ -131,6 +153,7 @@ class RiskEngine:
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.exclude_features = tuple(exclude_features)
+        self.forecast_weeks = forecast_weeks
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The constructor parameters (scikit-learn convention)."""
@@ -144,6 +167,7 @@ class RiskEngine:
             "n_estimators",
             "max_depth",
             "exclude_features",
+            "forecast_weeks",
         )
         return {n: getattr(self, n) for n in names}
 
@@ -169,7 +193,7 @@ class RiskEngine:
         rows, target = self._landmark_rows(snap, day)
         if len(rows) < 200:
             raise ParameterError(
-                f"Only {len(rows)} invoices were open at the month ends of the {self.history_days} days before "
+                f"Only {len(rows)} invoice rows were open at the landmarks of the {self.history_days} days before "
                 f"{day.date()}: too few to fit. Choose a later as_of or a longer history_days."
             )
         X = features.invoice_features(snap, rows[["invoice_id", "as_of"]]).drop(columns=list(self.exclude_features))
@@ -181,6 +205,7 @@ class RiskEngine:
         report(_STEPS[2], 2, len(_STEPS))
         surv = labels.SurvivalTarget.from_arrays(target["duration"], target["event"])
         self.time_model_ = PaymentTimeModel(**size).fit(X, surv, time=X["as_of"])
+        self.week_model_ = self._fit_week_model(X, target, day)
         report(_STEPS[3], 3, len(_STEPS))
         self.adherence_model_ = None
         if len(snap.plans):
@@ -198,12 +223,31 @@ class RiskEngine:
         report("done", len(_STEPS), len(_STEPS))
         return self
 
+    def _fit_week_model(self, X: pd.DataFrame, target: pd.DataFrame, day: pd.Timestamp) -> Any:
+        """The weekly payment distribution, on the landmarks followed for ``forecast_weeks`` (None if too few)."""
+        from payrisk.models import PaymentWeekModel
+        from payrisk.models._payment_week import payment_week
+
+        if not self.forecast_weeks:
+            return None
+        follow_up = (day - X["as_of"]).dt.days.to_numpy()
+        week = payment_week(target["duration"], target["event"], follow_up, self.forecast_weeks)
+        known = week >= 0
+        if known.sum() < 200 or len(np.unique(week[known])) < 2:
+            return None
+        size = {"n_estimators": self.n_estimators, "max_depth": self.max_depth}
+        return PaymentWeekModel(weeks=self.forecast_weeks, **size).fit(
+            X.loc[known], week[known], time=X.loc[known, "as_of"]
+        )
+
     def _landmark_rows(self, snap: Any, day: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Open invoices at each month end, with days to payment (censored at ``day``) and the late outcome."""
+        """Open invoices at the landmarks, with days to payment (censored at ``day``) and the late outcome."""
         inv = snap.invoices
+        phase = pd.util.hash_array(inv["invoice_id"].to_numpy(dtype=object)) % np.uint64(_LANDMARK_EVERY)
+        phase = phase.astype(np.int64)
         parts = []
-        for mark in _landmarks(day, self.history_days):  # one vectorised selection per month end
-            parts.append(_open_at(inv, mark).assign(as_of=mark))
+        for mark in _landmarks(day, self.history_days):  # one vectorised selection per landmark
+            parts.append(_open_at(inv, mark, phase).assign(as_of=mark))
         rows = pd.concat(parts, ignore_index=True) if parts else inv.iloc[:0].assign(as_of=pd.NaT)
         paid = rows["paid_date"]
         event = paid.notna().to_numpy()
@@ -332,6 +376,8 @@ class RiskEngine:
         path.mkdir(parents=True, exist_ok=True)
         self.late_model_.save(path / "late_payment")
         self.time_model_.save(path / "payment_time")
+        if self.week_model_ is not None:
+            self.week_model_.save(path / "payment_week")
         if self.adherence_model_ is not None:
             self.adherence_model_.save(path / "adherence")
         doc = {
@@ -342,6 +388,7 @@ class RiskEngine:
             "as_of": str(self.as_of_.date()),
             "n_landmark_rows": self.n_landmark_rows_,
             "adherence": self.adherence_model_ is not None,
+            "payment_week": self.week_model_ is not None,
             "segmenter": None
             if self.segmenter_ is None
             else {
@@ -355,7 +402,12 @@ class RiskEngine:
     @classmethod
     def load(cls, path: str | Path) -> RiskEngine:
         """Read an engine written by :meth:`save`; each model checks its own files."""
-        from payrisk.models import InstallmentAdherenceClassifier, LatePaymentClassifier, PaymentTimeModel
+        from payrisk.models import (
+            InstallmentAdherenceClassifier,
+            LatePaymentClassifier,
+            PaymentTimeModel,
+            PaymentWeekModel,
+        )
         from payrisk.segment import PayerSegmenter
 
         path = Path(path)
@@ -371,6 +423,7 @@ class RiskEngine:
         engine.late_model_ = LatePaymentClassifier.load(path / "late_payment")
         engine.time_model_ = PaymentTimeModel.load(path / "payment_time")
         engine.adherence_model_ = InstallmentAdherenceClassifier.load(path / "adherence") if doc["adherence"] else None
+        engine.week_model_ = PaymentWeekModel.load(path / "payment_week") if doc.get("payment_week") else None
         engine.segmenter_ = None
         if doc["segmenter"] is not None:
             seg = PayerSegmenter(**doc["segmenter"]["params"])

@@ -1,16 +1,17 @@
 """When does the cash come in? A cash-inflow forecast from open receivables, with intervals and dry periods.
 
-Each open invoice has a payment-time distribution (the engine's :class:`~payrisk.models.PaymentTimeModel`,
-in days from the forecast date). Its open amount is expected in period *k* with probability
-``F(end_k) - F(start_k)``; summed, that is the expected inflow per period. Payments are not independent:
-customers and weeks move together (a slow month delays many invoices at once), and independent per-invoice
-draws make intervals far too narrow. The intervals here come from a Gaussian copula with one shared period
-factor: the payment-time quantile of invoice *i* is ``Phi(sqrt(1 - rho) Z_i + sqrt(rho) G)`` with ``G`` common
-to all invoices. ``rho`` (``period_correlation``) is calibrated on rolling backtests
-(:func:`backtest_forecast`), each origin using only earlier origins. Given ``G``, invoices are independent and
-the total per period is close to normal, so the forecast distribution is a mixture over equal-probability
-nodes of ``G``. Invoices are binned by their predicted location, so the cost is one pass over the invoices plus a small
-matrix per node.
+Each open invoice has a payment-time distribution in days from the forecast date: the engine's
+:class:`~payrisk.models.PaymentWeekModel` for its weeks (13 by default), and its
+:class:`~payrisk.models.PaymentTimeModel`, given the invoice is still open then, beyond them. Its open amount is
+expected in period *k* with probability ``F(end_k) - F(start_k)``; summed, that is the expected inflow per period.
+Payments are not independent: customers and weeks move together (a slow month delays many invoices at once), and
+independent per-invoice draws make intervals far too narrow. The intervals here come from a Gaussian copula with
+one shared period factor: the payment-time quantile of invoice *i* is ``Phi(sqrt(1 - rho) Z_i + sqrt(rho) G)`` with
+``G`` common to all invoices. ``rho`` (``period_correlation``) is calibrated on rolling backtests
+(:func:`backtest_forecast`), each origin using only earlier origins. Given ``G``, invoices are independent and the
+total per period is close to normal, so the forecast distribution is a mixture over equal-probability nodes of
+``G``. Invoices whose payment curves agree to 0.02 share a bin, so the cost is one pass over the invoices plus a
+small matrix per node.
 
 Amounts are never summed across currencies: every figure is per currency.
 """
@@ -28,8 +29,19 @@ from payrisk.errors import ParameterError
 
 __all__ = ["CashForecast", "ForecastBacktest", "backtest_forecast", "cash_inflow", "period_edges"]
 
-_LOCATION_STEP = 0.005  #: invoices whose predicted log-days location differ by less share a bin
+_CDF_STEP = 0.02  #: invoices whose payment curves differ by less (at four periods) share a bin
 _NODES = 100  #: equal-probability nodes of the shared period factor
+_WORKLIST = (
+    "customer_id",
+    "currency",
+    "open_amount",
+    "pay_p10",
+    "pay_p50",
+    "pay_p90",
+    "p_paid_30d",
+    "p_paid_60d",
+    "p_paid_90d",
+)
 
 
 def period_edges(as_of: pd.Timestamp, horizon: int, freq: str = "W") -> tuple[pd.DatetimeIndex, np.ndarray]:
@@ -94,22 +106,46 @@ class CashForecast:
 # -- the distribution of the total per period -------------------------------------------------------------------
 
 
-def _bins(location: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Locations rounded to bins, with the sum of amounts and of squared amounts per bin."""
-    code = np.rint(location / _LOCATION_STEP).astype(np.int64)
-    uniq, inverse = np.unique(code, return_inverse=True)
-    return (
-        uniq * _LOCATION_STEP,
-        np.bincount(inverse, weights=amount, minlength=len(uniq)),
-        np.bincount(inverse, weights=amount**2, minlength=len(uniq)),
-    )
+def _bins(cdf: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Invoices whose payment curves agree to ``_CDF_STEP`` at a few periods share a bin: (amount-weighted mean
+    curve, sum of amounts, sum of squared amounts) per bin."""
+    cols = np.unique(np.linspace(0, cdf.shape[1] - 1, 4).round().astype(np.int64))
+    levels = round(1 / _CDF_STEP) + 1
+    key = np.zeros(len(cdf), dtype=np.int64)
+    for j in cols:  # one integer per curve shape: a 1-D unique, not a row-wise one
+        key = key * levels + np.rint(np.clip(cdf[:, j], 0, 1) / _CDF_STEP).astype(np.int64)
+    _, inverse = np.unique(key, return_inverse=True)
+    a1 = np.bincount(inverse, weights=amount)
+    a2 = np.bincount(inverse, weights=amount**2)
+    weighted = np.column_stack([np.bincount(inverse, weights=amount * c, minlength=len(a1)) for c in cdf.T])
+    return weighted / np.maximum(a1, 1e-300)[:, None], a1, a2
 
 
-def _paid_by(model: Any, location: np.ndarray, end_days: np.ndarray) -> np.ndarray:
-    """P(paid within ``d`` days of the forecast date) for each row and each ``d`` (payment takes a day at least)."""
+def _survival_paid_by(model: Any, location: np.ndarray, end_days: np.ndarray) -> np.ndarray:
+    """P(paid within ``d`` days of the forecast date) from the payment-time model (payment takes a day at least)."""
     surv = model._survival_at(location, np.concatenate([[0.0], end_days.astype(np.float64)]))
     s0 = np.maximum(surv[:, :1], 1e-12)
     return np.clip((s0 - surv[:, 1:]) / s0, 0.0, 1.0)
+
+
+def _paid_by(engine: Any, X: pd.DataFrame, end_days: np.ndarray) -> np.ndarray:
+    """P(paid within ``d`` days) per open invoice and period end: the weekly model's distribution for its weeks,
+    the payment-time model's (conditioned on still open then) beyond them or without a weekly model."""
+    week_model = getattr(engine, "week_model_", None)
+    if week_model is None:
+        return _survival_paid_by(engine.time_model_, engine.time_model_.predict_location(X), end_days)
+    horizon = 7.0 * week_model.weeks
+    within = end_days <= horizon
+    proba = week_model.predict_proba(X)
+    out = np.empty((len(X), len(end_days)))
+    out[:, within] = week_model._paid_by(proba, end_days[within])
+    if (~within).any():  # the survival model only where the weekly one ends
+        c_h = week_model._paid_by(proba, [horizon])
+        location = engine.time_model_.predict_location(X)
+        aft = _survival_paid_by(engine.time_model_, location, np.concatenate([[horizon], end_days[~within]]))
+        later = np.clip((aft[:, 1:] - aft[:, :1]) / np.maximum(1 - aft[:, :1], 1e-12), 0.0, 1.0)
+        out[:, ~within] = c_h + (1 - c_h) * later
+    return out
 
 
 def _mixture_quantiles(mean: np.ndarray, var: np.ndarray, weight: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -129,11 +165,11 @@ def _mixture_quantiles(mean: np.ndarray, var: np.ndarray, weight: np.ndarray, le
 
 
 def _total_quantiles(
-    model: Any, location: np.ndarray, amount: np.ndarray, end_days: np.ndarray, rho: float, levels: np.ndarray
+    bins: tuple[np.ndarray, np.ndarray, np.ndarray], rho: float, levels: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Quantiles (levels x periods) of the inflow per period and of the cumulative inflow."""
-    mu, a1, a2 = _bins(location, amount)
-    cdf = _paid_by(model, mu, end_days)  # bins x periods, unconditional
+    """Quantiles (levels x periods) of the inflow per period and of the cumulative inflow, from the invoices'
+    P(paid by the end of each period), binned by :func:`_bins`."""
+    curve, a1, a2 = bins
     # equal-probability nodes (not Gauss-Hermite: those integrate well but put the mixture's mass on a few
     # points, which moves its quantiles)
     nodes = stats.norm.ppf((np.arange(_NODES) + 0.5) / _NODES)
@@ -141,11 +177,12 @@ def _total_quantiles(
     if rho <= 0:
         nodes, weights = np.zeros(1), np.ones(1)
     # the copula: given G = g, P(paid by d) = Phi((Phi^-1(F(d)) - sqrt(rho) g) / sqrt(1 - rho))
-    z = stats.norm.ppf(np.clip(cdf, 1e-12, 1 - 1e-12))
-    per_mean, per_var, cum_mean, cum_var = (np.empty((len(nodes), len(end_days))) for _ in range(4))
+    z = stats.norm.ppf(np.clip(curve, 1e-12, 1 - 1e-12))
+    periods = curve.shape[1]
+    per_mean, per_var, cum_mean, cum_var = (np.empty((len(nodes), periods)) for _ in range(4))
     for j, g in enumerate(nodes):
-        c = stats.norm.cdf((z - np.sqrt(rho) * g) / np.sqrt(1 - rho)) if rho > 0 else cdf
-        p = np.diff(np.concatenate([np.zeros((len(mu), 1)), c], axis=1), axis=1)
+        c = stats.norm.cdf((z - np.sqrt(rho) * g) / np.sqrt(1 - rho)) if rho > 0 else curve
+        p = np.diff(np.concatenate([np.zeros((len(a1), 1)), c], axis=1), axis=1)
         per_mean[j], per_var[j] = a1 @ p, a2 @ (p * (1 - p))
         cum_mean[j], cum_var[j] = a1 @ c, a2 @ (c * (1 - c))
     return (
@@ -157,18 +194,17 @@ def _total_quantiles(
 # -- the forecast ---------------------------------------------------------------------------------------------
 
 
-def _open_book(engine: Any, ledger: Any, as_of: Any) -> tuple[Any, pd.Timestamp, pd.DataFrame, np.ndarray]:
-    """(snapshot, day, open invoice lines, payment-time location) of the items open at the end of ``as_of``."""
+def _open_book(engine: Any, ledger: Any, as_of: Any, horizon: int, freq: str) -> tuple[Any, ...]:
+    """(snapshot, day, period starts, period ends in days, open invoice lines, P(paid by each period end)) of the
+    items open at the end of ``as_of``."""
     snap, day, X, inv = engine._open_items(ledger, as_of)
-    return snap, day, inv, engine.time_model_.predict_location(X)
+    starts, ends = period_edges(day, horizon, freq)
+    return snap, day, starts, ends, inv, _paid_by(engine, X, ends)
 
 
-def _expected(
-    model: Any, inv: pd.DataFrame, location: np.ndarray, ends: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _expected(inv: pd.DataFrame, cdf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(open amounts, currencies, expected cash per invoice and period)."""
     amount = inv["open_amount"].to_numpy(dtype=np.float64)
-    cdf = _paid_by(model, location, ends)
     expected = amount[:, None] * np.diff(np.concatenate([np.zeros((len(amount), 1)), cdf], axis=1), axis=1)
     return amount, inv["currency"].to_numpy(dtype=object), expected
 
@@ -181,8 +217,58 @@ def _group_expected(keys: pd.Series, currency: np.ndarray, expected: np.ndarray,
     return out.sort_index()
 
 
+def _worklist_paid_by(scores: pd.DataFrame, day: pd.Timestamp, end_days: np.ndarray) -> np.ndarray:
+    """P(paid within each of ``end_days``) from a worklist: a monotone curve through its P10/P50/P90 payment dates
+    and its P(paid within 30/60/90 days), linear between them and flat after the last."""
+    missing = [c for c in _WORKLIST if c not in scores.columns]
+    if missing:
+        raise ParameterError(
+            f"The scores lack the columns {missing}: pass the DataFrame that RiskEngine.score returns, or the "
+            "fitted engine itself."
+        )
+    n = len(scores)
+    days = np.column_stack(
+        [np.zeros(n)]
+        + [(scores[c] - day).dt.days.to_numpy(dtype=np.float64) for c in ("pay_p10", "pay_p50", "pay_p90")]
+        + [np.full(n, float(d)) for d in (30, 60, 90)]
+    )
+    prob = np.column_stack(
+        [np.zeros(n), *(np.full(n, q) for q in (0.1, 0.5, 0.9))]
+        + [scores[f"p_paid_{d}d"].to_numpy(dtype=np.float64) for d in (30, 60, 90)]
+    )
+    order = np.argsort(days, axis=1, kind="stable")
+    days = np.take_along_axis(days, order, axis=1)
+    prob = np.maximum.accumulate(np.take_along_axis(prob, order, axis=1), axis=1)
+    rows = np.arange(n)
+    out = np.empty((n, len(end_days)))
+    for j, e in enumerate(end_days.astype(np.float64)):
+        i = np.maximum((days <= e).sum(axis=1) - 1, 0)
+        k = np.minimum(i + 1, days.shape[1] - 1)
+        gap = days[rows, k] - days[rows, i]
+        frac = np.where(gap > 0, np.clip((e - days[rows, i]) / np.where(gap > 0, gap, 1.0), 0.0, 1.0), 0.0)
+        out[:, j] = prob[rows, i] + frac * (prob[rows, k] - prob[rows, i])
+    return np.clip(out, 0.0, 1.0)
+
+
+def _book(source: Any, ledger: Any, as_of: Any, horizon: int, freq: str, segments: bool) -> tuple[Any, ...]:
+    """(day, period starts, period ends, open lines, P(paid by each end), segment per line or None)."""
+    from payrisk.ledger import to_date
+
+    if isinstance(source, pd.DataFrame):
+        day = to_date(as_of, "as_of")
+        starts, ends = period_edges(day, horizon, freq)
+        seg = source["segment"].to_numpy(dtype=object) if segments and "segment" in source.columns else None
+        return day, starts, ends, source, _worklist_paid_by(source, day, ends), seg
+    snap, day, starts, ends, inv, cdf = _open_book(source, ledger, as_of, horizon, freq)
+    seg = None
+    if segments and source.segmenter_ is not None:
+        found = source.segmenter_.predict(snap, day)["segment"]
+        seg = found.reindex(inv["customer_id"].to_numpy()).fillna("new").to_numpy(dtype=object)
+    return day, starts, ends, inv, cdf, seg
+
+
 def cash_inflow(
-    engine: Any,
+    scores_or_engine: Any,
     ledger: Any,
     as_of: Any,
     horizon_weeks: int = 13,
@@ -196,9 +282,13 @@ def cash_inflow(
 
     Parameters
     ----------
-    engine : RiskEngine
-        A fitted engine: its payment-time model gives each open invoice's payment-date distribution.
+    scores_or_engine : RiskEngine or DataFrame
+        A fitted engine: its weekly and payment-time models give each open invoice's payment-date
+        distribution (the better forecast). Or the worklist that ``RiskEngine.score`` returned for ``as_of``:
+        each invoice's curve then runs through its P10/P50/P90 payment dates and P(paid within 30/60/90 days),
+        which is coarser (for an application that keeps worklists, not engines).
     ledger : Ledger
+        The ledger the engine scores (not read when a worklist is given; pass None).
     as_of : date
         The forecast date; periods start the day after.
     horizon_weeks : int, default 13
@@ -232,14 +322,12 @@ def cash_inflow(
     lv = np.asarray(levels, dtype=np.float64)
     if lv.shape != (2,) or not (0 < lv[0] < lv[1] < 1):
         raise ParameterError(f"The 'levels' parameter must be two probabilities, low < high. Got {levels}.")
-    snap, day, inv, location = _open_book(engine, ledger, as_of)
-    starts, ends = period_edges(day, horizon_weeks, freq)
-    model = engine.time_model_
-    amount, currency, expected = _expected(model, inv, location, ends)
+    day, starts, ends, inv, cdf, seg = _book(scores_or_engine, ledger, as_of, horizon_weeks, freq, segments)
+    amount, currency, expected = _expected(inv, cdf)
     frames = []
     for cur in sorted(pd.unique(currency)):
         m = currency == cur
-        per_q, cum_q = _total_quantiles(model, location[m], amount[m], ends, period_correlation, lv)
+        per_q, cum_q = _total_quantiles(_bins(cdf[m], amount[m]), period_correlation, lv)
         exp_cur = expected[m].sum(axis=0)
         frames.append(
             pd.DataFrame(
@@ -261,12 +349,9 @@ def cash_inflow(
     periods["dry"] = periods["expected"].to_numpy() < limit
     periods["dry_low"] = periods["low"].to_numpy() < limit
     by_customer = _group_expected(inv["customer_id"].rename("customer_id"), currency, expected, starts)
-    if segments and engine.segmenter_ is not None:
-        seg = engine.segmenter_.predict(snap, day)["segment"]
-        seg_of = seg.reindex(inv["customer_id"].to_numpy()).fillna("new")
-        by_segment = _group_expected(pd.Series(seg_of.to_numpy(), name="segment"), currency, expected, starts)
-    else:
-        by_segment = pd.DataFrame()
+    by_segment = pd.DataFrame()
+    if seg is not None:
+        by_segment = _group_expected(pd.Series(seg, name="segment"), currency, expected, starts)
     return CashForecast(
         as_of=day,
         freq=freq,

@@ -135,6 +135,34 @@ class Truth:
         out = np.where(d >= 0, late_part, early)
         return pd.DataFrame(out, index=inv["invoice_id"].to_numpy(), columns=list(d_in))
 
+    def paid_within(self, invoice_ids: Any, as_of: Any, days: Any) -> pd.DataFrame:
+        """True P(paid within ``d`` days after ``as_of`` | unpaid at its end) per invoice, for each ``d``.
+
+        The cash forecast's question asked of the generator: the floor any forecast of these invoices can reach.
+        Partial payments before settlement are not in it (they come earlier than the settlement).
+
+        Examples
+        --------
+        >>> import payrisk as pr
+        >>> ledger = pr.datasets.make_ledger(n_customers=20, seed=0)
+        >>> ids = ledger.as_of("2024-06-30").open_invoices()["invoice_id"]
+        >>> p = ledger.truth.paid_within(ids, "2024-06-30", [7, 91])
+        >>> bool((p[7] <= p[91]).all() and p.to_numpy().max() <= 1)
+        True
+        """
+        ids = pd.Index(np.asarray(invoice_ids, dtype=object))
+        d = np.atleast_1d(np.asarray(days, dtype=np.int64))
+        inv = self.invoices.loc[isin(self.invoices["invoice_id"], ids)]
+        sub = Truth(self.customers, inv, self.plans, self.installments, self.effects, self.params)
+        due = inv.set_index("invoice_id")["due_date"].reindex(ids)
+        elapsed = (pd.Timestamp(as_of) - due).dt.days.to_numpy(dtype=np.int64)
+        at = elapsed[:, None] + np.concatenate([[0], d])[None, :]
+        grid = np.unique(at)
+        surv = sub.survival(grid).reindex(ids).to_numpy()
+        s = surv[np.arange(len(ids))[:, None], np.searchsorted(grid, at)]
+        paid = 1 - s[:, 1:] / np.maximum(s[:, :1], 1e-12)
+        return pd.DataFrame(np.clip(paid, 0.0, 1.0), index=ids, columns=list(d))
+
     def expected_days_late(self, tone: str) -> pd.Series:
         """True mean days late of each invoice, given late and eventually paid, under a delivered first reminder
         of ``tone`` ("mild" or "strict"), holding channel and timing as logged.

@@ -1,4 +1,4 @@
-"""Models: late payment, payment time (censored survival), instalment adherence. Saved without pickle.
+"""Models: late payment, payment time (censored survival) and payment week, instalment adherence. Saved without pickle.
 
 Examples
 --------
@@ -9,5 +9,6 @@ Examples
 
 from payrisk.models._late_payment import InstallmentAdherenceClassifier, LatePaymentClassifier
 from payrisk.models._payment_time import PaymentTimeModel
+from payrisk.models._payment_week import PaymentWeekModel
 
-__all__ = ["InstallmentAdherenceClassifier", "LatePaymentClassifier", "PaymentTimeModel"]
+__all__ = ["InstallmentAdherenceClassifier", "LatePaymentClassifier", "PaymentTimeModel", "PaymentWeekModel"]
