@@ -54,6 +54,31 @@ def _summary(bt: Any) -> dict:
     }
 
 
+def _ratio_interval(bt: Any, best: pd.Series, n_boot: int = 2000) -> dict:
+    """95% bootstrap interval (origins resampled) of payrisk's WAPE over the best baseline's, per cell group."""
+    rng = np.random.default_rng(0)
+    cells = bt.cells.assign(bucket=np.where(bt.cells["period"] <= 4, "1-4", "5-13"))
+    origins = np.sort(cells["origin"].unique())
+    out = {}
+    for (cur, bucket), part in cells.groupby(["currency", "bucket"]):
+        method = best[(cur, bucket)]
+        per = (
+            part.groupby("origin")
+            .apply(
+                lambda g, m=method: pd.Series(
+                    {"ours": (g["actual"] - g["payrisk"]).abs().sum(), "base": (g["actual"] - g[m]).abs().sum()}
+                ),
+                include_groups=False,
+            )
+            .reindex(origins)
+        )
+        draws = rng.integers(0, len(origins), (n_boot, len(origins)))
+        ratio = per["ours"].to_numpy()[draws].sum(1) / per["base"].to_numpy()[draws].sum(1)
+        out[f"{cur} {bucket}"] = [float(np.quantile(ratio, 0.025)), float(np.quantile(ratio, 0.975))]
+    print("WAPE ratio, 95% bootstrap over origins:", {k: [round(x, 2) for x in v] for k, v in out.items()})
+    return out
+
+
 def _truth_floor(ledger: pr.Ledger, bt: Any) -> dict:
     """WAPE of the generator's own payment curves on the same cells: the floor any forecast can reach."""
     cells = []
@@ -81,6 +106,9 @@ def _run_backtest(ledger: pr.Ledger, engine: pr.RiskEngine, figure: str | None =
     t0 = time.perf_counter()
     bt = pr.forecast.backtest_forecast(ledger, engine=engine, n_origins=8, step_weeks=4)
     out = {"backtest_seconds": time.perf_counter() - t0, **_summary(bt)}
+    m = bt.metrics.loc[bt.metrics["method"].isin(["due_date", "due_plus_delay", "ets"])]
+    best = m.loc[m.groupby(["currency", "horizon"])["wape"].idxmin()].set_index(["currency", "horizon"])["method"]
+    out["wape_ratio_ci95"] = _ratio_interval(bt, best)
     if ledger.truth is not None:
         out["truth_wape"] = _truth_floor(ledger, bt)
         out["truth_ratio_to_best_baseline"] = {
