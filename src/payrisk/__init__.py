@@ -15,7 +15,20 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-from payrisk import datasets, errors, evaluation, explain, features, forecast, labels, models, plots, schema, segment
+from payrisk import (
+    datasets,
+    dunning,
+    errors,
+    evaluation,
+    explain,
+    features,
+    forecast,
+    labels,
+    models,
+    plots,
+    schema,
+    segment,
+)
 from payrisk.engine import RiskEngine
 from payrisk.ledger import Ledger
 from payrisk.schema import ColumnMapping, ValidationReport
@@ -27,6 +40,7 @@ __all__ = [
     "ValidationReport",
     "__version__",
     "datasets",
+    "dunning",
     "errors",
     "evaluation",
     "explain",

@@ -28,6 +28,7 @@ __all__ = [
     "NotFittedError",
     "ParameterError",
     "PayriskError",
+    "PolicyError",
     "ValidationError",
 ]
 
@@ -70,3 +71,7 @@ class ModelFileError(PayriskError, ValueError):
 
 class NotFittedError(PayriskError, ValueError, AttributeError):
     """An estimator was used before ``fit``."""
+
+
+class PolicyError(PayriskError, ValueError):
+    """A dunning policy file or object that does not hold: names the file, line and field, and the fix."""
