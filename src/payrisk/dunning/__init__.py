@@ -8,7 +8,8 @@ Examples
 ['email', 'sms', 'letter', 'phone', 'legal']
 """
 
+from payrisk.dunning._plan import plan_actions, to_contacts
 from payrisk.dunning._policy import Guards, PlanOffers, Policy, Step, Timing, Track
 from payrisk.dunning._timing import send_days
 
-__all__ = ["Guards", "PlanOffers", "Policy", "Step", "Timing", "Track", "send_days"]
+__all__ = ["Guards", "PlanOffers", "Policy", "Step", "Timing", "Track", "plan_actions", "send_days", "to_contacts"]

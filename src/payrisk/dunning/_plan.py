@@ -1,0 +1,245 @@
+"""Today's dunning actions: the due step of each open invoice, the guards, one action per customer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from payrisk.dunning._policy import Policy
+from payrisk.dunning._timing import send_days
+from payrisk.errors import ParameterError
+
+__all__ = ["plan_actions", "to_contacts"]
+
+_NEEDS = ("customer_id", "open_amount", "due_date", "p_late", "segment")
+ACTION_COLUMNS = [
+    "action_id", "customer_id", "invoice_ids", "n_invoices", "open_amount", "segment", "step", "channel", "tone",
+    "template", "actor", "offer", "send_at", "priority", "status", "blocked_by", "reason",
+]  # fmt: skip
+
+
+def _step_table(policy: Policy) -> pd.DataFrame:
+    rows = [
+        {"segment": seg, "order": i, **step.model_dump()}
+        for seg, track in policy.tracks.items()
+        for i, step in enumerate(track.steps)
+    ]
+    return pd.DataFrame(rows).rename(columns={"name": "step"})
+
+
+def _due_steps(scores: pd.DataFrame, steps: pd.DataFrame, day: pd.Timestamp, contacts: pd.DataFrame) -> pd.DataFrame:
+    """One row per open invoice whose track has a step due today that was not sent yet (the latest such step)."""
+    inv = scores.loc[:, list(_NEEDS)].rename_axis("invoice_id").reset_index()
+    inv["segment"] = inv["segment"].where(inv["segment"].isin(steps["segment"]), "new")
+    inv["days_since_due"] = (day - inv["due_date"]).dt.days
+    rows = inv.merge(steps, on="segment", how="inner")
+    by_days = rows["days_after_due"].isna() | (rows["days_since_due"] >= rows["days_after_due"])
+    by_score = rows["p_late_above"].isna() | (rows["p_late"] > rows["p_late_above"])
+    score_only = rows["days_after_due"].isna() & (rows["days_since_due"] >= 0)  # a pre-due nudge, not after
+    rows = rows.loc[by_days & by_score & ~score_only]
+    sent = contacts[["invoice_id", "template"]].assign(template=contacts["template"].str.split("+").str[0])
+    done = rows.merge(sent.drop_duplicates(), on=["invoice_id", "template"], how="inner")
+    last_done = done.groupby("invoice_id")["order"].max()
+    rows = rows.loc[rows["order"].to_numpy() > last_done.reindex(rows["invoice_id"]).fillna(-1).to_numpy()]
+    return rows.sort_values(["invoice_id", "order"]).drop_duplicates("invoice_id", keep="last")
+
+
+def _invoice_guards(
+    rows: pd.DataFrame, policy: Policy, snap: Any, day: pd.Timestamp, contacts: pd.DataFrame
+) -> pd.Series:
+    """The first invoice-level rule that blocks each row ("" when none)."""
+    inv = snap.invoices.set_index("invoice_id")
+    at = inv.reindex(rows["invoice_id"])
+    g = policy.guards
+    blocked = pd.Series("", index=rows.index, dtype=object)
+    not_open = ~(at["open_amount"].fillna(0).to_numpy() > 0)
+    disputed = (at["disputed_date"] <= day).fillna(False).to_numpy(dtype=bool)
+    overdue_total = (
+        inv.loc[(inv["open_amount"] > 0) & (inv["due_date"] < day)].groupby("customer_id")["open_amount"].sum()
+    )
+    legal = (rows["channel"] == "legal").to_numpy()
+    small = overdue_total.reindex(rows["customer_id"]).fillna(0).to_numpy() < g.legal_min_amount
+    notices = set(_step_templates(policy, formal=True))
+    noticed = contacts.loc[contacts["template"].isin(notices) & (contacts["sent_at"] < day), "invoice_id"].unique()
+    no_notice = (
+        ~rows["invoice_id"].isin(noticed).to_numpy() if g.legal_needs_formal_notice else np.zeros(len(rows), bool)
+    )
+    rules = [
+        ("not_open: the invoice is paid or credited", not_open),
+        ("disputed: only the dispute flow contacts a customer about a disputed invoice", disputed),
+        (f"legal_min_amount: overdue total below {g.legal_min_amount:g}", legal & small),
+        ("legal_needs_formal_notice: no formal notice was sent on this invoice", legal & no_notice),
+    ]
+    for rule, hit in reversed(rules):  # the first rule in the list wins
+        blocked[hit] = rule
+    return blocked
+
+
+def _notice_first(blocked: pd.DataFrame, policy: Policy, scheduled: pd.DataFrame) -> pd.DataFrame:
+    """Where a legal step waits for a formal notice, the track's formal notice goes out instead (once)."""
+    waiting = blocked.loc[blocked["blocked_by"].str.startswith("legal_needs_formal_notice")]
+    noticed = scheduled.loc[scheduled["template"].isin(_step_templates(policy, formal=True)), "invoice_id"]
+    waiting = waiting.loc[~waiting["invoice_id"].isin(noticed)]
+    steps = _step_table(policy)
+    notice = steps.loc[steps["formal_notice"]].sort_values("order").drop_duplicates("segment", keep="last")
+    keep = [c for c in waiting.columns if c not in steps.columns or c == "segment"]
+    return waiting[keep].merge(notice, on="segment", how="inner").assign(blocked_by="")
+
+
+def _step_templates(policy: Policy, formal: bool) -> list[str]:
+    return [s.template for t in policy.tracks.values() for s in t.steps if s.formal_notice == formal]
+
+
+def _per_customer(rows: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """One action per customer: its most advanced due step, over the invoices that have one."""
+    rows = rows.assign(priority=scores["priority_rank"].reindex(rows["invoice_id"]).to_numpy()
+                       if "priority_rank" in scores.columns else np.arange(len(rows)) + 1)  # fmt: skip
+    rows = rows.sort_values(["customer_id", "order", "priority"], ascending=[True, False, True])
+    grouped = rows.groupby("customer_id", sort=True)
+    head = grouped.head(1).set_index("customer_id")
+    head["invoice_ids"] = grouped["invoice_id"].agg(lambda s: ",".join(sorted(s)))
+    head["n_invoices"] = grouped.size()
+    head["open_amount"] = grouped["open_amount"].sum()
+    head["priority"] = grouped["priority"].min()
+    return head.reset_index()
+
+
+def _pressure(actions: pd.DataFrame, policy: Policy, day: pd.Timestamp, contacts: pd.DataFrame) -> pd.Series:
+    """Contact-pressure rules per customer: a contact already planned (sent today or scheduled after it), and the
+    contacts in the 7 days up to today, in total and on the channel."""
+    g = policy.guards
+    pending = contacts.loc[contacts["sent_at"] >= day, "customer_id"].unique()
+    week = contacts.loc[
+        (contacts["sent_at"] >= day - pd.Timedelta(days=6)) & (contacts["sent_at"] < day + pd.Timedelta(days=1))
+    ]
+    total = week.groupby("customer_id").size().reindex(actions["customer_id"]).fillna(0).to_numpy()
+    key = pd.MultiIndex.from_arrays([actions["customer_id"], actions["channel"]])
+    on_channel = week.groupby(["customer_id", "channel"]).size().reindex(key).fillna(0).to_numpy()
+    limit = actions["channel"].map(g.max_per_channel_per_week).fillna(np.inf).to_numpy()
+    out = pd.Series("", index=actions.index, dtype=object)
+    out[on_channel >= limit] = "max_per_channel_per_week: the channel's weekly limit is reached"
+    out[total >= g.max_contacts_per_week] = f"max_contacts_per_week: {g.max_contacts_per_week} contacts in 7 days"
+    out[actions["customer_id"].isin(pending).to_numpy()] = (
+        "pending_contact: a contact is already planned for today or later"
+    )
+    return out
+
+
+def _bounce_fallback(actions: pd.DataFrame, policy: Policy, contacts: pd.DataFrame) -> pd.DataFrame:
+    """A channel whose last contact bounced is replaced by its fallback, asking for a correct address."""
+    last = contacts.sort_values("sent_at").drop_duplicates(["customer_id", "channel"], keep="last")
+    bounced = set(zip(last.loc[last["bounced"].fillna(False).astype(bool), "customer_id"],
+                      last.loc[last["bounced"].fillna(False).astype(bool), "channel"], strict=True))  # fmt: skip
+    hit = np.array([(c, ch) in bounced for c, ch in zip(actions["customer_id"], actions["channel"], strict=True)], bool)
+    fallback = actions["channel"].map(policy.guards.bounce_fallback)
+    hit &= fallback.notna().to_numpy()
+    out = actions.copy()
+    out.loc[hit, "reason"] = out.loc[hit, "channel"] + " bounced: " + fallback[hit] + ", asking for a correct address"
+    out.loc[hit, "template"] = out.loc[hit, "template"] + "+ask_" + out.loc[hit, "channel"] + "_address"
+    out.loc[hit, "channel"] = fallback[hit]
+    return out
+
+
+def plan_actions(scores: pd.DataFrame, policy: Policy, today: Any, history: Any) -> pd.DataFrame:
+    """Today's dunning actions: one per customer, deterministic and idempotent.
+
+    Each open invoice in ``scores`` (the worklist of :meth:`RiskEngine.score`) follows the track of its
+    segment: its due step is the latest step whose trigger holds today and that was not sent or scheduled yet (a
+    contact with the step's template on the invoice in ``history``, up to 14 days ahead: ``history`` is the
+    ledger as known today, with the actions already planned). Invoice guards (paid or credited, disputed, legal
+    minimum amount, formal notice before legal) block single invoices; a customer's remaining due invoices are
+    grouped into one action on the most advanced step; contact-pressure guards (per week, per channel) block
+    actions; a bounced channel falls back. Recording the actions as contacts (:func:`to_contacts`) and planning
+    again on the same day plans nothing twice.
+
+    Returns
+    -------
+    DataFrame
+        One row per customer with a due step: ``action_id``, ``customer_id``, ``invoice_ids`` (comma-separated),
+        ``n_invoices``, ``open_amount``, ``segment``, ``step``, ``channel``, ``tone``, ``template``, ``actor``,
+        ``offer``, ``send_at``, ``priority`` (the best priority rank of its invoices), ``status`` ("send" or
+        "blocked"), ``blocked_by`` (the rule that blocked) and ``reason``; sendable actions first, by priority.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=200, seed=0)
+    >>> scores = pr.RiskEngine(n_estimators=40, reasons_top_n=0).fit(ledger, "2024-03-31").score(ledger, "2024-04-30")
+    >>> actions = plan_actions(scores, Policy.default(), "2024-04-30", ledger.as_of("2024-04-30"))
+    >>> bool(actions.loc[actions["status"] == "send", "customer_id"].is_unique)
+    True
+    >>> bool((actions.loc[actions["status"] == "blocked", "blocked_by"] != "").all())
+    True
+    """
+    from payrisk.ledger import to_date
+
+    missing = [c for c in _NEEDS if c not in scores.columns]
+    if missing:
+        raise ParameterError(f"plan_actions: the scores lack the columns {missing}; pass RiskEngine.score's output.")
+    day = to_date(today, "today")
+    snap = history.as_of(day)
+    contacts = snap.contacts
+    # sent, or already scheduled for a day after today (a plan made earlier that waits for its send day)
+    scheduled = history.contacts.loc[history.contacts["sent_at"] < day + pd.Timedelta(days=15)]
+    rows = _due_steps(scores, _step_table(policy), day, scheduled)
+    rows["blocked_by"] = _invoice_guards(rows, policy, snap, day, contacts).to_numpy()
+    blocked_rows = rows.loc[rows["blocked_by"] != ""]
+    sendable = pd.concat(
+        [rows.loc[rows["blocked_by"] == ""], _notice_first(blocked_rows, policy, scheduled)], ignore_index=True
+    )
+    actions = _per_customer(sendable, scores)
+    actions["reason"] = actions["step"] + " is due: " + actions["days_since_due"].astype(str) + " days after due"
+    actions = _bounce_fallback(actions, policy, contacts)
+    actions["blocked_by"] = _pressure(actions, policy, day, scheduled).to_numpy()
+    actions = pd.concat([actions, _blocked_invoices(blocked_rows, scores)], ignore_index=True)
+    actions["status"] = np.where(actions["blocked_by"] == "", "send", "blocked")
+    actions["send_at"] = _send_at(actions, policy, snap, day)
+    actions["action_id"] = [
+        f"{day.date()}|{c}|{t}|{i}"
+        for c, t, i in zip(actions["customer_id"], actions["template"], actions["invoice_ids"], strict=True)
+    ]
+    order = actions.sort_values(["status", "priority", "customer_id"], ascending=[False, True, True])
+    return order.reindex(columns=ACTION_COLUMNS).reset_index(drop=True)
+
+
+def _blocked_invoices(rows: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    out = rows.assign(invoice_ids=rows["invoice_id"], n_invoices=1, reason=rows["step"] + " blocked")
+    out["priority"] = scores["priority_rank"].reindex(rows["invoice_id"]).to_numpy() if "priority_rank" in scores else 0
+    return out
+
+
+def _send_at(actions: pd.DataFrame, policy: Policy, snap: Any, day: pd.Timestamp) -> pd.Series:
+    from payrisk import features
+
+    cust = snap.customers.set_index("customer_id")
+    country = cust["country"].reindex(actions["customer_id"]).to_numpy(dtype=object) if "country" in cust else None
+    country = np.full(len(actions), None, dtype=object) if country is None else country
+    rhythm = features.customer_features(
+        snap, day, ["pay_weekday", "pay_weekday_share", "pay_day_of_month", "pay_day_of_month_share"]
+    )
+    r = rhythm.reindex(actions["customer_id"])
+    weekday = np.where(r["pay_weekday_share"].fillna(0).to_numpy() >= 0.5, r["pay_weekday"].fillna(-1), -1)
+    payrun = np.where(r["pay_day_of_month_share"].fillna(0).to_numpy() >= 0.3, r["pay_day_of_month"].fillna(0), 0)
+    days = send_days(day, policy.timing, country, weekday.astype(np.int64), payrun.astype(np.int64))
+    return pd.Series(pd.to_datetime(days) + pd.Timedelta(hours=policy.timing.send_hour), index=actions.index)
+
+
+def to_contacts(actions: pd.DataFrame) -> pd.DataFrame:
+    """The sendable actions as rows of the ``contacts`` table (one per invoice), to record what was sent."""
+    send = actions.loc[actions["status"] == "send"]
+    out = send.assign(invoice_id=send["invoice_ids"].str.split(",")).explode("invoice_id")
+    return pd.DataFrame(
+        {
+            "contact_id": out["action_id"] + "|" + out["invoice_id"],
+            "customer_id": out["customer_id"],
+            "invoice_id": out["invoice_id"],
+            "sent_at": out["send_at"],
+            "channel": out["channel"],
+            "tone": out["tone"],
+            "template": out["template"],
+            "delivered": True,
+            "bounced": False,
+        }
+    ).reset_index(drop=True)
