@@ -130,9 +130,9 @@ def _pressure(actions: pd.DataFrame, policy: Policy, day: pd.Timestamp, contacts
 def _bounce_fallback(actions: pd.DataFrame, policy: Policy, contacts: pd.DataFrame) -> pd.DataFrame:
     """A channel whose last contact bounced is replaced by its fallback, asking for a correct address."""
     last = contacts.sort_values("sent_at").drop_duplicates(["customer_id", "channel"], keep="last")
-    bounced = set(zip(last.loc[last["bounced"].fillna(False).astype(bool), "customer_id"],
-                      last.loc[last["bounced"].fillna(False).astype(bool), "channel"], strict=True))  # fmt: skip
-    hit = np.array([(c, ch) in bounced for c, ch in zip(actions["customer_id"], actions["channel"], strict=True)], bool)
+    bounced = last.loc[last["bounced"].fillna(False).astype(bool), ["customer_id", "channel"]]
+    key = pd.MultiIndex.from_frame(actions[["customer_id", "channel"]])
+    hit = key.isin(pd.MultiIndex.from_frame(bounced)) if len(bounced) else np.zeros(len(actions), dtype=bool)
     fallback = actions["channel"].map(policy.guards.bounce_fallback)
     hit &= fallback.notna().to_numpy()
     out = actions.copy()
@@ -196,10 +196,8 @@ def plan_actions(scores: pd.DataFrame, policy: Policy, today: Any, history: Any)
     actions = pd.concat([actions, _blocked_invoices(blocked_rows, scores)], ignore_index=True)
     actions["status"] = np.where(actions["blocked_by"] == "", "send", "blocked")
     actions["send_at"] = _send_at(actions, policy, snap, day)
-    actions["action_id"] = [
-        f"{day.date()}|{c}|{t}|{i}"
-        for c, t, i in zip(actions["customer_id"], actions["template"], actions["invoice_ids"], strict=True)
-    ]
+    ids = actions["customer_id"] + "|" + actions["template"] + "|" + actions["invoice_ids"]
+    actions["action_id"] = f"{day.date()}|" + ids
     order = actions.sort_values(["status", "priority", "customer_id"], ascending=[False, True, True])
     return order.reindex(columns=ACTION_COLUMNS).reset_index(drop=True)
 
