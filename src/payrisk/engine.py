@@ -52,7 +52,7 @@ def _landmarks(day: pd.Timestamp, history_days: int) -> list[pd.Timestamp]:
     """Every fifth day (counted from 1970-01-01: the same dates for every ``as_of``) in the ``history_days``
     before ``day`` (exclusive)."""
     days = pd.date_range(day - pd.Timedelta(days=history_days), day - pd.Timedelta(days=1), freq="D")
-    return [d for d in days if (d - pd.Timestamp("1970-01-01")).days % _LANDMARK_STEP == 0]
+    return list(days[(days - pd.Timestamp("1970-01-01")).days % _LANDMARK_STEP == 0])
 
 
 def _open_at(inv: pd.DataFrame, day: pd.Timestamp, phase: np.ndarray) -> pd.DataFrame:
@@ -205,7 +205,7 @@ class RiskEngine:
         report(_STEPS[2], 2, len(_STEPS))
         surv = labels.SurvivalTarget.from_arrays(target["duration"], target["event"])
         self.time_model_ = PaymentTimeModel(**size).fit(X, surv, time=X["as_of"])
-        self.week_model_ = self._fit_week_model(X, target, day)
+        self.week_model_ = self._fit_week_model(X, target, day, size)
         report(_STEPS[3], 3, len(_STEPS))
         self.adherence_model_ = None
         if len(snap.plans):
@@ -223,7 +223,7 @@ class RiskEngine:
         report("done", len(_STEPS), len(_STEPS))
         return self
 
-    def _fit_week_model(self, X: pd.DataFrame, target: pd.DataFrame, day: pd.Timestamp) -> Any:
+    def _fit_week_model(self, X: pd.DataFrame, target: pd.DataFrame, day: pd.Timestamp, size: dict) -> Any:
         """The weekly payment distribution, on the landmarks followed for ``forecast_weeks`` (None if too few)."""
         from payrisk.models import PaymentWeekModel
         from payrisk.models._payment_week import payment_week
@@ -235,7 +235,6 @@ class RiskEngine:
         known = week >= 0
         if known.sum() < 200 or len(np.unique(week[known])) < 2:
             return None
-        size = {"n_estimators": self.n_estimators, "max_depth": self.max_depth}
         return PaymentWeekModel(weeks=self.forecast_weeks, **size).fit(
             X.loc[known], week[known], time=X.loc[known, "as_of"]
         )

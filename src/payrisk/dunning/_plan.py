@@ -47,7 +47,7 @@ def _due_steps(scores: pd.DataFrame, steps: pd.DataFrame, day: pd.Timestamp, con
 
 
 def _invoice_guards(
-    rows: pd.DataFrame, policy: Policy, snap: Any, day: pd.Timestamp, contacts: pd.DataFrame
+    rows: pd.DataFrame, policy: Policy, notices: pd.Series, snap: Any, day: pd.Timestamp, contacts: pd.DataFrame
 ) -> pd.Series:
     """The first invoice-level rule that blocks each row ("" when none)."""
     inv = snap.invoices.set_index("invoice_id")
@@ -61,7 +61,6 @@ def _invoice_guards(
     )
     legal = (rows["channel"] == "legal").to_numpy()
     small = overdue_total.reindex(rows["customer_id"]).fillna(0).to_numpy() < g.legal_min_amount
-    notices = set(_step_templates(policy, formal=True))
     noticed = contacts.loc[contacts["template"].isin(notices) & (contacts["sent_at"] < day), "invoice_id"].unique()
     no_notice = (
         ~rows["invoice_id"].isin(noticed).to_numpy() if g.legal_needs_formal_notice else np.zeros(len(rows), bool)
@@ -77,25 +76,18 @@ def _invoice_guards(
     return blocked
 
 
-def _notice_first(blocked: pd.DataFrame, policy: Policy, scheduled: pd.DataFrame) -> pd.DataFrame:
+def _notice_first(blocked: pd.DataFrame, steps: pd.DataFrame, scheduled: pd.DataFrame) -> pd.DataFrame:
     """Where a legal step waits for a formal notice, the track's formal notice goes out instead (once)."""
     waiting = blocked.loc[blocked["blocked_by"].str.startswith("legal_needs_formal_notice")]
-    noticed = scheduled.loc[scheduled["template"].isin(_step_templates(policy, formal=True)), "invoice_id"]
-    waiting = waiting.loc[~waiting["invoice_id"].isin(noticed)]
-    steps = _step_table(policy)
     notice = steps.loc[steps["formal_notice"]].sort_values("order").drop_duplicates("segment", keep="last")
+    noticed = scheduled.loc[scheduled["template"].isin(steps.loc[steps["formal_notice"], "template"]), "invoice_id"]
+    waiting = waiting.loc[~waiting["invoice_id"].isin(noticed)]
     keep = [c for c in waiting.columns if c not in steps.columns or c == "segment"]
     return waiting[keep].merge(notice, on="segment", how="inner").assign(blocked_by="")
 
 
-def _step_templates(policy: Policy, formal: bool) -> list[str]:
-    return [s.template for t in policy.tracks.values() for s in t.steps if s.formal_notice == formal]
-
-
-def _per_customer(rows: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+def _per_customer(rows: pd.DataFrame) -> pd.DataFrame:
     """One action per customer: its most advanced due step, over the invoices that have one."""
-    rows = rows.assign(priority=scores["priority_rank"].reindex(rows["invoice_id"]).to_numpy()
-                       if "priority_rank" in scores.columns else np.arange(len(rows)) + 1)  # fmt: skip
     rows = rows.sort_values(["customer_id", "order", "priority"], ascending=[True, False, True])
     grouped = rows.groupby("customer_id", sort=True)
     head = grouped.head(1).set_index("customer_id")
@@ -183,17 +175,24 @@ def plan_actions(scores: pd.DataFrame, policy: Policy, today: Any, history: Any)
     contacts = snap.contacts
     # sent, or already scheduled for a day after today (a plan made earlier that waits for its send day)
     scheduled = history.contacts.loc[history.contacts["sent_at"] < day + pd.Timedelta(days=15)]
-    rows = _due_steps(scores, _step_table(policy), day, scheduled)
-    rows["blocked_by"] = _invoice_guards(rows, policy, snap, day, contacts).to_numpy()
+    steps = _step_table(policy)
+    rows = _due_steps(scores, steps, day, scheduled)
+    rank = scores["priority_rank"] if "priority_rank" in scores.columns else pd.Series(0, index=scores.index)
+    rows["priority"] = rank.reindex(rows["invoice_id"]).to_numpy()
+    notices = steps.loc[steps["formal_notice"], "template"]
+    rows["blocked_by"] = _invoice_guards(rows, policy, notices, snap, day, contacts).to_numpy()
     blocked_rows = rows.loc[rows["blocked_by"] != ""]
     sendable = pd.concat(
-        [rows.loc[rows["blocked_by"] == ""], _notice_first(blocked_rows, policy, scheduled)], ignore_index=True
+        [rows.loc[rows["blocked_by"] == ""], _notice_first(blocked_rows, steps, scheduled)], ignore_index=True
     )
-    actions = _per_customer(sendable, scores)
+    actions = _per_customer(sendable)
     actions["reason"] = actions["step"] + " is due: " + actions["days_since_due"].astype(str) + " days after due"
     actions = _bounce_fallback(actions, policy, contacts)
     actions["blocked_by"] = _pressure(actions, policy, day, scheduled).to_numpy()
-    actions = pd.concat([actions, _blocked_invoices(blocked_rows, scores)], ignore_index=True)
+    blocked = blocked_rows.assign(
+        invoice_ids=blocked_rows["invoice_id"], n_invoices=1, reason=blocked_rows["step"] + " blocked"
+    )
+    actions = pd.concat([actions, blocked], ignore_index=True)
     actions["status"] = np.where(actions["blocked_by"] == "", "send", "blocked")
     actions["send_at"] = _send_at(actions, policy, snap, day)
     ids = actions["customer_id"] + "|" + actions["template"] + "|" + actions["invoice_ids"]
@@ -202,20 +201,15 @@ def plan_actions(scores: pd.DataFrame, policy: Policy, today: Any, history: Any)
     return order.reindex(columns=ACTION_COLUMNS).reset_index(drop=True)
 
 
-def _blocked_invoices(rows: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
-    out = rows.assign(invoice_ids=rows["invoice_id"], n_invoices=1, reason=rows["step"] + " blocked")
-    out["priority"] = scores["priority_rank"].reindex(rows["invoice_id"]).to_numpy() if "priority_rank" in scores else 0
-    return out
-
-
 def _send_at(actions: pd.DataFrame, policy: Policy, snap: Any, day: pd.Timestamp) -> pd.Series:
     from payrisk import features
 
     cust = snap.customers.set_index("customer_id")
     country = cust["country"].reindex(actions["customer_id"]).to_numpy(dtype=object) if "country" in cust else None
     country = np.full(len(actions), None, dtype=object) if country is None else country
+    who = pd.DataFrame({"customer_id": actions["customer_id"].unique(), "as_of": day})
     rhythm = features.customer_features(
-        snap, day, ["pay_weekday", "pay_weekday_share", "pay_day_of_month", "pay_day_of_month_share"]
+        snap, who, ["pay_weekday", "pay_weekday_share", "pay_day_of_month", "pay_day_of_month_share"]
     )
     r = rhythm.reindex(actions["customer_id"])
     weekday = np.where(r["pay_weekday_share"].fillna(0).to_numpy() >= 0.5, r["pay_weekday"].fillna(-1), -1)
