@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python benchmarks/bench_dunning.py [case ...]``; results go to ``results/dunning.json``.
 
 - ``plan_speed``: a synthetic world of 25,000 customers scored by a RiskEngine fitted on the default world; the
-  time of ``plan_actions`` alone (the worklist is made before the clock starts).
+  time of ``plan_actions`` alone (the worklist is made before the clock starts), plan offers gated by the
+  engine's adherence model.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ def run_plan_speed() -> dict:
     history = big.as_of("2024-06-30")
     policy = pr.dunning.Policy.default()
     t0 = time.perf_counter()
-    actions = pr.dunning.plan_actions(scores, policy, "2024-06-30", history)
+    actions = pr.dunning.plan_actions(scores, policy, "2024-06-30", history, adherence=engine)
     seconds = time.perf_counter() - t0
     sent = int((actions["status"] == "send").sum())
+    sendable = actions.loc[actions["status"] == "send"]
+    plan_templates = [s.template for t in policy.tracks.values() for s in t.steps if s.offer == "plan"]
     print(
         f"plan_actions: {len(scores):,} open invoices -> {sent:,} actions to send, {len(actions) - sent:,} blocked, "
         f"in {seconds:.2f} s ({len(scores) / seconds:,.0f} invoices/s)"
@@ -39,6 +42,10 @@ def run_plan_speed() -> dict:
         "blocked": len(actions) - sent,
         "seconds": seconds,
         "by_rule": actions["blocked_by"].str.split(":").str[0].value_counts().to_dict(),
+        "plan_offers": {  # sendable actions on a step that offers a plan, and those that got one
+            "asked": int(sendable["template"].str.split("+").str[0].isin(plan_templates).sum()),
+            "offered": int(sendable["plan_instalments"].notna().sum()),
+        },
     }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from payrisk.dunning._offers import OFFER_COLUMNS, gate_plan_offers
 from payrisk.dunning._policy import Policy
 from payrisk.dunning._timing import send_days
 from payrisk.errors import ParameterError
@@ -16,7 +17,7 @@ __all__ = ["plan_actions", "to_contacts"]
 _NEEDS = ("customer_id", "open_amount", "due_date", "p_late", "segment")
 ACTION_COLUMNS = [
     "action_id", "customer_id", "invoice_ids", "n_invoices", "open_amount", "segment", "step", "channel", "tone",
-    "template", "actor", "offer", "send_at", "priority", "status", "blocked_by", "reason",
+    "template", "actor", "offer", *OFFER_COLUMNS, "send_at", "priority", "status", "blocked_by", "reason",
 ]  # fmt: skip
 
 
@@ -134,7 +135,7 @@ def _bounce_fallback(actions: pd.DataFrame, policy: Policy, contacts: pd.DataFra
     return out
 
 
-def plan_actions(scores: pd.DataFrame, policy: Policy, today: Any, history: Any) -> pd.DataFrame:
+def plan_actions(scores: pd.DataFrame, policy: Policy, today: Any, history: Any, adherence: Any = None) -> pd.DataFrame:
     """Today's dunning actions: one per customer, deterministic and idempotent.
 
     Each open invoice in ``scores`` (the worklist of :meth:`RiskEngine.score`) follows the track of its
@@ -143,16 +144,34 @@ def plan_actions(scores: pd.DataFrame, policy: Policy, today: Any, history: Any)
     ledger as known today, with the actions already planned). Invoice guards (paid or credited, disputed, legal
     minimum amount, formal notice before legal) block single invoices; a customer's remaining due invoices are
     grouped into one action on the most advanced step; contact-pressure guards (per week, per channel) block
-    actions; a bounced channel falls back. Recording the actions as contacts (:func:`to_contacts`) and planning
-    again on the same day plans nothing twice.
+    actions; a bounced channel falls back. A step that offers a payment plan offers the shortest plan the
+    customer can carry (from its payments of the past year) and will keep (P(kept) from ``adherence`` at least
+    ``policy.plan_offers.min_p_kept``), never after a recently broken plan unless the policy allows it; without
+    such a plan the step goes out without an offer (template suffixed ``+no_plan``) and ``reason`` says why.
+    Recording the actions as contacts (:func:`to_contacts`) and planning again on the same day plans nothing
+    twice.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        The worklist of :meth:`RiskEngine.score` (index ``invoice_id``; ``customer_id``, ``open_amount``,
+        ``due_date``, ``p_late``, ``segment``, optionally ``priority_rank``).
+    policy : Policy
+    today : date-like
+    history : Ledger
+        The ledger as known today, with the contacts already planned.
+    adherence : RiskEngine or InstallmentAdherenceClassifier, optional
+        Gates plan offers; without it no plan is offered.
 
     Returns
     -------
     DataFrame
         One row per customer with a due step: ``action_id``, ``customer_id``, ``invoice_ids`` (comma-separated),
         ``n_invoices``, ``open_amount``, ``segment``, ``step``, ``channel``, ``tone``, ``template``, ``actor``,
-        ``offer``, ``send_at``, ``priority`` (the best priority rank of its invoices), ``status`` ("send" or
-        "blocked"), ``blocked_by`` (the rule that blocked) and ``reason``; sendable actions first, by priority.
+        ``offer``, ``plan_instalments``, ``instalment_amount`` and ``p_kept`` (of the plan offered, or of the
+        best plan when none is), ``send_at``, ``priority`` (the best priority rank of its invoices), ``status``
+        ("send" or "blocked"), ``blocked_by`` (the rule that blocked) and ``reason``; sendable actions first, by
+        priority.
 
     Examples
     --------
@@ -189,6 +208,7 @@ def plan_actions(scores: pd.DataFrame, policy: Policy, today: Any, history: Any)
     actions["reason"] = actions["step"] + " is due: " + actions["days_since_due"].astype(str) + " days after due"
     actions = _bounce_fallback(actions, policy, contacts)
     actions["blocked_by"] = _pressure(actions, policy, day, scheduled).to_numpy()
+    actions = _with_offers(actions, policy, snap, day, adherence)
     blocked = blocked_rows.assign(
         invoice_ids=blocked_rows["invoice_id"], n_invoices=1, reason=blocked_rows["step"] + " blocked"
     )
@@ -199,6 +219,17 @@ def plan_actions(scores: pd.DataFrame, policy: Policy, today: Any, history: Any)
     actions["action_id"] = f"{day.date()}|" + ids
     order = actions.sort_values(["status", "priority", "customer_id"], ascending=[False, True, True])
     return order.reindex(columns=ACTION_COLUMNS).reset_index(drop=True)
+
+
+def _with_offers(actions: pd.DataFrame, policy: Policy, snap: Any, day: pd.Timestamp, adherence: Any) -> pd.DataFrame:
+    """Plan offers gated by the adherence model; a withdrawn offer changes the template and says why."""
+    offers = gate_plan_offers(actions, policy.plan_offers, snap, day, adherence)
+    withdrawn = (actions["offer"] == "plan") & (offers["offer"] == "none")
+    out = actions.assign(**{c: offers[c] for c in ["offer", *OFFER_COLUMNS]})
+    out.loc[withdrawn, "template"] = out.loc[withdrawn, "template"] + "+no_plan"
+    has_note = offers["offer_note"] != ""
+    out.loc[has_note, "reason"] = out.loc[has_note, "reason"] + "; " + offers.loc[has_note, "offer_note"]
+    return out
 
 
 def _send_at(actions: pd.DataFrame, policy: Policy, snap: Any, day: pd.Timestamp) -> pd.Series:
