@@ -23,6 +23,7 @@ from payrisk.errors import ParameterError
 
 __all__ = [
     "calibration_curve",
+    "effect_forest",
     "forecast_fan",
     "gains_chart",
     "priority_heat_list",
@@ -119,6 +120,29 @@ def segment_map(segments: pd.DataFrame, ax: Any = None) -> Any:
     ax.set(xlabel="share of settled invoices paid late", ylabel="typical days late", title="Segments")
     ax.set_yscale("symlog", linthresh=5)
     ax.legend(loc="upper left", fontsize="small")
+    return fig
+
+
+def effect_forest(
+    by_segment: pd.DataFrame, truth: pd.Series | None = None, meta: dict[str, Any] | None = None, ax: Any = None
+) -> Any:
+    """Effect per segment with its interval (``ToneEffect.by_segment``), the naive difference beside it and the
+    true effect where known (a synthetic world)."""
+    fig, ax = _axes(ax, (6.5, 0.6 * len(by_segment) + 1.5))
+    names = list(by_segment.index)[::-1]
+    y = np.arange(len(names))
+    rows = by_segment.loc[names]
+    colours = [SEGMENT_COLOURS.get(n, "#424242") for n in names]
+    ax.hlines(y, rows["ci_low"], rows["ci_high"], colors=colours, lw=2)
+    ax.scatter(rows["effect"], y, color=colours, zorder=3, label="estimate (doubly robust)")
+    ax.scatter(rows["naive"], y - 0.2, marker="|", color="#757575", label="difference in means")
+    if truth is not None:
+        ax.scatter(truth.reindex(names), y, marker="x", color="black", zorder=4, label="truth")
+    ax.axvline(0, color="#9e9e9e", lw=0.8)
+    meta = meta or {}
+    what = f"{meta.get('treated', 'strict')} vs {meta.get('control', 'mild')}"
+    ax.set(yticks=y, yticklabels=names, xlabel=f"effect on {meta.get('outcome', 'days late')} (days)", title=what)
+    ax.legend(loc="best", fontsize="small")
     return fig
 
 

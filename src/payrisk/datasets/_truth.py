@@ -172,6 +172,18 @@ class Truth:
         s = self.invoices["late_log_sigma"].to_numpy()
         return pd.Series(np.exp(mu + s**2 / 2), index=self.invoices["invoice_id"].to_numpy(), name=tone)
 
+    def tone_effect(self, invoice_ids: Any, horizon_days: int) -> pd.Series:
+        """True effect of a delivered strict (vs mild) first reminder on each invoice's days late restricted to
+        ``horizon_days`` (an invoice never paid, or paid later, counts as the horizon under either tone): the
+        difference of its two potential outcomes, drawn with the same noise. Positive: strict makes it later.
+        """
+        inv = self.invoices.set_index("invoice_id").reindex(pd.Index(invoice_ids))
+
+        def capped(col: str) -> np.ndarray:
+            return np.minimum(inv[col].fillna(horizon_days).to_numpy(dtype=float), horizon_days)
+
+        return pd.Series(capped("days_late_if_strict") - capped("days_late_if_mild"), index=inv.index, name="effect")
+
     def restrict(self, tables: dict[str, pd.DataFrame]) -> Truth:
         """The truth rows of the invoices and plans present in ``tables`` (customers are kept whole)."""
         inv = self.invoices.loc[isin(self.invoices["invoice_id"], tables["invoices"]["invoice_id"])]

@@ -1,4 +1,5 @@
-"""A thin dunning-policy engine: per segment a track of steps, timed to the customer's rhythm, with guards.
+"""A thin dunning-policy engine: per segment a track of steps, timed to the customer's rhythm, with guards,
+plan offers gated by the adherence model, champion/challenger tests and a measured comparison of tones.
 
 Examples
 --------
@@ -8,8 +9,28 @@ Examples
 ['email', 'sms', 'letter', 'phone', 'legal']
 """
 
+from payrisk.dunning._effects import ToneEffect, estimate_tone_effect
+from payrisk.dunning._experiment import Experiment, assign_arms, evaluate_policies
 from payrisk.dunning._plan import plan_actions, to_contacts
 from payrisk.dunning._policy import Guards, PlanOffers, Policy, Step, Timing, Track
+from payrisk.dunning._simulate import TONE_SCALE, simulate_policies
 from payrisk.dunning._timing import send_days
 
-__all__ = ["Guards", "PlanOffers", "Policy", "Step", "Timing", "Track", "plan_actions", "send_days", "to_contacts"]
+__all__ = [
+    "TONE_SCALE",
+    "Experiment",
+    "Guards",
+    "PlanOffers",
+    "Policy",
+    "Step",
+    "Timing",
+    "ToneEffect",
+    "Track",
+    "assign_arms",
+    "estimate_tone_effect",
+    "evaluate_policies",
+    "plan_actions",
+    "send_days",
+    "simulate_policies",
+    "to_contacts",
+]

@@ -167,6 +167,27 @@ class Policy(_Strict):
         except ValidationError as exc:
             raise PolicyError(_describe(exc, source, line_of)) from None
 
+    @classmethod
+    def one_size(cls, track: Track | dict[str, Any], name: str, base: Policy | None = None) -> Policy:
+        """The same track for every segment (the "one size fits all" a segmented policy is compared with), with
+        the timing, plan offers and guards of ``base`` (default: :meth:`default`).
+
+        Examples
+        --------
+        >>> steps = [{"name": "reminder", "days_after_due": 1, "channel": "email", "tone": "strict", "template": "r1"}]
+        >>> policy = Policy.one_size({"steps": steps}, "strict for all")
+        >>> {t.steps[0].tone for t in policy.tracks.values()}
+        {'strict'}
+        """
+        doc = (base or cls.default()).to_dict()
+        track_doc = track.model_dump(mode="json") if isinstance(track, Track) else dict(track)
+        doc.update(name=name, description=f"one track for every segment: {name}")
+        doc["tracks"] = {segment: track_doc for segment in SEGMENTS}
+        try:
+            return cls.model_validate(doc)
+        except ValidationError as exc:
+            raise PolicyError(_describe(exc, f"one-size policy {name!r}", None)) from None
+
     def to_dict(self) -> dict[str, Any]:
         """The policy as plain data (``Policy.model_validate(p.to_dict()) == p``)."""
         return self.model_dump(mode="json")
@@ -178,5 +199,6 @@ def _describe(exc: ValidationError, source: str, line_of: Any) -> str:
         loc = tuple(err["loc"])
         where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[") or "(top)"
         got = "" if err["type"] == "missing" else f" Got {err.get('input')!r}."
-        lines.append(f"  line {line_of(loc)}, {where}: {err['msg']}.{got}")
+        at = f"line {line_of(loc)}, " if line_of is not None else ""
+        lines.append(f"  {at}{where}: {err['msg']}.{got}")
     return "\n".join(lines)
