@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from payrisk.dunning._plan import _step_table
 from payrisk.dunning._policy import Policy
 from payrisk.errors import ParameterError
 
@@ -18,12 +19,8 @@ TONE_SCALE = {"mild": 0.0, "neutral": 1 / 3, "firm": 2 / 3, "strict": 1.0}
 
 
 def _steps(policy: Policy) -> pd.DataFrame:
-    rows = [
-        {"segment": seg, "order": i, **step.model_dump()}
-        for seg, track in policy.tracks.items()
-        for i, step in enumerate(track.steps)
-    ]
-    steps = pd.DataFrame(rows)
+    """The policy's step table (as plan_actions reads it) with each tone's place on the mild-strict scale."""
+    steps = _step_table(policy)
     steps["tone_scale"] = steps["tone"].map(TONE_SCALE)
     steps["post_due"] = steps["days_after_due"].fillna(0) >= 1
     return steps
