@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m payrisk.demo
+	$(BIN)/payrisk demo --out payrisk_demo
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -1,0 +1,106 @@
+"""What the command line reads and writes: data folders of CSV or Parquet tables, outputs in three formats,
+and progress bars that only show on a terminal (private)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from payrisk._safe_csv import neutralise_frame, to_safe_csv
+from payrisk.errors import ParameterError
+
+TABLES = ("customers", "invoices", "payments", "plans", "installments", "contacts")
+FORMATS = ("table", "json", "csv", "parquet")
+
+
+def read_folder(folder: str | Path) -> dict[str, pd.DataFrame]:
+    """The tables of a data folder: ``<table>.csv`` or ``<table>.parquet`` for each known table name."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ParameterError(f"DATA must be a folder of CSV or Parquet tables; {folder} is not a folder.")
+    tables = {}
+    for name in TABLES:
+        parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
+        if parquet.is_file():
+            tables[name] = pd.read_parquet(parquet)
+        elif csv.is_file():
+            tables[name] = pd.read_csv(csv, dtype=str, keep_default_na=False, na_values=[""])
+    if "invoices" not in tables:
+        found = sorted(p.name for p in folder.iterdir())[:10]
+        raise ParameterError(
+            f"{folder} holds no invoices.csv or invoices.parquet (found: {found}); name each table file after "
+            f"its table: {', '.join(TABLES)}."
+        )
+    return tables
+
+
+def load_ledger(folder: str | Path, mapping: str | None = None) -> Any:
+    """Validate a data folder into a ledger (rejected rows are in ``ledger.report``)."""
+    from payrisk.ledger import Ledger
+
+    return Ledger.from_frames(**read_folder(folder), mapping=mapping)
+
+
+def write_tables(ledger: Any, folder: str | Path) -> Path:
+    """Write a ledger's tables as a data folder of CSV files (formula-safe) that ``read_folder`` reads back."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
+        table = getattr(ledger, name)
+        if name == "invoices":
+            table = table.drop(columns=["paid_amount", "open_amount"], errors="ignore")
+        if len(table):
+            to_safe_csv(table, folder / f"{name}.csv")
+    return folder
+
+
+def emit(frame: pd.DataFrame, fmt: str, out: str | None, index: bool = True) -> None:
+    """Write ``frame`` to ``out`` (or stdout) as a readable table, JSON records, safe CSV or Parquet."""
+    frame = frame.reset_index() if index and not isinstance(frame.index, pd.RangeIndex) else frame
+    if fmt == "parquet":
+        if out is None:
+            raise ParameterError("--format parquet needs --out FILE (Parquet is binary, not for a terminal).")
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        frame.to_parquet(out, index=False)
+    elif fmt == "csv":
+        if out is None:
+            neutralise_frame(frame).to_csv(sys.stdout, index=False)
+        else:
+            to_safe_csv(frame, out)
+    elif fmt == "json":
+        text = frame.to_json(orient="records", date_format="iso", indent=None)
+        if out is None:
+            print(text)
+        else:
+            Path(out).write_text(text + "\n", encoding="utf-8")
+    else:
+        text = frame.to_string(max_rows=40, max_colwidth=60)
+        if out is None:
+            print(text)
+        else:
+            Path(out).write_text(text + "\n", encoding="utf-8")
+
+
+@contextmanager
+def progress_bar(total: int, description: str, enabled: bool) -> Iterator[Any]:
+    """A tqdm bar on stderr when ``enabled`` (a terminal), else nothing; yields a ``(step, done, total)``
+    callback as :class:`payrisk.RiskEngine` takes it."""
+    if not enabled:
+        yield lambda step, done, total: None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=description, file=sys.stderr, leave=False) as bar:
+
+        def update(step: str, done: int, total: int) -> None:
+            bar.total = total
+            bar.set_postfix_str(step)
+            bar.n = done
+            bar.refresh()
+
+        yield update

@@ -1,0 +1,258 @@
+"""The ``payrisk`` command: demo, validate, fit, score, forecast, plan, report.
+
+Exit codes: 0 done; 1 done, but input rows were rejected (``validate``) or a check failed; 2 a usage or input
+error (the message says what to fix).
+
+Examples
+--------
+>>> from payrisk.cli import main
+>>> main(["--help"])  # doctest: +ELLIPSIS
+usage: payrisk ...
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from payrisk._cli_io import FORMATS, emit, load_ledger, progress_bar, write_tables
+from payrisk.errors import PayriskError
+
+__all__ = ["main"]
+
+EXAMPLES = {
+    "demo": "payrisk demo --out demo_out",
+    "validate": "payrisk validate data/ --mapping mapping.yaml --out rejected.csv",
+    "fit": "payrisk fit data/ --as-of 2024-06-30 --out model/",
+    "score": "payrisk score data/ --model model/ --as-of 2024-07-31 --format csv --out worklist.csv",
+    "forecast": "payrisk forecast data/ --model model/ --as-of 2024-07-31 --weeks 13 --format json",
+    "plan": "payrisk plan data/ --model model/ --as-of 2024-07-31 --policy policy.yaml --out actions.csv",
+    "report": "payrisk report data/ --model model/ --as-of 2024-07-31 --policy policy.yaml --out report.html",
+}
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    return not args.quiet and sys.stderr.isatty()
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    if not args.quiet:
+        print(text, file=sys.stderr)
+
+
+def _ledger(args: argparse.Namespace) -> Any:
+    ledger = load_ledger(args.data, args.mapping)
+    if not ledger.report.ok:
+        _say(args, f"note: {ledger.report.n_rejected} input rows were rejected; `payrisk validate` lists them")
+    return ledger
+
+
+def _engine(args: argparse.Namespace) -> Any:
+    from payrisk.engine import RiskEngine
+
+    return RiskEngine.load(args.model)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    ledger = load_ledger(args.data, args.mapping)
+    print(ledger.report)
+    if args.out:
+        emit(ledger.report.issues, "csv" if args.format == "table" else args.format, args.out, index=False)
+        _say(args, f"rejection report written to {args.out}")
+    return 0 if ledger.report.ok else 1
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from payrisk.engine import RiskEngine
+
+    ledger = _ledger(args)
+    t0 = time.perf_counter()
+    with progress_bar(5, "fit", _progress(args)) as update:
+        engine = RiskEngine(n_estimators=args.trees).fit(ledger, args.as_of, progress=update)
+    path = engine.save(args.out)
+    _say(args, f"fitted as of {args.as_of} in {time.perf_counter() - t0:.1f} s; saved to {path}")
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    engine, ledger = _engine(args), _ledger(args)
+    with progress_bar(4, "score", _progress(args)) as update:
+        worklist = engine.score(ledger, args.as_of, progress=update)
+    emit(worklist, args.format, args.out)
+    return 0
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from payrisk.forecast import cash_inflow
+
+    engine, ledger = _engine(args), _ledger(args)
+    fc = cash_inflow(engine, ledger, args.as_of, horizon_weeks=args.weeks)
+    emit(fc.periods, args.format, args.out, index=False)
+    return 0
+
+
+def _actions(args: argparse.Namespace, engine: Any, ledger: Any, worklist: Any) -> Any:
+    from payrisk.dunning import Policy, plan_actions
+
+    policy = Policy.from_file(args.policy) if args.policy else Policy.default()
+    return plan_actions(worklist, policy, args.as_of, ledger.as_of(args.as_of), adherence=engine)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    engine, ledger = _engine(args), _ledger(args)
+    actions = _actions(args, engine, ledger, engine.score(ledger, args.as_of))
+    emit(actions, args.format, args.out, index=False)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from payrisk.report import write_report
+
+    engine, ledger = _engine(args), _ledger(args)
+    worklist = engine.score(ledger, args.as_of)
+    actions = _actions(args, engine, ledger, worklist)
+    path = write_report(args.out, ledger, engine, args.as_of, worklist=worklist, actions=actions)
+    print(f"report written to {path.resolve()}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Synthetic world end to end: validate, features, fit, score, forecast, plan, report."""
+    from payrisk import datasets, dunning, forecast
+    from payrisk.engine import RiskEngine
+    from payrisk.report import write_report
+
+    out = Path(args.out)
+    steps = ["world", "validate", "fit", "score", "forecast", "plan", "report"]
+    summary: dict[str, Any] = {}
+    with progress_bar(len(steps), "demo", _progress(args)) as update:
+        t0 = time.perf_counter()
+        world = datasets.make_ledger(n_customers=args.customers, seed=args.seed)
+        data = write_tables(world, out / "data")
+        print(f"1. synthetic world: {world!r}, written to {data}")
+        update("validate", 1, len(steps))
+        ledger = load_ledger(data)
+        print(f"2. validated: {ledger.report.n_rejected} of {sum(map(len, ledger.tables.values()))} rows rejected")
+        update("fit", 2, len(steps))
+        engine = RiskEngine(n_estimators=150, reasons_top_n=200).fit(ledger, args.fit_as_of)
+        engine.save(out / "model")
+        print(f"3. fitted as of {args.fit_as_of} (features, 4 models, segments); saved to {out / 'model'}")
+        update("score", 3, len(steps))
+        worklist = engine.score(ledger, args.as_of)
+        head = worklist.iloc[0]
+        print(f"4. worklist as of {args.as_of}: {len(worklist):,} open invoices; first: {head.name} of "
+              f"{head['customer_id']} ({head['currency']} {head['open_amount']:,.0f}): {head['reasons']}")  # fmt: skip
+        update("forecast", 4, len(steps))
+        fc = forecast.cash_inflow(engine, ledger, args.as_of)
+        print(f"5. cash forecast: {len(fc.periods)} currency-weeks, {int(fc.periods['dry'].sum())} dry weeks")
+        update("plan", 5, len(steps))
+        actions = dunning.plan_actions(
+            worklist, dunning.Policy.default(), args.as_of, ledger.as_of(args.as_of), adherence=engine
+        )
+        n_send = int((actions["status"] == "send").sum())
+        print(f"6. dunning plan: {n_send:,} actions to send today, {len(actions) - n_send:,} blocked by a guard")
+        update("report", 6, len(steps))
+        path = write_report(
+            out / "report.html", ledger, engine, args.as_of, worklist=worklist, forecast=fc, actions=actions
+        )
+        update("done", 7, len(steps))
+    summary.update(seconds=round(time.perf_counter() - t0, 1), report=str(path.resolve()))
+    print(f"7. report: {path.resolve()}  (done in {summary['seconds']} s)")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="payrisk",
+        description="Payment-risk modelling for credit management.",
+        epilog="Examples:\n  " + "\n  ".join(EXAMPLES.values()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or notes on stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=f"Example:\n  {EXAMPLES[name]}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.add_argument("--quiet", action="store_true", help="no progress bars or notes on stderr")
+        return p
+
+    def data_args(p: argparse.ArgumentParser, model: bool = True, fmt: bool = True) -> None:
+        p.add_argument("data", help="folder of CSV or Parquet tables named after the tables (invoices.csv, ...)")
+        p.add_argument("--mapping", help="YAML or JSON column mapping {table: {your column: payrisk column}}")
+        if model:
+            p.add_argument("--model", required=True, help="model folder written by `payrisk fit`")
+            p.add_argument("--as-of", required=True, help="the date (YYYY-MM-DD) the ledger is read as of")
+        if fmt:
+            p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+
+    p = command("demo", "Run the whole chain on a synthetic world and write an HTML report.")
+    p.add_argument("--out", default="payrisk_demo", help="output folder (default: payrisk_demo)")
+    p.add_argument("--customers", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--fit-as-of", default="2024-09-30")
+    p.add_argument("--as-of", default="2024-12-31")
+    p.set_defaults(run=cmd_demo)
+
+    p = command("validate", "Validate a data folder: print the rejection report (and write it with --out).")
+    data_args(p, model=False)
+    p.add_argument("--out", help="write the rejected rows here (CSV unless --format says otherwise)")
+    p.set_defaults(run=cmd_validate)
+
+    p = command("fit", "Fit the risk engine as of a date and save it.")
+    data_args(p, model=False, fmt=False)
+    p.add_argument("--as-of", required=True, help="fit on what was known at the end of this date")
+    p.add_argument("--out", required=True, help="model folder to write")
+    p.add_argument("--trees", type=int, default=300, help="boosting rounds per model (default 300)")
+    p.set_defaults(run=cmd_fit)
+
+    for name, run, text in (
+        ("score", cmd_score, "Score the open invoices: the worklist in order of priority, with reasons."),
+        ("forecast", cmd_forecast, "Forecast cash inflow per week with intervals and dry weeks."),
+        ("plan", cmd_plan, "Plan today's dunning actions with a policy file (default: the shipped policy)."),
+        ("report", cmd_report, "Write the HTML report: worklist, forecast, segments, model quality."),
+    ):
+        p = command(name, text)
+        data_args(p, fmt=name != "report")
+        p.add_argument("--out", required=name == "report", help="output file (default: stdout)")
+        if name == "forecast":
+            p.add_argument("--weeks", type=int, default=13)
+        if name in ("plan", "report"):
+            p.add_argument("--policy", help="dunning policy file (YAML or JSON)")
+        p.set_defaults(run=run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    try:
+        return args.run(args)
+    except PayriskError as exc:
+        print(f"payrisk {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"payrisk {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+def main_exit() -> None:
+    """Console-script entry point (``payrisk``)."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main_exit()

@@ -1,0 +1,186 @@
+"""One self-contained HTML file for a credit manager: the worklist in shades of red with reasons and the planned
+action, the cash-inflow fan chart with dry weeks, the segment map and the model's out-of-time quality.
+
+Examples
+--------
+>>> import payrisk as pr, tempfile, pathlib
+>>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
+>>> engine = pr.RiskEngine(n_estimators=30, reasons_top_n=20).fit(ledger, "2024-03-31")
+>>> path = write_report(pathlib.Path(tempfile.mkdtemp()) / "report.html", ledger, engine, "2024-06-30")
+>>> "<table" in path.read_text() and path.with_name("worklist.csv").is_file()
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from payrisk._safe_csv import to_safe_csv
+
+__all__ = ["model_quality", "write_report"]
+
+_WORKLIST_COLUMNS = [
+    ("priority_rank", "#"), ("customer_id", "customer"), ("invoice_id", "invoice"), ("currency", "cur"),
+    ("open_amount", "open"), ("days_overdue", "days overdue"), ("p_late", "P(late)"), ("p_paid_30d", "P(paid 30d)"),
+    ("expected_loss", "expected loss"), ("segment", "segment"), ("reasons", "why"), ("action", "planned action"),
+]  # fmt: skip
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    return f'<img alt="{html.escape(fig.axes[0].get_title() or "figure")}" src="data:image/png;base64,' + (
+        base64.b64encode(buf.getvalue()).decode("ascii") + '">'
+    )
+
+
+def model_quality(engine: Any, ledger: Any, as_of: Any, n_boot: int = 100) -> tuple[pd.DataFrame | None, Any]:
+    """Out-of-time quality of the late-payment model: invoices issued after the model's date whose outcome is
+    known at ``as_of``, scored at their issue date. Returns the metrics with intervals and the calibration
+    figure, or ``(None, None)`` when fewer than 100 such invoices exist."""
+    from payrisk import evaluation, features, labels, plots
+    from payrisk.ledger import to_date
+
+    day = to_date(as_of)
+    snap = ledger.as_of(day)
+    y = labels.late_payment(snap, mature_only=True)
+    issued = snap.invoices.set_index("invoice_id")["issue_date"].reindex(y.index)
+    y = y.loc[(issued > engine.as_of_).to_numpy()]
+    if len(y) < 100 or y.nunique() < 2:
+        return None, None
+    X = features.invoice_features(snap, "issue_date").loc[y.index]
+    p = engine.late_model_.predict_proba(X)[:, 1]
+    metrics = evaluation.classification_report(y.to_numpy(), p, n_boot=n_boot)
+    metrics.attrs["n"] = len(y)
+    fig = plots.calibration_curve(y.to_numpy(), p, label=f"P(late), {len(y)} invoices issued after the model's date")
+    return metrics, fig
+
+
+def _red(value: float) -> str:
+    """Background of a worklist row: deeper red for more urgent (``red`` in 0..1)."""
+    a = 0.08 + 0.6 * float(np.clip(value, 0, 1))
+    return f"background: rgba(183, 28, 28, {a:.2f}); color: {'#fff' if a > 0.45 else '#000'}"
+
+
+def _worklist_html(worklist: pd.DataFrame, actions: pd.DataFrame | None, n: int) -> str:
+    rows = worklist.head(n).reset_index()
+    if actions is not None and len(actions):
+        sent = actions.loc[actions["status"] == "send"].drop_duplicates("customer_id").set_index("customer_id")
+        text = (
+            sent["step"]
+            + " by "
+            + sent["channel"]
+            + " ("
+            + sent["tone"]
+            + "), "
+            + sent["send_at"].dt.strftime("%a %d %b")
+        )
+        rows["action"] = rows["customer_id"].map(text).fillna("")
+    else:
+        rows["action"] = ""
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label in _WORKLIST_COLUMNS)
+    body = []
+    for rec, red in zip(rows.to_dict("records"), rows["red"].fillna(0), strict=True):
+        cells = []
+        for col, _ in _WORKLIST_COLUMNS:
+            v = rec.get(col, "")
+            if isinstance(v, float):
+                v = f"{v:.0%}" if col.startswith("p_") else f"{v:,.0f}"
+            cells.append(f"<td>{html.escape(str(v))}</td>")
+        body.append(f'<tr style="{_red(red)}">' + "".join(cells) + "</tr>")
+    return f'<table id="worklist"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def write_report(
+    path: str | Path,
+    ledger: Any,
+    engine: Any,
+    as_of: Any,
+    *,
+    worklist: pd.DataFrame | None = None,
+    forecast: Any = None,
+    actions: pd.DataFrame | None = None,
+    top_n: int = 100,
+    title: str = "payrisk: receivables at a glance",
+) -> Path:
+    """Write the HTML report (figures embedded, no external files or scripts) and ``worklist.csv`` beside it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The HTML file to write.
+    ledger : Ledger
+    engine : RiskEngine
+        Fitted; scores the worklist and forecasts when they are not given.
+    as_of : date-like
+    worklist, forecast, actions : optional
+        ``engine.score(...)``, :func:`payrisk.forecast.cash_inflow` and :func:`payrisk.dunning.plan_actions`
+        results to show (computed when missing, except the actions).
+    top_n : int
+        Rows of the worklist shown (the CSV holds all).
+
+    Returns
+    -------
+    Path
+        The report. ``worklist.csv`` (formula-safe) lies beside it.
+    """
+    from payrisk import forecast as fc
+    from payrisk import plots
+    from payrisk.ledger import to_date
+
+    day = to_date(as_of)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    worklist = engine.score(ledger, day) if worklist is None else worklist
+    forecast = fc.cash_inflow(engine, ledger, day) if forecast is None else forecast
+    to_safe_csv(worklist.reset_index(), path.with_name("worklist.csv"))
+    sections = [f"<h1>{html.escape(title)}</h1>", f"<p>As of <b>{day.date()}</b>. " + _summary(worklist) + "</p>"]
+    sections.append("<h2>What comes first: the worklist in shades of red</h2>")
+    sections.append('<p><a href="worklist.csv">worklist.csv</a> (all rows, safe to open in a spreadsheet)</p>')
+    sections.append(_worklist_html(worklist, actions, top_n))
+    sections.append("<h2>When the money comes in</h2>")
+    currencies = list(dict.fromkeys(forecast.periods["currency"]))
+    for cur in currencies:
+        sections.append(_png(forecast.plot(currency=cur)))
+    dry = forecast.dry_periods()
+    dry_text = ", ".join(f"{r.currency} week of {r.period_start:%d %b}" for r in dry.itertuples()) or "none"
+    sections.append(f'<p id="dry-weeks">Dry weeks: {html.escape(dry_text)}</p>')
+    if engine.segmenter_ is not None:
+        sections.append("<h2>Segments</h2>")
+        sections.append(_png(plots.segment_map(engine.segmenter_.predict(ledger, day))))
+    sections.append("<h2>Model quality (out of time)</h2>")
+    metrics, fig = model_quality(engine, ledger, day)
+    if metrics is None:
+        sections.append("<p>Not enough invoices issued after the model's date have a known outcome yet.</p>")
+    else:
+        sections.append(_png(fig))
+        sections.append(metrics.round(3).to_html(classes="metrics", border=0))
+    return _write(path, title, sections)
+
+
+def _summary(worklist: pd.DataFrame) -> str:
+    overdue = worklist.loc[worklist["days_overdue"] > 0]
+    by_cur = overdue.groupby("currency")["open_amount"].sum()
+    money = ", ".join(f"{c} {v:,.0f}" for c, v in by_cur.items()) or "nothing"
+    return html.escape(f"{len(worklist):,} open invoices, {len(overdue):,} overdue ({money}).")
+
+
+def _write(path: Path, title: str, sections: list[str]) -> Path:
+    style = (
+        "body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}"
+        "table{border-collapse:collapse;font-size:13px}td,th{padding:3px 6px;border-bottom:1px solid #ddd}"
+        "th{text-align:left;background:#fafafa}img{max-width:100%}"
+    )
+    doc = (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{style}</style></head><body>{''.join(sections)}</body></html>"
+    )
+    path.write_text(doc, encoding="utf-8")
+    return path

@@ -1,0 +1,82 @@
+"""The payrisk command: every subcommand on a small world, clear exit codes, machine-readable output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import payrisk as pr
+from payrisk._cli_io import write_tables
+from payrisk.cli import main
+
+pytestmark = pytest.mark.xdist_group("cli")
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli")
+    write_tables(pr.datasets.make_ledger(n_customers=200, seed=0), root / "data")
+    assert main(["--quiet", "fit", str(root / "data"), "--as-of", "2024-03-31", "--out", str(root / "model"),
+                 "--trees", "40"]) == 0  # fmt: skip
+    return root
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "payrisk.cli", *args], capture_output=True, text=True, check=False)
+
+
+def test_every_command_has_help_with_an_example(capsys):
+    for command in ("demo", "validate", "fit", "score", "forecast", "plan", "report"):
+        assert main([command, "--help"]) == 0
+        out = capsys.readouterr().out
+        assert f"payrisk {command}" in out and "Example:" in out
+    assert _run("--help").returncode == 0  # and as a program
+
+
+def test_usage_and_input_errors_exit_2_with_what_to_fix(tmp_path):
+    assert _run("score").returncode == 2  # missing arguments
+    out = _run("validate", str(tmp_path))
+    assert out.returncode == 2 and "invoices.csv" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_validate_reports_rejected_rows_and_exits_1(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame(
+        {"invoice_id": ["1", "2"], "customer_id": ["a", "a"], "issue_date": ["2024-01-01", "2024-02-01"],
+         "due_date": ["2024-01-31", "2023-01-01"], "amount": ["100", "=1+1"]}
+    ).to_csv(data / "invoices.csv", index=False)  # fmt: skip
+    out = _run("validate", str(data), "--out", str(tmp_path / "rejected.csv"))
+    assert out.returncode == 1 and "rejected" in out.stdout
+    rejected = pd.read_csv(tmp_path / "rejected.csv", dtype=str)
+    assert len(rejected) >= 1 and not rejected.apply(lambda c: c.str.startswith("=").any()).any()
+
+
+def test_score_forecast_and_plan_write_machine_readable_output(folder, capsys):
+    common = [str(folder / "data"), "--model", str(folder / "model"), "--as-of", "2024-04-30"]
+    assert main(["--quiet", "score", *common, "--format", "json"]) == 0
+    worklist = pd.DataFrame(json.loads(capsys.readouterr().out))
+    assert {"invoice_id", "p_late", "priority_rank", "reasons"} <= set(worklist.columns)
+    assert worklist["priority_rank"].is_monotonic_increasing
+    assert main(["--quiet", "forecast", *common, "--format", "parquet", "--out", str(folder / "fc.parquet")]) == 0
+    periods = pd.read_parquet(folder / "fc.parquet")
+    assert (periods["low"] <= periods["expected"]).all() and (periods["expected"] <= periods["high"]).all()
+    assert main(["--quiet", "plan", *common, "--format", "csv", "--out", str(folder / "actions.csv")]) == 0
+    actions = pd.read_csv(folder / "actions.csv")
+    assert set(actions["status"]) <= {"send", "blocked"} and actions["customer_id"].notna().all()
+
+
+def test_report_is_one_self_contained_file_with_the_worklist(folder):
+    out = folder / "report.html"
+    args = [str(folder / "data"), "--model", str(folder / "model"), "--as-of", "2024-04-30", "--out", str(out)]
+    assert main(["--quiet", "report", *args]) == 0
+    text = out.read_text()
+    assert 'id="worklist"' in text and "data:image/png;base64," in text and "<script" not in text
+    assert "http://" not in text and "https://" not in text  # nothing is fetched from the network
+    worklist = pd.read_csv(out.with_name("worklist.csv"))
+    assert text.count("<tr style=") == min(100, len(worklist))

@@ -1,0 +1,60 @@
+"""The HTML report in a real headless browser (Debian's chromium via chromedriver): it renders, the worklist has
+the expected rows, the browser logs no errors. Skipped, with the reason, where chromium is absent."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import payrisk as pr
+from payrisk.report import write_report
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason="chromium and chromedriver not found: install Debian's chromium and chromium-driver (.ci/run does)",
+)
+SCREENSHOT = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "figures" / "report_screenshot.png"
+
+
+def test_the_report_renders_in_a_browser_with_its_worklist(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.common.by import By
+
+    ledger = pr.datasets.make_ledger(n_customers=200, seed=0)
+    engine = pr.RiskEngine(n_estimators=40, reasons_top_n=50).fit(ledger, "2024-03-31")
+    worklist = engine.score(ledger, "2024-06-30")
+    actions = pr.dunning.plan_actions(worklist, pr.dunning.Policy.default(), "2024-06-30", ledger.as_of("2024-06-30"))
+    path = write_report(tmp_path / "report.html", ledger, engine, "2024-06-30", worklist=worklist, actions=actions)
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options)
+    try:
+        driver.get(path.as_uri())
+        assert driver.title.startswith("payrisk")
+        rows = driver.find_elements(By.CSS_SELECTOR, "#worklist tbody tr")
+        assert len(rows) == min(100, len(worklist))
+        first = rows[0].find_elements(By.TAG_NAME, "td")
+        assert first[1].text == worklist["customer_id"].iloc[0] and first[2].text == worklist.index[0]
+        images = driver.find_elements(By.TAG_NAME, "img")
+        assert images and all(driver.execute_script("return arguments[0].naturalWidth", im) > 0 for im in images)
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors
+        planned = [r.find_elements(By.TAG_NAME, "td")[-1].text for r in rows]
+        sent = set(actions.loc[actions["status"] == "send", "customer_id"])
+        assert any(planned) and all(
+            bool(p) == (c in sent) for p, c in zip(planned, worklist["customer_id"].head(len(planned)), strict=True)
+        )
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        assert driver.save_screenshot(str(SCREENSHOT))
+    finally:
+        driver.quit()
+    assert pd.read_csv(path.with_name("worklist.csv")).shape[0] == len(worklist)
