@@ -26,6 +26,7 @@ from payrisk import (
     labels,
     models,
     plots,
+    report,
     schema,
     segment,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "labels",
     "models",
     "plots",
+    "report",
     "schema",
     "segment",
 ]
