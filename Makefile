@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.payrisk-installed
 
-.PHONY: demo test lint format bench docs-tables clean
+.PHONY: demo test lint format bench docs docs-tables clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "payrisk needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
@@ -33,6 +33,10 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_generate.py
 	$(BIN)/python benchmarks/bench_features.py
+
+docs: $(STAMP)
+	$(BIN)/python -m mkdocs build --strict --site-dir site
+	@echo "docs built: site/index.html"
 
 docs-tables: $(STAMP)
 	$(BIN)/python -c "import payrisk as pr, pathlib; p = pathlib.Path('docs/features.md'); t = p.read_text().split('<!-- registry -->')[0]; p.write_text(t + '<!-- registry -->\n\n' + pr.features.registry_markdown())"

@@ -258,7 +258,7 @@ RULES: dict[str, tuple[str, str]] = {
 class ColumnMapping(BaseModel):
     """How the user's tables map onto the canonical ones.
 
-    Parameters
+    Attributes
     ----------
     columns : dict
         Per table, ``{user column: canonical column}``. A plain ``{table: {user: canonical}}`` dict given to
