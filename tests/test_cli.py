@@ -31,7 +31,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_every_command_has_help_with_an_example(capsys):
-    for command in ("demo", "validate", "fit", "score", "forecast", "plan", "report"):
+    for command in ("demo", "validate", "fit", "score", "forecast", "plan", "report", "benchmark"):
         assert main([command, "--help"]) == 0
         out = capsys.readouterr().out
         assert f"payrisk {command}" in out and "Example:" in out
@@ -80,3 +80,12 @@ def test_report_is_one_self_contained_file_with_the_worklist(folder):
     assert "http://" not in text and "https://" not in text  # nothing is fetched from the network
     worklist = pd.read_csv(out.with_name("worklist.csv"))
     assert text.count("<tr style=") == min(100, len(worklist))
+
+
+def test_benchmark_writes_out_of_time_metrics_with_intervals(tmp_path):
+    out = tmp_path / "results.json"
+    assert main(["--quiet", "benchmark", "--customers", "300", "--out", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    auc = doc["metrics"]["synthetic.p_late.auc"]
+    assert doc["suite"] == "models" and doc["n_test"] >= 100
+    assert 0.5 < auc["ci_low"] <= auc["value"] <= auc["ci_high"] <= 1

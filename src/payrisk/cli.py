@@ -1,4 +1,4 @@
-"""The ``payrisk`` command: demo, validate, fit, score, forecast, plan, report.
+"""The ``payrisk`` command: demo, validate, fit, score, forecast, plan, report, benchmark.
 
 Exit codes: 0 done; 1 done, but input rows were rejected (``validate``) or a check failed; 2 a usage or input
 error (the message says what to fix).
@@ -32,6 +32,7 @@ EXAMPLES = {
     "forecast": "payrisk forecast data/ --model model/ --as-of 2024-07-31 --weeks 13 --format json",
     "plan": "payrisk plan data/ --model model/ --as-of 2024-07-31 --policy policy.yaml --out actions.csv",
     "report": "payrisk report data/ --model model/ --as-of 2024-07-31 --policy policy.yaml --out report.html",
+    "benchmark": "payrisk benchmark --suite models --out results.json",
 }
 
 
@@ -165,6 +166,42 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    """The model benchmark on the synthetic world: out-of-time quality of the late-payment model."""
+    import json
+    import platform
+
+    from payrisk import __version__, datasets
+    from payrisk.engine import RiskEngine
+    from payrisk.report import model_quality
+
+    t0 = time.perf_counter()
+    with progress_bar(3, "benchmark", _progress(args)) as update:
+        ledger = datasets.make_ledger(n_customers=args.customers, seed=args.seed)
+        update("fit", 1, 3)
+        engine = RiskEngine(reasons_top_n=0).fit(ledger, "2024-06-30")
+        update("evaluate", 2, 3)
+        metrics, _ = model_quality(engine, ledger, "2024-12-31", n_boot=200)
+    doc = {
+        "suite": args.suite,
+        "payrisk": __version__,
+        "python": platform.python_version(),
+        "seconds": round(time.perf_counter() - t0, 1),
+        "metrics": {
+            f"synthetic.p_late.{name}": {k: round(float(v), 5) for k, v in row.items()}
+            for name, row in metrics.iterrows()
+        },
+        "n_test": metrics.attrs["n"],
+    }
+    text = json.dumps(doc, indent=2)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        _say(args, f"benchmark written to {args.out}")
+    else:
+        print(text)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="payrisk",
@@ -202,6 +239,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fit-as-of", default="2024-09-30")
     p.add_argument("--as-of", default="2024-12-31")
     p.set_defaults(run=cmd_demo)
+
+    p = command("benchmark", "Run the model benchmark (synthetic world, out of time) and write its metrics as JSON.")
+    p.add_argument("--suite", choices=["models"], default="models")
+    p.add_argument("--out", help="JSON file to write (default: stdout)")
+    p.add_argument("--customers", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=cmd_benchmark)
 
     p = command("validate", "Validate a data folder: print the rejection report (and write it with --out).")
     data_args(p, model=False)
