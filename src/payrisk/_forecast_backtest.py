@@ -34,6 +34,16 @@ class ForecastBacktest:
         WAPE, MAE, interval coverage and pinball loss per method, horizon bucket and currency.
     period_correlation : float
         The rho that fits all origins: pass it to :func:`~payrisk.forecast.cash_inflow`.
+
+    Examples
+    --------
+    A tiny hand-made result (:func:`~payrisk.forecast.backtest_forecast` computes real ones):
+
+    >>> cells = pd.DataFrame({"origin": pd.Timestamp("2024-06-30"), "currency": "EUR", "period": [1, 2],
+    ...                       "actual": [900.0, 300.0], "payrisk": [850.0, 350.0]})
+    >>> bt = ForecastBacktest(cells=cells, metrics=pd.DataFrame(), period_correlation=0.1, levels=(0.1, 0.9))
+    >>> float((bt.cells["actual"] - bt.cells["payrisk"]).abs().sum() / bt.cells["actual"].sum())  # WAPE
+    0.08333333333333333
     """
 
     cells: pd.DataFrame
@@ -190,6 +200,17 @@ def backtest_forecast(
     origins : list of dates, optional
         Default: ``n_origins`` origins ``step_weeks`` apart, the last one ``horizon_weeks`` before the end of
         the data.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
+    >>> engine = pr.RiskEngine(n_estimators=30, reasons_top_n=0, history_days=365, forecast_weeks=0)
+    >>> bt = backtest_forecast(ledger, horizon_weeks=4, n_origins=2, engine=engine, ets_weeks=10)
+    >>> bt.cells["origin"].nunique(), {"payrisk", "due_date", "due_plus_delay"} <= set(bt.metrics["method"])
+    (2, True)
+    >>> bt.period_correlation in RHO_GRID
+    True
     """
     from sklearn.base import clone
 

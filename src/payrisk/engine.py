@@ -128,6 +128,19 @@ class RiskEngine:
     segmenter_ : PayerSegmenter or None (None without enough customers with history)
     as_of_ : pandas.Timestamp
     n_landmark_rows_ : int
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
+    >>> engine = RiskEngine(n_estimators=30, reasons_top_n=10).fit(ledger, "2024-03-31")
+    >>> str(engine.as_of_.date()), engine.get_params()["n_estimators"]
+    ('2024-03-31', 30)
+    >>> worklist = engine.score(ledger, "2024-04-30")
+    >>> int(worklist["priority_rank"].iloc[0]), bool(worklist["p_late"].between(0, 1).all())
+    (1, True)
+    >>> bool((worklist["customer_reasons"].iloc[:10] != "").all() and (worklist["reasons"].iloc[10:] == "").all())
+    True
     """
 
     def __init__(

@@ -34,11 +34,30 @@ __all__ = [
 
 
 class PayriskError(Exception):
-    """Base class of every error payrisk raises on purpose."""
+    """Base class of every error payrisk raises on purpose.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise ParameterError("The 'n' parameter must be a positive integer. Got 0.")
+    ... except PayriskError as exc:
+    ...     print(type(exc).__name__)
+    ParameterError
+    """
 
 
 class ParameterError(PayriskError, ValueError):
-    """A function or estimator parameter has a value outside its allowed range."""
+    """A function or estimator parameter has a value outside its allowed range.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> try:
+    ...     pr.evaluation.auc([0, 1], [0.2, 1.5])
+    ... except ValueError as exc:
+    ...     print(type(exc).__name__, exc)
+    ParameterError p must hold probabilities in [0, 1] (no missing values).
+    """
 
 
 class ValidationError(PayriskError, ValueError):
@@ -50,6 +69,14 @@ class ValidationError(PayriskError, ValueError):
         What went wrong, naming table, column, rows and fix.
     report : ValidationReport, optional
         The full report: every rejected row with its rule, value and fix.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise ValidationError("invoices: 2 rows have a due date before the issue date.")
+    ... except ValueError as exc:
+    ...     print(type(exc).__name__, exc.report)
+    ValidationError None
     """
 
     def __init__(self, message: str, report: ValidationReport | None = None) -> None:
@@ -58,20 +85,68 @@ class ValidationError(PayriskError, ValueError):
 
 
 class ColumnMissingError(ValidationError):
-    """A required column is absent from an input table (after the column mapping was applied)."""
+    """A required column is absent from an input table (after the column mapping was applied).
+
+    Examples
+    --------
+    >>> try:
+    ...     raise ColumnMissingError("invoices: required column 'due_date' is missing.")
+    ... except ValidationError as exc:
+    ...     print(isinstance(exc, ValueError), exc)
+    True invoices: required column 'due_date' is missing.
+    """
 
 
 class DataFileError(PayriskError, OSError):
-    """A data file or folder is missing, unreadable or not what payrisk wrote."""
+    """A data file or folder is missing, unreadable or not what payrisk wrote.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise DataFileError("data/ledger: no invoices.csv; is this a folder written by Ledger.save()?")
+    ... except OSError as exc:
+    ...     print(type(exc).__name__, isinstance(exc, PayriskError))
+    DataFileError True
+    """
 
 
 class ModelFileError(PayriskError, ValueError):
-    """A saved model is missing, tampered with, or was written by an incompatible version."""
+    """A saved model is missing, tampered with, or was written by an incompatible version.
+
+    Examples
+    --------
+    >>> import tempfile, payrisk as pr
+    >>> try:
+    ...     pr.RiskEngine.load(tempfile.mkdtemp())  # an empty folder
+    ... except PayriskError as exc:
+    ...     print(type(exc).__name__)
+    ModelFileError
+    """
 
 
 class NotFittedError(PayriskError, ValueError, AttributeError):
-    """An estimator was used before ``fit``."""
+    """An estimator was used before ``fit``.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> try:
+    ...     pr.RiskEngine().score(None, "2024-06-30")
+    ... except NotFittedError as exc:
+    ...     print(exc)
+    This RiskEngine is not fitted yet; call fit(ledger, as_of) first.
+    """
 
 
 class PolicyError(PayriskError, ValueError):
-    """A dunning policy file or object that does not hold: names the file, line and field, and the fix."""
+    """A dunning policy file or object that does not hold: names the file, line and field, and the fix.
+
+    Examples
+    --------
+    >>> from payrisk.dunning import Policy
+    >>> try:
+    ...     Policy.from_text("name: broken", source="policy.yaml")
+    ... except PolicyError as exc:
+    ...     print(str(exc).splitlines()[0])
+    policy.yaml: the policy has 1 error(s):
+    """

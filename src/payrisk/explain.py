@@ -76,7 +76,22 @@ def _dmatrix(model: Any, X: pd.DataFrame) -> Any:
 
 
 def margin(model: Any, X: pd.DataFrame) -> np.ndarray:
-    """The raw model output that contributions add up to (log-odds, or log(days + 1) for payment time)."""
+    """The raw model output that contributions add up to (log-odds, or log(days + 1) for payment time).
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
+    >>> X = pr.features.invoice_features(ledger, "issue_date")
+    >>> y = pr.labels.late_payment(ledger, mature_only=True)
+    >>> clf = pr.models.LatePaymentClassifier(n_estimators=30).fit(X.loc[y.index], y)
+    >>> m = margin(clf, X.iloc[:50])
+    >>> m.shape
+    (50,)
+    >>> p = clf.predict_proba(X.iloc[:50])[:, 1]
+    >>> bool(np.all(np.diff(p[np.argsort(m)]) >= -1e-9))  # a higher margin, a higher calibrated P(late)
+    True
+    """
     booster = _booster(model)
     out = booster.predict(_dmatrix(model, X), output_margin=True, iteration_range=(0, model.best_iteration_ + 1))
     return np.asarray(out, dtype=np.float64)
@@ -97,6 +112,19 @@ def contributions(model: Any, X: pd.DataFrame, method: str = "exact") -> pd.Data
     -------
     DataFrame
         Index of ``X``; one column per model feature, then ``bias``.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
+    >>> X = pr.features.invoice_features(ledger, "issue_date")
+    >>> y = pr.labels.late_payment(ledger, mature_only=True)
+    >>> clf = pr.models.LatePaymentClassifier(n_estimators=30).fit(X.loc[y.index], y)
+    >>> phi = contributions(clf, X.iloc[:5])
+    >>> phi.columns[-1], phi.shape[0]
+    ('bias', 5)
+    >>> bool(np.allclose(phi.sum(axis=1), margin(clf, X.iloc[:5]), atol=1e-4))  # rows add up to the margin
+    True
     """
     if method not in _METHODS:
         raise ParameterError(f"The 'method' parameter must be one of {_METHODS}. Got {method!r}.")
@@ -118,7 +146,19 @@ def contributions(model: Any, X: pd.DataFrame, method: str = "exact") -> pd.Data
 
 
 def global_importance(model: Any, X: pd.DataFrame, method: str = "exact") -> pd.Series:
-    """Mean absolute contribution of each feature over the rows of ``X``, largest first."""
+    """Mean absolute contribution of each feature over the rows of ``X``, largest first.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
+    >>> X = pr.features.invoice_features(ledger, "issue_date")
+    >>> y = pr.labels.late_payment(ledger, mature_only=True)
+    >>> clf = pr.models.LatePaymentClassifier(n_estimators=30).fit(X.loc[y.index], y)
+    >>> imp = global_importance(clf, X.iloc[:200])
+    >>> imp.name, bool(imp.is_monotonic_decreasing), "bias" in imp.index
+    ('mean_abs_contribution', True, False)
+    """
     phi = contributions(model, X, method).drop(columns="bias")
     return phi.abs().mean().sort_values(ascending=False).rename("mean_abs_contribution")
 
@@ -239,6 +279,19 @@ def reason_codes(
     DataFrame
         ``reason_1..n`` (text, empty when fewer reasons apply), ``feature_1..n``, ``contribution_1..n`` (on the
         margin, in the risk direction).
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
+    >>> X = pr.features.invoice_features(ledger, "issue_date")
+    >>> y = pr.labels.late_payment(ledger, mature_only=True)
+    >>> clf = pr.models.LatePaymentClassifier(n_estimators=30).fit(X.loc[y.index], y)
+    >>> reasons = reason_codes(clf, X.iloc[:5], n=2)
+    >>> list(reasons.columns)
+    ['reason_1', 'reason_2', 'feature_1', 'feature_2', 'contribution_1', 'contribution_2']
+    >>> bool((reasons["contribution_1"].dropna() > 0).all())  # every reason raises the risk
+    True
     """
     from payrisk.features import registry
 

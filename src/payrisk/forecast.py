@@ -80,6 +80,19 @@ class CashForecast:
         threshold) and ``dry_low`` (the low end below it).
     by_customer, by_segment : DataFrame
         Expected cash per (currency, customer or segment) and period start (columns).
+
+    Examples
+    --------
+    >>> day = pd.Timestamp("2024-06-30")  # a worklist of two open invoices, as RiskEngine.score returns it
+    >>> worklist = pd.DataFrame({"customer_id": ["c1", "c2"], "currency": "EUR", "open_amount": [1000.0, 400.0],
+    ...                          "pay_p10": day + pd.Timedelta(days=3), "pay_p50": day + pd.Timedelta(days=12),
+    ...                          "pay_p90": day + pd.Timedelta(days=45), "p_paid_30d": 0.8, "p_paid_60d": 0.95,
+    ...                          "p_paid_90d": 0.99})
+    >>> fc = cash_inflow(worklist, None, day, horizon_weeks=4, threshold=100.0)
+    >>> fc.n_invoices, fc.periods["period_start"].dt.strftime("%d %b").tolist()
+    (2, ['01 Jul', '08 Jul', '15 Jul', '22 Jul'])
+    >>> bool((fc.periods["low"] <= fc.periods["expected"]).all()), len(fc.dry_periods()) <= 4
+    (True, True)
     """
 
     as_of: pd.Timestamp

@@ -97,6 +97,12 @@ class SurvivalTarget:
 
     Build it with :func:`days_to_pay` or :meth:`from_arrays`; every survival model and metric checks it with
     :func:`check_survival_target`, so no model validates a target inline.
+
+    Examples
+    --------
+    >>> t = SurvivalTarget.from_arrays([12, 40, 30], [True, False, True])  # the second is still open at day 40
+    >>> len(t), t.to_frame().to_dict("list")
+    (3, {'duration': [12.0, 40.0, 30.0], 'event': [True, False, True]})
     """
 
     duration: np.ndarray  #: whole days (>= 0) to the event, or to the censoring day

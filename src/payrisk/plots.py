@@ -50,7 +50,15 @@ def _axes(ax: Any = None, size: tuple[float, float] = (6.0, 4.5)) -> tuple[Any, 
 
 
 def calibration_curve(y: Any, p: Any, n_bins: int = 10, label: str = "model", ax: Any = None) -> Any:
-    """Observed rate against mean predicted probability per quantile bin, with the diagonal."""
+    """Observed rate against mean predicted probability per quantile bin, with the diagonal.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0); p = rng.random(500); y = rng.random(500) < p
+    >>> fig = calibration_curve(y, p, n_bins=5)
+    >>> fig.axes[0].get_title(), len(fig.axes[0].lines[1].get_xdata())  # one point per bin
+    ('Calibration', 5)
+    """
     from sklearn.calibration import calibration_curve as curve
 
     observed, predicted = curve(
@@ -65,7 +73,15 @@ def calibration_curve(y: Any, p: Any, n_bins: int = 10, label: str = "model", ax
 
 
 def gains_chart(y: Any, scores: dict[str, Any] | Any, ax: Any = None) -> Any:
-    """Cumulative share of positives (late invoices) found against the share of items worked, per ordering."""
+    """Cumulative share of positives (late invoices) found against the share of items worked, per ordering.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0); p = rng.random(500); y = rng.random(500) < p
+    >>> fig = gains_chart(y, {"model": p, "amount": rng.random(500)})
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['model', 'amount', 'random order']
+    """
     y = np.asarray(y, dtype=float)
     if not isinstance(scores, dict):
         scores = {"model": scores}
@@ -85,6 +101,15 @@ def reason_waterfall(contributions: pd.Series, top: int = 8, ax: Any = None) -> 
 
     ``contributions`` is one row of :func:`payrisk.explain.contributions` (features plus ``bias``); the ``top``
     largest in absolute value are drawn, the rest summed as "other features".
+
+    Examples
+    --------
+    >>> row = pd.Series({"share_late": 0.8, "amount": -0.3, "days_overdue": 0.4, "n_open": 0.1, "bias": -1.0})
+    >>> fig = reason_waterfall(row, top=2)
+    >>> fig.axes[0].get_title()
+    'Why: from -1.00 to 0.00'
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['share_late', 'days_overdue', 'other features']
     """
     if "bias" not in contributions.index:
         raise ParameterError("reason_waterfall needs one row of payrisk.explain.contributions (with 'bias').")
@@ -106,7 +131,17 @@ def reason_waterfall(contributions: pd.Series, top: int = 8, ax: Any = None) -> 
 
 
 def segment_map(segments: pd.DataFrame, ax: Any = None) -> Any:
-    """Customers by late share and typical days late, coloured by segment (from ``PayerSegmenter.predict``)."""
+    """Customers by late share and typical days late, coloured by segment (from ``PayerSegmenter.predict``).
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
+    >>> segments = pr.segment.PayerSegmenter().fit_predict(ledger, "2024-06-30")
+    >>> fig = segment_map(segments)
+    >>> fig.axes[0].get_title(), len(fig.axes[0].collections) == segments["segment"].nunique()
+    ('Segments', True)
+    """
     need = {"segment", "n_settled", "n_late", "typical_days_late"}
     if not need <= set(segments.columns):
         raise ParameterError(f"segment_map needs the columns {sorted(need)} of PayerSegmenter.predict.")
@@ -127,7 +162,18 @@ def effect_forest(
     by_segment: pd.DataFrame, truth: pd.Series | None = None, meta: dict[str, Any] | None = None, ax: Any = None
 ) -> Any:
     """Effect per segment with its interval (``ToneEffect.by_segment``), the naive difference beside it and the
-    true effect where known (a synthetic world)."""
+    true effect where known (a synthetic world).
+
+    Examples
+    --------
+    >>> by_segment = pd.DataFrame(
+    ...     {"effect": [2.0, -1.5], "ci_low": [0.5, -3.0], "ci_high": [3.5, 0.0], "naive": [4.0, 1.0]},
+    ...     index=["chronic", "forgetful"],
+    ... )
+    >>> fig = effect_forest(by_segment, truth=pd.Series({"chronic": 2.2, "forgetful": -1.0}))
+    >>> fig.axes[0].get_title(), [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ('strict vs mild', ['forgetful', 'chronic'])
+    """
     fig, ax = _axes(ax, (6.5, 0.6 * len(by_segment) + 1.5))
     names = list(by_segment.index)[::-1]
     y = np.arange(len(names))
@@ -151,6 +197,16 @@ def priority_heat_list(worklist: pd.DataFrame, n: int = 30, ax: Any = None) -> A
 
     The shade follows the expected loss of the items shown (darkest: the largest), so the first glance tells how
     steeply the list falls off, which the worklist's own ``red`` rank (all near 1 at the top) cannot.
+
+    Examples
+    --------
+    >>> worklist = pd.DataFrame(
+    ...     {"customer_id": ["c7", "c2", "c7"], "expected_loss": [900.0, 250.0, 40.0]},
+    ...     index=pd.Index(["INV-3", "INV-1", "INV-2"], name="invoice_id"),
+    ... )
+    >>> fig = priority_heat_list(worklist, n=2)
+    >>> fig.axes[0].get_title()
+    'What first: the 2 reddest items'
     """
     need = {"expected_loss", "customer_id"}
     if not need <= set(worklist.columns):
@@ -176,6 +232,19 @@ def forecast_fan(forecast: Any, currency: str | None = None, actuals: pd.Series 
     periods marked.
 
     Two panels (per period, cumulative) unless ``ax`` is given, when only the per-period panel is drawn.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> day = pd.Timestamp("2024-06-30")
+    >>> worklist = pd.DataFrame({"customer_id": ["c1", "c2"], "currency": "EUR", "open_amount": [1000.0, 400.0],
+    ...                          "pay_p10": day + pd.Timedelta(days=3), "pay_p50": day + pd.Timedelta(days=12),
+    ...                          "pay_p90": day + pd.Timedelta(days=45), "p_paid_30d": 0.8, "p_paid_60d": 0.95,
+    ...                          "p_paid_90d": 0.99})
+    >>> fc = pr.forecast.cash_inflow(worklist, None, day, horizon_weeks=6)
+    >>> fig = forecast_fan(fc)
+    >>> [a.get_title() for a in fig.axes]
+    ['cash inflow per period (EUR)', 'cash inflow cumulative (EUR)']
     """
     periods = forecast.periods
     if periods.empty:

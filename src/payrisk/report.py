@@ -44,7 +44,21 @@ def _png(fig: Any) -> str:
 def model_quality(engine: Any, ledger: Any, as_of: Any, n_boot: int = 100) -> tuple[pd.DataFrame | None, Any]:
     """Out-of-time quality of the late-payment model: invoices issued after the model's date whose outcome is
     known at ``as_of``, scored at their issue date. Returns the metrics with intervals and the calibration
-    figure, or ``(None, None)`` when fewer than 100 such invoices exist."""
+    figure, or ``(None, None)`` when fewer than 100 such invoices exist.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
+    >>> engine = pr.RiskEngine(n_estimators=30, reasons_top_n=0, forecast_weeks=0).fit(ledger, "2024-03-31")
+    >>> metrics, fig = model_quality(engine, ledger, "2024-06-30", n_boot=20)
+    >>> list(metrics.index), list(metrics.columns), metrics.attrs["n"] >= 100
+    (['auc', 'gini', 'ks', 'brier', 'log_loss', 'ece'], ['value', 'ci_low', 'ci_high'], True)
+    >>> fig.axes[0].get_title()
+    'Calibration'
+    >>> model_quality(engine, ledger, "2024-03-31")  # nothing issued after the model's date yet
+    (None, None)
+    """
     from payrisk import evaluation, features, labels, plots
     from payrisk.ledger import to_date
 
@@ -130,6 +144,18 @@ def write_report(
     -------
     Path
         The report. ``worklist.csv`` (formula-safe) lies beside it.
+
+    Examples
+    --------
+    >>> import payrisk as pr, tempfile, pathlib
+    >>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
+    >>> engine = pr.RiskEngine(n_estimators=30, reasons_top_n=10, forecast_weeks=0).fit(ledger, "2024-03-31")
+    >>> path = write_report(pathlib.Path(tempfile.mkdtemp()) / "report.html", ledger, engine, "2024-06-30",
+    ...                     top_n=10, title="Receivables")
+    >>> text = path.read_text()
+    >>> rows = text.split('<table id="worklist">')[1].split("</table>")[0].count("<tr style=")  # top_n rows shown
+    >>> rows, "<title>Receivables</title>" in text, path.with_name("worklist.csv").is_file()
+    (10, True, True)
     """
     from payrisk import forecast as fc
     from payrisk import plots

@@ -48,7 +48,15 @@ __all__ = [
 
 
 class ColumnKind(StrEnum):
-    """How a column is parsed and stored."""
+    """How a column is parsed and stored.
+
+    Examples
+    --------
+    >>> ColumnKind("money") is ColumnKind.MONEY, str(ColumnKind.DATE)
+    (True, 'date')
+    >>> TABLES["invoices"].column("due_date").kind == "date"
+    True
+    """
 
     ID = "id"  #: identifier, stored as text
     DATE = "date"  #: calendar date, stored as ``datetime64[ns]`` at midnight
@@ -60,7 +68,16 @@ class ColumnKind(StrEnum):
 
 
 class ColumnSpec(BaseModel):
-    """One canonical column."""
+    """One canonical column.
+
+    Examples
+    --------
+    >>> spec = TABLES["invoices"].column("amount")
+    >>> spec.kind.value, spec.required, spec.nullable
+    ('money', True, False)
+    >>> ColumnSpec(name="region", kind=ColumnKind.TEXT).required
+    False
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -72,7 +89,16 @@ class ColumnSpec(BaseModel):
 
 
 class TableSpec(BaseModel):
-    """One canonical table: its key and columns."""
+    """One canonical table: its key and columns.
+
+    Examples
+    --------
+    >>> invoices = TABLES["invoices"]
+    >>> invoices.key, invoices.column_names[:3]
+    (('invoice_id',), ['invoice_id', 'customer_id', 'issue_date'])
+    >>> [c.name for c in invoices.columns if c.required]
+    ['invoice_id', 'customer_id', 'issue_date', 'due_date', 'amount']
+    """
 
     model_config = ConfigDict(frozen=True)
 

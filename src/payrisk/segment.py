@@ -144,6 +144,17 @@ class PayerSegmenter(BaseEstimator):
     n_iter_ : int
     log_likelihood_ : float
         Mean per customer, of the best start.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
+    >>> seg = PayerSegmenter().fit(ledger, "2024-06-30")
+    >>> list(seg.components_.index)
+    ['reliable', 'forgetful', 'struggling', 'chronic']
+    >>> out = seg.predict(ledger, "2024-06-30")
+    >>> set(out["segment"]) <= set(SEGMENTS), bool(out["why"].str.len().gt(0).all())
+    (True, True)
     """
 
     def __init__(

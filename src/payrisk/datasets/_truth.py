@@ -49,6 +49,14 @@ class Truth:
         The causal response table: log factor on days late per archetype and first-reminder tone.
     params : WorldParams
         Everything the world was generated from.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=30, seed=0)
+    >>> truth = ledger.truth
+    >>> len(truth.invoices) == len(ledger.invoices), bool(truth.invoices["p_late"].between(0, 1).all())
+    (True, True)
     """
 
     customers: pd.DataFrame

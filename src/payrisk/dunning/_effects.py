@@ -31,6 +31,16 @@ class ToneEffect:
         (the T-learner's per-invoice effect: use it to target the tone) and ``pseudo_outcome``.
     meta : dict
         The parameters: tones, horizon, level, window, folds.
+
+    Examples
+    --------
+    A hand-made result (:func:`~payrisk.dunning.estimate_tone_effect` computes real ones) and its forest plot:
+
+    >>> by_segment = pd.DataFrame({"n": [400, 1000], "effect": [3.0, 1.2], "ci_low": [0.8, 0.1],
+    ...                            "ci_high": [5.2, 2.3], "naive": [6.5, 2.0]}, index=["chronic", "all"])
+    >>> eff = ToneEffect(by_segment=by_segment, invoices=pd.DataFrame(), meta={"treated": "strict", "control": "mild"})
+    >>> float(eff.by_segment.loc["all", "effect"]), eff.plot().axes[0].get_title()
+    (1.2, 'strict vs mild')
     """
 
     by_segment: pd.DataFrame

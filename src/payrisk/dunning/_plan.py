@@ -250,7 +250,19 @@ def _send_at(actions: pd.DataFrame, policy: Policy, snap: Any, day: pd.Timestamp
 
 
 def to_contacts(actions: pd.DataFrame) -> pd.DataFrame:
-    """The sendable actions as rows of the ``contacts`` table (one per invoice), to record what was sent."""
+    """The sendable actions as rows of the ``contacts`` table (one per invoice), to record what was sent.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> actions = pd.DataFrame({
+    ...     "action_id": ["2024-04-30|c1|r1|i1,i2", "2024-04-30|c2|r1|i3"], "customer_id": ["c1", "c2"],
+    ...     "invoice_ids": ["i1,i2", "i3"], "status": ["send", "blocked"],
+    ...     "send_at": pd.Timestamp("2024-04-30 09:00"), "channel": "email", "tone": "mild", "template": "r1"})
+    >>> contacts = to_contacts(actions)  # the blocked action is not sent
+    >>> contacts[["customer_id", "invoice_id", "channel"]].values.tolist()
+    [['c1', 'i1', 'email'], ['c1', 'i2', 'email']]
+    """
     send = actions.loc[actions["status"] == "send"]
     out = send.assign(invoice_id=send["invoice_ids"].str.split(",")).explode("invoice_id")
     return pd.DataFrame(

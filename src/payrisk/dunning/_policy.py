@@ -28,6 +28,14 @@ class Step(_Strict):
     A step fires on an open invoice once ``days_after_due`` days have passed since its due date (negative:
     before it), and, when ``p_late_above`` is set, only while the invoice's P(late) is above it. A step with only
     ``p_late_above`` fires before the due date on the risky invoices (a pre-due nudge).
+
+    Examples
+    --------
+    >>> step = Step(name="reminder", days_after_due=3, channel="email", tone="mild", template="reminder_1")
+    >>> step.actor, step.offer
+    ('automatic', 'none')
+    >>> Step(name="nudge", p_late_above=0.7, channel="sms", tone="neutral", template="pre_due").days_after_due is None
+    True
     """
 
     name: str = Field(min_length=1)
@@ -48,7 +56,20 @@ class Step(_Strict):
 
 
 class Track(_Strict):
-    """The ordered steps of one segment; ``days_after_due`` never goes back from one step to the next."""
+    """The ordered steps of one segment; ``days_after_due`` never goes back from one step to the next.
+
+    Examples
+    --------
+    >>> first = Step(name="reminder", days_after_due=3, channel="email", tone="mild", template="r1")
+    >>> call = Step(name="call", days_after_due=14, channel="phone", tone="firm", template="c1", actor="collector")
+    >>> [s.name for s in Track(steps=[first, call]).steps]
+    ['reminder', 'call']
+    >>> try:
+    ...     Track(steps=[call, first])  # out of order
+    ... except ValueError:
+    ...     print("rejected")
+    rejected
+    """
 
     description: str = ""
     steps: list[Step] = Field(min_length=1)
@@ -66,7 +87,15 @@ class Track(_Strict):
 
 
 class Timing(_Strict):
-    """When messages go out: allowed weekdays and hours, holidays, and the customer's own payment rhythm."""
+    """When messages go out: allowed weekdays and hours, holidays, and the customer's own payment rhythm.
+
+    Examples
+    --------
+    >>> Timing().weekdays, Timing().send_hour
+    ([0, 1, 2, 3, 4], 9)
+    >>> Timing(weekdays=[4, 0, 0]).weekdays  # sorted, without repeats
+    [0, 4]
+    """
 
     weekdays: list[int] = Field(default=[0, 1, 2, 3, 4], min_length=1)
     send_hour: int = Field(default=9, ge=0, le=23)
@@ -91,7 +120,14 @@ class Timing(_Strict):
 
 
 class PlanOffers(_Strict):
-    """Payment-plan offers, gated by the adherence model."""
+    """Payment-plan offers, gated by the adherence model.
+
+    Examples
+    --------
+    >>> offers = PlanOffers(min_p_kept=0.7, max_instalments=4)
+    >>> offers.min_p_kept, offers.max_instalments, offers.offer_after_broken_plan
+    (0.7, 4, False)
+    """
 
     min_p_kept: float = Field(default=0.6, ge=0.0, le=1.0)
     max_instalments: int = Field(default=6, ge=2, le=36)
@@ -101,7 +137,14 @@ class PlanOffers(_Strict):
 
 
 class Guards(_Strict):
-    """Contact-pressure and legal guards; each block names the rule that blocked."""
+    """Contact-pressure and legal guards; each block names the rule that blocked.
+
+    Examples
+    --------
+    >>> guards = Guards(max_contacts_per_week=1, legal_min_amount=1000.0)
+    >>> guards.max_contacts_per_week, guards.max_per_channel_per_week["sms"], guards.bounce_fallback["email"]
+    (1, 1, 'sms')
+    """
 
     max_contacts_per_week: int = Field(default=2, ge=1)
     max_per_channel_per_week: dict[Channel, int] = Field(default={"sms": 1, "phone": 1, "letter": 1, "legal": 1})

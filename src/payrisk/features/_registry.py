@@ -22,6 +22,14 @@ class Feature:
     ``risk`` is +1 when a higher value means more risk of paying late, -1 when less, 0 when it depends;
     it feeds monotone constraints and the direction of reason codes. ``high`` and ``low`` are the reason-code
     phrases (``{value}`` is the formatted value) used when the feature pushes the score up or down.
+
+    Examples
+    --------
+    >>> f = next(f for f in FEATURES if f.name == "share_late")
+    >>> f.entity, f.risk
+    ('customer', 1)
+    >>> f.high.format(value=0.4)  # the phrase for a collector, with the row's own value
+    'paid 40% of its invoices late'
     """
 
     name: str
@@ -542,7 +550,15 @@ FEATURES: tuple[Feature, ...] = tuple(_INVOICE + _CUSTOMER + _PLAN)
 
 
 def feature_names(entity: str | None = None) -> list[str]:
-    """Names of the features of one entity (``invoice``, ``customer``, ``plan``), or of all."""
+    """Names of the features of one entity (``invoice``, ``customer``, ``plan``), or of all.
+
+    Examples
+    --------
+    >>> feature_names("invoice")[:3]
+    ['amount', 'terms_days', 'days_to_due']
+    >>> "share_late" in feature_names("customer"), len(feature_names()) == len(FEATURES)
+    (True, True)
+    """
     return [f.name for f in FEATURES if entity is None or f.entity == entity]
 
 
