@@ -97,7 +97,7 @@ def _first_reminder(cohort: pd.DataFrame, steps: pd.DataFrame, params: Any, alig
     }
 
 
-def _pay_days(cohort: pd.DataFrame, first: dict, draws: dict, params: Any) -> tuple[np.ndarray, np.ndarray]:
+def _pay_days(cohort: pd.DataFrame, first: dict, draws: dict) -> tuple[np.ndarray, np.ndarray]:
     """Days from due date to payment of each invoice in each replication (0 when on time, _NEVER when never),
     drawn as the generator draws them: lognormal days late, snapped onto the customer's rhythm."""
     from payrisk.datasets._days import _NEVER, _next_business, _next_payrun, _next_weekday
@@ -125,7 +125,7 @@ def _simulate(cohort: pd.DataFrame, steps: pd.DataFrame, params: Any, aligned: n
     from payrisk.datasets._days import _next_business
 
     first = _first_reminder(cohort, steps, params, aligned)
-    after, late = _pay_days(cohort, first, draws, params)
+    after, late = _pay_days(cohort, first, draws)
     amount = cohort["amount"].to_numpy()
     out: dict[str, Any] = {"cash_by": lambda n: ((after <= n) * amount).sum(axis=1) / amount.sum()}
     out["days_late_mean"] = np.minimum(after, 90).mean(axis=1)
@@ -233,15 +233,15 @@ def simulate_policies(
     draws = _draws(len(cohort), reps, seed)
     rows, se = [], []
     for name, policy in policies.items():
+        steps = _steps(policy)
         if policy.timing.follow_rhythm:  # sent on the weekday payrisk detects
             wd = detected.reindex(cohort["customer_id"]).to_numpy()
         else:  # sent on the step's day
-            steps = _steps(policy)
             first_d = steps.loc[steps["post_due"]].groupby("segment")["days_after_due"].min()
             d = cohort["segment"].map(first_d).fillna(1).to_numpy(dtype=np.int64)
             wd = pd.DatetimeIndex(cohort["due_date"] + pd.to_timedelta(d, unit="D")).day_of_week.to_numpy()
         aligned = weekday_rhythm & (wd == cohort["weekday"].to_numpy())
-        sim = _simulate(cohort, _steps(policy), params, aligned, draws)
+        sim = _simulate(cohort, steps, params, aligned, draws)
         per_rep = {f"cash_by_day_{n}": sim["cash_by"](n) for n in days}
         per_rep["days_late_mean"] = sim["days_late_mean"]
         per_rep["contacts"] = sim["contacts"]
