@@ -27,6 +27,14 @@ def _cents(amount: pd.Series | np.ndarray) -> np.ndarray:
     return np.rint(np.asarray(amount, dtype=np.float64) * 100).astype(np.int64)
 
 
+_LOG_SCALE = 2.0**32  #: fixed-point scale of log amounts (resolution 2.3e-10)
+
+
+def _fixed_log(amount: np.ndarray) -> np.ndarray:
+    """log(amount) in fixed point (int64; amounts are positive, as validation guarantees)."""
+    return np.rint(np.log(np.asarray(amount, dtype=np.float64)) * _LOG_SCALE).astype(np.int64)
+
+
 class Prepared:
     """A ledger as integer arrays (customer codes, day numbers, cents), each table converted on first use."""
 
@@ -275,9 +283,11 @@ class History:
         """Mean log amount of the other invoices issued on or before the cutoff (the 'usual' amount)."""
         p, s = self.p, self.p.issues
         first, hi = s.start(self.c), self.upto(s, 0)
-        logs = s.prefix(s.take(np.log(p.inv_amount)))
-        own_log = np.where(self.own_issued, np.log(self._own_value(p.inv_amount, 1.0)), 0.0)
-        return _div(logs[hi] - logs[first] - own_log, hi - first - self.own_issued)
+        # fixed point, like the cents of the amounts: a window's sum is then exact, whatever rows come before it
+        # in the stream, so a customer's features do not depend on the other customers (Dask partitions)
+        logs = s.prefix(s.take(_fixed_log(p.inv_amount)))
+        own_log = np.where(self.own_issued, _fixed_log(self._own_value(p.inv_amount, 1.0)), 0)
+        return _div((logs[hi] - logs[first] - own_log) / _LOG_SCALE, hi - first - self.own_issued)
 
     @cached_property
     def invoiced_365(self) -> np.ndarray:

@@ -1,0 +1,58 @@
+"""The pipeline on Dask (LocalCluster, 2 workers) equals the single-machine pipeline: features exactly."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import payrisk as pr
+
+dd = pytest.importorskip("dask.dataframe", reason="the dask extra is not installed (pip install 'payrisk[dask]')")
+distributed = pytest.importorskip("distributed")
+prd = pytest.importorskip("payrisk.distributed")
+
+pytestmark = pytest.mark.xdist_group("dask")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        yield c
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> tuple[pr.Ledger, str]:
+    ledger = pr.datasets.make_ledger(n_customers=300, seed=4)
+    return ledger, str(ledger.write(tmp_path_factory.mktemp("dask") / "ledger"))
+
+
+@pytest.mark.parametrize("cutoffs", ["issue_date", "due_date"])
+def test_features_on_dask_equal_the_single_machine_ones_exactly(client, world, cutoffs):
+    ledger, folder = world
+    dask_ledger = prd.read_ledger(folder).by_customer(npartitions=5)
+    got = prd.invoice_features(dask_ledger, cutoffs).compute()
+    want = pr.features.invoice_features(ledger, cutoffs)
+    assert got.index.is_unique and set(got.index) == set(want.index)
+    pd.testing.assert_frame_equal(got.loc[want.index], want, check_exact=True)
+
+
+def test_every_customer_lives_in_one_partition_of_every_table(client, world):
+    _, folder = world
+    tables = prd.read_ledger(folder).by_customer(npartitions=4).tables
+    where = {}
+    for name in ("invoices", "payments", "contacts", "installments"):
+        parts = (
+            tables[name]
+            .map_partitions(
+                lambda df, partition_info=None: df[["customer_id"]].assign(part=partition_info["number"]),
+                meta={"customer_id": "str", "part": "int64"},
+            )
+            .compute()
+        )
+        assert parts.groupby("customer_id")["part"].nunique().max() == 1, name
+        where[name] = parts.drop_duplicates("customer_id").set_index("customer_id")["part"]
+    both = where["invoices"].to_frame("inv").join(where["payments"].rename("pay"), how="inner")
+    assert (both["inv"] == both["pay"]).all()  # the same partition in every table
