@@ -17,7 +17,7 @@ pytestmark = pytest.mark.xdist_group("dask")
 @pytest.fixture(scope="module")
 def client():
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as c,
     ):
         yield c
@@ -56,3 +56,21 @@ def test_every_customer_lives_in_one_partition_of_every_table(client, world):
         where[name] = parts.drop_duplicates("customer_id").set_index("customer_id")["part"]
     both = where["invoices"].to_frame("inv").join(where["payments"].rename("pay"), how="inner")
     assert (both["inv"] == both["pay"]).all()  # the same partition in every table
+
+
+def test_the_late_model_trained_on_dask_matches_the_single_machine_one(client, world):
+    ledger, folder = world
+    rows = prd.training_rows(prd.read_ledger(folder).by_customer(npartitions=3), "2024-06-30").persist()
+    dask_model = prd.fit_late_payment(client, rows, n_estimators=150)
+    engine = pr.RiskEngine(n_estimators=150, forecast_weeks=0, reasons_top_n=0).fit(ledger, "2024-06-30")
+    assert len(rows) == engine.n_landmark_rows_  # the same landmark rows, built per partition
+    snap = ledger.as_of("2024-12-31")
+    y = pr.labels.late_payment(snap, mature_only=True)
+    issued = snap.invoices.set_index("invoice_id")["issue_date"].reindex(y.index)
+    y = y.loc[(issued > pd.Timestamp("2024-06-30")).to_numpy()]
+    X = pr.features.invoice_features(snap, "issue_date").loc[y.index]
+    single, dask = (m.predict_proba(X)[:, 1] for m in (engine.late_model_, dask_model))
+    assert len(y) > 500
+    assert abs(pr.evaluation.auc(y, single) - pr.evaluation.auc(y, dask)) < 0.02
+    assert abs(pr.evaluation.brier(y, single) - pr.evaluation.brier(y, dask)) < 0.005
+    assert list(dask_model.feature_names_in_) == list(engine.late_model_.feature_names_in_)

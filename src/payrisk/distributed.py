@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from payrisk.errors import ParameterError
 
-__all__ = ["DaskLedger", "invoice_features", "read_ledger"]
+__all__ = ["DaskLedger", "fit_late_payment", "invoice_features", "read_ledger", "training_rows"]
 
 _TABLES = ("customers", "invoices", "credit_notes", "payments", "plans", "installments", "contacts")
 
@@ -89,11 +90,8 @@ def read_ledger(path: str | Path, storage_options: dict[str, Any] | None = None)
 def _partition_features(*parts: pd.DataFrame, cutoffs: Any, features: list[str] | None) -> pd.DataFrame:
     """Features of one partition: its tables as a pandas ledger, through the single-machine code."""
     from payrisk import features as feat
-    from payrisk.ledger import Ledger
 
-    tables = dict(zip(_TABLES, parts, strict=True))
-    tables["installments"] = tables["installments"].drop(columns="customer_id")
-    ledger = Ledger({name: t.reset_index(drop=True) for name, t in tables.items()})
+    ledger = _partition_ledger(parts)
     if ledger.invoices.empty:
         return _empty_features(features)
     return feat.invoice_features(ledger, cutoffs, features)
@@ -129,3 +127,113 @@ def invoice_features(ledger: DaskLedger, cutoffs: str = "issue_date", features: 
         meta=_empty_features(features),
         align_dataframes=False,
     )
+
+
+def _partition_ledger(parts: tuple[pd.DataFrame, ...]) -> Any:
+    from payrisk.ledger import Ledger
+
+    tables = dict(zip(_TABLES, parts, strict=True))
+    tables["installments"] = tables["installments"].drop(columns="customer_id")
+    return Ledger({name: t.reset_index(drop=True) for name, t in tables.items()})
+
+
+def _partition_training_rows(
+    *parts: pd.DataFrame, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...]
+) -> pd.DataFrame:
+    """Landmark rows of one partition, as :meth:`RiskEngine.fit` builds them: features plus targets."""
+    from payrisk import features as feat
+    from payrisk.engine import RiskEngine
+
+    snap = _partition_ledger(parts).as_of(day)
+    rows, target = RiskEngine(history_days=history_days)._landmark_rows(snap, day)
+    X = feat.invoice_features(snap, rows[["invoice_id", "as_of"]]).drop(columns=list(exclude))
+    return X.assign(**{c: target[c].to_numpy() for c in target.columns})
+
+
+def training_rows(
+    ledger: DaskLedger, as_of: Any, history_days: int = 730, exclude_features: tuple[str, ...] = ()
+) -> Any:
+    """The engine's landmark training rows (point-in-time features and the targets ``duration``, ``event``,
+    ``late``, ``late_known``), built per customer partition with the single-machine code.
+
+    Examples
+    --------
+    >>> import tempfile, payrisk as pr
+    >>> folder = pr.datasets.make_ledger(n_customers=60, seed=0).write(tempfile.mkdtemp() + "/l")
+    >>> rows = training_rows(read_ledger(folder).by_customer(2), "2024-06-30").compute()
+    >>> {"late", "duration", "event"} <= set(rows.columns)
+    True
+    """
+    from payrisk.ledger import to_date
+
+    if not ledger.partitioned_by_customer:
+        ledger = ledger.by_customer()
+    day = to_date(as_of)
+    dd = _dd()
+    parts = [ledger.tables[name] for name in _TABLES]
+    kwargs = {"day": day, "history_days": history_days, "exclude": tuple(exclude_features)}
+    meta = _partition_training_rows(*[p.get_partition(0).compute() for p in parts], **kwargs).iloc[:0]
+    return dd.map_partitions(_partition_training_rows, *parts, **kwargs, meta=meta, align_dataframes=False)
+
+
+def _time_cuts(times: Any, fractions: tuple[float, float]) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The last training day and the last early-stopping day: rows in time order, split by row counts."""
+    counts = times.value_counts().compute().sort_index()
+    share = counts.cumsum() / counts.sum()
+    train_end = share.index[np.searchsorted(share.to_numpy(), 1 - sum(fractions))]
+    valid_end = share.index[np.searchsorted(share.to_numpy(), 1 - fractions[1])]
+    return train_end, valid_end
+
+
+def fit_late_payment(client: Any, rows: Any, **params: Any) -> Any:
+    """Fit :class:`payrisk.models.LatePaymentClassifier` on Dask training rows with ``xgboost.dask``.
+
+    The rows are the late-payment rows of :func:`training_rows` (not yet due at the landmark, outcome known).
+    They are split in time order as on one machine (train, early stopping, calibration, latest last; at landmark
+    boundaries), the trees are grown on the cluster, and the calibration is fitted on the calibration rows'
+    predictions. The result is an ordinary fitted ``LatePaymentClassifier``: it predicts, explains and saves
+    like one fitted on a single machine.
+    """
+    import xgboost as xgb
+    import xgboost.dask  # the dask module of xgboost is imported on request
+
+    from payrisk.models import LatePaymentClassifier
+
+    model = LatePaymentClassifier(**params)
+    model._check_params()
+    rows = rows.loc[(rows["days_to_due"] >= 0) & rows["late_known"]]
+    names = [c for c in rows.columns if c not in ("customer_id", "as_of", "duration", "event", "late", "late_known")]
+    train_end, valid_end = _time_cuts(rows["as_of"], (model.valid_fraction, model.calibration_fraction))
+    part = {
+        "train": rows.loc[rows["as_of"] <= train_end],
+        "valid": rows.loc[(rows["as_of"] > train_end) & (rows["as_of"] <= valid_end)],
+        "calibration": rows.loc[rows["as_of"] > valid_end],
+    }
+
+    def matrix(frame: Any) -> Any:
+        return xgb.dask.DaskDMatrix(client, frame[names].astype("float32"), frame["late"].astype("float64"))
+
+    out = xgb.dask.train(
+        client,
+        {**model._tree_params(names), "objective": "binary:logistic", "eval_metric": "logloss"},
+        matrix(part["train"]),
+        num_boost_round=model.n_estimators,
+        evals=[(matrix(part["valid"]), "valid")],
+        early_stopping_rounds=model.early_stopping_rounds,
+        verbose_eval=False,
+    )
+    booster = out["booster"]
+    model.best_iteration_ = int(getattr(booster, "best_iteration", model.n_estimators - 1))
+    model.booster_ = booster
+    model.feature_names_in_ = np.asarray(names, dtype=object)
+    model.n_features_in_ = len(names)
+    model.feature_medians_ = part["train"][names].quantile(0.5).compute().to_numpy(dtype=np.float64)
+    model.training_as_of_ = pd.Timestamp(rows["as_of"].max().compute())
+    model.classes_ = np.array([0, 1])
+    cal = part["calibration"]
+    raw = xgb.dask.predict(
+        client, booster, cal[names].astype("float32"), iteration_range=(0, model.best_iteration_ + 1)
+    )
+    y_cal = cal["late"].compute().to_numpy(dtype=np.float64)
+    model.calibration_method_, model.calibrator_ = model._fit_calibration(np.asarray(raw.compute()), y_cal)
+    return model
