@@ -74,3 +74,14 @@ def test_the_late_model_trained_on_dask_matches_the_single_machine_one(client, w
     assert abs(pr.evaluation.auc(y, single) - pr.evaluation.auc(y, dask)) < 0.02
     assert abs(pr.evaluation.brier(y, single) - pr.evaluation.brier(y, dask)) < 0.005
     assert list(dask_model.feature_names_in_) == list(engine.late_model_.feature_names_in_)
+
+
+def test_the_worklist_on_dask_equals_the_single_machine_one(client, world):
+    ledger, folder = world
+    engine = pr.RiskEngine(n_estimators=60, forecast_weeks=0, reasons_top_n=0).fit(ledger, "2024-06-30")
+    got = prd.score(engine, prd.read_ledger(folder).by_customer(npartitions=4), "2024-07-31").compute()
+    want = engine.score(ledger, "2024-07-31")
+    got = got.sort_values("priority_rank")
+    assert list(got.index) == list(want.index)  # the same global order, ranked across partitions
+    cols = ["customer_id", "p_late", "p_paid_30d", "expected_loss", "segment", "priority_rank", "red", "band"]
+    pd.testing.assert_frame_equal(got[cols], want[cols], check_exact=True, check_dtype=False)

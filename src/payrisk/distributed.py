@@ -32,7 +32,7 @@ import pandas as pd
 
 from payrisk.errors import ParameterError
 
-__all__ = ["DaskLedger", "fit_late_payment", "invoice_features", "read_ledger", "training_rows"]
+__all__ = ["DaskLedger", "fit_late_payment", "invoice_features", "read_ledger", "score", "training_rows"]
 
 _TABLES = ("customers", "invoices", "credit_notes", "payments", "plans", "installments", "contacts")
 
@@ -237,3 +237,75 @@ def fit_late_payment(client: Any, rows: Any, **params: Any) -> Any:
     y_cal = cal["late"].compute().to_numpy(dtype=np.float64)
     model.calibration_method_, model.calibrator_ = model._fit_calibration(np.asarray(raw.compute()), y_cal)
     return model
+
+
+_RANK_KEYS = ["expected_loss", "days_overdue", "open_amount"]
+
+
+def _partition_score(*parts: pd.DataFrame, engine: Any, day: pd.Timestamp) -> pd.DataFrame:
+    return engine.score(_partition_ledger(parts), day)
+
+
+def _global_rank(keys: pd.DataFrame) -> pd.DataFrame:
+    """Priority rank, red shade and band over every partition's rows (the single machine's order and ties)."""
+    from payrisk._priority import BANDS
+
+    k = [keys[c].to_numpy(dtype=np.float64) for c in _RANK_KEYS]
+    order = np.lexsort((-k[2], -k[1], -k[0]))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(1, len(order) + 1)
+    share = (rank - 0.5) / max(len(rank), 1)
+    edges = np.array([edge for _, edge in BANDS])
+    band = np.asarray([name for name, _ in BANDS])[np.minimum(np.searchsorted(edges, share), len(BANDS) - 1)]
+    return pd.DataFrame({"priority_rank": rank, "red": 1.0 - share, "band": band}, index=keys.index)
+
+
+def _attach(part: pd.DataFrame, ranked: pd.DataFrame) -> pd.DataFrame:
+    return part.assign(**{c: ranked[c].to_numpy() for c in ranked.columns})
+
+
+def score(engine: Any, ledger: DaskLedger, as_of: Any) -> Any:
+    """The worklist of a fitted :class:`payrisk.RiskEngine` over a Dask ledger.
+
+    Each customer partition is scored with :meth:`RiskEngine.score`; the rows are then ranked across all
+    partitions (the priority rank, red shade and band of the single machine; only the three ranking keys of each
+    row travel to the client). Reason codes are written for the first ``engine.reasons_top_n`` rows of each
+    partition. Returns a Dask DataFrame indexed by ``invoice_id``, in no particular order: sort by
+    ``priority_rank`` (or use ``nsmallest``) to read it.
+
+    Examples
+    --------
+    >>> import tempfile, payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
+    >>> engine = pr.RiskEngine(n_estimators=30, reasons_top_n=0, forecast_weeks=0).fit(ledger, "2024-03-31")
+    >>> dl = read_ledger(ledger.write(tempfile.mkdtemp() + "/l")).by_customer(2)
+    >>> got = score(engine, dl, "2024-04-30").compute().sort_values("priority_rank")
+    >>> want = engine.score(ledger, "2024-04-30")
+    >>> bool((got.index == want.index).all() and (got["expected_loss"] == want["expected_loss"]).all())
+    True
+    """
+    from dask import delayed
+
+    from payrisk.ledger import to_date
+
+    if not ledger.partitioned_by_customer:
+        ledger = ledger.by_customer()
+    day = to_date(as_of)
+    dd = _dd()
+    parts = [ledger.tables[name] for name in _TABLES]
+    kwargs = {"engine": engine, "day": day}
+    meta = _partition_score(*[p.get_partition(0).compute() for p in parts], **kwargs).iloc[:0]
+    local = dd.map_partitions(_partition_score, *parts, **kwargs, meta=meta, align_dataframes=False)
+    local = local.persist()  # scored once; only the three ranking keys travel to the client
+    keys = (
+        local[_RANK_KEYS]
+        .map_partitions(
+            lambda df, partition_info=None: df.assign(part=partition_info["number"]),
+            meta=meta[_RANK_KEYS].assign(part=pd.Series(dtype="int64")),
+        )
+        .compute()
+    )
+    ranked = _global_rank(keys)
+    part = keys["part"].to_numpy()
+    pieces = [delayed(_attach)(chunk, ranked.loc[part == k]) for k, chunk in enumerate(local.to_delayed())]
+    return dd.from_delayed(pieces, meta=meta, verify_meta=False)
