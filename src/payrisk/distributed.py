@@ -106,6 +106,17 @@ def _empty_features(features: list[str] | None) -> pd.DataFrame:
     return frame.set_axis(pd.Index([], dtype="str", name="invoice_id"))
 
 
+def _per_partition(ledger: DaskLedger, func: Any, meta: pd.DataFrame | None = None, **kwargs: Any) -> Any:
+    """``func(*tables_of_one_partition, **kwargs)`` over the aligned customer partitions of every table. The
+    output schema is ``meta``, or that of ``func`` run on the first partition."""
+    if not ledger.partitioned_by_customer:
+        ledger = ledger.by_customer()
+    parts = [ledger.tables[name] for name in _TABLES]
+    if meta is None:
+        meta = func(*[p.get_partition(0).compute() for p in parts], **kwargs).iloc[:0]
+    return _dd().map_partitions(func, *parts, **kwargs, meta=meta, align_dataframes=False)
+
+
 def invoice_features(ledger: DaskLedger, cutoffs: str = "issue_date", features: list[str] | None = None) -> Any:
     """Point-in-time invoice features of a Dask ledger, per customer partition, with the pandas code of
     :func:`payrisk.features.invoice_features` (``cutoffs`` ``"issue_date"`` or ``"due_date"``).
@@ -115,18 +126,7 @@ def invoice_features(ledger: DaskLedger, cutoffs: str = "issue_date", features: 
     """
     if cutoffs not in ("issue_date", "due_date"):
         raise ParameterError(f"distributed.invoice_features takes cutoffs 'issue_date' or 'due_date'; got {cutoffs!r}.")
-    if not ledger.partitioned_by_customer:
-        ledger = ledger.by_customer()
-    dd = _dd()
-    parts = [ledger.tables[name] for name in _TABLES]
-    return dd.map_partitions(
-        _partition_features,
-        *parts,
-        cutoffs=cutoffs,
-        features=features,
-        meta=_empty_features(features),
-        align_dataframes=False,
-    )
+    return _per_partition(ledger, _partition_features, _empty_features(features), cutoffs=cutoffs, features=features)
 
 
 def _partition_ledger(parts: tuple[pd.DataFrame, ...]) -> Any:
@@ -166,14 +166,8 @@ def training_rows(
     """
     from payrisk.ledger import to_date
 
-    if not ledger.partitioned_by_customer:
-        ledger = ledger.by_customer()
-    day = to_date(as_of)
-    dd = _dd()
-    parts = [ledger.tables[name] for name in _TABLES]
-    kwargs = {"day": day, "history_days": history_days, "exclude": tuple(exclude_features)}
-    meta = _partition_training_rows(*[p.get_partition(0).compute() for p in parts], **kwargs).iloc[:0]
-    return dd.map_partitions(_partition_training_rows, *parts, **kwargs, meta=meta, align_dataframes=False)
+    kwargs = {"day": to_date(as_of), "history_days": history_days, "exclude": tuple(exclude_features)}
+    return _per_partition(ledger, _partition_training_rows, **kwargs)
 
 
 def _time_cuts(times: Any, fractions: tuple[float, float]) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -288,14 +282,8 @@ def score(engine: Any, ledger: DaskLedger, as_of: Any) -> Any:
 
     from payrisk.ledger import to_date
 
-    if not ledger.partitioned_by_customer:
-        ledger = ledger.by_customer()
-    day = to_date(as_of)
-    dd = _dd()
-    parts = [ledger.tables[name] for name in _TABLES]
-    kwargs = {"engine": engine, "day": day}
-    meta = _partition_score(*[p.get_partition(0).compute() for p in parts], **kwargs).iloc[:0]
-    local = dd.map_partitions(_partition_score, *parts, **kwargs, meta=meta, align_dataframes=False)
+    local = _per_partition(ledger, _partition_score, engine=engine, day=to_date(as_of))
+    meta = local._meta
     local = local.persist()  # scored once; only the three ranking keys travel to the client
     keys = (
         local[_RANK_KEYS]
@@ -308,4 +296,4 @@ def score(engine: Any, ledger: DaskLedger, as_of: Any) -> Any:
     ranked = _global_rank(keys)
     part = keys["part"].to_numpy()
     pieces = [delayed(_attach)(chunk, ranked.loc[part == k]) for k, chunk in enumerate(local.to_delayed())]
-    return dd.from_delayed(pieces, meta=meta, verify_meta=False)
+    return _dd().from_delayed(pieces, meta=meta, verify_meta=False)
