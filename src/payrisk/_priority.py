@@ -56,14 +56,22 @@ def prioritise(
     loss = amount * scores["p_unpaid_horizon"].to_numpy(dtype=np.float64) * lgd
     waiting = amount * annual_rate * scores["expected_wait_days"].to_numpy(dtype=np.float64) / 365.0
     expected = loss + waiting
-    order = np.lexsort((-amount, -scores["days_overdue"].to_numpy(dtype=np.float64), -expected))
+    ranked = rank_and_shade(expected, scores["days_overdue"].to_numpy(dtype=np.float64), amount)
+    return pd.DataFrame({"expected_loss": expected, **ranked}, index=scores.index)
+
+
+def rank_and_shade(expected_loss: np.ndarray, days_overdue: np.ndarray, amount: np.ndarray) -> dict[str, np.ndarray]:
+    """The total order (most expected loss first; ties by days overdue, then amount), its red shade and band.
+
+    Examples
+    --------
+    >>> rank_and_shade(np.array([5.0, 9.0]), np.array([1.0, 1.0]), np.array([10.0, 20.0]))["priority_rank"]
+    array([2, 1])
+    """
+    order = np.lexsort((-amount, -days_overdue, -expected_loss))
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(1, len(order) + 1)
     share = (rank - 0.5) / max(len(rank), 1)
-    red = 1.0 - share
     edges = np.array([edge for _, edge in BANDS])
     band = np.asarray([name for name, _ in BANDS])[np.minimum(np.searchsorted(edges, share), len(BANDS) - 1)]
-    return pd.DataFrame(
-        {"expected_loss": expected, "priority_rank": rank, "red": red, "band": band},
-        index=scores.index,
-    )
+    return {"priority_rank": rank, "red": 1.0 - share, "band": band}

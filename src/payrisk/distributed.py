@@ -218,11 +218,8 @@ def fit_late_payment(client: Any, rows: Any, **params: Any) -> Any:
     )
     booster = out["booster"]
     model.best_iteration_ = int(getattr(booster, "best_iteration", model.n_estimators - 1))
-    model.booster_ = booster
-    model.feature_names_in_ = np.asarray(names, dtype=object)
-    model.n_features_in_ = len(names)
-    model.feature_medians_ = part["train"][names].quantile(0.5).compute().to_numpy(dtype=np.float64)
-    model.training_as_of_ = pd.Timestamp(rows["as_of"].max().compute())
+    medians = part["train"][names].quantile(0.5).compute().to_numpy()  # approximate on Dask: wording only
+    model._set_booster(booster, names, medians, pd.Timestamp(rows["as_of"].max().compute()))
     model.classes_ = np.array([0, 1])
     cal = part["calibration"]
     raw = xgb.dask.predict(
@@ -238,20 +235,6 @@ _RANK_KEYS = ["expected_loss", "days_overdue", "open_amount"]
 
 def _partition_score(*parts: pd.DataFrame, engine: Any, day: pd.Timestamp) -> pd.DataFrame:
     return engine.score(_partition_ledger(parts), day)
-
-
-def _global_rank(keys: pd.DataFrame) -> pd.DataFrame:
-    """Priority rank, red shade and band over every partition's rows (the single machine's order and ties)."""
-    from payrisk._priority import BANDS
-
-    k = [keys[c].to_numpy(dtype=np.float64) for c in _RANK_KEYS]
-    order = np.lexsort((-k[2], -k[1], -k[0]))
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(1, len(order) + 1)
-    share = (rank - 0.5) / max(len(rank), 1)
-    edges = np.array([edge for _, edge in BANDS])
-    band = np.asarray([name for name, _ in BANDS])[np.minimum(np.searchsorted(edges, share), len(BANDS) - 1)]
-    return pd.DataFrame({"priority_rank": rank, "red": 1.0 - share, "band": band}, index=keys.index)
 
 
 def _attach(part: pd.DataFrame, ranked: pd.DataFrame) -> pd.DataFrame:
@@ -280,6 +263,7 @@ def score(engine: Any, ledger: DaskLedger, as_of: Any) -> Any:
     """
     from dask import delayed
 
+    from payrisk._priority import rank_and_shade
     from payrisk.ledger import to_date
 
     local = _per_partition(ledger, _partition_score, engine=engine, day=to_date(as_of))
@@ -293,7 +277,8 @@ def score(engine: Any, ledger: DaskLedger, as_of: Any) -> Any:
         )
         .compute()
     )
-    ranked = _global_rank(keys)
+    k = [keys[c].to_numpy(dtype=np.float64) for c in _RANK_KEYS]
+    ranked = pd.DataFrame(rank_and_shade(*k), index=keys.index)  # the single machine's order, over every row
     part = keys["part"].to_numpy()
     pieces = [delayed(_attach)(chunk, ranked.loc[part == k]) for k, chunk in enumerate(local.to_delayed())]
     return _dd().from_delayed(pieces, meta=meta, verify_meta=False)

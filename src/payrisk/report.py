@@ -69,7 +69,8 @@ def model_quality(engine: Any, ledger: Any, as_of: Any, n_boot: int = 100) -> tu
     y = y.loc[(issued > engine.as_of_).to_numpy()]
     if len(y) < 100 or y.nunique() < 2:
         return None, None
-    X = features.invoice_features(snap, "issue_date").loc[y.index]
+    cuts = pd.DataFrame({"invoice_id": y.index, "as_of": issued.loc[y.index].to_numpy() - pd.Timedelta(days=1)})
+    X = features.invoice_features(snap, cuts).loc[y.index]  # the "issue_date" cutoffs, for these invoices only
     p = engine.late_model_.predict_proba(X)[:, 1]
     metrics = evaluation.classification_report(y.to_numpy(), p, n_boot=n_boot)
     metrics.attrs["n"] = len(y)

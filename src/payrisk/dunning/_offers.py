@@ -34,10 +34,11 @@ def last_broken_plan(snap: Any, day: pd.Timestamp) -> pd.Series:
     return broke.groupby("customer_id")["broken_on"].max()
 
 
-def monthly_payments(snap: Any, day: pd.Timestamp) -> pd.Series:
-    """Per customer, the mean amount paid per month over the year up to ``day`` (months seen since its first
-    payment in that year, 1 to 12): what it has shown it can pay."""
-    pay = snap.payments.loc[snap.payments["payment_date"] > day - pd.Timedelta(days=365)]
+def monthly_payments(snap: Any, day: pd.Timestamp, customers: Any) -> pd.Series:
+    """Per customer of ``customers``, the mean amount paid per month over the year up to ``day`` (months seen
+    since its first payment in that year, 1 to 12): what it has shown it can pay."""
+    pay = snap.payments
+    pay = pay.loc[(pay["payment_date"] > day - pd.Timedelta(days=365)) & pay["customer_id"].isin(customers)]
     g = pay.groupby("customer_id")
     months = ((day - g["payment_date"].min()).dt.days / (365 / 12)).clip(lower=1, upper=12)
     return g["amount"].sum() / months
@@ -122,7 +123,7 @@ def _best_plans(asks: pd.DataFrame, policy: PlanOffers, snap: Any, day: pd.Times
     plans["action"] = np.repeat(offers["action"].to_numpy(), policy.max_instalments - 1)
     plans["p_kept"] = _p_kept(model, snap, plans, inst, day)
     plans["instalment_amount"] = (plans["total_amount"] / plans["n_installments"]).round(2)
-    can_pay = monthly_payments(snap, day).reindex(plans["customer_id"]).fillna(0).to_numpy()
+    can_pay = monthly_payments(snap, day, asks["customer_id"]).reindex(plans["customer_id"]).fillna(0).to_numpy()
     plans["affordable"] = plans["instalment_amount"].to_numpy() <= policy.max_share_of_monthly_payments * can_pay
     plans["ok"] = plans["affordable"] & (plans["p_kept"] >= policy.min_p_kept)
     best = plans.sort_values(["action", "ok", "n_installments"], ascending=[True, False, True])

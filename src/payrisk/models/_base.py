@@ -98,14 +98,20 @@ class TimeSplitModel:
         return self.booster_.predict(d, iteration_range=(0, self.best_iteration_ + 1))
 
     def _set_fitted(self, booster: Any, names: list[str], t: pd.Series, time_given: bool, M: np.ndarray) -> None:
-        self.booster_ = booster
         # the usual level of each feature (median of the training rows): "high" or "low" in reason codes
         with warnings.catch_warnings():  # a feature empty in every training row has no median: NaN
             warnings.simplefilter("ignore", RuntimeWarning)
-            self.feature_medians_ = np.nanmedian(M, axis=0).astype(np.float64)
+            medians = np.nanmedian(M, axis=0)
+        as_of = t.max() if time_given and pd.api.types.is_datetime64_any_dtype(t) else None
+        self._set_booster(booster, names, medians, as_of)
+
+    def _set_booster(self, booster: Any, names: list[str], medians: np.ndarray, training_as_of: Any) -> None:
+        """The fitted state, however the booster was trained (here, or on a Dask cluster)."""
+        self.booster_ = booster
+        self.feature_medians_ = np.asarray(medians, dtype=np.float64)
         self.feature_names_in_ = np.asarray(names, dtype=object)
         self.n_features_in_ = len(names)
-        self.training_as_of_ = t.max() if time_given and pd.api.types.is_datetime64_any_dtype(t) else None
+        self.training_as_of_ = training_as_of
 
     # -- persistence ----------------------------------------------------------------------------------------
     def _calibration_doc(self) -> dict[str, Any]:
