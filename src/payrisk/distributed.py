@@ -32,7 +32,20 @@ import pandas as pd
 
 from payrisk.errors import ParameterError
 
-__all__ = ["DaskLedger", "fit_late_payment", "invoice_features", "read_ledger", "score", "training_rows"]
+__all__ = [
+    "DaskLedger",
+    "cash_inflow",
+    "fit_adherence",
+    "fit_engine",
+    "fit_late_payment",
+    "fit_payment_time",
+    "fit_payment_week",
+    "fit_segmenter",
+    "invoice_features",
+    "read_ledger",
+    "score",
+    "training_rows",
+]
 
 _TABLES = ("customers", "invoices", "credit_notes", "payments", "plans", "installments", "contacts")
 
@@ -179,6 +192,70 @@ def _time_cuts(times: Any, fractions: tuple[float, float]) -> tuple[pd.Timestamp
     return train_end, valid_end
 
 
+_TARGETS = ("duration", "event", "late", "late_known", "week", "kept")
+
+
+def _train_on_cluster(client: Any, model: Any, rows: Any, labels: Any) -> tuple[Any, list[str]]:
+    """Grow ``model``'s trees on the cluster with ``xgboost.dask`` and set its fitted state.
+
+    The rows are split in time order as on one machine (train, early stopping, calibration, latest last; at
+    ``as_of`` boundaries). ``labels(frame)`` gives the DaskDMatrix label keywords. Returns the calibration rows
+    (for the model's own calibration step) and the feature names.
+    """
+    import xgboost as xgb
+    import xgboost.dask  # the dask module of xgboost is imported on request
+
+    model._check_params()
+    meta = rows._meta.select_dtypes(include=["number", "bool"])  # the feature columns, as TimeSplitModel._order
+    names = [c for c in meta.columns if c not in _TARGETS]
+    calibrates = getattr(model, "calibration", "") != "none"  # an uncalibrated classifier keeps no slice for it
+    fractions = (model.valid_fraction, model.calibration_fraction if calibrates else 0.0)
+    train_end, valid_end = _time_cuts(rows["as_of"], fractions)
+    train = rows.loc[rows["as_of"] <= train_end]
+    valid = rows.loc[(rows["as_of"] > train_end) & (rows["as_of"] <= valid_end)]
+
+    def matrix(frame: Any) -> Any:
+        return xgb.dask.DaskDMatrix(client, frame[names].astype("float32"), **labels(frame))
+
+    params = {k: v for k, v in model._xgb_params(names).items() if k != "nthread"}  # each worker's own threads
+    evals = [(matrix(valid), "valid")] if model.valid_fraction > 0 else []
+    out = xgb.dask.train(
+        client,
+        params,
+        matrix(train),
+        num_boost_round=model.n_estimators,
+        evals=evals,
+        early_stopping_rounds=model.early_stopping_rounds if evals else None,
+        verbose_eval=False,
+    )
+    booster = out["booster"]
+    model.best_iteration_ = int(getattr(booster, "best_iteration", model.n_estimators - 1))
+    medians = train[names].quantile(0.5).compute().to_numpy()  # approximate on Dask: wording only
+    model._set_booster(booster, names, medians, pd.Timestamp(rows["as_of"].max().compute()))
+    return rows.loc[rows["as_of"] > valid_end], names
+
+
+def _raw_predictions(client: Any, model: Any, frame: Any, names: list[str]) -> np.ndarray:
+    import xgboost as xgb
+
+    raw = xgb.dask.predict(
+        client, model.booster_, frame[names].astype("float32"), iteration_range=(0, model.best_iteration_ + 1)
+    )
+    return np.asarray(raw.compute())
+
+
+def _fit_classifier(client: Any, model: Any, rows: Any, label: str) -> Any:
+    """Trees on the cluster, then the probability calibration on the calibration rows' raw predictions."""
+    cal, names = _train_on_cluster(client, model, rows, lambda f: {"label": f[label].astype("float64")})
+    model.classes_ = np.array([0, 1])
+    raw, y = np.zeros(0), np.zeros(0)
+    if model.calibration != "none":
+        raw = _raw_predictions(client, model, cal, names)
+        y = cal[label].compute().to_numpy(dtype=np.float64)
+    model.calibration_method_, model.calibrator_ = model._fit_calibration(raw, y)
+    return model
+
+
 def fit_late_payment(client: Any, rows: Any, **params: Any) -> Any:
     """Fit :class:`payrisk.models.LatePaymentClassifier` on Dask training rows with ``xgboost.dask``.
 
@@ -188,46 +265,154 @@ def fit_late_payment(client: Any, rows: Any, **params: Any) -> Any:
     predictions. The result is an ordinary fitted ``LatePaymentClassifier``: it predicts, explains and saves
     like one fitted on a single machine.
     """
-    import xgboost as xgb
-    import xgboost.dask  # the dask module of xgboost is imported on request
-
     from payrisk.models import LatePaymentClassifier
 
     model = LatePaymentClassifier(**params)
-    model._check_params()
     rows = rows.loc[(rows["days_to_due"] >= 0) & rows["late_known"]]
-    names = [c for c in rows.columns if c not in ("customer_id", "as_of", "duration", "event", "late", "late_known")]
-    train_end, valid_end = _time_cuts(rows["as_of"], (model.valid_fraction, model.calibration_fraction))
-    part = {
-        "train": rows.loc[rows["as_of"] <= train_end],
-        "valid": rows.loc[(rows["as_of"] > train_end) & (rows["as_of"] <= valid_end)],
-        "calibration": rows.loc[rows["as_of"] > valid_end],
-    }
+    return _fit_classifier(client, model, rows, "late")
 
-    def matrix(frame: Any) -> Any:
-        return xgb.dask.DaskDMatrix(client, frame[names].astype("float32"), frame["late"].astype("float64"))
 
-    out = xgb.dask.train(
-        client,
-        {**model._tree_params(names), "objective": "binary:logistic", "eval_metric": "logloss"},
-        matrix(part["train"]),
-        num_boost_round=model.n_estimators,
-        evals=[(matrix(part["valid"]), "valid")],
-        early_stopping_rounds=model.early_stopping_rounds,
-        verbose_eval=False,
-    )
-    booster = out["booster"]
-    model.best_iteration_ = int(getattr(booster, "best_iteration", model.n_estimators - 1))
-    medians = part["train"][names].quantile(0.5).compute().to_numpy()  # approximate on Dask: wording only
-    model._set_booster(booster, names, medians, pd.Timestamp(rows["as_of"].max().compute()))
-    model.classes_ = np.array([0, 1])
-    cal = part["calibration"]
-    raw = xgb.dask.predict(
-        client, booster, cal[names].astype("float32"), iteration_range=(0, model.best_iteration_ + 1)
-    )
-    y_cal = cal["late"].compute().to_numpy(dtype=np.float64)
-    model.calibration_method_, model.calibrator_ = model._fit_calibration(np.asarray(raw.compute()), y_cal)
+def fit_payment_time(client: Any, rows: Any, **params: Any) -> Any:
+    """Fit :class:`payrisk.models.PaymentTimeModel` (survival AFT) on the Dask rows of :func:`training_rows`.
+
+    Every row is used: paid ones as events, open ones right-censored at the landmark's ``as_of`` (``duration``
+    days seen so far). The trees grow on the cluster; the error distribution, its scale and the interval
+    factor are fitted on the latest rows, as on one machine.
+    """
+    from payrisk.models import PaymentTimeModel
+
+    model = PaymentTimeModel(**params)
+
+    def bounds(frame: Any) -> dict[str, Any]:
+        lower = frame["duration"].astype("float64") + 1.0  # log(days + 1): payment on the issue day is day 0
+        return {"label_lower_bound": lower, "label_upper_bound": lower.where(frame["event"], np.inf)}
+
+    cal, names = _train_on_cluster(client, model, rows, bounds)
+    mu = np.log(_raw_predictions(client, model, cal, names))
+    days, event = (cal[c].compute().to_numpy() for c in ("duration", "event"))
+    model._calibrate(mu, days.astype(np.float64), event.astype(bool))
     return model
+
+
+def _week_label(frame: pd.DataFrame, day: pd.Timestamp, weeks: int) -> pd.Series:
+    from payrisk.models._payment_week import payment_week
+
+    follow_up = (day - frame["as_of"]).dt.days.to_numpy()
+    return pd.Series(payment_week(frame["duration"], frame["event"], follow_up, weeks), index=frame.index)
+
+
+def fit_payment_week(client: Any, rows: Any, as_of: Any, weeks: int = 13, **params: Any) -> Any:
+    """Fit :class:`payrisk.models.PaymentWeekModel` on the Dask rows of :func:`training_rows`: the landmarks
+    followed for all ``weeks`` by ``as_of`` (see :func:`payrisk.models.payment_week`)."""
+    from payrisk.ledger import to_date
+    from payrisk.models import PaymentWeekModel
+
+    model = PaymentWeekModel(weeks=weeks, **params)
+    model._check_params()
+    week = rows.map_partitions(_week_label, to_date(as_of), weeks, meta=("week", "int64"))
+    rows = rows.assign(week=week)
+    rows = rows.loc[rows["week"] >= 0]
+    _train_on_cluster(client, model, rows, lambda f: {"label": f["week"].astype("float64")})
+    model.classes_ = np.arange(weeks + 1)
+    return model
+
+
+def _partition_plan_rows(*parts: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
+    """Plan features at creation and whether the plan was kept, for the mature plans of one partition."""
+    from payrisk import features, labels
+
+    snap = _partition_ledger(parts).as_of(day)
+    kept = labels.plan_kept(snap, mature_only=True)
+    return features.plan_features(snap, "created_date").loc[kept.index].assign(kept=kept.to_numpy())
+
+
+def fit_adherence(client: Any, ledger: DaskLedger, as_of: Any, min_plans: int = 100, **params: Any) -> Any:
+    """Fit :class:`payrisk.models.InstallmentAdherenceClassifier` on the mature plans of a Dask ledger (features
+    at plan creation, per customer partition; trees on the cluster). None with fewer than ``min_plans`` plans or
+    when every plan was kept, or none was: the engine's rule."""
+    from payrisk.ledger import to_date
+    from payrisk.models import InstallmentAdherenceClassifier
+
+    rows = _per_partition(ledger, _partition_plan_rows, day=to_date(as_of)).persist()
+    kept = rows["kept"].compute()
+    if len(kept) < min_plans or not 0 < kept.mean() < 1:
+        return None
+    return _fit_classifier(client, InstallmentAdherenceClassifier(**params), rows, "kept")
+
+
+def _partition_history(*parts: pd.DataFrame, day: pd.Timestamp, window: int, never_after: int) -> pd.DataFrame:
+    from payrisk.segment import _history
+
+    return _history(_partition_ledger(parts), day, window, never_after)
+
+
+def fit_segmenter(ledger: DaskLedger, as_of: Any, **params: Any) -> Any:
+    """Fit :class:`payrisk.segment.PayerSegmenter` on a Dask ledger: each partition sums its customers' payment
+    history, and the mixture is fitted on the client from those per-customer sums (one small row per
+    customer). None when too few customers have history (every customer is then "new")."""
+    from payrisk.ledger import to_date
+    from payrisk.segment import PayerSegmenter
+
+    seg = PayerSegmenter(**params)
+    seg._check_params()
+    kwargs = {"day": to_date(as_of), "window": seg.window_days, "never_after": seg.never_after_days}
+    stats = _per_partition(ledger, _partition_history, **kwargs).compute().sort_index()
+    try:
+        return seg._fit_history(stats)
+    except ParameterError:
+        return None
+
+
+def fit_engine(client: Any, ledger: DaskLedger, as_of: Any, progress: Any = None, **params: Any) -> Any:
+    """A :class:`payrisk.RiskEngine` fitted on a Dask ledger: the same landmark rows, the three models and the
+    weekly payment model grown on the cluster with ``xgboost.dask``, the segments fitted from per-customer sums.
+
+    ``params`` are RiskEngine's; ``progress(step, done, total)`` is called before each step when given. The
+    engine scores a pandas ledger as usual, and a Dask one with :func:`score` and :func:`cash_inflow`.
+
+    Examples
+    --------
+    >>> import tempfile, payrisk as pr
+    >>> from distributed import Client, LocalCluster
+    >>> folder = pr.datasets.make_ledger(n_customers=150, seed=0).write(tempfile.mkdtemp() + "/l")
+    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster, Client(cluster) as client:
+    ...     engine = fit_engine(client, read_ledger(folder).by_customer(2), "2024-03-31", n_estimators=30)
+    >>> engine.as_of_.date().isoformat(), engine.late_model_.n_features_in_ > 40
+    ('2024-03-31', True)
+    """
+    from payrisk.engine import _STEPS, RiskEngine, _noop
+    from payrisk.ledger import to_date
+
+    engine = RiskEngine(**params)
+    report = progress or _noop
+    day = to_date(as_of, "as_of")
+    report(_STEPS[0], 0, len(_STEPS))
+    rows = training_rows(ledger, day, engine.history_days, engine.exclude_features).persist()
+    n_rows = len(rows)
+    if n_rows < 200:
+        raise ParameterError(
+            f"Only {n_rows} invoice rows were open at the landmarks of the {engine.history_days} days before "
+            f"{day.date()}: too few to fit. Choose a later as_of or a longer history_days."
+        )
+    size = {"n_estimators": engine.n_estimators, "max_depth": engine.max_depth}
+    report(_STEPS[1], 1, len(_STEPS))
+    engine.late_model_ = fit_late_payment(client, rows, **size)
+    report(_STEPS[2], 2, len(_STEPS))
+    engine.time_model_ = fit_payment_time(client, rows, **size)
+    engine.week_model_ = None
+    if engine.forecast_weeks:
+        week = rows.map_partitions(_week_label, day, engine.forecast_weeks, meta=("week", "int64"))
+        known = week.loc[week >= 0].compute()
+        if len(known) >= 200 and known.nunique() >= 2:
+            engine.week_model_ = fit_payment_week(client, rows, day, engine.forecast_weeks, **size)
+    report(_STEPS[3], 3, len(_STEPS))
+    engine.adherence_model_ = fit_adherence(client, ledger, day)
+    report(_STEPS[4], 4, len(_STEPS))
+    engine.segmenter_ = fit_segmenter(ledger, day)
+    engine.as_of_ = day
+    engine.n_landmark_rows_ = n_rows
+    report("done", len(_STEPS), len(_STEPS))
+    return engine
 
 
 _RANK_KEYS = ["expected_loss", "days_overdue", "open_amount"]
@@ -282,3 +467,61 @@ def score(engine: Any, ledger: DaskLedger, as_of: Any) -> Any:
     part = keys["part"].to_numpy()
     pieces = [delayed(_attach)(chunk, ranked.loc[part == k]) for k, chunk in enumerate(local.to_delayed())]
     return _dd().from_delayed(pieces, meta=meta, verify_meta=False)
+
+
+def _partition_book(
+    *parts: pd.DataFrame, engine: Any, day: pd.Timestamp, horizon: int, freq: str, segments: bool
+) -> Any:
+    """The open items of one partition as the additive sums a forecast needs (see payrisk.forecast._OpenBook)."""
+    from payrisk.forecast import _book, _OpenBook, _summarise
+
+    ledger = _partition_ledger(parts)
+    if ledger.invoices.empty:
+        return _OpenBook(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), 0)
+    _, starts, _, inv, cdf, seg = _book(engine, ledger, day, horizon, freq, segments)
+    return _summarise(inv, cdf, seg, starts)
+
+
+def cash_inflow(
+    engine: Any,
+    ledger: DaskLedger,
+    as_of: Any,
+    horizon_weeks: int = 13,
+    freq: str = "W",
+    levels: tuple[float, float] = (0.1, 0.9),
+    period_correlation: float = 0.1,
+    threshold: float | dict[str, float] | None = None,
+    segments: bool = True,
+) -> Any:
+    """The cash-inflow forecast of :func:`payrisk.forecast.cash_inflow` from a fitted engine and a Dask ledger.
+
+    Each customer partition turns its open items into sums per payment-curve bin, customer and segment (one
+    task per partition); the client adds them up and computes the totals and their intervals. Only those sums
+    travel: the result equals the single-machine forecast up to the order of floating-point additions.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np, payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
+    >>> engine = pr.RiskEngine(n_estimators=30, forecast_weeks=4).fit(ledger, "2024-03-31")
+    >>> dl = read_ledger(ledger.write(tempfile.mkdtemp() + "/l")).by_customer(2)
+    >>> got = cash_inflow(engine, dl, "2024-03-31", horizon_weeks=6).periods
+    >>> want = pr.forecast.cash_inflow(engine, ledger, "2024-03-31", horizon_weeks=6).periods
+    >>> bool(np.allclose(got["expected"], want["expected"]) and np.allclose(got["high"], want["high"]))
+    True
+    """
+    import dask
+    from dask import delayed
+
+    from payrisk.forecast import _assemble, _check_interval, _combine, period_edges
+    from payrisk.ledger import to_date
+
+    lv = _check_interval(levels, period_correlation)
+    day = to_date(as_of, "as_of")
+    starts, ends = period_edges(day, horizon_weeks, freq)
+    if not ledger.partitioned_by_customer:
+        ledger = ledger.by_customer()
+    kwargs = {"engine": engine, "day": day, "horizon": horizon_weeks, "freq": freq, "segments": segments}
+    parts = zip(*(ledger.tables[name].to_delayed() for name in _TABLES), strict=True)
+    books = dask.compute(*[delayed(_partition_book)(*p, **kwargs) for p in parts])
+    return _assemble(_combine(list(books)), day, starts, ends, freq, lv, period_correlation, threshold)

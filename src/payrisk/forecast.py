@@ -119,19 +119,36 @@ class CashForecast:
 # -- the distribution of the total per period -------------------------------------------------------------------
 
 
-def _bins(cdf: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Invoices whose payment curves agree to ``_CDF_STEP`` at a few periods share a bin: (amount-weighted mean
-    curve, sum of amounts, sum of squared amounts) per bin."""
+def _bin_sums(cdf: np.ndarray, amount: np.ndarray, currency: np.ndarray | None = None) -> pd.DataFrame:
+    """Invoices whose payment curves agree to ``_CDF_STEP`` at a few periods share a bin. Per (currency, bin):
+    ``a1`` (sum of amounts), ``a2`` (sum of squared amounts) and ``w0``, ``w1``, ... (sums of amount x P(paid by
+    the end of each period)). Sums over disjoint sets of invoices add up, so partitions of a book combine."""
     cols = np.unique(np.linspace(0, cdf.shape[1] - 1, 4).round().astype(np.int64))
     levels = round(1 / _CDF_STEP) + 1
     key = np.zeros(len(cdf), dtype=np.int64)
     for j in cols:  # one integer per curve shape: a 1-D unique, not a row-wise one
         key = key * levels + np.rint(np.clip(cdf[:, j], 0, 1) / _CDF_STEP).astype(np.int64)
-    _, inverse = np.unique(key, return_inverse=True)
-    a1 = np.bincount(inverse, weights=amount)
-    a2 = np.bincount(inverse, weights=amount**2)
-    weighted = np.column_stack([np.bincount(inverse, weights=amount * c, minlength=len(a1)) for c in cdf.T])
-    return weighted / np.maximum(a1, 1e-300)[:, None], a1, a2
+    currency = np.full(len(cdf), "", dtype=object) if currency is None else np.asarray(currency, dtype=object)
+    codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([currency, key], names=["currency", "bin"]))
+    n = len(uniques)
+    sums = {
+        "a1": np.bincount(codes, weights=amount, minlength=n),
+        "a2": np.bincount(codes, weights=amount**2, minlength=n),
+    }
+    sums |= {f"w{j}": np.bincount(codes, weights=amount * c, minlength=n) for j, c in enumerate(cdf.T)}
+    return pd.DataFrame(sums, index=uniques).rename_axis(["currency", "bin"])
+
+
+def _bins_from_sums(sums: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(amount-weighted mean curve, sum of amounts, sum of squared amounts) per bin of one currency."""
+    a1 = sums["a1"].to_numpy()
+    weighted = sums.drop(columns=["a1", "a2"]).to_numpy()
+    return weighted / np.maximum(a1, 1e-300)[:, None], a1, sums["a2"].to_numpy()
+
+
+def _bins(cdf: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The bins of one currency's invoices (see :func:`_bin_sums`)."""
+    return _bins_from_sums(_bin_sums(cdf, amount))
 
 
 def _survival_paid_by(model: Any, location: np.ndarray, end_days: np.ndarray) -> np.ndarray:
@@ -330,18 +347,78 @@ def cash_inflow(
     >>> fc.periods[["currency", "period_start", "expected", "low", "high"]].shape
     (12, 5)
     """
+    lv = _check_interval(levels, period_correlation)
+    day, starts, ends, inv, cdf, seg = _book(scores_or_engine, ledger, as_of, horizon_weeks, freq, segments)
+    book = _summarise(inv, cdf, seg, starts)
+    return _assemble(book, day, starts, ends, freq, lv, period_correlation, threshold)
+
+
+def _check_interval(levels: tuple[float, float], period_correlation: float) -> np.ndarray:
     if not 0 <= period_correlation < 1:
         raise ParameterError(f"The 'period_correlation' parameter must be in [0, 1). Got {period_correlation}.")
     lv = np.asarray(levels, dtype=np.float64)
     if lv.shape != (2,) or not (0 < lv[0] < lv[1] < 1):
         raise ParameterError(f"The 'levels' parameter must be two probabilities, low < high. Got {levels}.")
-    day, starts, ends, inv, cdf, seg = _book(scores_or_engine, ledger, as_of, horizon_weeks, freq, segments)
+    return lv
+
+
+@dataclass
+class _OpenBook:
+    """What a forecast needs of the open items, as sums: the books of disjoint sets of invoices (the customer
+    partitions of a Dask ledger) add up with :func:`_combine`."""
+
+    bins: pd.DataFrame  #: per (currency, bin): a1, a2, w0, w1, ... (see _bin_sums)
+    by_customer: pd.DataFrame
+    by_segment: pd.DataFrame
+    n_invoices: int
+
+
+def _summarise(inv: pd.DataFrame, cdf: np.ndarray, seg: np.ndarray | None, starts: pd.DatetimeIndex) -> _OpenBook:
     amount, currency, expected = _expected(inv, cdf)
-    frames = []
-    for cur in sorted(pd.unique(currency)):
-        m = currency == cur
-        per_q, cum_q = _total_quantiles(_bins(cdf[m], amount[m]), period_correlation, lv)
-        exp_cur = expected[m].sum(axis=0)
+    by_customer = _group_expected(inv["customer_id"].rename("customer_id"), currency, expected, starts)
+    by_segment = pd.DataFrame()
+    if seg is not None:
+        by_segment = _group_expected(pd.Series(seg, name="segment"), currency, expected, starts)
+    return _OpenBook(_bin_sums(cdf, amount, currency), by_customer, by_segment, len(amount))
+
+
+def _combine(books: list[_OpenBook]) -> _OpenBook:
+    """One book from the books of disjoint sets of open items."""
+
+    def add(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        frames = [f for f in frames if len(f)]
+        if not frames:
+            return pd.DataFrame()
+        both = pd.concat(frames)
+        return both.groupby(level=list(range(both.index.nlevels))).sum().sort_index()
+
+    return _OpenBook(
+        add([b.bins for b in books]),
+        add([b.by_customer for b in books]),
+        add([b.by_segment for b in books]),
+        sum(b.n_invoices for b in books),
+    )
+
+
+def _assemble(
+    book: _OpenBook,
+    day: pd.Timestamp,
+    starts: pd.DatetimeIndex,
+    ends: np.ndarray,
+    freq: str,
+    lv: np.ndarray,
+    period_correlation: float,
+    threshold: float | dict[str, float] | None,
+) -> CashForecast:
+    """The forecast of a book: totals per currency and period, their intervals and the dry periods."""
+    frames, beyond = [], {}
+    currencies = sorted(pd.unique(book.bins.index.get_level_values("currency"))) if len(book.bins) else []
+    for cur in currencies:
+        sums = book.bins.xs(cur, level="currency")
+        per_q, cum_q = _total_quantiles(_bins_from_sums(sums), period_correlation, lv)
+        cum_exp = sums.drop(columns=["a1", "a2"]).sum().to_numpy()  # sum of amount x P(paid by each end)
+        exp_cur = np.diff(cum_exp, prepend=0.0)
+        beyond[cur] = float(sums["a1"].sum() - cum_exp[-1])
         frames.append(
             pd.DataFrame(
                 {
@@ -351,9 +428,9 @@ def cash_inflow(
                     "expected": exp_cur,
                     "low": np.minimum(per_q[0], exp_cur),
                     "high": np.maximum(per_q[1], exp_cur),
-                    "cum_expected": np.cumsum(exp_cur),
-                    "cum_low": np.minimum(cum_q[0], np.cumsum(exp_cur)),
-                    "cum_high": np.maximum(cum_q[1], np.cumsum(exp_cur)),
+                    "cum_expected": cum_exp,
+                    "cum_low": np.minimum(cum_q[0], cum_exp),
+                    "cum_high": np.maximum(cum_q[1], cum_exp),
                 }
             )
         )
@@ -361,24 +438,16 @@ def cash_inflow(
     limit = _threshold(threshold, periods["currency"])
     periods["dry"] = periods["expected"].to_numpy() < limit
     periods["dry_low"] = periods["low"].to_numpy() < limit
-    by_customer = _group_expected(inv["customer_id"].rename("customer_id"), currency, expected, starts)
-    by_segment = pd.DataFrame()
-    if seg is not None:
-        by_segment = _group_expected(pd.Series(seg, name="segment"), currency, expected, starts)
     return CashForecast(
         as_of=day,
         freq=freq,
         levels=(float(lv[0]), float(lv[1])),
         period_correlation=float(period_correlation),
         periods=periods,
-        by_customer=by_customer,
-        by_segment=by_segment,
-        n_invoices=len(amount),
-        meta={
-            "beyond_horizon": {
-                c: float(amount[currency == c].sum() - expected[currency == c].sum()) for c in set(currency)
-            }
-        },
+        by_customer=book.by_customer,
+        by_segment=book.by_segment,
+        n_invoices=book.n_invoices,
+        meta={"beyond_horizon": beyond},
     )
 
 

@@ -230,9 +230,15 @@ class PayerSegmenter(BaseEstimator):
 
     def fit(self, ledger: Any, as_of: Any) -> PayerSegmenter:
         """Fit the mixture on the customers with at least ``min_settled`` settled invoices in the window."""
+        self._check_params()
+        return self._fit_history(_history(ledger, as_of, self.window_days, self.never_after_days))
+
+    def _check_params(self) -> None:
         if self.min_settled < 1 or self.window_days < 30 or self.n_init < 1:
             raise ParameterError("PayerSegmenter needs min_settled >= 1, window_days >= 30 and n_init >= 1.")
-        S = _history(ledger, as_of, self.window_days, self.never_after_days)
+
+    def _fit_history(self, S: pd.DataFrame) -> PayerSegmenter:
+        """Fit on the per-customer statistics of :func:`_history` (sorted by customer id)."""
         S = S.loc[S["n"] >= self.min_settled]
         if len(S) < 8:
             raise ParameterError(

@@ -156,13 +156,15 @@ class LatePaymentClassifier(TimeSplitModel, ClassifierMixin, BaseEstimator):
         n_tr, n_val, n_cal = self._splits(n, calibrate=self.calibration != "none")
         dtrain = xgb.DMatrix(M[:n_tr], label=y[:n_tr], feature_names=names)
         dval = xgb.DMatrix(M[n_tr : n_tr + n_val], label=y[n_tr : n_tr + n_val], feature_names=names) if n_val else None
-        params = {**self._tree_params(names), "objective": "binary:logistic", "eval_metric": "logloss"}
-        booster = self._train(params, dtrain, dval)
+        booster = self._train(self._xgb_params(names), dtrain, dval)
         self._set_fitted(booster, names, t, time is not None or "as_of" in X.columns, M)
         self.classes_ = np.array([0, 1])
         raw_cal = self._raw(M[n - n_cal :]) if n_cal else np.zeros(0)
         self.calibration_method_, self.calibrator_ = self._fit_calibration(raw_cal, y[n - n_cal :])
         return self
+
+    def _xgb_params(self, names: list[str]) -> dict[str, Any]:
+        return {**self._tree_params(names), "objective": "binary:logistic", "eval_metric": "logloss"}
 
     def _fit_calibration(self, raw: np.ndarray, y: np.ndarray) -> tuple[str, _Calibrator]:
         if self.calibration == "none" or len(raw) == 0:

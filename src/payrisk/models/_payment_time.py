@@ -107,11 +107,7 @@ class PaymentTimeModel(TimeSplitModel, BaseEstimator):
         """Fit on ``duration`` (days from issue, or a :class:`~payrisk.labels.SurvivalTarget`) and ``event``."""
         import xgboost as xgb
 
-        if self.distribution not in ("auto", *_DISTS):
-            raise ParameterError(
-                "The 'distribution' parameter of PaymentTimeModel must be 'auto', 'normal', 'logistic' or "
-                f"'extreme'. Got {self.distribution!r} instead."
-            )
+        self._check_params()
         target = duration if isinstance(duration, SurvivalTarget) else SurvivalTarget.from_arrays(duration, event)
         check_survival_target(target)
         M, names, order, t = self._order(X, len(target), time)
@@ -127,23 +123,36 @@ class PaymentTimeModel(TimeSplitModel, BaseEstimator):
             m.set_float_info("label_upper_bound", np.exp(upper[sl]))
             return m
 
+        dval = dmat(slice(n_tr, n_tr + n_val)) if n_val else None
+        booster = self._train(self._xgb_params(names), dmat(slice(0, n_tr)), dval)
+        self._set_fitted(booster, names, t, time is not None or "as_of" in X.columns, M)
+        cal = slice(len(d) - n_cal, len(d))
+        self._calibrate(np.log(self._raw(M[cal])), d[cal], e[cal])
+        return self
+
+    def _check_params(self) -> None:
+        if self.distribution not in ("auto", *_DISTS):
+            raise ParameterError(
+                "The 'distribution' parameter of PaymentTimeModel must be 'auto', 'normal', 'logistic' or "
+                f"'extreme'. Got {self.distribution!r} instead."
+            )
+
+    def _xgb_params(self, names: list[str]) -> dict[str, Any]:
+        """XGBoost's parameters for the trees: AFT on log(days + 1) with unit scale (the scale is fitted after)."""
         train_dist = "normal" if self.distribution == "auto" else self.distribution
-        params = {
+        return {
             **self._tree_params(names),
             "objective": "survival:aft",
             "eval_metric": "aft-nloglik",
             "aft_loss_distribution": _XGB_DIST[train_dist],
             "aft_loss_distribution_scale": 1.0,
         }
-        dval = dmat(slice(n_tr, n_tr + n_val)) if n_val else None
-        booster = self._train(params, dmat(slice(0, n_tr)), dval)
-        self._set_fitted(booster, names, t, time is not None or "as_of" in X.columns, M)
-        cal = slice(len(d) - n_cal, len(d))
-        mu = np.log(self._raw(M[cal]))
-        self.distribution_, self.sigma_, self.calibration_loglik_ = self._fit_scale(mu, lower[cal], e[cal])
-        self.interval_scale_ = self._fit_interval_scale(mu, d[cal], e[cal]) if self.interval_calibration else 1.0
+
+    def _calibrate(self, mu: np.ndarray, days: np.ndarray, event: np.ndarray) -> None:
+        """Distribution, scale and interval factor from the calibration rows' locations ``mu``."""
+        self.distribution_, self.sigma_, self.calibration_loglik_ = self._fit_scale(mu, np.log1p(days), event)
+        self.interval_scale_ = self._fit_interval_scale(mu, days, event) if self.interval_calibration else 1.0
         self.sigma_ *= self.interval_scale_
-        return self
 
     def _fit_interval_scale(self, mu: np.ndarray, days: np.ndarray, event: np.ndarray) -> float:
         """The scale factor whose central 50/80/90% intervals best cover the calibration slice (censoring-aware)."""

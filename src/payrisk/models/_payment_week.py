@@ -105,8 +105,7 @@ class PaymentWeekModel(TimeSplitModel, BaseEstimator):
         """Fit on week labels ``0 .. weeks`` (from :func:`payment_week`; unknown rows left out beforehand)."""
         import xgboost as xgb
 
-        if not isinstance(self.weeks, int | np.integer) or self.weeks < 1:
-            raise ParameterError(f"The 'weeks' parameter of PaymentWeekModel must be an int >= 1. Got {self.weeks!r}.")
+        self._check_params()
         y = np.asarray(week)
         bad = ~np.isin(y, np.arange(self.weeks + 1))
         if bad.any():
@@ -117,18 +116,20 @@ class PaymentWeekModel(TimeSplitModel, BaseEstimator):
         M, names, order, t = self._order(X, len(y), time)
         y = y[order]
         n_tr, n_val, _ = self._splits(len(y), calibrate=False)
-        params = {
-            **self._tree_params(names),
-            "objective": "multi:softprob",
-            "num_class": self.weeks + 1,
-            "eval_metric": "mlogloss",
-        }
         dtrain = xgb.DMatrix(M[:n_tr], label=y[:n_tr], feature_names=names)
         dval = xgb.DMatrix(M[n_tr:], label=y[n_tr:], feature_names=names) if n_val else None
-        booster = self._train(params, dtrain, dval)
+        booster = self._train(self._xgb_params(names), dtrain, dval)
         self._set_fitted(booster, names, t, time is not None or "as_of" in X.columns, M)
         self.classes_ = np.arange(self.weeks + 1)
         return self
+
+    def _check_params(self) -> None:
+        if not isinstance(self.weeks, int | np.integer) or self.weeks < 1:
+            raise ParameterError(f"The 'weeks' parameter of PaymentWeekModel must be an int >= 1. Got {self.weeks!r}.")
+
+    def _xgb_params(self, names: list[str]) -> dict[str, Any]:
+        params = {"objective": "multi:softprob", "num_class": self.weeks + 1, "eval_metric": "mlogloss"}
+        return {**self._tree_params(names), **params}
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Rows x (``weeks`` + 1): P(paid in week 1), ..., P(paid in week ``weeks``), P(later or never)."""
