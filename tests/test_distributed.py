@@ -39,6 +39,19 @@ def test_features_on_dask_equal_the_single_machine_ones_exactly(client, world, c
     pd.testing.assert_frame_equal(got.loc[want.index], want, check_exact=True)
 
 
+def test_a_ledger_stored_by_customer_reads_back_aligned_and_gives_the_same_features(client, world, tmp_path):
+    ledger, folder = world
+    stored = prd.read_ledger(folder).by_customer(npartitions=4).write(tmp_path / "by_customer")
+    again = prd.read_ledger(stored)
+    assert again.partitioned_by_customer
+    assert {t.npartitions for t in again.tables.values()} == {4}
+    assert len(again.tables["payments"]) == len(ledger.payments)  # nothing lost on the way
+    got = prd.invoice_features(again, "due_date").compute()
+    want = pr.features.invoice_features(ledger, "due_date")
+    assert set(got.index) == set(want.index)
+    pd.testing.assert_frame_equal(got.loc[want.index], want, check_exact=True)
+
+
 def test_every_customer_lives_in_one_partition_of_every_table(client, world):
     _, folder = world
     tables = prd.read_ledger(folder).by_customer(npartitions=4).tables

@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,15 +86,76 @@ class DaskLedger:
         out = {name: t.shuffle("customer_id", npartitions=n) for name, t in tables.items()}
         return DaskLedger(out, partitioned_by_customer=True)
 
+    def write(self, path: str | Path, storage_options: dict[str, Any] | None = None) -> str:
+        """Store the ledger partitioned by customer (shuffling first if needed): one Parquet file per partition
+        and table, plus ``partitioning.json``. :func:`read_ledger` reads it back partitioned by customer, so a
+        large ledger is shuffled once and every later run streams its partitions from storage.
+
+        Examples
+        --------
+        >>> import tempfile, payrisk as pr
+        >>> folder = pr.datasets.make_ledger(n_customers=30, seed=0).write(tempfile.mkdtemp() + "/l")
+        >>> stored = read_ledger(folder).by_customer(3).write(tempfile.mkdtemp() + "/by_customer")
+        >>> again = read_ledger(stored)
+        >>> again.partitioned_by_customer, again.tables["payments"].npartitions
+        (True, 3)
+        """
+        import fsspec
+
+        ledger = self if self.partitioned_by_customer else self.by_customer()
+        root = str(path).rstrip("/")
+        n = ledger.tables["invoices"].npartitions
+        for name, table in ledger.tables.items():
+            table.to_parquet(
+                f"{root}/{name}.parquet", write_index=False, storage_options=storage_options, name_function=_part_name
+            )
+        fs, fs_path = fsspec.core.url_to_fs(f"{root}/{_PARTITIONING}", **(storage_options or {}))
+        with fs.open(fs_path, "w") as f:
+            json.dump({"by": "customer_id", "npartitions": n, "tables": list(ledger.tables)}, f)
+        return root
+
+
+_PARTITIONING = "partitioning.json"
+
+
+def _part_name(i: int) -> str:
+    return f"part-{i:06d}.parquet"
+
+
+def _read_partitioned(root: str, doc: dict[str, Any], storage_options: dict[str, Any] | None) -> DaskLedger:
+    """One Dask partition per stored file, in partition order (no fusing of small files: the tables' partitions
+    must stay aligned)."""
+    import pyarrow.parquet as pq
+
+    dd = _dd()
+    n = int(doc["npartitions"])
+    tables = {}
+    for name in _TABLES:
+        paths = [f"{root}/{name}.parquet/{_part_name(i)}" for i in range(n)]
+        meta = pq.read_schema(paths[0], filesystem=_filesystem(paths[0], storage_options)).empty_table().to_pandas()
+        tables[name] = dd.from_map(pd.read_parquet, paths, meta=meta, storage_options=storage_options)
+    return DaskLedger(tables, partitioned_by_customer=True)
+
+
+def _filesystem(path: str, storage_options: dict[str, Any] | None) -> Any:
+    import fsspec
+
+    return fsspec.core.url_to_fs(path, **(storage_options or {}))[0]
+
 
 def read_ledger(path: str | Path, storage_options: dict[str, Any] | None = None) -> DaskLedger:
     """Read a ledger folder (:meth:`payrisk.Ledger.write`, or one Parquet dataset per table, partitioned as you
     like: ``invoices.parquet`` may be a file or a folder of files) from a local path or any fsspec URL.
 
     The tables must be validated already (as :meth:`Ledger.write` writes them): this reads, it does not check.
+    A folder written by :meth:`DaskLedger.write` comes back partitioned by customer, one partition per file.
     """
     dd = _dd()
     root = str(path).rstrip("/")
+    fs = _filesystem(root, storage_options)
+    if fs.exists(f"{root}/{_PARTITIONING}"):
+        with fs.open(f"{root}/{_PARTITIONING}") as f:
+            return _read_partitioned(root, json.load(f), storage_options)
     tables = {}
     for name in _TABLES:
         tables[name] = dd.read_parquet(f"{root}/{name}.parquet", storage_options=storage_options)
