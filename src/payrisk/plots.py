@@ -23,6 +23,7 @@ from payrisk.errors import ParameterError
 
 __all__ = [
     "calibration_curve",
+    "drift_panel",
     "effect_forest",
     "forecast_fan",
     "gains_chart",
@@ -277,4 +278,48 @@ def forecast_fan(forecast: Any, currency: str | None = None, actuals: pd.Series 
     if dry.any():
         axes[0].scatter(x[dry], f["expected"].to_numpy()[dry], color="#c62828", zorder=3, label="dry")
     axes[0].legend(fontsize="small")
+    return fig
+
+
+def drift_panel(report: Any, top: int = 12) -> Any:
+    """Two panels of a :class:`payrisk.monitor.DriftReport`: the features that moved most (PSI, with the
+    moderate and major bands) and the calibration drift (the change of observed minus predicted since training)
+    per model and segment with its 95% interval; flagged ones in red.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> features = pd.DataFrame({"psi": [0.4, 0.12, 0.01]}, index=["share_late", "amount", "terms_days"])
+    >>> cal = pd.DataFrame({"quantity": ["p_late", "p_late"], "segment": ["all", "reliable"],
+    ...                     "drift": [0.02, 0.08], "drift_low": [-0.01, 0.05], "drift_high": [0.05, 0.11],
+    ...                     "flagged": [False, True]})
+    >>> fig = drift_panel(SimpleNamespace(features=features, calibration=cal, score_psi=0.3))
+    >>> [ax.get_title() for ax in fig.axes]
+    ['feature drift (PSI)', 'calibration drift since training']
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(12.0, max(3.5, 0.32 * max(top, len(report.calibration)) + 1.5)), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    feats = report.features["psi"].head(top)[::-1]
+    colours = ["#b71c1c" if v > 0.25 else "#ef6c00" if v > 0.1 else "#2e7d32" for v in feats]
+    left.barh(np.arange(len(feats)), feats.to_numpy(), color=colours)
+    for x, style in ((0.1, ":"), (0.25, "--")):
+        left.axvline(x, color="#616161", lw=0.8, ls=style)
+    left.set(yticks=np.arange(len(feats)), yticklabels=list(feats.index), xlabel="PSI", title="feature drift (PSI)")
+    left.text(0.98, 0.02, f"P(late) PSI {report.score_psi:.2f}", transform=left.transAxes, ha="right", fontsize=9)
+    cal = report.calibration.iloc[::-1]
+    y = np.arange(len(cal))
+    flag = cal["flagged"].to_numpy(dtype=bool)
+    colour = np.where(flag, "#b71c1c", "#424242")
+    right.hlines(y, 100 * cal["drift_low"], 100 * cal["drift_high"], colors=colour, lw=2)
+    right.scatter(100 * cal["drift"], y, color=colour, zorder=3)
+    right.axvline(0, color="#9e9e9e", lw=0.8)
+    labels = [f"{q} | {s}" for q, s in zip(cal["quantity"], cal["segment"], strict=True)]
+    right.set(
+        yticks=y,
+        yticklabels=labels,
+        xlabel="change of observed minus predicted since training (points; > 0: model now too low)",
+        title="calibration drift since training",
+    )
     return fig

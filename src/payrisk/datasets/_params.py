@@ -36,6 +36,9 @@ class WorldParams(BaseModel):
     deteriorating_share: float = Field(default=0.12, ge=0, le=1)
     #: shift of the hidden customer effect when a customer deteriorates
     deterioration_shift: float = 0.5
+    #: when customers deteriorate: uniformly between these fractions of the history (a late, narrow window
+    #: makes a shift after a model's training window, for monitoring)
+    deterioration_window: tuple[float, float] = (0.25, 0.95)
 
     # customers and invoicing
     invoices_per_month_median: float = Field(default=2.0, gt=0)
@@ -138,6 +141,9 @@ class WorldParams(BaseModel):
             raise ValueError("terms_days and terms_probs must have equal length and terms_probs sum to 1")
         if len(self.plan_sizes) != len(self.plan_size_probs) or abs(sum(self.plan_size_probs) - 1) > 1e-6:
             raise ValueError("plan_sizes and plan_size_probs must have equal length and the probs sum to 1")
+        w0, w1 = self.deterioration_window
+        if not 0 <= w0 < w1 <= 1:
+            raise ValueError(f"deterioration_window must be two fractions 0 <= start < end <= 1; got {(w0, w1)}")
         if any(not 1 <= d <= 28 for d in self.payrun_days):
             raise ValueError("payrun_days must lie in 1..28")
         return self

@@ -96,9 +96,10 @@ class _World:
         )
         can_worsen = (arche == _code(ARCHETYPES, "reliable")) | (arche == _code(ARCHETYPES, "forgetful"))
         deteriorates = can_worsen & (rng.random(n) < p.deteriorating_share)
+        w0, w1 = p.deterioration_window
         det_on = np.where(
             deteriorates,
-            np.maximum(created, self.d0 + int(0.25 * span)) + (rng.random(n) * 0.7 * span).astype(np.int64),
+            np.maximum(created, self.d0 + int(w0 * span)) + (rng.random(n) * (w1 - w0) * span).astype(np.int64),
             _NEVER,
         )
         det_on = np.where(det_on >= self.d1, _NEVER, det_on)
