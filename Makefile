@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.payrisk-installed
 
-.PHONY: demo test lint format bench docs docs-tables clean
+.PHONY: demo test lint format bench benchmark-gate docs docs-tables clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "payrisk needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
@@ -43,3 +43,6 @@ docs-tables: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .hypothesis
+
+benchmark-gate: $(STAMP)
+	$(BIN)/payrisk benchmark --compare benchmarks/baseline.json --out benchmark-results.json

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from payrisk._cli_io import FORMATS, emit, load_ledger, progress_bar, write_tables
-from payrisk.errors import PayriskError
+from payrisk.errors import ParameterError, PayriskError
 
 __all__ = ["main"]
 
@@ -32,7 +32,7 @@ EXAMPLES = {
     "forecast": "payrisk forecast data/ --model model/ --as-of 2024-07-31 --weeks 13 --format json",
     "plan": "payrisk plan data/ --model model/ --as-of 2024-07-31 --policy policy.yaml --out actions.csv",
     "report": "payrisk report data/ --model model/ --as-of 2024-07-31 --policy policy.yaml --out report.html",
-    "benchmark": "payrisk benchmark --suite models --out results.json",
+    "benchmark": "payrisk benchmark --suite models --compare benchmarks/baseline.json --out results.json",
 }
 
 
@@ -128,7 +128,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from payrisk.report import write_report
 
     out = Path(args.out)
-    steps = ["world", "validate", "fit", "score", "forecast", "plan", "report"]
+    steps = ["world", "validate", "fit", "score", "forecast", "plan", "kpis", "report"]
     summary: dict[str, Any] = {}
     with progress_bar(len(steps), "demo", _progress(args)) as update:
         t0 = time.perf_counter()
@@ -156,50 +156,92 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         n_send = int((actions["status"] == "send").sum())
         print(f"6. dunning plan: {n_send:,} actions to send today, {len(actions) - n_send:,} blocked by a guard")
-        update("report", 6, len(steps))
+        update("kpis", 6, len(steps))
+        for line in _kpi_lines(ledger, engine, args.as_of):
+            print(line)
+        update("report", 7, len(steps))
         path = write_report(
             out / "report.html", ledger, engine, args.as_of, worklist=worklist, forecast=fc, actions=actions
         )
-        update("done", 7, len(steps))
+        update("done", 8, len(steps))
     summary.update(seconds=round(time.perf_counter() - t0, 1), report=str(path.resolve()))
-    print(f"7. report: {path.resolve()}  (done in {summary['seconds']} s)")
+    print(f"9. report: {path.resolve()}  (done in {summary['seconds']} s)")
     return 0
+
+
+def _kpi_lines(ledger: Any, engine: Any, as_of: str) -> list[str]:
+    """The demo's KPI and model-health lines."""
+    from payrisk import kpi, monitor
+
+    table = kpi.kpi_summary(ledger, as_of)
+    lines = ["7. KPIs (last 90 days):"]
+    for cur, r in table.iterrows():
+        lines.append(
+            f"   {cur}: receivables {r['receivables']:,.0f} ({r['overdue_share']:.0%} overdue), DSO {r['dso']:.1f} "
+            f"days (countback {r['dso_countback']:.1f}), ADD {r['add']:.1f}, CEI {r['cei']:.1f}, paid on time "
+            f"{r['on_time_share']:.0%}, promises kept {r['promise_kept_rate']:.0%}"
+        )
+    health = monitor.monitor(engine, ledger, as_of)
+    lines.append(f"8. model health: {health.summary[0]}")
+    lines += [f"   {line}" for line in health.summary[1:4]]
+    return lines
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
-    """The model benchmark on the synthetic world: out-of-time quality of the late-payment model."""
+    """The model benchmark suite (synthetic world + real datasets), written as JSON and gated on a baseline."""
     import json
     import platform
 
-    from payrisk import __version__, datasets
-    from payrisk.engine import RiskEngine
-    from payrisk.report import model_quality
+    from payrisk import __version__
+    from payrisk._benchmark_suite import compare, run_suite, settings_differ
 
-    t0 = time.perf_counter()
-    with progress_bar(3, "benchmark", _progress(args)) as update:
-        ledger = datasets.make_ledger(n_customers=args.customers, seed=args.seed)
-        update("fit", 1, 3)
-        engine = RiskEngine(reasons_top_n=0).fit(ledger, "2024-06-30")
-        update("evaluate", 2, 3)
-        metrics, _ = model_quality(engine, ledger, "2024-12-31", n_boot=200)
-    doc = {
-        "suite": args.suite,
-        "payrisk": __version__,
-        "python": platform.python_version(),
-        "seconds": round(time.perf_counter() - t0, 1),
-        "metrics": {
-            f"synthetic.p_late.{name}": {k: round(float(v), 5) for k, v in row.items()}
-            for name, row in metrics.iterrows()
-        },
-        "n_test": metrics.attrs["n"],
-    }
-    text = json.dumps(doc, indent=2)
-    if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
-        _say(args, f"benchmark written to {args.out}")
+    baseline = _read_json(args.compare) if args.compare else None
+    if args.results:
+        doc = _read_json(args.results)
     else:
-        print(text)
+        wanted = (baseline or {}).get("settings", {})
+        customers = args.customers or wanted.get("customers", 2000)
+        seed = args.seed if args.seed is not None else wanted.get("seed", 0)
+        t0 = time.perf_counter()
+        with progress_bar(4, "benchmark", _progress(args)) as update:
+            doc = run_suite(customers, seed, args.data, args.trees, args.depth, progress=update)
+        doc |= {"payrisk": __version__, "python": platform.python_version()}
+        doc["seconds"] = round(time.perf_counter() - t0, 1)
+        if doc["skipped"]:
+            _say(args, f"note: datasets not found under {args.data}: {', '.join(doc['skipped'])}")
+    if args.out:
+        Path(args.out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        _say(args, f"benchmark written to {args.out}")
+    elif baseline is None:
+        print(json.dumps(doc, indent=2))
+    if baseline is None:
+        return 0
+    differ = [k for k in settings_differ(baseline, doc) if k != "datasets"]
+    if differ:
+        raise ParameterError(
+            f"the run's data settings {differ} differ from the baseline's ({baseline['settings']}); run with the "
+            "baseline's --customers and --seed, or update the baseline deliberately"
+        )
+    table = compare(baseline, doc)
+    failed = table["status"].isin(["worse", "missing"])
+    shown = table.assign(_order=table["status"].map({"worse": 0, "missing": 1, "better": 2, "ok": 3}))
+    print(shown.sort_values(["_order", "metric"]).drop(columns="_order").to_string(index=False, float_format="%.4f"))
+    if failed.any():
+        names = ", ".join(table.loc[failed, "metric"])
+        hint = " (missing metrics: pass --data with the real datasets)" if (table["status"] == "missing").any() else ""
+        print(f"FAILED: {int(failed.sum())} of {len(table)} tracked metrics fell beyond tolerance: {names}{hint}")
+        return 1
+    print(f"passed: all {len(table)} tracked metrics within tolerance of {args.compare}")
     return 0
+
+
+def _read_json(path: str) -> dict[str, Any]:
+    import json
+
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ParameterError(f"{path} is not a JSON benchmark file ({exc}); write one with --out") from exc
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -240,11 +282,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", default="2024-12-31")
     p.set_defaults(run=cmd_demo)
 
-    p = command("benchmark", "Run the model benchmark (synthetic world, out of time) and write its metrics as JSON.")
+    p = command(
+        "benchmark",
+        "Run the model benchmarks out of time (synthetic world + real datasets) and write their metrics as JSON; "
+        "with --compare, exit 1 when a tracked metric fell beyond its tolerance.",
+    )
     p.add_argument("--suite", choices=["models"], default="models")
-    p.add_argument("--out", help="JSON file to write (default: stdout)")
-    p.add_argument("--customers", type=int, default=2000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="JSON file to write (default: stdout, unless comparing)")
+    p.add_argument("--compare", metavar="BASELINE", help="baseline JSON (e.g. benchmarks/baseline.json) to gate on")
+    p.add_argument("--results", help="compare this results JSON instead of running the suite")
+    p.add_argument("--data", default="../shared/data", help="folder of the real datasets (default: ../shared/data)")
+    p.add_argument("--customers", type=int, help="synthetic customers (default: the baseline's, else 2000)")
+    p.add_argument("--seed", type=int, help="synthetic seed (default: the baseline's, else 0)")
+    p.add_argument("--trees", type=int, default=400, help="boosting rounds per model (default 400)")
+    p.add_argument("--depth", type=int, default=4, help="tree depth (default 4)")
     p.set_defaults(run=cmd_benchmark)
 
     p = command("validate", "Validate a data folder: print the rejection report (and write it with --out).")

@@ -22,6 +22,7 @@ import pandas as pd
 from payrisk.errors import ParameterError
 
 __all__ = [
+    "ageing_chart",
     "calibration_curve",
     "drift_panel",
     "effect_forest",
@@ -322,4 +323,43 @@ def drift_panel(report: Any, top: int = 12) -> Any:
         xlabel="change of observed minus predicted since training (points; > 0: model now too low)",
         title="calibration drift since training",
     )
+    return fig
+
+
+def ageing_chart(aged: pd.DataFrame, ax: Any = None) -> Any:
+    """Open receivables per currency split into ageing buckets (:func:`payrisk.kpi.ageing`), as shares of each
+    currency's total, from current (green) to the oldest bucket (deep red), with the amounts written on the bars.
+
+    Examples
+    --------
+    >>> aged = pd.DataFrame({"current": [600.0, 50.0], "1-30": [200.0, 30.0], "31-60": [100.0, 0.0],
+    ...                      "61-90": [50.0, 0.0], "90+": [50.0, 20.0], "total": [1000.0, 100.0]},
+    ...                     index=pd.Index(["EUR", "USD"], name="currency"))
+    >>> fig = ageing_chart(aged)
+    >>> fig.axes[0].get_title(), [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ('open receivables by days overdue', ['EUR', 'USD'])
+    """
+    from matplotlib import colormaps
+
+    buckets = list(aged.columns[: list(aged.columns).index("total")])
+    fig, ax = _axes(ax, (8.0, 0.55 * len(aged) + 1.6))
+    shares = aged[buckets].div(aged["total"].where(aged["total"] > 0), axis=0).fillna(0.0)
+    colours = colormaps["RdYlGn_r"](np.linspace(0.1, 0.95, len(buckets)))
+    y = np.arange(len(aged))[::-1]
+    left = np.zeros(len(aged))
+    for bucket, colour in zip(buckets, colours, strict=True):
+        width = shares[bucket].to_numpy()
+        ax.barh(y, width, left=left, color=colour, label=bucket, edgecolor="white")
+        left += width
+    labels = [str(k[0] if isinstance(k, tuple) else k) for k in aged.index]
+    for yi, total in zip(y, aged["total"], strict=True):
+        ax.text(1.01, yi, f"{total:,.0f}", va="center", fontsize=9)
+    ax.set(
+        yticks=y,
+        yticklabels=labels,
+        xlim=(0, 1.15),
+        xlabel="share of open amount",
+        title="open receivables by days overdue",
+    )
+    ax.legend(ncol=len(buckets), loc="upper center", bbox_to_anchor=(0.5, -0.25), fontsize="small", frameon=False)
     return fig

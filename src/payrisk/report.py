@@ -1,5 +1,6 @@
 """One self-contained HTML file for a credit manager: the worklist in shades of red with reasons and the planned
-action, the cash-inflow fan chart with dry weeks, the segment map and the model's out-of-time quality.
+action, the cash-inflow fan chart with dry weeks, the KPIs they report (DSO, ADD, CEI, ageing, on-time share), the
+segment map, the model's out-of-time quality and its health since training (drift).
 
 Examples
 --------
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from payrisk._safe_csv import to_safe_csv
+from payrisk.errors import ParameterError
 
 __all__ = ["model_quality", "write_report"]
 
@@ -179,6 +181,7 @@ def write_report(
     dry = forecast.dry_periods()
     dry_text = ", ".join(f"{r.currency} week of {r.period_start:%d %b}" for r in dry.itertuples()) or "none"
     sections.append(f'<p id="dry-weeks">Dry weeks: {html.escape(dry_text)}</p>')
+    sections += _kpi_sections(ledger, engine, day)
     if engine.segmenter_ is not None:
         sections.append("<h2>Segments</h2>")
         sections.append(_png(plots.segment_map(engine.segmenter_.predict(ledger, day))))
@@ -189,7 +192,68 @@ def write_report(
     else:
         sections.append(_png(fig))
         sections.append(metrics.round(3).to_html(classes="metrics", border=0))
+    sections += _monitor_sections(engine, ledger, day)
     return _write(path, title, sections)
+
+
+_KPI_FORMATS = {
+    "receivables": "{:,.0f}",
+    "overdue_share": "{:.0%}",
+    "credit_sales": "{:,.0f}",
+    "dso": "{:.1f}",
+    "dso_countback": "{:.1f}",
+    "add": "{:.1f}",
+    "cei": "{:.1f}",
+    "on_time_share": "{:.0%}",
+    "promise_kept_rate": "{:.0%}",
+}
+_KPI_LABELS = {
+    "receivables": "open receivables",
+    "overdue_share": "overdue",
+    "credit_sales": "credit sales (90 days)",
+    "dso": "DSO",
+    "dso_countback": "DSO (countback)",
+    "add": "ADD",
+    "cei": "CEI (90 days)",
+    "on_time_share": "paid on time",
+    "promise_kept_rate": "promises kept",
+}
+
+
+def _kpi_table(table: pd.DataFrame, table_id: str) -> str:
+    shown = table[[c for c in _KPI_FORMATS if c in table.columns]].copy()
+    for col in shown.columns:
+        shown[col] = [("" if pd.isna(v) else _KPI_FORMATS[col].format(v)) for v in shown[col]]
+    return shown.rename(columns=_KPI_LABELS).to_html(table_id=table_id, classes="metrics", border=0)
+
+
+def _kpi_sections(ledger: Any, engine: Any, day: pd.Timestamp) -> list[str]:
+    """The KPIs credit managers report (payrisk.kpi): per currency, per segment, and the ageing chart."""
+    from payrisk import kpi, plots
+
+    out = ["<h2>The figures you report</h2>", _kpi_table(kpi.kpi_summary(ledger, day), "kpis")]
+    out.append(
+        "<p>DSO: open receivables over the last 90 days' credit sales, in days (countback: matched against the "
+        "latest months' sales); ADD: the days late payment adds to DSO; CEI: the share of what could be collected "
+        "in the last 90 days that was. Definitions: <code>payrisk.kpi</code>.</p>"
+    )
+    out.append(_png(plots.ageing_chart(kpi.ageing(ledger, day))))
+    if engine.segmenter_ is not None:
+        segments = engine.segmenter_.predict(ledger, day)["segment"]
+        out.append(_kpi_table(kpi.kpi_summary(ledger, day, by="segment", segments=segments), "kpis-by-segment"))
+    return out
+
+
+def _monitor_sections(engine: Any, ledger: Any, day: pd.Timestamp) -> list[str]:
+    """Model health since the training date (payrisk.monitor), when enough has happened since to judge."""
+    from payrisk import monitor
+
+    try:
+        report = monitor.monitor(engine, ledger, day)
+    except ParameterError as exc:
+        return ["<h2>Model health</h2>", f"<p>Not checked yet: {html.escape(str(exc))}</p>"]
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in report.summary)
+    return ["<h2>Model health since training</h2>", f'<ul id="monitor">{items}</ul>', _png(report.plot())]
 
 
 def _summary(worklist: pd.DataFrame) -> str:

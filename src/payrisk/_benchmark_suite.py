@@ -1,0 +1,242 @@
+"""The model benchmark suite behind ``payrisk benchmark``, and the gate that compares a run with a baseline.
+
+Every metric is out of time: models are fitted on what was known at a date and scored on what came after.
+The suite is deterministic for fixed settings (same seed, data and library versions give the same figures), so
+a tolerance only has to absorb platform and library differences and deliberate trade-offs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: metric name suffix -> (what is better, tolerance): "higher", "lower", or a target value to stay close to
+RULES: dict[str, tuple[str | float, float]] = {
+    "auc": ("higher", 0.01),
+    "gini": ("higher", 0.02),
+    "ks": ("higher", 0.02),
+    "c_index": ("higher", 0.01),
+    "brier": ("lower", 0.005),
+    "log_loss": ("lower", 0.01),
+    "ece": ("lower", 0.01),
+    "coverage_80": (0.8, 0.03),
+}
+SYNTHETIC = {"fit_as_of": "2024-06-30", "score_on": "2024-07-31", "end": "2024-12-31"}
+Progress = Callable[[str, int, int], None]
+
+
+def _classification(prefix: str, y: np.ndarray, p: np.ndarray, n_boot: int) -> dict[str, dict[str, float]]:
+    from payrisk import evaluation
+
+    table = evaluation.classification_report(y, p, n_boot=n_boot)
+    names = ("auc", "brier", "log_loss", "ece")
+    return {f"{prefix}.{n}": {k: round(float(v), 5) for k, v in table.loc[n].items()} for n in names}
+
+
+def _survival(prefix: str, model: Any, X: pd.DataFrame, duration: np.ndarray, event: np.ndarray) -> dict[str, Any]:
+    from payrisk import evaluation
+
+    q = model.predict_quantiles(X, [0.1, 0.5, 0.9])
+    c = evaluation.concordance_index(duration, event, q[0.5].to_numpy())
+    cover = evaluation.interval_coverage(duration, q[0.1].to_numpy(), q[0.9].to_numpy(), event=event)
+    return {f"{prefix}.c_index": {"value": round(float(c), 5)}, f"{prefix}.coverage_80": {"value": round(cover, 5)}}
+
+
+def _synthetic(customers: int, seed: int, size: dict[str, int], n_boot: int) -> dict[str, Any]:
+    """The engine on the synthetic world, fitted as of mid-2024; scored on the invoices issued after."""
+    from payrisk import datasets
+    from payrisk.engine import RiskEngine
+    from payrisk.report import model_quality
+
+    ledger = datasets.make_ledger(n_customers=customers, seed=seed)
+    engine = RiskEngine(reasons_top_n=0, forecast_weeks=0, **size).fit(ledger, SYNTHETIC["fit_as_of"])
+    metrics, _ = model_quality(engine, ledger, SYNTHETIC["end"], n_boot=n_boot)
+    out = {
+        f"synthetic.p_late.{n}": {k: round(float(v), 5) for k, v in metrics.loc[n].items()}
+        for n in ("auc", "brier", "log_loss", "ece")
+    }
+    return out | _open_items(engine, ledger)
+
+
+def _open_items(engine: Any, ledger: Any) -> dict[str, Any]:
+    """The payment-time model where the engine uses it: the items open a month after its date, their P10/P50/P90
+    payment dates against when they were paid (censored at the end of the history)."""
+    from payrisk import evaluation
+
+    day = pd.Timestamp(SYNTHETIC["score_on"])
+    worklist = engine.score(ledger, day)
+    paid = ledger.invoices.set_index("invoice_id")["paid_date"].reindex(worklist.index)
+    end = pd.Timestamp(SYNTHETIC["end"])
+    event = (paid <= end).to_numpy()
+    duration = (paid.where(event, end) - day).dt.days.to_numpy()
+    q = {c: (worklist[f"pay_{c}"] - day).dt.days.to_numpy() for c in ("p10", "p50", "p90")}
+    c = evaluation.concordance_index(duration, event, q["p50"])
+    cover = evaluation.interval_coverage(duration, q["p10"], q["p90"], event=event)
+    prefix = "synthetic.pay_time"
+    return {f"{prefix}.c_index": {"value": round(float(c), 5)}, f"{prefix}.coverage_80": {"value": round(cover, 5)}}
+
+
+def _ibm(root: Path, size: dict[str, int], n_boot: int) -> dict[str, Any]:
+    """IBM accounts receivable: trained on invoices issued and settled before 2013-07-01, tested on later ones."""
+    from payrisk import datasets, features, labels
+    from payrisk.models import LatePaymentClassifier, PaymentTimeModel
+
+    ledger = datasets.load_ibm_ar(root / "ibm_accounts_receivable")
+    X = features.invoice_features(ledger, "issue_date").drop(columns=["disputed", "share_disputed"])
+    cut = pd.Timestamp("2013-07-01")
+    issue = X["as_of"] + pd.Timedelta(days=1)
+    settle = ledger.invoices.set_index("invoice_id")["paid_date"].reindex(X.index)
+    y = labels.late_payment(ledger)
+    train = X.index[(issue < cut) & (settle < cut)].intersection(y.index)
+    test = X.index[issue >= cut].intersection(y.index)
+    late = LatePaymentClassifier(**size).fit(X.loc[train], y.loc[train])
+    out = _classification("ibm.p_late", y.loc[test].to_numpy(), late.predict_proba(X.loc[test])[:, 1], n_boot)
+    days = labels.days_to_pay(ledger, as_of=cut - pd.Timedelta(days=1))
+    time_model = PaymentTimeModel(**size).fit(X.loc[days.index], days)
+    after = labels.days_to_pay(ledger).to_frame().loc[test]
+    return out | _survival(
+        "ibm.pay_time", time_model, X.loc[test], after["duration"].to_numpy(), after["event"].to_numpy(dtype=bool)
+    )
+
+
+def _berka(root: Path, size: dict[str, int], n_boot: int) -> dict[str, Any]:
+    """Berka (PKDD'99) loans as plans: kept or not, at creation; finished loans created before 1996 train."""
+    from payrisk import datasets, features
+    from payrisk.models import InstallmentAdherenceClassifier
+
+    ledger = datasets.load_berka(root / "berka_pkdd99")
+    plans = ledger.plans.set_index("plan_id")
+    finished = plans.index[plans["finished"].astype(bool)]
+    y = plans.loc[finished, "kept"].astype(np.int8)
+    created = plans.loc[finished, "created_date"]
+    P = features.plan_features(ledger, "created_date").loc[finished]
+    cut = pd.Timestamp("1996-01-01")
+    train, test = y.index[created < cut], y.index[created >= cut]
+    model = InstallmentAdherenceClassifier(**size).fit(P.loc[train], y.loc[train])
+    return _classification("berka.p_kept", y.loc[test].to_numpy(), model.predict_proba(P.loc[test])[:, 1], n_boot)
+
+
+def _loan_collections(root: Path, size: dict[str, int]) -> dict[str, Any]:
+    """Loan payments and collections: payment time, loans issued from 2016-09-12 scored by a model of earlier ones."""
+    from payrisk import datasets, features, labels
+    from payrisk.models import PaymentTimeModel
+
+    ledger = datasets.load_loan_collections(root / "loan_payments_collections")
+    X = features.invoice_features(ledger, "issue_date")
+    target = labels.days_to_pay(ledger, as_of=pd.Timestamp(ledger.meta["snapshot_date"])).to_frame()
+    issue = X["as_of"] + pd.Timedelta(days=1)
+    cut = pd.Timestamp("2016-09-12")
+    train, test = X.index[issue < cut], X.index[issue >= cut]
+    ttr = labels.SurvivalTarget.from_arrays(target.loc[train, "duration"], target.loc[train, "event"])
+    model = PaymentTimeModel(**size).fit(X.loc[train], ttr)
+    return _survival(
+        "loan_collections.pay_time",
+        model,
+        X.loc[test],
+        target.loc[test, "duration"].to_numpy(),
+        target.loc[test, "event"].to_numpy(dtype=bool),
+    )
+
+
+def run_suite(
+    customers: int = 2000,
+    seed: int = 0,
+    data_root: str | Path | None = None,
+    trees: int = 400,
+    depth: int = 4,
+    n_boot: int = 200,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run the models suite: the synthetic world, and the real datasets found under ``data_root``.
+
+    Returns the results document: ``settings`` (the data: what must match for a comparison), ``model`` (the
+    model size: what a comparison judges), ``metrics`` (name ->
+    ``value`` and, where bootstrapped, ``ci_low``/``ci_high``), ``skipped`` (datasets not found) and the default
+    ``tolerances`` of each metric.
+    """
+    size = {"n_estimators": trees, "max_depth": depth}
+    root = Path(data_root) if data_root is not None else None
+    real = {
+        "ibm": ("ibm_accounts_receivable", lambda: _ibm(root, size, n_boot)),
+        "berka": ("berka_pkdd99", lambda: _berka(root, size, n_boot)),
+        "loan_collections": ("loan_payments_collections", lambda: _loan_collections(root, size)),
+    }
+    report = progress or (lambda step, done, total: None)
+    total = 1 + len(real)
+    report("synthetic world", 0, total)
+    metrics = _synthetic(customers, seed, size, n_boot)
+    skipped = []
+    for k, (name, (folder, run)) in enumerate(real.items(), start=1):
+        report(name, k, total)
+        if root is None or not (root / folder).is_dir():
+            skipped.append(name)
+            continue
+        metrics |= run()
+    report("done", total, total)
+    return {
+        "suite": "models",
+        "settings": {"customers": customers, "seed": seed, "datasets": sorted(set(real) - set(skipped))},
+        "model": {"trees": trees, "depth": depth},
+        "metrics": metrics,
+        "skipped": skipped,
+        "tolerances": {name: tolerance(name, m) for name, m in metrics.items()},
+    }
+
+
+def tolerance(name: str, metric: dict[str, float]) -> float:
+    """The default tolerance of a metric, widened to a quarter of its 95% interval where the test set is small
+    (a model change within a quarter of the noise is no evidence of a loss)."""
+    width = metric.get("ci_high", np.nan) - metric.get("ci_low", np.nan)
+    return round(max(rule(name)[1], width / 4 if np.isfinite(width) else 0.0), 4)
+
+
+def rule(metric: str) -> tuple[str | float, float]:
+    """(what is better, default tolerance) of a metric, from the last part of its name."""
+    return RULES.get(metric.rsplit(".", 1)[-1], ("higher", 0.01))
+
+
+def compare(baseline: dict[str, Any], current: dict[str, Any]) -> pd.DataFrame:
+    """Each tracked metric of ``baseline`` beside ``current``: the change, the tolerance and a status.
+
+    ``worse`` means it moved the wrong way by more than the tolerance (the baseline's own ``tolerances``, else
+    :data:`RULES`); ``missing`` means the current run lacks it; ``better`` and ``ok`` pass.
+    """
+    rows = []
+    tolerances = baseline.get("tolerances", {})
+    for name, base in baseline["metrics"].items():
+        better, default = rule(name)
+        tol = float(tolerances.get(name, default))
+        b = float(base["value"])
+        now = current["metrics"].get(name)
+        if now is None:
+            rows.append(
+                {
+                    "metric": name,
+                    "baseline": b,
+                    "current": np.nan,
+                    "change": np.nan,
+                    "tolerance": tol,
+                    "status": "missing",
+                }
+            )
+            continue
+        c = float(now["value"])
+        if better == "higher":
+            loss = b - c
+        elif better == "lower":
+            loss = c - b
+        else:  # stay close to a target value
+            loss = abs(c - float(better)) - abs(b - float(better))
+        status = "worse" if loss > tol + 1e-12 else "better" if loss < -tol else "ok"
+        rows.append({"metric": name, "baseline": b, "current": c, "change": c - b, "tolerance": tol, "status": status})
+    return pd.DataFrame(rows, columns=["metric", "baseline", "current", "change", "tolerance", "status"])
+
+
+def settings_differ(baseline: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """The settings in which two runs differ (a comparison needs none)."""
+    a, b = baseline.get("settings", {}), current.get("settings", {})
+    return [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
