@@ -79,7 +79,9 @@ def test_report_is_one_self_contained_file_with_the_worklist(folder):
     assert 'id="worklist"' in text and "data:image/png;base64," in text and "<script" not in text
     assert "http://" not in text and "https://" not in text  # nothing is fetched from the network
     worklist = pd.read_csv(out.with_name("worklist.csv"))
-    assert text.count("<tr style=") == min(100, len(worklist))
+    table = text.split('<table id="worklist">')[1].split("</table>")[0]
+    assert table.count("<tr style=") == min(100, len(worklist))
+    assert 'id="kpis"' in text and "DSO" in text  # the KPIs credit managers report
 
 
 def test_benchmark_writes_out_of_time_metrics_with_intervals(tmp_path):
@@ -87,5 +89,5 @@ def test_benchmark_writes_out_of_time_metrics_with_intervals(tmp_path):
     assert main(["--quiet", "benchmark", "--customers", "300", "--out", str(out)]) == 0
     doc = json.loads(out.read_text())
     auc = doc["metrics"]["synthetic.p_late.auc"]
-    assert doc["suite"] == "models" and doc["n_test"] >= 100
+    assert doc["suite"] == "models" and auc["n"] >= 100
     assert 0.5 < auc["ci_low"] <= auc["value"] <= auc["ci_high"] <= 1

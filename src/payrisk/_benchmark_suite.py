@@ -32,18 +32,33 @@ Progress = Callable[[str, int, int], None]
 def _classification(prefix: str, y: np.ndarray, p: np.ndarray, n_boot: int) -> dict[str, dict[str, float]]:
     from payrisk import evaluation
 
-    table = evaluation.classification_report(y, p, n_boot=n_boot)
+    return _rounded(prefix, evaluation.classification_report(y, p, n_boot=n_boot), len(y))
+
+
+def _rounded(prefix: str, table: pd.DataFrame, n: int) -> dict[str, dict[str, float]]:
+    """AUC, Brier, log loss and ECE of a classification report, each with its interval and test-set size."""
     names = ("auc", "brier", "log_loss", "ece")
-    return {f"{prefix}.{n}": {k: round(float(v), 5) for k, v in table.loc[n].items()} for n in names}
+    return {f"{prefix}.{m}": {k: round(float(v), 5) for k, v in table.loc[m].items()} | {"n": n} for m in names}
 
 
 def _survival(prefix: str, model: Any, X: pd.DataFrame, duration: np.ndarray, event: np.ndarray) -> dict[str, Any]:
+    q = model.predict_quantiles(X, [0.1, 0.5, 0.9])
+    return _survival_metrics(prefix, duration, event, *(q[k].to_numpy() for k in (0.1, 0.5, 0.9)))
+
+
+def _survival_metrics(
+    prefix: str, duration: np.ndarray, event: np.ndarray, p10: np.ndarray, p50: np.ndarray, p90: np.ndarray
+) -> dict[str, Any]:
+    """C-index of the median and coverage of the P10-P90 interval (censoring-aware), with the test-set size."""
     from payrisk import evaluation
 
-    q = model.predict_quantiles(X, [0.1, 0.5, 0.9])
-    c = evaluation.concordance_index(duration, event, q[0.5].to_numpy())
-    cover = evaluation.interval_coverage(duration, q[0.1].to_numpy(), q[0.9].to_numpy(), event=event)
-    return {f"{prefix}.c_index": {"value": round(float(c), 5)}, f"{prefix}.coverage_80": {"value": round(cover, 5)}}
+    c = evaluation.concordance_index(duration, event, p50)
+    cover = evaluation.interval_coverage(duration, p10, p90, event=event)
+    n = len(duration)
+    return {
+        f"{prefix}.c_index": {"value": round(float(c), 5), "n": n},
+        f"{prefix}.coverage_80": {"value": round(cover, 5), "n": n},
+    }
 
 
 def _synthetic(customers: int, seed: int, size: dict[str, int], n_boot: int) -> dict[str, Any]:
@@ -55,18 +70,12 @@ def _synthetic(customers: int, seed: int, size: dict[str, int], n_boot: int) -> 
     ledger = datasets.make_ledger(n_customers=customers, seed=seed)
     engine = RiskEngine(reasons_top_n=0, forecast_weeks=0, **size).fit(ledger, SYNTHETIC["fit_as_of"])
     metrics, _ = model_quality(engine, ledger, SYNTHETIC["end"], n_boot=n_boot)
-    out = {
-        f"synthetic.p_late.{n}": {k: round(float(v), 5) for k, v in metrics.loc[n].items()}
-        for n in ("auc", "brier", "log_loss", "ece")
-    }
-    return out | _open_items(engine, ledger)
+    return _rounded("synthetic.p_late", metrics, metrics.attrs["n"]) | _open_items(engine, ledger)
 
 
 def _open_items(engine: Any, ledger: Any) -> dict[str, Any]:
     """The payment-time model where the engine uses it: the items open a month after its date, their P10/P50/P90
     payment dates against when they were paid (censored at the end of the history)."""
-    from payrisk import evaluation
-
     day = pd.Timestamp(SYNTHETIC["score_on"])
     worklist = engine.score(ledger, day)
     paid = ledger.invoices.set_index("invoice_id")["paid_date"].reindex(worklist.index)
@@ -74,10 +83,7 @@ def _open_items(engine: Any, ledger: Any) -> dict[str, Any]:
     event = (paid <= end).to_numpy()
     duration = (paid.where(event, end) - day).dt.days.to_numpy()
     q = {c: (worklist[f"pay_{c}"] - day).dt.days.to_numpy() for c in ("p10", "p50", "p90")}
-    c = evaluation.concordance_index(duration, event, q["p50"])
-    cover = evaluation.interval_coverage(duration, q["p10"], q["p90"], event=event)
-    prefix = "synthetic.pay_time"
-    return {f"{prefix}.c_index": {"value": round(float(c), 5)}, f"{prefix}.coverage_80": {"value": round(cover, 5)}}
+    return _survival_metrics("synthetic.pay_time", duration, event, q["p10"], q["p50"], q["p90"])
 
 
 def _ibm(root: Path, size: dict[str, int], n_boot: int) -> dict[str, Any]:

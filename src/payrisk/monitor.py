@@ -264,6 +264,15 @@ class DriftReport:
     summary : list of str
         Plain words, most important first; the first line says whether to retrain.
     retrain : bool
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=300, seed=0)
+    >>> engine = pr.RiskEngine(n_estimators=60, reasons_top_n=0).fit(ledger, "2024-03-31")
+    >>> report = monitor(engine, ledger, "2024-09-30")
+    >>> str(report).splitlines()[0] == report.summary[0], report.plot().axes[1].get_title()
+    (True, 'calibration drift since training')
     """
 
     as_of: pd.Timestamp
