@@ -320,7 +320,7 @@ def drift_panel(report: Any, top: int = 12) -> Any:
     right.set(
         yticks=y,
         yticklabels=labels,
-        xlabel="change of observed minus predicted since training (points; > 0: model now too low)",
+        xlabel="change in observed - predicted (points; > 0: now too low)",
         title="calibration drift since training",
     )
     return fig
