@@ -61,18 +61,14 @@ def model_quality(engine: Any, ledger: Any, as_of: Any, n_boot: int = 100) -> tu
     >>> model_quality(engine, ledger, "2024-03-31")  # nothing issued after the model's date yet
     (None, None)
     """
-    from payrisk import evaluation, features, labels, plots
+    from payrisk import evaluation, plots
     from payrisk.ledger import to_date
+    from payrisk.monitor import _issued_between
 
     day = to_date(as_of)
-    snap = ledger.as_of(day)
-    y = labels.late_payment(snap, mature_only=True)
-    issued = snap.invoices.set_index("invoice_id")["issue_date"].reindex(y.index)
-    y = y.loc[(issued > engine.as_of_).to_numpy()]
+    y, X = _issued_between(ledger.as_of(day), engine.as_of_, day)  # features at issue, for these invoices only
     if len(y) < 100 or y.nunique() < 2:
         return None, None
-    cuts = pd.DataFrame({"invoice_id": y.index, "as_of": issued.loc[y.index].to_numpy() - pd.Timedelta(days=1)})
-    X = features.invoice_features(snap, cuts).loc[y.index]  # the "issue_date" cutoffs, for these invoices only
     p = engine.late_model_.predict_proba(X)[:, 1]
     metrics = evaluation.classification_report(y.to_numpy(), p, n_boot=n_boot)
     metrics.attrs["n"] = len(y)
