@@ -245,13 +245,14 @@ def training_rows(
     return _per_partition(ledger, _partition_training_rows, **kwargs)
 
 
-def _time_cuts(times: Any, fractions: tuple[float, float]) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The last training day and the last early-stopping day: rows in time order, split by row counts."""
+def _time_cuts(times: Any, fractions: tuple[float, float]) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
+    """The last training day, the last early-stopping day and the last day: rows in time order, split by row
+    counts (one pass over the rows)."""
     counts = times.value_counts().compute().sort_index()
     share = counts.cumsum() / counts.sum()
     train_end = share.index[np.searchsorted(share.to_numpy(), 1 - sum(fractions))]
     valid_end = share.index[np.searchsorted(share.to_numpy(), 1 - fractions[1])]
-    return train_end, valid_end
+    return train_end, valid_end, pd.Timestamp(counts.index[-1])
 
 
 _TARGETS = ("duration", "event", "late", "late_known", "week", "kept")
@@ -272,7 +273,7 @@ def _train_on_cluster(client: Any, model: Any, rows: Any, labels: Any) -> tuple[
     names = [c for c in meta.columns if c not in _TARGETS]
     calibrates = getattr(model, "calibration", "") != "none"  # an uncalibrated classifier keeps no slice for it
     fractions = (model.valid_fraction, model.calibration_fraction if calibrates else 0.0)
-    train_end, valid_end = _time_cuts(rows["as_of"], fractions)
+    train_end, valid_end, last = _time_cuts(rows["as_of"], fractions)
     train = rows.loc[rows["as_of"] <= train_end]
     valid = rows.loc[(rows["as_of"] > train_end) & (rows["as_of"] <= valid_end)]
 
@@ -293,7 +294,7 @@ def _train_on_cluster(client: Any, model: Any, rows: Any, labels: Any) -> tuple[
     booster = out["booster"]
     model.best_iteration_ = int(getattr(booster, "best_iteration", model.n_estimators - 1))
     medians = train[names].quantile(0.5).compute().to_numpy()  # approximate on Dask: wording only
-    model._set_booster(booster, names, medians, pd.Timestamp(rows["as_of"].max().compute()))
+    model._set_booster(booster, names, medians, last)
     return rows.loc[rows["as_of"] > valid_end], names
 
 
@@ -363,9 +364,10 @@ def _week_label(frame: pd.DataFrame, day: pd.Timestamp, weeks: int) -> pd.Series
     return pd.Series(payment_week(frame["duration"], frame["event"], follow_up, weeks), index=frame.index)
 
 
-def fit_payment_week(client: Any, rows: Any, as_of: Any, weeks: int = 13, **params: Any) -> Any:
+def fit_payment_week(client: Any, rows: Any, as_of: Any, weeks: int = 13, min_rows: int = 200, **params: Any) -> Any:
     """Fit :class:`payrisk.models.PaymentWeekModel` on the Dask rows of :func:`training_rows`: the landmarks
-    followed for all ``weeks`` by ``as_of`` (see :func:`payrisk.models.payment_week`)."""
+    followed for all ``weeks`` by ``as_of`` (see :func:`payrisk.models.payment_week`). None with fewer than
+    ``min_rows`` such rows or a single week label among them: the engine's rule."""
     from payrisk.ledger import to_date
     from payrisk.models import PaymentWeekModel
 
@@ -374,6 +376,9 @@ def fit_payment_week(client: Any, rows: Any, as_of: Any, weeks: int = 13, **para
     week = rows.map_partitions(_week_label, to_date(as_of), weeks, meta=("week", "int64"))
     rows = rows.assign(week=week)
     rows = rows.loc[rows["week"] >= 0]
+    known = rows["week"].compute()
+    if len(known) < min_rows or known.nunique() < 2:
+        return None
     _train_on_cluster(client, model, rows, lambda f: {"label": f["week"].astype("float64")})
     model.classes_ = np.arange(weeks + 1)
     return model
@@ -461,12 +466,8 @@ def fit_engine(client: Any, ledger: DaskLedger, as_of: Any, progress: Any = None
     engine.late_model_ = fit_late_payment(client, rows, **size)
     report(_STEPS[2], 2, len(_STEPS))
     engine.time_model_ = fit_payment_time(client, rows, **size)
-    engine.week_model_ = None
-    if engine.forecast_weeks:
-        week = rows.map_partitions(_week_label, day, engine.forecast_weeks, meta=("week", "int64"))
-        known = week.loc[week >= 0].compute()
-        if len(known) >= 200 and known.nunique() >= 2:
-            engine.week_model_ = fit_payment_week(client, rows, day, engine.forecast_weeks, **size)
+    weeks = engine.forecast_weeks
+    engine.week_model_ = fit_payment_week(client, rows, day, weeks, **size) if weeks else None
     report(_STEPS[3], 3, len(_STEPS))
     engine.adherence_model_ = fit_adherence(client, ledger, day)
     report(_STEPS[4], 4, len(_STEPS))

@@ -232,15 +232,26 @@ def dso(
     out["best_possible_dso"] = out["current"] / sales * period_days
     out["add"] = out["dso"] - out["best_possible_dso"]
     starts, ends = _month_periods(day, countback_months)
-    monthly = [
-        _sales(ledger, s, e, by, segments)["credit_sales"].reindex(out.index, fill_value=0.0)
-        for s, e in zip(starts, ends, strict=True)
-    ]
     days = np.array([(e - s).days + 1 for s, e in zip(starts, ends, strict=True)], dtype=np.float64)
-    matrix = np.clip(np.column_stack([m.to_numpy() for m in monthly]), 0.0, None)
+    matrix = np.clip(_monthly_sales(ledger, starts, day, by, segments, out.index), 0.0, None)
     out["dso_countback"] = _countback(out["receivables"].to_numpy(), matrix, days)
     columns = ["receivables", "current", "credit_sales", "credit_notes", "dso", "dso_countback", "best_possible_dso"]
     return out[[*columns, "add"]]
+
+
+def _monthly_sales(
+    ledger: Any, starts: list[pd.Timestamp], day: pd.Timestamp, by: str | None, segments: Any, index: pd.Index
+) -> np.ndarray:
+    """Credit sales per group (rows in ``index`` order) and period (columns, latest first: ``starts`` from
+    :func:`_month_periods`), in one pass over the invoices."""
+    inv = _issued(ledger.invoices, starts[-1], day)
+    if inv.empty:
+        return np.zeros((len(index), len(starts)))
+    ascending = pd.DatetimeIndex(starts[::-1])
+    period = len(starts) - np.searchsorted(ascending, inv["issue_date"].to_numpy(), side="right")  # 0: latest
+    keys = [*_keys(inv, by, segments), pd.Series(period, index=inv.index, name="_period")]
+    sums = inv["amount"].astype("float64").groupby(keys).sum().unstack("_period", fill_value=0.0)
+    return sums.reindex(index=index, columns=range(len(starts)), fill_value=0.0).to_numpy()
 
 
 # -- CEI ----------------------------------------------------------------------------------------------------------
@@ -287,7 +298,12 @@ def collection_effectiveness(
     starts = pd.date_range(first, last, freq=codes[freq])
     starts = starts if len(starts) and starts[0] == first else starts.insert(0, first)
     ends = [*(s - pd.Timedelta(days=1) for s in starts[1:]), last]
-    frames = [_cei_period(ledger, s, e, by, segments) for s, e in zip(starts, ends, strict=True)]
+    # the receivables at each boundary, once: a period begins where the one before it ended
+    close = [_receivables(ledger, d, by, segments) for d in [first - pd.Timedelta(days=1), *ends]]
+    frames = [
+        _cei_frame(close[k]["receivables"], _sales(ledger, s, e, by, segments)["credit_sales"], close[k + 1], s, e)
+        for k, (s, e) in enumerate(zip(starts, ends, strict=True))
+    ]
     out = pd.concat(frames).set_index("period_start", append=True).sort_index()
     return out[["period_end", "beginning", "credit_sales", "ending", "ending_current", "collected", "cei"]]
 
@@ -297,10 +313,16 @@ def _cei_period(
 ) -> pd.DataFrame:
     """CEI's terms and value for the period from ``s`` to ``e`` (both included), per group."""
     begin = _receivables(ledger, s - pd.Timedelta(days=1), by, segments)["receivables"]
-    close = _receivables(ledger, e, by, segments)
+    sales = _sales(ledger, s, e, by, segments)["credit_sales"]
+    return _cei_frame(begin, sales, _receivables(ledger, e, by, segments), s, e)
+
+
+def _cei_frame(
+    begin: pd.Series, sales: pd.Series, close: pd.DataFrame, s: pd.Timestamp, e: pd.Timestamp
+) -> pd.DataFrame:
     parts = [
         begin.rename("beginning"),
-        _sales(ledger, s, e, by, segments)["credit_sales"],
+        sales,
         close["receivables"].rename("ending"),
         close["current"].rename("ending_current"),
     ]
