@@ -81,17 +81,63 @@ def test_days_late_order_and_censoring(joined: pd.DataFrame, world: pr.Ledger):
 
 
 def test_survival_truth_matches_empirical_unpaid_share(joined: pd.DataFrame, world: pr.Ledger):
+    """The truth's survival is the payment time without collector actions; the logged actions only bring
+    payments forward, and exactly on the invoices where the truth says an answer did."""
     cutoff = world.end_date - pd.Timedelta(days=200)
     df = joined.loc[joined["due_date"] <= cutoff]
     days = [0, 1, 3, 7, 14, 30, 60, 90]
     surv = world.truth.survival(days).loc[df["invoice_id"]]
+    base = df["paid_without_action"]
+    known = df["paid_date"].notna() & base.notna()
+    assert (df.loc[known, "paid_date"] <= base[known]).all()
+    moved = df["paid_date"].notna() & (base.isna() | (df["paid_date"] < base))
+    forward = world.truth.actions.loc[world.truth.actions["brought_forward"], "invoice_id"]
+    assert set(df.loc[moved, "invoice_id"]) == set(forward) & set(df["invoice_id"])
+    assert 0.01 < moved.mean() < 0.1  # the collectors' work shows, the rest of the world stays as it was
     for d in days:
-        unpaid = (df["paid_date"].isna() | (df["paid_date"] > df["due_date"] + pd.Timedelta(days=d))).mean()
+        unpaid = (base.isna() | (base > df["due_date"] + pd.Timedelta(days=d))).mean()
         tol = 4 * _se(unpaid, len(df))  # the truth follows payments onto the customer's rhythm exactly
         assert abs(unpaid - surv[d].mean()) < tol, (d, unpaid, surv[d].mean())
     s = world.truth.survival(np.arange(-30, 120, 5))
     assert (np.diff(s.to_numpy(), axis=1) <= 1e-12).all()  # never increases
     assert ((s >= 0) & (s <= 1)).all().all()
+
+
+def test_logged_collector_actions_answer_with_their_true_probability(world: pr.Ledger):
+    acts = world.truth.actions.merge(world.contacts, on=["contact_id", "invoice_id"], validate="one_to_one")
+    assert len(acts) > 1000 and acts["template"].str.startswith("collector_").all()
+    assert set(acts["channel"]) == {"phone", "sms", "letter"} and set(acts["tone"]) == {"mild", "firm", "strict"}
+    g = acts.assign(bin=pd.qcut(acts["p_answer"], 5, labels=False, duplicates="drop")).groupby("bin")
+    obs, exp, n = g["answered"].mean(), g["p_answer"].mean(), g.size()
+    z = (obs - exp) / np.sqrt(exp * (1 - exp) / n)
+    assert (z.abs() < 4).all(), pd.DataFrame({"obs": obs, "exp": exp, "n": n})
+    # the truth's effects: calls reach more than letters, repeats answer less
+    by_channel = acts.groupby("channel")["p_answer"].mean()
+    assert by_channel["phone"] > by_channel["letter"]
+    assert acts.groupby("earlier_actions")["p_answer"].mean().is_monotonic_decreasing
+
+
+def test_action_value_is_the_extra_cash_a_replayed_action_brings(world: pr.Ledger):
+    """A call on every open overdue invoice: the extra cash within 30 days over the invoices' realised payment
+    days without action equals the truth's expected value (within the outcome draws' noise)."""
+    day = pd.Timestamp("2024-03-04")
+    truth = world.truth
+    inv = truth.invoices.set_index("invoice_id")
+    open_ = inv.loc[(inv["due_date"] < day) & (inv["paid_without_action"].isna() | (inv["paid_without_action"] >= day))]
+    ids = open_.index
+    value = truth.action_value(ids, day, "phone", "firm", horizon_days=30)
+    assert (value >= 0).all() and value.sum() > 0
+    u = truth.answer_probability(ids, day, "phone", "firm").to_numpy()
+    base = open_["paid_without_action"]
+    later = (base.isna() | (base > day + pd.Timedelta(days=30))).to_numpy()
+    cure = np.where(base.isna(), open_["archetype"].map(truth.params.collector.cure).to_numpy(), 1.0)
+    # over the invoices' realised outcomes without action, the answers' expected cash is the truth's value
+    expected_given_outcome = (open_["amount"].to_numpy() * later * u * cure).sum()
+    se = np.sqrt((open_["amount"].to_numpy() ** 2 * later * u * (1 - u)).sum())
+    assert abs(expected_given_outcome - value.sum()) < 4 * se + 0.05 * value.sum()
+    # old debts are near worthless, fresh ones are worth most
+    overdue = (day - open_["due_date"]).dt.days
+    assert value[overdue <= 30].mean() > 5 * value[overdue > 365].mean()
 
 
 def test_payment_rhythm_is_visible(world: pr.Ledger):

@@ -263,6 +263,9 @@ class _World:
         if_mild[never] = np.nan
         if_strict[never] = np.nan
         pay = np.where(never, _NEVER, pay)
+        base_pay = pay.copy()  # the payment day without collector actions (the replay's baseline)
+        work = self.collector_log(c, inv, pay, never, disputed)
+        pay, never = work.pop("pay"), work.pop("never")
 
         # disputes are raised after the first reminder; partial payments come before the final one
         dispute_day = np.where(disputed, first_day + rng.integers(1, 10, n), _NEVER)
@@ -293,7 +296,79 @@ class _World:
             "days_late": np.where(late & ~never, pay - due, np.where(late, -1, 0)),
             "if_mild": if_mild,
             "if_strict": if_strict,
+            "base_pay": base_pay,
+            "work": work,
         }
+
+    def collector_log(
+        self, c: dict, inv: dict, pay: np.ndarray, never: np.ndarray, disputed: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """The logged collector actions on late invoices and the payments they brought forward.
+
+        A late, undisputed invoice is worked with a chance that rises with its amount; up to ``logged_max``
+        actions at random days at least ``logged_gap_days`` apart, while it is open; channel by amount (mostly
+        calls for large invoices), tone at random. Each answers with the world's true response probability. Drawn
+        from a generator spawned off the world's own, so the rest of the world is the same draw as without it.
+        """
+        from payrisk.datasets import _collector as col
+
+        p, cp = self.p, self.p.collector
+        rng = self.rng.spawn(1)[0]
+        n = len(pay)
+        cust, due, amount = inv["cust"], inv["due"], inv["amount"]
+        large = amount >= (np.quantile(amount, 0.6) if n else 0.0)
+        worked = (pay > due) & ~disputed & (rng.random(n) < np.where(large, cp.logged_share[1], cp.logged_share[0]))
+        rhythm = np.array(list(p.rhythm_shares))[c["rhythm"]][cust]
+        country = c["country"][cust]
+        pay, never = pay.copy(), never.copy()
+        day = due + cp.logged_first_day + rng.integers(0, 21, n)
+        earlier = np.zeros(n, dtype=np.int64)
+        rows = []
+        tone_p = np.array([cp.logged_tone[t] for t in col.COLLECTOR_TONES])
+        for k in range(cp.logged_max):
+            day = day if k == 0 else day + cp.logged_gap_days + rng.integers(0, 45, n)
+            day = _next_business(day)
+            act = worked & (day < pay) & (day <= self.d1 + 120) & (rng.random(n) < (1.0 if k == 0 else 0.75))
+            phone = rng.random(n) < np.where(large, cp.logged_phone[1], cp.logged_phone[0])
+            channel = np.where(phone, 0, np.where(rng.random(n) < 0.5, 1, 2))
+            tone = rng.choice(3, size=n, p=tone_p)
+            overdue = day - due
+            u = col.response_probability(
+                cp,
+                inv["archetype"],
+                channel,
+                tone,
+                overdue,
+                earlier,
+                col.auto_contacts_7d(p, overdue, amount) + 0,
+                col.timed(rhythm, c["weekday"][cust], c["payrun_day"][cust], day, cp.payrun_window),
+                col.closed(country, day),
+            )
+            u = np.where(never, u * col.cure_factor(cp, inv["archetype"]), u)
+            draw = rng.random(n)
+            answered = act & (draw < u)
+            new_pay = _next_business(day + col.response_days(cp, channel))
+            moved = answered & (new_pay < pay)
+            pay = np.where(moved, new_pay, pay)
+            never = never & ~moved
+            reached = rng.random(n) < cp.reach["phone"]
+            idx = np.flatnonzero(act)
+            rows.append(
+                {
+                    "inv": idx,
+                    "day": day[idx],
+                    "channel": channel[idx],
+                    "tone": tone[idx],
+                    "earlier": earlier[idx],
+                    "u": u[idx],
+                    "answered": answered[idx],
+                    "moved": moved[idx],
+                    "promise": (phone & (answered | (reached & (rng.random(n) < cp.broken_promise))))[idx],
+                }
+            )
+            earlier = earlier + act
+        out = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]} if rows else {}
+        return out | {"pay": pay, "never": never}
 
     def bounce_prob(self, channel: np.ndarray, bad_email: np.ndarray) -> np.ndarray:
         """Probability that a contact on ``channel`` (codes into CHANNELS) bounces."""
@@ -364,7 +439,7 @@ class _World:
         )
         out["outcome"] = outcome
         out["minute"] = rng.integers(9 * 60, 17 * 60, n)
-        return out
+        return _with_collector_rows(out, pay["work"], len(p.steps) + 1, p)
 
     def loss_days(self, c: dict, inv: dict, con: dict) -> np.ndarray:
         """The day each customer stops buying after a strict (or, rarely, mild) contact; _NEVER otherwise."""
@@ -457,6 +532,41 @@ class _World:
         }
 
 
+#: collector channels and tones (phone, sms, letter / mild, firm, strict) as codes into CHANNELS and TONES
+_COLLECTOR_CHANNEL_CODES = np.array([_code(CHANNELS, "phone"), _code(CHANNELS, "sms"), _code(CHANNELS, "letter")])
+_COLLECTOR_TONE_CODES = np.array([_code(TONES, "mild"), _code(TONES, "firm"), _code(TONES, "strict")])
+
+
+def _with_collector_rows(out: dict, work: dict, step: int, p: WorldParams) -> dict[str, np.ndarray]:
+    """The automatic track's contacts followed by the logged collector actions (step ``len(steps) + 1``)."""
+    if not work or not len(work["inv"]):
+        work = {k: np.zeros(0, dtype=t) for k, t in (("inv", np.int64), ("day", np.int64), ("channel", np.int64),
+                ("tone", np.int64), ("answered", bool), ("moved", bool), ("promise", bool), ("u", float),
+                ("earlier", np.int64))}  # fmt: skip
+    m = len(work["inv"])
+    rng = np.random.default_rng(m)
+    bounce = np.array([p.collector.bounce[c] for c in ("phone", "sms", "letter")])[work["channel"]]
+    bounced = ~work["answered"] & (rng.random(m) < bounce / np.maximum(1 - work["u"], 1e-9))
+    rows = {
+        "inv": work["inv"],
+        "day": work["day"],
+        "step": np.full(m, step),
+        "channel": _COLLECTOR_CHANNEL_CODES[work["channel"]],
+        "tone": _COLLECTOR_TONE_CODES[work["tone"]],
+        "bounced": bounced,
+        "outcome": np.where(work["channel"] == 0, np.where(work["promise"], 0, 1), -1),
+        "minute": rng.integers(9 * 60, 17 * 60, m),
+        "p_answer": work["u"],
+        "answered": work["answered"],
+        "moved": work["moved"],
+        "earlier": work["earlier"],
+    }
+    n = len(out["inv"])
+    out |= {"p_answer": np.full(n, np.nan), "answered": np.zeros(n, bool), "moved": np.zeros(n, bool)}
+    out["earlier"] = np.zeros(n, np.int64)
+    return {k: np.concatenate([out[k], rows[k]]) for k in out}
+
+
 def _generate(
     n_customers: int, start: pd.Timestamp, end: pd.Timestamp, seed: int, n_invoices: int | None, p: WorldParams
 ) -> Ledger:
@@ -466,6 +576,7 @@ def _generate(
     inv = w.invoices(c)
     pay = w.payment_days(c, inv)
     con = w.contacts(c, inv, pay)
+    pay.pop("work")
     lost = w.loss_days(c, inv, con)
 
     # customers who stopped buying issue nothing after their loss day
@@ -549,14 +660,14 @@ def _assemble(w: _World, c, inv, pay, con, lost, pl, ins, seed: int) -> Ledger:
     con = {k: v[order] for k, v in con.items()}
     channel = _text(CHANNELS, con["channel"])
     tone = _text(TONES, con["tone"])
+    collector = con["step"] == len(p.steps) + 1
+    prefix = pc.if_else(
+        pa.array(collector),
+        "collector",
+        pc.binary_join_element_wise("R", pc.cast(pa.array(con["step"]), pa.string()), ""),
+    )
     template = pc.binary_join_element_wise(
-        "R",
-        pc.cast(pa.array(con["step"]), pa.string()),
-        "_",
-        pa.array(channel.array).cast(pa.string()),
-        "_",
-        pa.array(tone.array).cast(pa.string()),
-        "",
+        prefix, pa.array(channel.array).cast(pa.string()), pa.array(tone.array).cast(pa.string()), "_"
     )
     contacts = pd.DataFrame(
         {
@@ -624,11 +735,22 @@ def _assemble(w: _World, c, inv, pay, con, lost, pl, ins, seed: int) -> Ledger:
             "end": str(_to_datetime(np.array([w.d1]))[0])[:10],
         },
     )
-    ledger.truth = _truth(w, c, inv, pay, lost, pl, ins, cust_ids, inv_ids, plan_ids)
+    worked = con["step"] == len(p.steps) + 1
+    actions = pd.DataFrame(
+        {
+            "contact_id": contacts["contact_id"].to_numpy()[worked],
+            "invoice_id": contacts["invoice_id"].to_numpy()[worked],
+            "p_answer": con["p_answer"][worked],
+            "answered": con["answered"][worked],
+            "brought_forward": con["moved"][worked],
+            "earlier_actions": con["earlier"][worked],
+        }
+    ).astype({"contact_id": "str", "invoice_id": "str"})
+    ledger.truth = _truth(w, c, inv, pay, lost, pl, ins, cust_ids, inv_ids, plan_ids, actions)
     return ledger
 
 
-def _truth(w: _World, c, inv, pay, lost, pl, ins, cust_ids, inv_ids, plan_ids) -> Truth:
+def _truth(w: _World, c, inv, pay, lost, pl, ins, cust_ids, inv_ids, plan_ids, actions) -> Truth:
     p = w.p
     weekday_rhythm, payrun_rhythm = _code(p.rhythm_shares, "weekday"), _code(p.rhythm_shares, "payrun")
     rhythm = c["rhythm"]
@@ -651,6 +773,7 @@ def _truth(w: _World, c, inv, pay, lost, pl, ins, cust_ids, inv_ids, plan_ids) -
             "invoices_per_month": c["rate"],
             "amount_scale": c["amount_scale"],
             "usual_terms": c["terms"].astype(np.int64),
+            "country": c["country"],
         }
     )
     dispute = p.dispute_delay * pay["disputed"]
@@ -676,6 +799,8 @@ def _truth(w: _World, c, inv, pay, lost, pl, ins, cust_ids, inv_ids, plan_ids) -
             "late": pay["late"],
             "never_paid": pay["never"],
             "days_late": np.where(pay["never"], np.nan, pay["days_late"]).astype(float),
+            "amount": inv["amount"],
+            "paid_without_action": _to_datetime(pay["base_pay"]),
         }
     )
     plans = pd.DataFrame(
@@ -694,7 +819,7 @@ def _truth(w: _World, c, inv, pay, lost, pl, ins, cust_ids, inv_ids, plan_ids) -
     )
     rows = [{"archetype": a, "tone": t, "log_factor": p.tone_effect[t][a]} for a in ARCHETYPES for t in p.tone_effect]
     effects = pd.DataFrame(rows).astype({"archetype": "str", "tone": "str"})
-    truth = Truth(customers, invoices, plans, installments, effects, p)
+    truth = Truth(customers, invoices, plans, installments, effects, p, actions)
     known_plans = plans.loc[pl["created"] <= w.d1]
     return truth.restrict({"invoices": invoices, "plans": known_plans})
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from payrisk.errors import DataFileError
 
 __all__ = ["Truth"]
 
-_FRAMES = ("customers", "invoices", "plans", "installments", "effects")
+_FRAMES = ("customers", "invoices", "plans", "installments", "effects", "actions")
 
 
 @dataclass
@@ -49,6 +49,12 @@ class Truth:
         The causal response table: log factor on days late per archetype and first-reminder tone.
     params : WorldParams
         Everything the world was generated from.
+    actions : DataFrame
+        The logged collector actions (calls, SMS, letters; ``contacts`` rows with a ``collector_`` template):
+        ``contact_id``, ``invoice_id``, ``p_answer`` (true chance it was answered with a payment),
+        ``answered``, ``brought_forward`` (the answer moved the payment earlier) and ``earlier_actions``.
+        ``invoices.paid_without_action`` is the day each invoice would have been paid without any collector
+        action (NaT: never); :meth:`action_value` prices any action on any day.
 
     Examples
     --------
@@ -65,6 +71,7 @@ class Truth:
     installments: pd.DataFrame
     effects: pd.DataFrame
     params: WorldParams
+    actions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["contact_id", "invoice_id"]))
 
     def archetype_at(self, date: Any) -> pd.Series:
         """Each customer's archetype at ``date`` (deteriorating customers switch on ``deteriorated_on``).
@@ -106,11 +113,15 @@ class Truth:
         >>> bool(((s[0] - t.invoices.set_index("invoice_id")["p_late"]).abs() < 1e-12).all())
         True
         """
+        d_in = np.atleast_1d(np.asarray(days_after_due))
+        d = np.broadcast_to(d_in.astype(np.int64)[None, :], (len(self.invoices), len(d_in)))
+        out = self._survival_rows(self.invoices, d)
+        return pd.DataFrame(out, index=self.invoices["invoice_id"].to_numpy(), columns=list(d_in))
+
+    def _survival_rows(self, inv: pd.DataFrame, d: np.ndarray) -> np.ndarray:
+        """P(unpaid at the end of ``due_date + d``) without collector actions, ``d`` of shape (rows, k)."""
         from payrisk.datasets._days import _prev_business, _prev_payrun, _prev_weekday
 
-        d_in = np.atleast_1d(np.asarray(days_after_due))
-        d = d_in.astype(np.int64)[None, :]
-        inv = self.invoices
         cust = self.customers.set_index("customer_id").reindex(inv["customer_id"])
         col = lambda name: cust[name].to_numpy()[:, None]  # noqa: E731
         p = inv["p_late"].to_numpy()[:, None]
@@ -140,8 +151,134 @@ class Truth:
         terms = inv["terms"].to_numpy(dtype=float)[:, None]
         p_b_ge_k = stats.beta.sf(np.clip((-d - 0.5) / terms, 0, 1), a, b)
         early = p + (1 - p) * (1 - p_b_ge_k)
-        out = np.where(d >= 0, late_part, early)
-        return pd.DataFrame(out, index=inv["invoice_id"].to_numpy(), columns=list(d_in))
+        return np.where(d >= 0, late_part, early)
+
+    def answer_probability(
+        self, invoice_ids: Any, day: Any, channel: Any, tone: Any, earlier: Any = 0, recent: Any = 0
+    ) -> pd.Series:
+        """True chance that a collector action on ``day`` is answered with a payment, per invoice.
+
+        Parameters
+        ----------
+        invoice_ids : array-like
+        day : date-like or array of dates
+            The day of the action.
+        channel, tone : str or array of str
+            ``phone``, ``sms`` or ``letter``; ``mild``, ``firm`` or ``strict``.
+        earlier : int or array, default 0
+            Collector actions already taken on the invoice (each repeat answers less).
+        recent : int or array, default 0
+            Collector contacts of the customer in the 7 days up to ``day`` (the automatic reminders of the
+            world's track are counted on top).
+
+        Returns
+        -------
+        Series
+            Index ``invoice_id``: the probability (for an invoice that would never be paid, times its archetype's
+            cure factor).
+
+        Examples
+        --------
+        >>> import payrisk as pr
+        >>> t = pr.datasets.make_ledger(n_customers=50, seed=0).truth
+        >>> ids = t.invoices["invoice_id"].iloc[:3]
+        >>> p = t.answer_probability(ids, "2024-03-04", "phone", "mild")
+        >>> bool(((p >= 0) & (p <= 1)).all())
+        True
+        """
+        from payrisk.datasets import _collector as col
+
+        ids = pd.Index(np.asarray(invoice_ids, dtype=object))
+        inv = self.invoices.set_index("invoice_id").reindex(ids)
+        cust = self.customers.set_index("customer_id").reindex(inv["customer_id"])
+        n = len(ids)
+        epoch = np.datetime64("1970-01-01", "D")
+        d = (np.broadcast_to(np.asarray(pd.to_datetime(day), dtype="datetime64[D]"), (n,)) - epoch).astype(np.int64)
+        due = (inv["due_date"].to_numpy().astype("datetime64[D]") - epoch).astype(np.int64)
+        amount = inv["amount"].to_numpy(dtype=float)
+        cp = self.params.collector
+        overdue = d - due
+        recent_all = col.auto_contacts_7d(self.params, overdue, amount) + np.asarray(recent)
+        rhythm = cust["rhythm"].to_numpy(dtype=object)
+        is_timed = col.timed(rhythm, cust["preferred_weekday"].to_numpy(), cust["payrun_day"].to_numpy(), d,
+                             cp.payrun_window)  # fmt: skip
+        arche = inv["archetype"].to_numpy(dtype=object)
+        u = col.response_probability(
+            cp,
+            arche,
+            np.broadcast_to(np.asarray(channel, dtype=object), (n,)),
+            np.broadcast_to(np.asarray(tone, dtype=object), (n,)),
+            overdue,
+            np.broadcast_to(np.asarray(earlier), (n,)),
+            recent_all,
+            is_timed,
+            col.closed(cust["country"].to_numpy(dtype=object), d),
+        )
+        return pd.Series(u, index=ids, name="p_answer")
+
+    def action_value(
+        self,
+        invoice_ids: Any,
+        day: Any,
+        channel: Any,
+        tone: Any,
+        *,
+        horizon_days: int = 30,
+        earlier: Any = 0,
+        recent: Any = 0,
+    ) -> pd.Series:
+        """True expected extra cash within ``horizon_days`` of a collector action on ``day``, per invoice open then.
+
+        An answered action brings the payment ``collector.response_days[channel]`` days after ``day``; it adds
+        cash within the horizon when the invoice would otherwise have been paid after the horizon or never (then
+        times the cure factor). So the value is ``amount * p_answer * (cure * P(never | open) + P(paid after
+        the horizon | open))``, with the probabilities of the world's own payment-time distribution without
+        collector actions (:meth:`survival`). Sum it per customer for an account-level action.
+
+        Parameters
+        ----------
+        invoice_ids, day, channel, tone, earlier, recent
+            As in :meth:`answer_probability`.
+        horizon_days : int, default 30
+
+        Returns
+        -------
+        Series
+            Index ``invoice_id``: expected extra cash in the invoice currency (0 for an invoice not yet due).
+
+        Examples
+        --------
+        >>> import payrisk as pr
+        >>> led = pr.datasets.make_ledger(n_customers=300, seed=0)
+        >>> ids = led.as_of("2024-06-28").open_invoices()["invoice_id"]
+        >>> v = led.truth.action_value(ids, "2024-07-01", "phone", "mild")
+        >>> bool((v >= 0).all()), bool(v.sum() > 0)
+        (True, True)
+        """
+        from payrisk.datasets import _collector as col
+        from payrisk.datasets._days import _next_business
+
+        u = self.answer_probability(invoice_ids, day, channel, tone, earlier, recent)
+        ids = u.index
+        inv = self.invoices.set_index("invoice_id").reindex(ids)
+        n = len(ids)
+        epoch = np.datetime64("1970-01-01", "D")
+        d = (np.broadcast_to(np.asarray(pd.to_datetime(day), dtype="datetime64[D]"), (n,)) - epoch).astype(np.int64)
+        due = (inv["due_date"].to_numpy().astype("datetime64[D]") - epoch).astype(np.int64)
+        offsets = np.stack([d - 1 - due, d + horizon_days - due], axis=1)
+        s = self._survival_rows(inv.reset_index(), offsets)
+        s0 = np.maximum(s[:, 0], 1e-12)
+        never = inv["p_never"].to_numpy(dtype=float)
+        p_never = np.minimum(never / s0, 1.0)
+        p_after = np.clip((s[:, 1] - never) / s0, 0.0, 1.0)
+        cp = self.params.collector
+        chan = np.broadcast_to(np.asarray(channel, dtype=object), (n,))
+        answer_day = _next_business(d + col.response_days(cp, chan))  # as the generator and the replay pay
+        in_time = answer_day - d <= horizon_days
+        cure = col.cure_factor(cp, inv["archetype"].to_numpy(dtype=object))
+        value = inv["amount"].to_numpy(dtype=float) * u.to_numpy() * (cure * p_never + p_after) * in_time
+        value = np.where(d > due, value, 0.0)
+        return pd.Series(value, index=ids, name="extra_cash")
 
     def paid_within(self, invoice_ids: Any, as_of: Any, days: Any) -> pd.DataFrame:
         """True P(paid within ``d`` days after ``as_of`` | unpaid at its end) per invoice, for each ``d``.
@@ -161,7 +298,7 @@ class Truth:
         ids = pd.Index(np.asarray(invoice_ids, dtype=object))
         d = np.atleast_1d(np.asarray(days, dtype=np.int64))
         inv = self.invoices.loc[isin(self.invoices["invoice_id"], ids)]
-        sub = Truth(self.customers, inv, self.plans, self.installments, self.effects, self.params)
+        sub = Truth(self.customers, inv, self.plans, self.installments, self.effects, self.params, self.actions)
         due = inv.set_index("invoice_id")["due_date"].reindex(ids)
         elapsed = (pd.Timestamp(as_of) - due).dt.days.to_numpy(dtype=np.int64)
         at = elapsed[:, None] + np.concatenate([[0], d])[None, :]
@@ -197,6 +334,7 @@ class Truth:
         inv = self.invoices.loc[isin(self.invoices["invoice_id"], tables["invoices"]["invoice_id"])]
         plans = self.plans.loc[isin(self.plans["plan_id"], tables["plans"]["plan_id"])]
         ins = self.installments.loc[isin(self.installments["plan_id"], plans["plan_id"])]
+        actions = self.actions.loc[isin(self.actions["invoice_id"], inv["invoice_id"])]
         return Truth(
             self.customers,
             inv.reset_index(drop=True),
@@ -204,6 +342,7 @@ class Truth:
             ins.reset_index(drop=True),
             self.effects,
             self.params,
+            actions.reset_index(drop=True),
         )
 
     def write(self, path: str | Path) -> Path:
@@ -220,7 +359,9 @@ class Truth:
         """Read a truth folder written by :meth:`write`."""
         path = Path(path)
         try:
-            frames = {name: pd.read_parquet(path / f"{name}.parquet") for name in _FRAMES}
+            frames = {name: pd.read_parquet(path / f"{name}.parquet") for name in _FRAMES if name != "actions"}
+            if (path / "actions.parquet").exists():
+                frames["actions"] = pd.read_parquet(path / "actions.parquet")
             params = WorldParams.model_validate(json.loads((path / "params.json").read_text(encoding="utf-8")))
         except (OSError, ValueError) as exc:
             raise DataFileError(f"{path}: not a truth folder written by Truth.write ({exc})") from exc

@@ -1,0 +1,427 @@
+"""What acting changes: the effect of a collector action (channel and tone) on an open overdue invoice, learned from
+the contacts log, with propensities, a positivity check, doubly robust effects and off-policy evaluation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from payrisk._calendar import closed, day_numbers
+from payrisk.dunning._effects import _cluster_mean, _folds
+from payrisk.errors import NotFittedError, ParameterError
+
+__all__ = ["ARMS", "ResponseModel"]
+
+CHANNELS = ("phone", "sms", "letter")
+TONES = ("mild", "firm", "strict")
+#: the decisions: no action, or one of the channel x tone actions
+ARMS: tuple[str, ...] = ("none", *(f"{c}/{t}" for c in CHANNELS for t in TONES))
+_CUSTOMER = [
+    "tenure_days", "share_late_365d", "days_late_mean_365d", "days_late_ewm", "lateness_trend", "n_open",
+    "n_overdue", "overdue_amount", "max_days_overdue", "days_since_last_payment", "share_partial_payments",
+    "share_disputed", "pay_weekday", "pay_weekday_share", "pay_day_of_month", "pay_day_of_month_share",
+    "n_reminders_365d", "reminder_response_7d", "reminder_response_7d_phone", "reminder_response_7d_sms",
+    "reminder_response_7d_letter",
+]  # fmt: skip
+_ROW = ["days_overdue", "log_amount", "earlier_actions", "contacts_7d", "timed", "closed"]
+_CLIP = 0.002  #: propensities of single arms are clipped below at this (tones split a channel thinly)
+_LOW = 0.01  #: a channel with a propensity below this at a row is not supported there
+
+
+def _state_features(rows: pd.DataFrame, cust: pd.DataFrame) -> pd.DataFrame:
+    """The model's features of (invoice, day) rows: the customer's behaviour known then and the row's state."""
+    day = day_numbers(rows["day"])
+    wd = cust["pay_weekday"].to_numpy()
+    on_weekday = (cust["pay_weekday_share"].fillna(0).to_numpy() >= 0.5) & ((day + 3) % 7 == wd)
+    dom = (day.astype("datetime64[D]") - day.astype("datetime64[D]").astype("datetime64[M]")).astype(np.int64) + 1
+    to_run = cust["pay_day_of_month"].fillna(-99).to_numpy() - dom
+    on_run = (cust["pay_day_of_month_share"].fillna(0).to_numpy() >= 0.3) & (to_run >= 0) & (to_run <= 4)
+    X = pd.DataFrame(cust[_CUSTOMER].to_numpy(dtype=np.float64), columns=_CUSTOMER, index=rows.index)
+    X["days_overdue"] = rows["days_overdue"].to_numpy(dtype=np.float64)
+    X["log_amount"] = np.log1p(np.maximum(rows["open_amount"].to_numpy(dtype=np.float64), 0))
+    X["earlier_actions"] = rows["earlier_actions"].to_numpy(dtype=np.float64)
+    X["contacts_7d"] = rows["contacts_7d"].to_numpy(dtype=np.float64)
+    X["timed"] = (on_weekday | on_run).astype(np.float64)
+    X["closed"] = closed(rows["country"].fillna("NL").to_numpy(dtype=object), day).astype(np.float64)
+    return X
+
+
+def _with_arm(X: pd.DataFrame, arm: np.ndarray) -> pd.DataFrame:
+    arm = np.asarray(arm, dtype=object)
+    out = X.copy()
+    out["acted"] = (arm != "none").astype(np.float64)
+    for c in CHANNELS:
+        out[f"ch_{c}"] = np.char.startswith(arm.astype(str), c).astype(np.float64)
+    for t in TONES:
+        out[f"tone_{t}"] = np.char.endswith(arm.astype(str), "/" + t).astype(np.float64)
+    return out
+
+
+def _predict(models: dict[str, Any], X: pd.DataFrame, arm: str) -> np.ndarray:
+    """P(outcome) of every row of ``X`` under ``arm`` from the model of the arm's channel (or of no action)."""
+    group = "none" if arm == "none" else arm.split("/")[0]
+    if group not in models:
+        return np.full(len(X), np.nan)
+    return models[group].predict_proba(_with_arm(X, np.full(len(X), arm)))[:, 1]
+
+
+class ResponseModel:
+    """The effect of each collector action on P(paid within 7 and 30 days) of an open overdue invoice.
+
+    Learned from the contacts log: every logged action (a contact whose template matches ``templates``, on a
+    ``phone``, ``sms`` or ``letter`` channel, on an open overdue invoice) is a treated row; open overdue
+    invoice-days without an action in the next ``horizon`` days are sampled as control rows. The features are
+    the customer's behaviour known on that day (point in time) and the row's state: days overdue, amount,
+    actions already taken on the invoice, contacts in the last 7 days, whether the day meets the customer's
+    payment weekday or pay run, and whether it is a weekend or holiday. An outcome model (XGBoost with the
+    action as input) gives the uplift of each action; a propensity model (the logged policy) gives each row's
+    chance of each action, checked for positivity; cross-fitted by customer, the two give doubly robust effects
+    per segment and channel with cluster-robust intervals, and off-policy values of any plan.
+
+    Parameters
+    ----------
+    templates : str, optional
+        Regular expression on ``contacts.template`` selecting the contacts that are decisions to learn from
+        (default: every phone, SMS and letter contact). In the synthetic world pass ``"^collector_"``: its
+        automatic track's reminders after the first are part of the baseline.
+    horizons : tuple of int, default (7, 30)
+        Outcome windows in days; the first is the one whose effects are reported.
+    controls_per_month : float, default 1.5
+        Control rows sampled per 30 open overdue days of an invoice.
+    history_days : int, default 730
+        Rows from this many days before ``as_of``.
+    n_estimators, max_depth, learning_rate : XGBoost settings of both models.
+    n_folds : int, default 3
+    level : float, default 0.95
+    seed : int, default 0
+
+    Attributes
+    ----------
+    effects_ : DataFrame
+        Per segment and channel (and ``all``): ``n`` rows, ``n_treated``, ``mean_control``, the ``effect`` on
+        P(paid within the first horizon) where the channel was used (on the treated: the effect the log can
+        support without extrapolating; doubly robust from the no-action model and the propensities) with
+        ``ci_low``/``ci_high``, and the ``naive`` difference in means beside it.
+    positivity_ : DataFrame
+        Per segment and channel (and ``none``): ``share_low`` (rows where the logged policy's chance of the
+        channel is below 0.01), ``min_propensity``, ``n``; ``positivity_ok_`` is False when a channel is unsupported
+        on over half of a segment's rows.
+    rows_ : DataFrame
+        The training rows with ``arm``, outcomes ``paid_7d``/``paid_30d``, cross-fitted ``mu_*`` and
+        ``propensity``, ``segment``.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=300, seed=0)
+    >>> rm = ResponseModel(templates="^collector_", n_estimators=40).fit(ledger, "2024-06-30")
+    >>> bool(rm.effects_.loc[("all", "phone"), "effect"] > 0)
+    True
+    """
+
+    def __init__(
+        self,
+        templates: str | None = None,
+        horizons: tuple[int, ...] = (7, 30),
+        controls_per_month: float = 1.5,
+        history_days: int = 730,
+        n_estimators: int = 200,
+        max_depth: int = 4,
+        learning_rate: float = 0.08,
+        n_folds: int = 3,
+        level: float = 0.95,
+        seed: int = 0,
+    ) -> None:
+        self.templates = templates
+        self.horizons = horizons
+        self.controls_per_month = controls_per_month
+        self.history_days = history_days
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.n_folds = n_folds
+        self.level = level
+        self.seed = seed
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor's parameters (scikit-learn convention)."""
+        return {k: getattr(self, k) for k in self.__init__.__code__.co_varnames[1:11]}
+
+    def __repr__(self) -> str:
+        return f"ResponseModel(templates={self.templates!r}, horizons={self.horizons!r})"
+
+    # -- rows ------------------------------------------------------------------------------------------------
+    def _actions(self, contacts: pd.DataFrame) -> pd.DataFrame:
+        con = contacts.loc[contacts["channel"].isin(CHANNELS) & contacts["invoice_id"].notna()]
+        if self.templates is not None:
+            con = con.loc[con["template"].fillna("").str.contains(self.templates, regex=True)]
+        tone = con["tone"].where(con["tone"].isin(TONES), "firm").fillna("firm")
+        return pd.DataFrame(
+            {
+                "invoice_id": con["invoice_id"].to_numpy(),
+                "day": con["sent_at"].dt.normalize().to_numpy(),
+                "arm": (con["channel"] + "/" + tone).to_numpy(),
+            }
+        )
+
+    def training_rows(self, ledger: Any, as_of: Any) -> pd.DataFrame:
+        """The logged actions and sampled control rows known at ``as_of``, with their outcomes (no features)."""
+        from payrisk.ledger import to_date
+
+        day = to_date(as_of, "as_of")
+        snap = ledger.as_of(day)
+        h = max(self.horizons)
+        inv = snap.invoices.loc[snap.invoices["amount"] > 0].set_index("invoice_id")
+        first = day - pd.Timedelta(days=self.history_days)
+        acts = self._actions(snap.contacts)
+        acts = acts.loc[(acts["day"] >= first) & (acts["day"] <= day - pd.Timedelta(days=h))]
+        a_inv = inv.reindex(acts["invoice_id"])
+        open_then = (a_inv["paid_date"].isna() | (a_inv["paid_date"] >= acts["day"].to_numpy())).to_numpy()
+        acts = acts.loc[open_then & (a_inv["due_date"].to_numpy() < acts["day"].to_numpy())]
+        # controls: open overdue invoice-days, spread over each invoice's open overdue span
+        rng = np.random.default_rng(self.seed)
+        end = inv["paid_date"].fillna(day).clip(upper=day - pd.Timedelta(days=h))
+        lo = (inv["due_date"] + pd.Timedelta(days=1)).clip(lower=first)
+        span = (end - lo).dt.days.clip(lower=0).to_numpy()
+        k = rng.poisson(self.controls_per_month * np.minimum(span, 400) / 30.0)
+        rep = np.repeat(np.arange(len(inv)), k)
+        offs = np.floor(rng.random(len(rep)) * np.maximum(span[rep], 1)).astype(np.int64)
+        c_day = lo.to_numpy()[rep] + offs.astype("timedelta64[D]")
+        controls = pd.DataFrame({"invoice_id": inv.index.to_numpy()[rep], "day": c_day, "arm": "none"})
+        controls = controls.loc[(span[rep] > 0)]
+        # a control day is any open overdue day without an action on it: dropping the days an action follows
+        # would keep only the days after which the invoice stayed open (selection on the outcome)
+        all_acts = self._actions(snap.contacts)
+        same = controls.reset_index().merge(all_acts[["invoice_id", "day"]], on=["invoice_id", "day"])
+        controls = controls.drop(index=same["index"].unique())
+        rows = pd.concat([acts, controls], ignore_index=True)
+        at = inv.reindex(rows["invoice_id"])
+        rows["customer_id"] = at["customer_id"].to_numpy()
+        rows["due_date"] = at["due_date"].to_numpy()
+        rows["days_overdue"] = (rows["day"] - rows["due_date"]).dt.days
+        disputed = (at["disputed_date"].to_numpy() <= rows["day"].to_numpy()) if "disputed_date" in at else False
+        rows = rows.loc[~np.asarray(disputed, dtype=bool) & (rows["days_overdue"] > 0)].reset_index(drop=True)
+        rows["open_amount"] = inv["amount"].reindex(rows["invoice_id"]).to_numpy()
+        paid = inv["paid_date"].reindex(rows["invoice_id"]).to_numpy()
+        for hz in self.horizons:
+            rows[f"paid_{hz}d"] = (paid <= (rows["day"] + pd.Timedelta(days=hz)).to_numpy()).astype(np.float64)
+        return self._state(rows, snap, all_acts)
+
+    def _state(self, rows: pd.DataFrame, snap: Any, acts: pd.DataFrame) -> pd.DataFrame:
+        """Actions already taken on each row's invoice and the customer's contacts in the 7 days before."""
+        key = rows[["invoice_id", "day"]].reset_index()
+        m = key.merge(acts[["invoice_id", "day"]], on="invoice_id", suffixes=("", "_a"))
+        rows["earlier_actions"] = (
+            m.loc[m["day_a"] < m["day"]].groupby("index").size().reindex(rows.index).fillna(0).to_numpy()
+        )
+        con = snap.contacts[["customer_id", "sent_at"]].assign(day_c=snap.contacts["sent_at"].dt.normalize())
+        mc = rows[["customer_id", "day"]].reset_index().merge(con[["customer_id", "day_c"]], on="customer_id")
+        recent = (mc["day_c"] < mc["day"]) & (mc["day_c"] >= mc["day"] - pd.Timedelta(days=7))
+        rows["contacts_7d"] = mc.loc[recent].groupby("index").size().reindex(rows.index).fillna(0).to_numpy()
+        country = snap.customers.set_index("customer_id")["country"] if "country" in snap.customers else None
+        rows["country"] = country.reindex(rows["customer_id"]).to_numpy() if country is not None else "NL"
+        return rows
+
+    # -- fit -------------------------------------------------------------------------------------------------
+    def _booster(self, objective: str, **kw: Any) -> Any:
+        from xgboost import XGBClassifier
+
+        return XGBClassifier(
+            n_estimators=self.n_estimators, max_depth=self.max_depth, learning_rate=self.learning_rate,
+            subsample=0.9, min_child_weight=5, tree_method="hist", objective=objective, n_jobs=2,
+            random_state=self.seed, **kw,
+        )  # fmt: skip
+
+    def _outcome_models(self, X: pd.DataFrame, arms: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+        """One outcome model for no action and one per channel (tone as an input): a T-learner, so an action's
+        rows never lend their outcome to the features of the rows without it."""
+        groups = {"none": arms == "none"} | {c: np.char.startswith(arms.astype(str), c + "/") for c in CHANNELS}
+        return {
+            g: self._booster("binary:logistic").fit(_with_arm(X.loc[sel], arms[sel]), y[sel])
+            for g, sel in groups.items()
+            if sel.sum() >= 20 and 0 < y[sel].sum() < sel.sum()
+        }
+
+    def fit(self, ledger: Any, as_of: Any, segments: pd.Series | None = None) -> ResponseModel:
+        """Learn the response to actions from the contacts log known at ``as_of``.
+
+        Parameters
+        ----------
+        ledger : Ledger
+        as_of : date-like
+        segments : Series, optional
+            Segment per customer for the effect table (default: :class:`~payrisk.segment.PayerSegmenter` fitted
+            at ``as_of``).
+        """
+        from payrisk import features
+        from payrisk.ledger import to_date
+
+        day = to_date(as_of, "as_of")
+        rows = self.training_rows(ledger, day)
+        arms = rows["arm"].to_numpy()
+        if (arms != "none").sum() < 50 or (arms == "none").sum() < 50:
+            raise ParameterError(
+                f"ResponseModel.fit: {int((arms != 'none').sum())} logged actions and "
+                f"{int((arms == 'none').sum())} control rows before {day.date()}: at least 50 of each are needed "
+                "(check `templates` against contacts.template)."
+            )
+        snap = ledger.as_of(day)
+        who = pd.DataFrame({"customer_id": rows["customer_id"].to_numpy(), "as_of": rows["day"].to_numpy()})
+        cust = features.customer_features(snap, who, _CUSTOMER)
+        X = _state_features(rows, cust.reset_index(drop=True).set_index(rows.index))
+        if segments is None:
+            from payrisk.segment import PayerSegmenter
+
+            segments = PayerSegmenter().fit_predict(snap, day)["segment"]
+        rows["segment"] = segments.reindex(rows["customer_id"]).fillna("new").to_numpy()
+        self.feature_names_ = list(X.columns)
+        self.arms_ = [a for a in ARMS if a in set(arms)]
+        arm_code = np.array([self.arms_.index(a) for a in arms])
+        fold = _folds(rows["customer_id"], self.n_folds, self.seed)
+        y = {hz: rows[f"paid_{hz}d"].to_numpy() for hz in self.horizons}
+        # cross-fitted outcome predictions under every arm, and propensities
+        mu = {hz: np.zeros((len(rows), len(self.arms_))) for hz in self.horizons}
+        prop = np.zeros((len(rows), len(self.arms_)))
+        for k in np.unique(fold):
+            train, test = fold != k, fold == k
+            pm = self._booster("multi:softprob").fit(X.loc[train], arm_code[train])
+            prop[np.ix_(test, pm.classes_)] = pm.predict_proba(X.loc[test])
+            for hz in self.horizons:
+                om = self._outcome_models(X.loc[train], arms[train], y[hz][train])
+                for j, a in enumerate(self.arms_):
+                    mu[hz][test, j] = _predict(om, X.loc[test], a)
+        prop = np.clip(prop, _CLIP, 1.0)
+        self.outcome_models_ = {hz: self._outcome_models(X, arms, y[hz]) for hz in self.horizons}
+        self.propensity_model_ = self._booster("multi:softprob").fit(X, arm_code)
+        for j, a in enumerate(self.arms_):
+            for hz in self.horizons:
+                rows[f"mu_{hz}d_{a}"] = mu[hz][:, j]
+            rows[f"propensity_{a}"] = prop[:, j]
+        rows["propensity"] = prop[np.arange(len(rows)), arm_code]
+        self.rows_ = rows
+        self.as_of_ = day
+        self.effects_ = self._effects(rows, self.horizons[0])
+        self.positivity_ = self._positivity(rows)
+        self.positivity_ok_ = bool((self.positivity_["share_low"] <= 0.5).all())
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "outcome_models_"):
+            raise NotFittedError("This ResponseModel is not fitted yet; call fit(ledger, as_of) first.")
+
+    def _effects(self, rows: pd.DataFrame, hz: int) -> pd.DataFrame:
+        """Per segment and channel, the effect where the channel was used (on the treated): doubly robust, from
+        the no-action model and the propensities; cluster-robust intervals by customer."""
+        z = norm.ppf(0.5 + self.level / 2)
+        out = []
+        arm = rows["arm"].to_numpy()
+        y = rows[f"paid_{hz}d"].to_numpy()
+        mu0 = rows[f"mu_{hz}d_none"].to_numpy()
+        e0 = rows["propensity_none"].to_numpy()
+        for channel in CHANNELS:
+            cols = [a for a in self.arms_ if a.startswith(channel + "/")]
+            if not cols:
+                continue
+            t = np.isin(arm, cols)
+            e = sum(rows[f"propensity_{a}"].to_numpy() for a in cols)
+            odds = np.minimum(e / e0, 1 / _CLIP)
+            for seg, g in [("all", rows), *rows.groupby("segment", sort=True)]:
+                i = g.index.to_numpy()
+                ti, ci = t[i], arm[i] == "none"
+                n_t = ti.sum()
+                if n_t == 0:
+                    continue
+                resid = y[i] - mu0[i]
+                eff = float((ti * resid - ci * odds[i] * resid).sum() / n_t)
+                psi = (ti * (resid - eff) - ci * odds[i] * resid) * len(i) / n_t
+                _, se = _cluster_mean(psi, pd.factorize(g["customer_id"])[0])
+                out.append(
+                    {
+                        "segment": seg, "channel": channel, "n": len(g), "n_treated": int(n_t),
+                        "mean_control": float(y[i][ci].mean()) if ci.any() else np.nan, "effect": eff,
+                        "ci_low": eff - z * se, "ci_high": eff + z * se,
+                        "naive": float(y[i][ti].mean() - y[i][ci].mean()) if ci.any() else np.nan,
+                    }
+                )  # fmt: skip
+        return pd.DataFrame(out).set_index(["segment", "channel"])
+
+    def _positivity(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """Per segment and channel (tones together) and for no action: the share of rows whose propensity is
+        below ``_LOW`` (the logged policy all but never did it there) and the smallest propensity."""
+        out = []
+        groups = {"none": ["none"]} | {c: [a for a in self.arms_ if a.startswith(c + "/")] for c in CHANNELS}
+        for seg, g in [("all", rows), *rows.groupby("segment", sort=True)]:
+            for name, cols in groups.items():
+                if not cols:
+                    continue
+                e = sum(g[f"propensity_{a}"].to_numpy() for a in cols)
+                out.append({"segment": seg, "arm": name, "n": len(g), "share_low": float((e < _LOW).mean()),
+                            "min_propensity": float(e.min())})  # fmt: skip
+        return pd.DataFrame(out).set_index(["segment", "arm"])
+
+    # -- predict ---------------------------------------------------------------------------------------------
+    def uplift(self, X: pd.DataFrame, arms: list[str] | None = None, horizon: int | None = None) -> pd.DataFrame:
+        """Predicted P(paid within ``horizon``) under each action minus under no action, per row of features.
+
+        ``X`` holds the model's features (:meth:`state_features`); one column per arm.
+        """
+        self._check_fitted()
+        hz = horizon or self.horizons[-1]
+        models = self.outcome_models_[hz]
+        arms = [a for a in (arms or self.arms_) if a != "none"]
+        base = _predict(models, X, "none")
+        cols = {a: _predict(models, X, a) - base for a in arms}
+        return pd.DataFrame(cols, index=X.index)
+
+    def state_features(self, rows: pd.DataFrame, customer_features: pd.DataFrame) -> pd.DataFrame:
+        """The model's features of rows (``invoice_id``, ``customer_id``, ``day``, ``days_overdue``,
+        ``open_amount``, ``earlier_actions``, ``contacts_7d``, ``country``) given each row's customer features."""
+        return _state_features(rows, customer_features)
+
+    def off_policy_value(self, choose: Any, horizon: int | None = None) -> pd.DataFrame:
+        """IPS and doubly robust estimates of P(paid within ``horizon``) if the logged rows had followed a plan.
+
+        Parameters
+        ----------
+        choose : callable
+            Takes the training rows (:attr:`rows_`) and returns the chosen arm per row (``"none"`` or
+            ``"channel/tone"``).
+
+        Returns
+        -------
+        DataFrame
+            Rows ``ips``, ``dr`` and ``logged`` (the logged policy's observed mean): ``value``, ``ci_low``,
+            ``ci_high`` (cluster-robust by customer), and ``n_matched`` (rows where the plan did as logged).
+        """
+        self._check_fitted()
+        hz = horizon or self.horizons[0]
+        rows = self.rows_
+        chosen = np.asarray(choose(rows), dtype=object)
+        bad = sorted(set(chosen) - set(self.arms_))
+        if bad:
+            raise ParameterError(f"off_policy_value: the plan chose arms {bad} the log never took; use {self.arms_}.")
+        y = rows[f"paid_{hz}d"].to_numpy()
+        match = rows["arm"].to_numpy() == chosen
+        e = rows["propensity"].to_numpy()
+        mu_chosen = np.zeros(len(rows))
+        for a in self.arms_:
+            sel = chosen == a
+            mu_chosen[sel] = rows.loc[sel, f"mu_{hz}d_{a}"].to_numpy()
+        mu_logged = np.zeros(len(rows))
+        for a in self.arms_:
+            sel = rows["arm"].to_numpy() == a
+            mu_logged[sel] = rows.loc[sel, f"mu_{hz}d_{a}"].to_numpy()
+        cluster = pd.factorize(rows["customer_id"])[0]
+        z = norm.ppf(0.5 + self.level / 2)
+        out = {}
+        for name, v in (
+            ("ips", match * y / e),
+            ("dr", mu_chosen + match * (y - mu_logged) / e),
+            ("logged", y),
+        ):
+            m, se = _cluster_mean(v, cluster)
+            out[name] = {"value": m, "ci_low": m - z * se, "ci_high": m + z * se, "n_matched": int(match.sum())}
+        return pd.DataFrame(out).T
