@@ -9,28 +9,44 @@ Examples
 ['email', 'sms', 'letter', 'phone', 'legal']
 """
 
+from payrisk.dunning._collect import (
+    Capacity,
+    allocate,
+    gain_planner,
+    oracle_planner,
+    rule_planner,
+    simulate_collections,
+)
 from payrisk.dunning._effects import ToneEffect, estimate_tone_effect
 from payrisk.dunning._experiment import Experiment, assign_arms, evaluate_policies
 from payrisk.dunning._plan import plan_actions, to_contacts
 from payrisk.dunning._policy import Guards, PlanOffers, Policy, Step, Timing, Track
+from payrisk.dunning._response import ResponseModel
 from payrisk.dunning._simulate import TONE_SCALE, simulate_policies
 from payrisk.dunning._timing import send_days
 
 __all__ = [
     "TONE_SCALE",
+    "Capacity",
     "Experiment",
     "Guards",
     "PlanOffers",
     "Policy",
+    "ResponseModel",
     "Step",
     "Timing",
     "ToneEffect",
     "Track",
+    "allocate",
     "assign_arms",
     "estimate_tone_effect",
     "evaluate_policies",
+    "gain_planner",
+    "oracle_planner",
     "plan_actions",
+    "rule_planner",
     "send_days",
+    "simulate_collections",
     "simulate_policies",
     "to_contacts",
 ]

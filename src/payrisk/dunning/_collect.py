@@ -44,7 +44,12 @@ class Capacity(BaseModel):
 
 
 def allocate(candidates: pd.DataFrame, capacity: Capacity) -> pd.DataFrame:
-    """The best action per account within the daily capacity: greedy by value per unit of effort.
+    """The best action per account within the daily capacity per channel: greedy by expected value.
+
+    Every account offers its most valuable action on a channel with room; each channel takes the most valuable
+    offers it can hold; accounts left over offer their next channel, until the capacity or the candidates run
+    out. With a capacity per channel every slot is used either way, so slots go by value; ``gain_per_effort``
+    (value per unit of ``capacity.cost``) is reported beside it for a team whose budget is its time.
 
     Parameters
     ----------
@@ -56,14 +61,14 @@ def allocate(candidates: pd.DataFrame, capacity: Capacity) -> pd.DataFrame:
     -------
     DataFrame
         The chosen rows (one per account at most, no channel over its capacity), ``gain_per_effort`` added,
-        best first. Rows with no positive value are never chosen.
+        most valuable first. Rows with no positive value are never chosen.
 
     Examples
     --------
     >>> c = pd.DataFrame({"customer_id": ["a", "a", "b"], "channel": ["phone", "sms", "phone"],
     ...                   "tone": "firm", "value": [60.0, 10.0, 30.0]})
     >>> allocate(c, Capacity(per_day={"phone": 1, "sms": 1, "letter": 0}))[["customer_id", "channel"]].values.tolist()
-    [['a', 'sms'], ['b', 'phone']]
+    [['a', 'phone']]
     """
     cost = candidates["channel"].map(capacity.cost).fillna(np.inf).to_numpy(dtype=float)
     c = candidates.assign(gain_per_effort=candidates["value"].to_numpy(dtype=float) / cost)
@@ -72,7 +77,7 @@ def allocate(candidates: pd.DataFrame, capacity: Capacity) -> pd.DataFrame:
     chosen = []
     while len(c) and any(v > 0 for v in left.values()):
         # every account offers its best remaining action; the channels take the best offers they can hold
-        best = c.sort_values("gain_per_effort", ascending=False, kind="stable").drop_duplicates("customer_id")
+        best = c.sort_values("value", ascending=False, kind="stable").drop_duplicates("customer_id")
         rank = best.groupby("channel").cumcount().to_numpy()
         room = best["channel"].map(left).fillna(0).to_numpy()
         take = best.loc[rank < room]
@@ -85,7 +90,7 @@ def allocate(candidates: pd.DataFrame, capacity: Capacity) -> pd.DataFrame:
             continue
     if not chosen:
         return candidates.iloc[:0].assign(gain_per_effort=np.zeros(0))
-    out = pd.concat(chosen).sort_values("gain_per_effort", ascending=False, kind="stable")
+    out = pd.concat(chosen).sort_values("value", ascending=False, kind="stable")
     return out.reset_index(drop=True)
 
 

@@ -96,6 +96,8 @@ class ResponseModel:
     n_estimators, max_depth, learning_rate : XGBoost settings of both models.
     n_folds : int, default 3
     level : float, default 0.95
+    min_support : float, default 0.01
+        :meth:`uplift` is 0 where the logged policy's chance of the channel is below this (no evidence there).
     seed : int, default 0
 
     Attributes
@@ -133,6 +135,7 @@ class ResponseModel:
         learning_rate: float = 0.08,
         n_folds: int = 3,
         level: float = 0.95,
+        min_support: float = 0.01,
         seed: int = 0,
     ) -> None:
         self.templates = templates
@@ -144,11 +147,12 @@ class ResponseModel:
         self.learning_rate = learning_rate
         self.n_folds = n_folds
         self.level = level
+        self.min_support = min_support
         self.seed = seed
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The constructor's parameters (scikit-learn convention)."""
-        return {k: getattr(self, k) for k in self.__init__.__code__.co_varnames[1:11]}
+        return {k: getattr(self, k) for k in self.__init__.__code__.co_varnames[1:12]}
 
     def __repr__(self) -> str:
         return f"ResponseModel(templates={self.templates!r}, horizons={self.horizons!r})"
@@ -374,6 +378,14 @@ class ResponseModel:
         arms = [a for a in (arms or self.arms_) if a != "none"]
         base = _predict(models, X, "none")
         cols = {a: _predict(models, X, a) - base for a in arms}
+        # no evidence where the log never acted so: an action the logged policy all but never took at x gets no
+        # uplift there (the per-channel model would extrapolate from other rows)
+        prop = self.propensity_model_.predict_proba(X)
+        classes = [self.arms_[int(k)] for k in self.propensity_model_.classes_]
+        for a in cols:
+            channel = a.split("/")[0]
+            e = sum(prop[:, j] for j, k in enumerate(classes) if k.startswith(channel + "/"))
+            cols[a] = np.where(e >= self.min_support, cols[a], 0.0)
         return pd.DataFrame(cols, index=X.index)
 
     def state_features(self, rows: pd.DataFrame, customer_features: pd.DataFrame) -> pd.DataFrame:
