@@ -165,7 +165,14 @@ def _best_per_account(rows: pd.DataFrame, values: pd.DataFrame, capacity: Capaci
 
 
 def oracle_planner(truth: Any, horizon_days: int = 30) -> Callable[[_State], pd.DataFrame]:
-    """The best a planner can do in expectation: the world's true value of every action on every account."""
+    """The best a planner can do in expectation: the world's true value of every action on every account.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> callable(oracle_planner(pr.datasets.make_ledger(n_customers=20, seed=0).truth))
+    True
+    """
 
     def plan(state: _State) -> pd.DataFrame:
         rows = state.invoices.loc[state.invoices["contactable"]]
@@ -187,7 +194,13 @@ def gain_planner(
 ) -> Callable[[_State], pd.DataFrame]:
     """payrisk's plan: expected extra cash of each action per account from the response model (uplift on
     P(paid within ``horizon`` days) times the open amount), the best action per account, allocated by gain per
-    unit of effort within the capacity."""
+    unit of effort within the capacity.
+
+    Examples
+    --------
+    >>> callable(gain_planner(ResponseModel(), pd.DataFrame()))
+    True
+    """
 
     def plan(state: _State) -> pd.DataFrame:
         rows = state.invoices.loc[state.invoices["contactable"]]
