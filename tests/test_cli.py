@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import payrisk as pr
-from payrisk._cli_io import write_tables
+from payrisk._cli_io import read_folder, write_tables
 from payrisk.cli import main
 
 pytestmark = pytest.mark.xdist_group("cli")
@@ -42,6 +42,36 @@ def test_usage_and_input_errors_exit_2_with_what_to_fix(tmp_path):
     assert _run("score").returncode == 2  # missing arguments
     out = _run("validate", str(tmp_path))
     assert out.returncode == 2 and "invoices.csv" in out.stderr and "Traceback" not in out.stderr
+
+
+HEADER = b"invoice_id,customer_id,issue_date,due_date,amount,currency\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "the file is empty"),
+        (b"  \n\n", "the file is empty"),
+        (HEADER + b"I1,Caf\xe9 M\xfcller,2024-01-01,2024-01-31,100.0,EUR\n", "line 2"),
+        (HEADER + b'I1,"C1,2024-01-01,2024-01-31,100.0,EUR\nI2,C2,2024-01-01,2024-01-31,1.0,EUR\n', "quoting"),
+    ],
+    ids=["empty", "blank", "latin-1", "stray-quote"],
+)
+def test_unreadable_table_files_are_input_errors_with_the_fix(tmp_path, content, expected):
+    (tmp_path / "invoices.csv").write_bytes(content)
+    out = _run("validate", str(tmp_path))
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr and "invoices.csv" in out.stderr and expected in out.stderr
+
+
+def test_a_windows_export_reads_with_its_encoding(tmp_path):
+    (tmp_path / "invoices.csv").write_bytes(HEADER + b"I1,Caf\xe9 M\xfcller,2024-01-01,2024-01-31,100.0,EUR\n")
+    out = _run("validate", str(tmp_path), "--encoding", "cp1252")
+    assert out.returncode == 0, out.stderr
+    ledger = pr.Ledger.from_frames(**read_folder(tmp_path, "cp1252"))
+    assert ledger.invoices["customer_id"].tolist() == ["Café Müller"]  # read right, not guessed
+    bad = _run("validate", str(tmp_path), "--encoding", "klingon")
+    assert bad.returncode == 2 and "not an encoding" in bad.stderr
 
 
 def test_validate_reports_rejected_rows_and_exits_1(tmp_path):
@@ -91,3 +121,16 @@ def test_benchmark_writes_out_of_time_metrics_with_intervals(tmp_path):
     auc = doc["metrics"]["synthetic.p_late.auc"]
     assert doc["suite"] == "models" and auc["n"] >= 100
     assert 0.5 < auc["ci_low"] <= auc["value"] <= auc["ci_high"] <= 1
+
+
+def test_a_bug_is_exit_3_not_a_finding(tmp_path, monkeypatch, capsys):
+    import payrisk.cli as cli
+
+    def broken(args):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(cli, "cmd_validate", broken)
+    monkeypatch.delenv("PAYRISK_DEBUG", raising=False)
+    assert cli.main(["validate", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert "internal error" in err and "PAYRISK_DEBUG=1" in err and "Traceback" not in err

@@ -12,13 +12,43 @@ from typing import Any
 import pandas as pd
 
 from payrisk._safe_csv import neutralise_frame, to_safe_csv
-from payrisk.errors import ParameterError
+from payrisk.errors import DataFileError, ParameterError
 
 TABLES = ("customers", "invoices", "payments", "plans", "installments", "contacts")
 FORMATS = ("table", "json", "csv", "parquet")
 
 
-def read_folder(folder: str | Path) -> dict[str, pd.DataFrame]:
+def _read_csv(path: Path, table: str, encoding: str) -> pd.DataFrame:
+    """One table file as text columns; an empty, undecodable or malformed file is refused with its line."""
+    raw = path.read_bytes()
+    if not raw.strip():
+        from payrisk.schema import TABLES as SPECS
+
+        needed = [c.name for c in SPECS[table].columns if c.required]
+        raise DataFileError(
+            f"{path}: the file is empty; table {table!r} needs a header row with at least the columns "
+            f"{', '.join(needed)} (or your names for them in --mapping), or remove the file."
+        )
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DataFileError(
+            f"{path}, line {line}: byte {raw[exc.start : exc.start + 1]!r} is not valid {encoding}; save the file as "
+            f"UTF-8 (Excel: Save As > CSV UTF-8), or name its encoding, e.g. --encoding cp1252 (Windows) or "
+            f"--encoding latin-1."
+        ) from None
+    except LookupError:
+        raise ParameterError(f"--encoding {encoding!r} is not an encoding Python knows; e.g. utf-8, cp1252.") from None
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding=encoding)
+    except pd.errors.ParserError as exc:
+        raise DataFileError(
+            f"{path}: not a readable CSV table ({exc}); check the quoting and the number of fields on that line."
+        ) from None
+
+
+def read_folder(folder: str | Path, encoding: str = "utf-8") -> dict[str, pd.DataFrame]:
     """The tables of a data folder: ``<table>.csv`` or ``<table>.parquet`` for each known table name."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -27,9 +57,12 @@ def read_folder(folder: str | Path) -> dict[str, pd.DataFrame]:
     for name in TABLES:
         parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
         if parquet.is_file():
-            tables[name] = pd.read_parquet(parquet)
+            try:
+                tables[name] = pd.read_parquet(parquet)
+            except (OSError, ValueError) as exc:
+                raise DataFileError(f"{parquet}: not a readable Parquet file ({exc}); write it again.") from None
         elif csv.is_file():
-            tables[name] = pd.read_csv(csv, dtype=str, keep_default_na=False, na_values=[""])
+            tables[name] = _read_csv(csv, name, encoding)
     if "invoices" not in tables:
         found = sorted(p.name for p in folder.iterdir())[:10]
         raise ParameterError(
@@ -39,11 +72,11 @@ def read_folder(folder: str | Path) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def load_ledger(folder: str | Path, mapping: str | None = None) -> Any:
+def load_ledger(folder: str | Path, mapping: str | None = None, encoding: str = "utf-8") -> Any:
     """Validate a data folder into a ledger (rejected rows are in ``ledger.report``)."""
     from payrisk.ledger import Ledger
 
-    return Ledger.from_frames(**read_folder(folder), mapping=mapping)
+    return Ledger.from_frames(**read_folder(folder, encoding), mapping=mapping)
 
 
 def write_tables(ledger: Any, folder: str | Path) -> Path:

@@ -1,7 +1,7 @@
 """The ``payrisk`` command: demo, validate, fit, score, forecast, plan, report, benchmark.
 
 Exit codes: 0 done; 1 done, but input rows were rejected (``validate``) or a check failed; 2 a usage or input
-error (the message says what to fix).
+error (the message says what to fix); 3 an internal error of payrisk (a bug; ``PAYRISK_DEBUG=1`` shows the traceback).
 
 Examples
 --------
@@ -14,6 +14,7 @@ usage: payrisk ...
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -46,7 +47,7 @@ def _say(args: argparse.Namespace, text: str) -> None:
 
 
 def _ledger(args: argparse.Namespace) -> Any:
-    ledger = load_ledger(args.data, args.mapping)
+    ledger = load_ledger(args.data, args.mapping, args.encoding)
     if not ledger.report.ok:
         _say(args, f"note: {ledger.report.n_rejected} input rows were rejected; `payrisk validate` lists them")
     return ledger
@@ -59,7 +60,7 @@ def _engine(args: argparse.Namespace) -> Any:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    ledger = load_ledger(args.data, args.mapping)
+    ledger = load_ledger(args.data, args.mapping, args.encoding)
     print(ledger.report)
     if args.out:
         emit(ledger.report.issues, "csv" if args.format == "table" else args.format, args.out, index=False)
@@ -268,6 +269,7 @@ def _parser() -> argparse.ArgumentParser:
     def data_args(p: argparse.ArgumentParser, model: bool = True, fmt: bool = True) -> None:
         p.add_argument("data", help="folder of CSV or Parquet tables named after the tables (invoices.csv, ...)")
         p.add_argument("--mapping", help="YAML or JSON column mapping {table: {your column: payrisk column}}")
+        p.add_argument("--encoding", default="utf-8", help="text encoding of the CSV files (default: utf-8)")
         if model:
             p.add_argument("--model", required=True, help="model folder written by `payrisk fit`")
             p.add_argument("--as-of", required=True, help="the date (YYYY-MM-DD) the ledger is read as of")
@@ -342,6 +344,15 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"payrisk {args.command}: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug, not a finding: say so with exit code 3 (PAYRISK_DEBUG=1 shows the traceback)
+        if os.environ.get("PAYRISK_DEBUG"):
+            raise
+        print(
+            f"payrisk {args.command}: internal error ({type(exc).__name__}: {exc}). This is a bug in payrisk, not "
+            "in your data; run again with PAYRISK_DEBUG=1 for the traceback and report it.",
+            file=sys.stderr,
+        )
+        return 3
 
 
 def main_exit() -> None:
