@@ -134,3 +134,22 @@ def test_a_bug_is_exit_3_not_a_finding(tmp_path, monkeypatch, capsys):
     assert cli.main(["validate", str(tmp_path)]) == 3
     err = capsys.readouterr().err
     assert "internal error" in err and "PAYRISK_DEBUG=1" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("bad.yaml", b"invoices: [\n", "line 2"),
+        ("latin.yaml", b"\xe9: x\n", "line 1"),
+        ("list.yaml", b"[1, 2]\n", "got a list"),
+        ("wrong.yaml", b"invoices: {Nope: nonsense}\n", "not a canonical column"),
+        ("bad.json", b'{"invoices": \n', "line 2"),
+        ("missing.yaml", None, "cannot read the mapping file"),
+    ],
+)
+def test_a_bad_mapping_file_is_an_input_error_with_its_line(tmp_path, name, content, expected):
+    (tmp_path / "invoices.csv").write_bytes(HEADER + b"I1,C1,2024-01-01,2024-01-31,100.0,EUR\n")
+    if content is not None:
+        (tmp_path / name).write_bytes(content)
+    out = _run("validate", str(tmp_path), "--mapping", str(tmp_path / name))
+    assert out.returncode == 2 and "Traceback" not in out.stderr and name in out.stderr and expected in out.stderr

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from payrisk._safe_csv import neutralise_frame, to_safe_csv
+from payrisk._text import decode_or_explain
 from payrisk.errors import DataFileError, ParameterError
 
 TABLES = ("customers", "invoices", "payments", "plans", "installments", "contacts")
@@ -29,17 +30,8 @@ def _read_csv(path: Path, table: str, encoding: str) -> pd.DataFrame:
             f"{path}: the file is empty; table {table!r} needs a header row with at least the columns "
             f"{', '.join(needed)} (or your names for them in --mapping), or remove the file."
         )
-    try:
-        raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise DataFileError(
-            f"{path}, line {line}: byte {raw[exc.start : exc.start + 1]!r} is not valid {encoding}; save the file as "
-            f"UTF-8 (Excel: Save As > CSV UTF-8), or name its encoding, e.g. --encoding cp1252 (Windows) or "
-            f"--encoding latin-1."
-        ) from None
-    except LookupError:
-        raise ParameterError(f"--encoding {encoding!r} is not an encoding Python knows; e.g. utf-8, cp1252.") from None
+    how = " (Excel: Save As > CSV UTF-8), or name its encoding, e.g. --encoding cp1252 (Windows) or --encoding latin-1"
+    decode_or_explain(raw, str(path), encoding, DataFileError, how)
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding=encoding)
     except pd.errors.ParserError as exc:

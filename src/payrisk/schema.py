@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
 
 from payrisk._safe_csv import to_safe_csv
 from payrisk.errors import ParameterError, ValidationError
@@ -336,17 +337,37 @@ class ColumnMapping(BaseModel):
     @classmethod
     def from_file(cls, path: str | Path) -> ColumnMapping:
         """Read a mapping from a JSON or YAML file (YAML needs PyYAML)."""
+        from payrisk._text import read_text_file
+
         path = Path(path)
-        text = path.read_text(encoding="utf-8")
+        text = read_text_file(path, "mapping", ParameterError)
+        example = "invoices: {InvoiceDate: issue_date, DueDate: due_date}"
         if path.suffix.lower() in {".yaml", ".yml"}:
+            import yaml
+
             try:
-                import yaml
-            except ImportError as exc:  # pragma: no cover - depends on the environment
-                raise ParameterError(f"reading {path} needs PyYAML: pip install pyyaml") from exc
-            data = yaml.safe_load(text) or {}
+                data = yaml.safe_load(text) or {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f", line {mark.line + 1}" if mark is not None else ""
+                problem = getattr(exc, "problem", None) or "not valid YAML"
+                raise ParameterError(f"{path}{where}: {problem}; a mapping reads e.g. `{example}`.") from None
         else:
-            data = json.loads(text)
-        return cls.coerce(data)
+            try:
+                data = json.loads(text) if text.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise ParameterError(f"{path}, line {exc.lineno}: {exc.msg}; a mapping reads e.g. "
+                                     '`{"invoices": {"InvoiceDate": "issue_date"}}`.') from None  # fmt: skip
+        if not isinstance(data, dict):
+            raise ParameterError(
+                f"{path}: a mapping is a set of `table: {{your column: payrisk column}}` lines, e.g. `{example}`; "
+                f"got a {type(data).__name__}."
+            )
+        try:
+            return cls.coerce(data)
+        except PydanticValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ParameterError(f"{path}: {problems}.") from None
 
     @field_validator("columns")
     @classmethod

@@ -192,12 +192,10 @@ class Policy(_Strict):
     @classmethod
     def from_file(cls, path: str | Path) -> Policy:
         """Read a policy from a YAML or JSON file; errors name the file, the line and the field."""
+        from payrisk._text import read_text_file
+
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise PolicyError(f"{path}: cannot read the policy file ({exc.strerror}).") from exc
-        return cls.from_text(text, source=str(path))
+        return cls.from_text(read_text_file(path, "policy", PolicyError), source=str(path))
 
     @classmethod
     def from_text(cls, text: str, source: str = "<policy>") -> Policy:
