@@ -74,13 +74,26 @@ def test_replay_oracle_beats_simple_rules_and_planners_keep_to_capacity(book: pr
     pd.testing.assert_frame_equal(table, again)  # common random numbers: a replay is deterministic
 
 
-def test_replay_refuses_a_planner_over_capacity(book: pr.Ledger):
+def test_replay_refuses_a_planner_over_capacity_twice_or_off_the_book(book: pr.Ledger):
     def greedy(state):
         acc = state.accounts().index
         return pd.DataFrame({"customer_id": acc, "channel": "phone", "tone": "firm"})
 
     with pytest.raises(pr.errors.ParameterError, match="exceeded the capacity"):
         simulate_collections(book, {"greedy": greedy}, START, Capacity.share_of(100, 0.02), business_days=3)
+
+    def twice(state):
+        first = state.accounts().index[0]
+        return pd.DataFrame({"customer_id": [first, first], "channel": ["phone", "sms"], "tone": "firm"})
+
+    with pytest.raises(pr.errors.ParameterError, match="twice"):
+        simulate_collections(book, {"twice": twice}, START, Capacity.share_of(1000, 0.02), business_days=3)
+
+    def stray(state):
+        return pd.DataFrame({"customer_id": ["no-such-customer"], "channel": ["phone"], "tone": "firm"})
+
+    with pytest.raises(pr.errors.ParameterError, match="nothing overdue"):
+        simulate_collections(book, {"stray": stray}, START, Capacity.share_of(1000, 0.02), business_days=3)
 
 
 @pytest.fixture(scope="module")

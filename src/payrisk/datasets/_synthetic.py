@@ -340,7 +340,7 @@ class _World:
                 tone,
                 overdue,
                 earlier,
-                col.auto_contacts_7d(p, overdue, amount) + 0,
+                col.auto_contacts_7d(p, overdue, amount),
                 col.timed(rhythm, c["weekday"][cust], c["payrun_day"][cust], day, cp.payrun_window),
                 col.closed(country, day),
             )
@@ -352,6 +352,10 @@ class _World:
             pay = np.where(moved, new_pay, pay)
             never = never & ~moved
             reached = rng.random(n) < cp.reach["phone"]
+            # a bounce is one way not to be answered: P(bounced) = bounce[channel] overall
+            bounce = np.array([cp.bounce[ch] for ch in col.COLLECTOR_CHANNELS])[channel]
+            bounced = ~answered & (rng.random(n) < bounce / np.maximum(1 - u, 1e-9))
+            minute = rng.integers(9 * 60, 17 * 60, n)
             idx = np.flatnonzero(act)
             rows.append(
                 {
@@ -364,10 +368,13 @@ class _World:
                     "answered": answered[idx],
                     "moved": moved[idx],
                     "promise": (phone & (answered | (reached & (rng.random(n) < cp.broken_promise))))[idx],
+                    "bounced": bounced[idx],
+                    "minute": minute[idx],
                 }
             )
             earlier = earlier + act
-        out = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]} if rows else {}
+        empty = {"inv": np.zeros(0, np.int64)}  # logged_max = 0: no collector actions
+        out = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]} if rows else empty
         return out | {"pay": pay, "never": never}
 
     def bounce_prob(self, channel: np.ndarray, bad_email: np.ndarray) -> np.ndarray:
@@ -439,7 +446,7 @@ class _World:
         )
         out["outcome"] = outcome
         out["minute"] = rng.integers(9 * 60, 17 * 60, n)
-        return _with_collector_rows(out, pay["work"], len(p.steps) + 1, p)
+        return _with_collector_rows(out, pay["work"], len(p.steps) + 1)
 
     def loss_days(self, c: dict, inv: dict, con: dict) -> np.ndarray:
         """The day each customer stops buying after a strict (or, rarely, mild) contact; _NEVER otherwise."""
@@ -537,25 +544,22 @@ _COLLECTOR_CHANNEL_CODES = np.array([_code(CHANNELS, "phone"), _code(CHANNELS, "
 _COLLECTOR_TONE_CODES = np.array([_code(TONES, "mild"), _code(TONES, "firm"), _code(TONES, "strict")])
 
 
-def _with_collector_rows(out: dict, work: dict, step: int, p: WorldParams) -> dict[str, np.ndarray]:
+def _with_collector_rows(out: dict, work: dict, step: int) -> dict[str, np.ndarray]:
     """The automatic track's contacts followed by the logged collector actions (step ``len(steps) + 1``)."""
-    if not work or not len(work["inv"]):
-        work = {k: np.zeros(0, dtype=t) for k, t in (("inv", np.int64), ("day", np.int64), ("channel", np.int64),
-                ("tone", np.int64), ("answered", bool), ("moved", bool), ("promise", bool), ("u", float),
-                ("earlier", np.int64))}  # fmt: skip
     m = len(work["inv"])
-    rng = np.random.default_rng(m)
-    bounce = np.array([p.collector.bounce[c] for c in ("phone", "sms", "letter")])[work["channel"]]
-    bounced = ~work["answered"] & (rng.random(m) < bounce / np.maximum(1 - work["u"], 1e-9))
+    if m == 0:
+        work = {k: np.zeros(0, t) for k, t in (("channel", np.int64), ("tone", np.int64), ("bounced", bool),
+                ("promise", bool), ("minute", np.int64), ("u", float), ("answered", bool), ("moved", bool),
+                ("earlier", np.int64), ("day", np.int64))} | work  # fmt: skip
     rows = {
         "inv": work["inv"],
         "day": work["day"],
         "step": np.full(m, step),
         "channel": _COLLECTOR_CHANNEL_CODES[work["channel"]],
         "tone": _COLLECTOR_TONE_CODES[work["tone"]],
-        "bounced": bounced,
+        "bounced": work["bounced"],
         "outcome": np.where(work["channel"] == 0, np.where(work["promise"], 0, 1), -1),
-        "minute": rng.integers(9 * 60, 17 * 60, m),
+        "minute": work["minute"],
         "p_answer": work["u"],
         "answered": work["answered"],
         "moved": work["moved"],

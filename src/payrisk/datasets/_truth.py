@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +123,7 @@ class Truth:
         """P(unpaid at the end of ``due_date + d``) without collector actions, ``d`` of shape (rows, k)."""
         from payrisk.datasets._days import _prev_business, _prev_payrun, _prev_weekday
 
-        cust = self.customers.set_index("customer_id").reindex(inv["customer_id"])
+        cust = self._customer_rows.reindex(inv["customer_id"])
         col = lambda name: cust[name].to_numpy()[:, None]  # noqa: E731
         p = inv["p_late"].to_numpy()[:, None]
         r = (inv["p_never"] / inv["p_late"]).fillna(0).to_numpy()[:, None]
@@ -153,6 +154,28 @@ class Truth:
         early = p + (1 - p) * (1 - p_b_ge_k)
         return np.where(d >= 0, late_part, early)
 
+    @cached_property
+    def _invoice_rows(self) -> pd.DataFrame:
+        return self.invoices.set_index("invoice_id")
+
+    @cached_property
+    def _customer_rows(self) -> pd.DataFrame:
+        return self.customers.set_index("customer_id")
+
+    def _rows_on(
+        self, invoice_ids: Any, day: Any
+    ) -> tuple[pd.Index, pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+        """(ids, their truth rows, their customers' rows, the day and the due date as day numbers) of an action."""
+        ids = pd.Index(np.asarray(invoice_ids, dtype=object))
+        inv = self._invoice_rows.reindex(ids)
+        cust = self._customer_rows.reindex(inv["customer_id"])
+        epoch = np.datetime64("1970-01-01", "D")
+        d = (np.broadcast_to(np.asarray(pd.to_datetime(day), dtype="datetime64[D]"), (len(ids),)) - epoch).astype(
+            np.int64
+        )
+        due = (inv["due_date"].to_numpy().astype("datetime64[D]") - epoch).astype(np.int64)
+        return ids, inv, cust, d, due
+
     def answer_probability(
         self, invoice_ids: Any, day: Any, channel: Any, tone: Any, earlier: Any = 0, recent: Any = 0
     ) -> pd.Series:
@@ -174,8 +197,8 @@ class Truth:
         Returns
         -------
         Series
-            Index ``invoice_id``: the probability (for an invoice that would never be paid, times its archetype's
-            cure factor).
+            Index ``invoice_id``: the probability (an invoice that would never have been paid is paid with this
+            times its archetype's ``collector.cure`` factor).
 
         Examples
         --------
@@ -186,26 +209,26 @@ class Truth:
         >>> bool(((p >= 0) & (p <= 1)).all())
         True
         """
+        rows = self._rows_on(invoice_ids, day)
+        u = self._answer(rows, channel, tone, earlier, recent)
+        return pd.Series(u, index=rows[0], name="p_answer")
+
+    def _answer(self, rows: tuple, channel: Any, tone: Any, earlier: Any, recent: Any) -> np.ndarray:
         from payrisk.datasets import _collector as col
 
-        ids = pd.Index(np.asarray(invoice_ids, dtype=object))
-        inv = self.invoices.set_index("invoice_id").reindex(ids)
-        cust = self.customers.set_index("customer_id").reindex(inv["customer_id"])
-        n = len(ids)
-        epoch = np.datetime64("1970-01-01", "D")
-        d = (np.broadcast_to(np.asarray(pd.to_datetime(day), dtype="datetime64[D]"), (n,)) - epoch).astype(np.int64)
-        due = (inv["due_date"].to_numpy().astype("datetime64[D]") - epoch).astype(np.int64)
-        amount = inv["amount"].to_numpy(dtype=float)
+        _, inv, cust, d, due = rows
+        n = len(inv)
         cp = self.params.collector
         overdue = d - due
-        recent_all = col.auto_contacts_7d(self.params, overdue, amount) + np.asarray(recent)
+        recent_all = col.auto_contacts_7d(self.params, overdue, inv["amount"].to_numpy(dtype=float)) + np.asarray(
+            recent
+        )
         rhythm = cust["rhythm"].to_numpy(dtype=object)
         is_timed = col.timed(rhythm, cust["preferred_weekday"].to_numpy(), cust["payrun_day"].to_numpy(), d,
                              cp.payrun_window)  # fmt: skip
-        arche = inv["archetype"].to_numpy(dtype=object)
         u = col.response_probability(
             cp,
-            arche,
+            inv["archetype"].to_numpy(dtype=object),
             np.broadcast_to(np.asarray(channel, dtype=object), (n,)),
             np.broadcast_to(np.asarray(tone, dtype=object), (n,)),
             overdue,
@@ -214,7 +237,7 @@ class Truth:
             is_timed,
             col.closed(cust["country"].to_numpy(dtype=object), d),
         )
-        return pd.Series(u, index=ids, name="p_answer")
+        return u
 
     def action_value(
         self,
@@ -258,13 +281,10 @@ class Truth:
         from payrisk.datasets import _collector as col
         from payrisk.datasets._days import _next_business
 
-        u = self.answer_probability(invoice_ids, day, channel, tone, earlier, recent)
-        ids = u.index
-        inv = self.invoices.set_index("invoice_id").reindex(ids)
+        rows = self._rows_on(invoice_ids, day)
+        ids, inv, _, d, due = rows
+        u = self._answer(rows, channel, tone, earlier, recent)
         n = len(ids)
-        epoch = np.datetime64("1970-01-01", "D")
-        d = (np.broadcast_to(np.asarray(pd.to_datetime(day), dtype="datetime64[D]"), (n,)) - epoch).astype(np.int64)
-        due = (inv["due_date"].to_numpy().astype("datetime64[D]") - epoch).astype(np.int64)
         offsets = np.stack([d - 1 - due, d + horizon_days - due], axis=1)
         s = self._survival_rows(inv.reset_index(), offsets)
         s0 = np.maximum(s[:, 0], 1e-12)
@@ -276,7 +296,7 @@ class Truth:
         answer_day = _next_business(d + col.response_days(cp, chan))  # as the generator and the replay pay
         in_time = answer_day - d <= horizon_days
         cure = col.cure_factor(cp, inv["archetype"].to_numpy(dtype=object))
-        value = inv["amount"].to_numpy(dtype=float) * u.to_numpy() * (cure * p_never + p_after) * in_time
+        value = inv["amount"].to_numpy(dtype=float) * u * (cure * p_never + p_after) * in_time
         value = np.where(d > due, value, 0.0)
         return pd.Series(value, index=ids, name="extra_cash")
 

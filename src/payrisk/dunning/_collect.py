@@ -228,6 +228,28 @@ def gain_planner(
     return plan
 
 
+def _check_plan(acts: pd.DataFrame, state: pd.DataFrame, capacity: Capacity, name: str, day: pd.Timestamp) -> None:
+    """A planner's day is refused when it acts twice on an account, beyond the capacity, or on an account with
+    nothing open overdue or contacted within the gap: nothing is planned twice and nothing silently dropped."""
+    twice = acts["customer_id"].duplicated()
+    if twice.any():
+        raise ParameterError(
+            f"simulate_collections: planner {name!r} planned {int(twice.sum())} accounts twice on {day.date()} "
+            f"(e.g. {acts.loc[twice, 'customer_id'].iloc[0]!r}); one action per account a day."
+        )
+    over = {ch: int(m) for ch, m in acts["channel"].value_counts().items() if m > capacity.per_day.get(ch, 0)}
+    if over:
+        raise ParameterError(f"simulate_collections: planner {name!r} exceeded the capacity on {day.date()}: {over}")
+    allowed = state.loc[state["contactable"], "customer_id"]
+    stray = ~acts["customer_id"].isin(allowed)
+    if stray.any():
+        raise ParameterError(
+            f"simulate_collections: planner {name!r} acted on {int(stray.sum())} accounts on {day.date()} with "
+            f"nothing overdue or contacted within {capacity.min_gap_days} days (e.g. "
+            f"{acts.loc[stray, 'customer_id'].iloc[0]!r}); plan from state.accounts()."
+        )
+
+
 def simulate_collections(
     ledger: Any,
     planners: Mapping[str, Callable[[_State], pd.DataFrame]],
@@ -277,8 +299,8 @@ def simulate_collections(
     led_inv = ledger.invoices.set_index("invoice_id").reindex(t_inv["invoice_id"])
     issued = led_inv["issue_date"].to_numpy() <= day0
     book = t_inv.loc[issued & (paid0.isna() | (paid0 > day0)).to_numpy() & (t_inv["amount"] > 0).to_numpy()]
-    book = book.reset_index(drop=True)
-    sub = type(truth)(truth.customers, book, truth.plans, truth.installments, truth.effects, truth.params)
+    sub = truth.restrict({"invoices": book, "plans": truth.plans})
+    book = sub.invoices
     n = len(book)
     epoch = np.datetime64("1970-01-01", "D")
     due = (book["due_date"].to_numpy().astype("datetime64[D]") - epoch).astype(np.int64)
@@ -309,10 +331,10 @@ def simulate_collections(
         for k, today in enumerate(days):
             open_ = (pay > today) & (due < today) & (dispute_day > today)
             idx = np.flatnonzero(open_)
+            recent_log = [(when, custs) for when, custs in recent_log if today - when <= 7]
             recent = np.zeros(len(cust_ids), dtype=np.int64)
-            for when, custs in recent_log:
-                if today - when <= 7:
-                    recent[custs] += 1
+            for _, custs in recent_log:  # at most a week of days
+                recent[custs] += 1
             state_inv = pd.DataFrame(
                 {
                     "invoice_id": book["invoice_id"].to_numpy()[idx],
@@ -330,10 +352,7 @@ def simulate_collections(
             acts = planner(_State(today_ts, state_inv, capacity))
             if acts is None or acts.empty:
                 continue
-            acts = acts.drop_duplicates("customer_id")
-            over = {ch: int(m) for ch, m in acts["channel"].value_counts().items() if m > capacity.per_day.get(ch, 0)}
-            if over:
-                raise ParameterError(f"simulate_collections: planner {name!r} exceeded the capacity: {over}")
+            _check_plan(acts, state_inv, capacity, name, today_ts)
             n_actions += len(acts)
             hit = state_inv.loc[state_inv["contactable"] & state_inv["customer_id"].isin(acts["customer_id"])]
             a = acts.set_index("customer_id").reindex(hit["customer_id"])

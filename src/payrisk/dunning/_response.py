@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
+from sklearn.base import BaseEstimator
 
 from payrisk._calendar import closed, day_numbers
 from payrisk.dunning._effects import _cluster_mean, _folds
@@ -68,7 +69,7 @@ def _predict(models: dict[str, Any], X: pd.DataFrame, arm: str) -> np.ndarray:
     return models[group].predict_proba(_with_arm(X, np.full(len(X), arm)))[:, 1]
 
 
-class ResponseModel:
+class ResponseModel(BaseEstimator):
     """The effect of each collector action on P(paid within 7 and 30 days) of an open overdue invoice.
 
     Learned from the contacts log: every logged action (a contact whose template matches ``templates``, on a
@@ -150,13 +151,6 @@ class ResponseModel:
         self.min_support = min_support
         self.seed = seed
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The constructor's parameters (scikit-learn convention)."""
-        return {k: getattr(self, k) for k in self.__init__.__code__.co_varnames[1:12]}
-
-    def __repr__(self) -> str:
-        return f"ResponseModel(templates={self.templates!r}, horizons={self.horizons!r})"
-
     # -- rows ------------------------------------------------------------------------------------------------
     def _actions(self, contacts: pd.DataFrame) -> pd.DataFrame:
         con = contacts.loc[contacts["channel"].isin(CHANNELS) & contacts["invoice_id"].notna()]
@@ -180,8 +174,8 @@ class ResponseModel:
         h = max(self.horizons)
         inv = snap.invoices.loc[snap.invoices["amount"] > 0].set_index("invoice_id")
         first = day - pd.Timedelta(days=self.history_days)
-        acts = self._actions(snap.contacts)
-        acts = acts.loc[(acts["day"] >= first) & (acts["day"] <= day - pd.Timedelta(days=h))]
+        all_acts = self._actions(snap.contacts)
+        acts = all_acts.loc[(all_acts["day"] >= first) & (all_acts["day"] <= day - pd.Timedelta(days=h))]
         a_inv = inv.reindex(acts["invoice_id"])
         open_then = (a_inv["paid_date"].isna() | (a_inv["paid_date"] >= acts["day"].to_numpy())).to_numpy()
         acts = acts.loc[open_then & (a_inv["due_date"].to_numpy() < acts["day"].to_numpy())]
@@ -198,7 +192,6 @@ class ResponseModel:
         controls = controls.loc[(span[rep] > 0)]
         # a control day is any open overdue day without an action on it: dropping the days an action follows
         # would keep only the days after which the invoice stayed open (selection on the outcome)
-        all_acts = self._actions(snap.contacts)
         same = controls.reset_index().merge(all_acts[["invoice_id", "day"]], on=["invoice_id", "day"])
         controls = controls.drop(index=same["index"].unique())
         rows = pd.concat([acts, controls], ignore_index=True)
