@@ -103,5 +103,7 @@ def test_mature_plan_labels_are_not_biased_towards_broken_plans(world):
     running = every.index.difference(mature.index)  # labelled only because already broken
     assert (every.loc[running] == 0).all()
     truth = world.truth.plans.set_index("plan_id")["p_kept"]
-    assert every.mean() < truth.reindex(every.index).mean() - 0.05
+    # the running plans are labelled broken although most of them will be kept: that is the bias (its share of
+    # all labels is only about a tenth of the plans, so it is measured where it arises)
+    assert truth.reindex(running).mean() - every.loc[running].mean() > 0.25
     assert abs(mature.mean() - truth.reindex(mature.index).mean()) < 0.06  # a few hundred plans: sampling noise

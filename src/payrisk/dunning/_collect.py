@@ -123,6 +123,15 @@ def _fill_by_rank(order: pd.Index, capacity: Capacity, tone: str = "firm") -> pd
     return pd.DataFrame({"customer_id": order[:n], "channel": slots[:n], "tone": tone})
 
 
+_ORDERS: dict[str, Callable[[pd.DataFrame], pd.Index]] = {
+    "largest_first": lambda a: a["overdue_amount"].sort_values(ascending=False, kind="stable").index,
+    "newest_overdue_first": lambda a: (
+        a.sort_values(["newest_overdue", "overdue_amount"], ascending=[True, False]).index
+    ),
+    "oldest_first": lambda a: a.sort_values(["oldest_overdue", "overdue_amount"], ascending=[False, False]).index,
+}
+
+
 def rule_planner(rule: str, key: pd.Series | None = None, seed: int = 0) -> Callable[[_State], pd.DataFrame]:
     """A simple order: ``largest_first`` (overdue amount), ``newest_overdue_first``, ``oldest_first``,
     ``random``, or ``key_first`` (a given score per customer, e.g. expected loss), worked calls-first.
@@ -140,16 +149,12 @@ def rule_planner(rule: str, key: pd.Series | None = None, seed: int = 0) -> Call
 
     def plan(state: _State) -> pd.DataFrame:
         acc = state.accounts()
-        if rule == "largest_first":
-            order = acc["overdue_amount"].sort_values(ascending=False, kind="stable").index
-        elif rule == "newest_overdue_first":
-            order = acc.sort_values(["newest_overdue", "overdue_amount"], ascending=[True, False]).index
-        elif rule == "oldest_first":
-            order = acc.sort_values(["oldest_overdue", "overdue_amount"], ascending=[False, False]).index
-        elif rule == "random":
+        if rule == "random":
             order = acc.index[rng.permutation(len(acc))]
-        else:
+        elif rule == "key_first":
             order = key.reindex(acc.index).fillna(-np.inf).sort_values(ascending=False, kind="stable").index
+        else:
+            order = _ORDERS[rule](acc)
         return _fill_by_rank(order, state.capacity)
 
     return plan
@@ -190,17 +195,25 @@ def oracle_planner(truth: Any, horizon_days: int = 30) -> Callable[[_State], pd.
 
 
 def gain_planner(
-    model: ResponseModel, customer_features: pd.DataFrame, countries: pd.Series | None = None, horizon: int = 30
+    model: ResponseModel,
+    customer_features: pd.DataFrame,
+    countries: pd.Series | None = None,
+    horizon: int = 30,
+    fill: str | None = "newest_overdue_first",
 ) -> Callable[[_State], pd.DataFrame]:
     """payrisk's plan: expected extra cash of each action per account from the response model (uplift on
     P(paid within ``horizon`` days) times the open amount), the best action per account, allocated by gain per
-    unit of effort within the capacity.
+    unit of effort within the capacity. Slots left where the model sees no gain go down the ``fill`` order
+    (a :func:`rule_planner` rule; None leaves them empty).
 
     Examples
     --------
     >>> callable(gain_planner(ResponseModel(), pd.DataFrame()))
     True
     """
+
+    if fill is not None and fill not in _ORDERS:
+        raise ParameterError(f"gain_planner: fill must be one of {sorted(_ORDERS)} or None; got {fill!r}.")
 
     def plan(state: _State) -> pd.DataFrame:
         rows = state.invoices.loc[state.invoices["contactable"]]
@@ -223,9 +236,27 @@ def gain_planner(
         up = model.uplift(X, horizon=horizon).clip(lower=0)
         values = up.mul(frame["open_amount"].to_numpy(), axis=0)
         values.index = rows.index
-        return _best_per_account(rows, values, state.capacity)
+        chosen = _best_per_account(rows, values, state.capacity)
+        return _fill(chosen, state, fill)
 
     return plan
+
+
+def _fill(chosen: pd.DataFrame, state: _State, rule: str | None) -> pd.DataFrame:
+    """Slots the model left empty (no account where it sees a gain) go down a simple order, calls first."""
+    if rule is None:
+        return chosen
+    used = chosen["channel"].value_counts()
+    left = Capacity(
+        per_day={ch: max(n - int(used.get(ch, 0)), 0) for ch, n in state.capacity.per_day.items()},
+        cost=state.capacity.cost,
+        min_gap_days=state.capacity.min_gap_days,
+    )
+    if not sum(left.per_day.values()):
+        return chosen
+    acc = state.accounts().drop(index=chosen["customer_id"], errors="ignore")
+    order = _ORDERS[rule](acc)
+    return pd.concat([chosen, _fill_by_rank(order, left)], ignore_index=True)
 
 
 def _check_plan(acts: pd.DataFrame, state: pd.DataFrame, capacity: Capacity, name: str, day: pd.Timestamp) -> None:

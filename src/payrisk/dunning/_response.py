@@ -29,6 +29,7 @@ _CUSTOMER = [
 ]  # fmt: skip
 _ROW = ["days_overdue", "log_amount", "earlier_actions", "contacts_7d", "timed", "closed"]
 _CLIP = 0.002  #: propensities of single arms are clipped below at this (tones split a channel thinly)
+_MAX_WEIGHT = 20.0  #: censoring weights are capped here
 _LOW = 0.01  #: a channel with a propensity below this at a row is not supported there
 
 
@@ -184,7 +185,7 @@ class ResponseModel(BaseEstimator):
         end = inv["paid_date"].fillna(day).clip(upper=day - pd.Timedelta(days=h))
         lo = (inv["due_date"] + pd.Timedelta(days=1)).clip(lower=first)
         span = (end - lo).dt.days.clip(lower=0).to_numpy()
-        k = rng.poisson(self.controls_per_month * np.minimum(span, 400) / 30.0)
+        k = rng.poisson(self.controls_per_month * span / 30.0)  # a known density: the action hazard rests on it
         rep = np.repeat(np.arange(len(inv)), k)
         offs = np.floor(rng.random(len(rep)) * np.maximum(span[rep], 1)).astype(np.int64)
         c_day = lo.to_numpy()[rep] + offs.astype("timedelta64[D]")
@@ -205,6 +206,18 @@ class ResponseModel(BaseEstimator):
         paid = inv["paid_date"].reindex(rows["invoice_id"]).to_numpy()
         for hz in self.horizons:
             rows[f"paid_{hz}d"] = (paid <= (rows["day"] + pd.Timedelta(days=hz)).to_numpy()).astype(np.float64)
+        rows["days_to_paid"] = ((paid - rows["day"].to_numpy()) / np.timedelta64(1, "D")).astype(float)
+        rows["days_to_paid"] = rows["days_to_paid"].fillna(np.inf)
+        # the next logged action on the invoice ends what this row's outcome can tell (it is censored there)
+        later = rows[["invoice_id", "day"]].reset_index().merge(all_acts[["invoice_id", "day"]], on="invoice_id")
+        gap = (later["day_y"] - later["day_x"]).dt.days
+        nxt = gap.where(gap > 0).groupby(later["index"]).min()
+        rows["days_to_next_action"] = nxt.reindex(rows.index).fillna(np.inf).to_numpy()
+        # an action in the days before a row may still be answered inside its window: such rows say nothing of
+        # acting on their own day (the plans this model serves keep the same gap between actions)
+        prev = (-gap).where(gap < 0).groupby(later["index"]).min()
+        settled = prev.reindex(rows.index).fillna(np.inf).to_numpy() > min(self.horizons)
+        rows = rows.loc[settled].reset_index(drop=True)
         return self._state(rows, snap, all_acts)
 
     def _state(self, rows: pd.DataFrame, snap: Any, acts: pd.DataFrame) -> pd.DataFrame:
@@ -232,15 +245,29 @@ class ResponseModel(BaseEstimator):
             random_state=self.seed, **kw,
         )  # fmt: skip
 
-    def _outcome_models(self, X: pd.DataFrame, arms: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    def _censoring_weights(self, rows: pd.DataFrame, p_none: np.ndarray) -> dict[int, np.ndarray]:
+        """Per horizon, 0 for a row whose outcome window a later logged action cuts (censored), else the inverse
+        chance of no action until it paid or the window closed: the logged policy's daily action hazard at the
+        row is the odds of acting in the sample times the control rows' sampling density."""
+        hazard = (1 - p_none) / p_none * self.controls_per_month / 30.0
+        out = {}
+        for hz in self.horizons:
+            censored = rows["days_to_next_action"].to_numpy() <= hz
+            exposure = np.minimum(rows["days_to_paid"].to_numpy(), hz)
+            out[hz] = np.where(censored, 0.0, np.minimum(np.exp(hazard * exposure), _MAX_WEIGHT))
+        return out
+
+    def _outcome_models(self, X: pd.DataFrame, arms: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, Any]:
         """One outcome model for no action and one per channel (tone as an input): a T-learner, so an action's
-        rows never lend their outcome to the features of the rows without it."""
+        rows never lend their outcome to the features of the rows without it. Censored rows (weight 0) are out."""
         groups = {"none": arms == "none"} | {c: np.char.startswith(arms.astype(str), c + "/") for c in CHANNELS}
-        return {
-            g: self._booster("binary:logistic").fit(_with_arm(X.loc[sel], arms[sel]), y[sel])
-            for g, sel in groups.items()
-            if sel.sum() >= 20 and 0 < y[sel].sum() < sel.sum()
-        }
+        out = {}
+        for g, sel in groups.items():
+            sel = sel & (w > 0)
+            if sel.sum() >= 20 and 0 < y[sel].sum() < sel.sum():
+                model = self._booster("binary:logistic")
+                out[g] = model.fit(_with_arm(X.loc[sel], arms[sel]), y[sel], sample_weight=w[sel])
+        return out
 
     def fit(self, ledger: Any, as_of: Any, segments: pd.Series | None = None) -> ResponseModel:
         """Learn the response to actions from the contacts log known at ``as_of``.
@@ -286,12 +313,17 @@ class ResponseModel(BaseEstimator):
             train, test = fold != k, fold == k
             pm = self._booster("multi:softprob").fit(X.loc[train], arm_code[train])
             prop[np.ix_(test, pm.classes_)] = pm.predict_proba(X.loc[test])
+        prop = np.clip(prop, _CLIP, 1.0)
+        w = self._censoring_weights(rows, prop[:, self.arms_.index("none")])
+        for k in np.unique(fold):
+            train, test = fold != k, fold == k
             for hz in self.horizons:
-                om = self._outcome_models(X.loc[train], arms[train], y[hz][train])
+                om = self._outcome_models(X.loc[train], arms[train], y[hz][train], w[hz][train])
                 for j, a in enumerate(self.arms_):
                     mu[hz][test, j] = _predict(om, X.loc[test], a)
-        prop = np.clip(prop, _CLIP, 1.0)
-        self.outcome_models_ = {hz: self._outcome_models(X, arms, y[hz]) for hz in self.horizons}
+        self.outcome_models_ = {hz: self._outcome_models(X, arms, y[hz], w[hz]) for hz in self.horizons}
+        for hz in self.horizons:
+            rows[f"weight_{hz}d"] = w[hz]
         self.propensity_model_ = self._booster("multi:softprob").fit(X, arm_code)
         for j, a in enumerate(self.arms_):
             for hz in self.horizons:
@@ -316,6 +348,7 @@ class ResponseModel(BaseEstimator):
         out = []
         arm = rows["arm"].to_numpy()
         y = rows[f"paid_{hz}d"].to_numpy()
+        w = rows[f"weight_{hz}d"].to_numpy()
         mu0 = rows[f"mu_{hz}d_none"].to_numpy()
         e0 = rows["propensity_none"].to_numpy()
         for channel in CHANNELS:
@@ -327,7 +360,7 @@ class ResponseModel(BaseEstimator):
             odds = np.minimum(e / e0, 1 / _CLIP)
             for seg, g in [("all", rows), *rows.groupby("segment", sort=True)]:
                 i = g.index.to_numpy()
-                ti, ci = t[i], arm[i] == "none"
+                ti, ci = t[i] * w[i], (arm[i] == "none") * w[i]  # censoring-weighted treated and control rows
                 n_t = ti.sum()
                 if n_t == 0:
                     continue
@@ -337,10 +370,11 @@ class ResponseModel(BaseEstimator):
                 _, se = _cluster_mean(psi, pd.factorize(g["customer_id"])[0])
                 out.append(
                     {
-                        "segment": seg, "channel": channel, "n": len(g), "n_treated": int(n_t),
-                        "mean_control": float(y[i][ci].mean()) if ci.any() else np.nan, "effect": eff,
+                        "segment": seg, "channel": channel, "n": len(g), "n_treated": int(t[i].sum()),
+                        "mean_control": float(np.average(y[i], weights=ci)) if ci.sum() else np.nan, "effect": eff,
                         "ci_low": eff - z * se, "ci_high": eff + z * se,
-                        "naive": float(y[i][ti].mean() - y[i][ci].mean()) if ci.any() else np.nan,
+                        "naive": float(np.average(y[i], weights=ti) - np.average(y[i], weights=ci))
+                        if ci.sum() else np.nan,
                     }
                 )  # fmt: skip
         return pd.DataFrame(out).set_index(["segment", "channel"])
@@ -399,7 +433,9 @@ class ResponseModel(BaseEstimator):
         -------
         DataFrame
             Rows ``ips``, ``dr`` and ``logged`` (the logged policy's observed mean): ``value``, ``ci_low``,
-            ``ci_high`` (cluster-robust by customer), and ``n_matched`` (rows where the plan did as logged).
+            ``ci_high`` (cluster-robust by customer), and ``n_matched`` (rows where the plan did as logged). The
+            value is of acting so on each row's day and then not again within the horizon: a later logged
+            action censors a row, and the rows it did not censor are weighted by the inverse chance of that.
         """
         self._check_fitted()
         hz = horizon or self.horizons[0]
@@ -409,7 +445,8 @@ class ResponseModel(BaseEstimator):
         if bad:
             raise ParameterError(f"off_policy_value: the plan chose arms {bad} the log never took; use {self.arms_}.")
         y = rows[f"paid_{hz}d"].to_numpy()
-        match = rows["arm"].to_numpy() == chosen
+        w = rows[f"weight_{hz}d"].to_numpy()  # a later logged action censors a row's window
+        match = (rows["arm"].to_numpy() == chosen) * w
         e = rows["propensity"].to_numpy()
         mu_chosen = np.zeros(len(rows))
         for a in self.arms_:
@@ -428,5 +465,5 @@ class ResponseModel(BaseEstimator):
             ("logged", y),
         ):
             m, se = _cluster_mean(v, cluster)
-            out[name] = {"value": m, "ci_low": m - z * se, "ci_high": m + z * se, "n_matched": int(match.sum())}
+            out[name] = {"value": m, "ci_low": m - z * se, "ci_high": m + z * se, "n_matched": int((match > 0).sum())}
         return pd.DataFrame(out).T
