@@ -293,7 +293,10 @@ class ResponseModel(BaseEstimator):
                 "(check `templates` against contacts.template)."
             )
         snap = ledger.as_of(day)
-        who = pd.DataFrame({"customer_id": rows["customer_id"].to_numpy(), "as_of": rows["day"].to_numpy()})
+        # the book as the team sees it in the morning of the day: up to the end of the day before (the day's own
+        # action, contacts and payments are not known yet)
+        known = (rows["day"] - pd.Timedelta(days=1)).to_numpy()
+        who = pd.DataFrame({"customer_id": rows["customer_id"].to_numpy(), "as_of": known})
         cust = features.customer_features(snap, who, _CUSTOMER)
         X = _state_features(rows, cust.reset_index(drop=True).set_index(rows.index))
         if segments is None:
