@@ -123,7 +123,7 @@ def test_action_value_is_the_extra_cash_a_replayed_action_brings(world: pr.Ledge
     day = pd.Timestamp("2024-03-04")
     truth = world.truth
     inv = truth.invoices.set_index("invoice_id")
-    open_ = inv.loc[(inv["due_date"] < day) & (inv["paid_without_action"].isna() | (inv["paid_without_action"] >= day))]
+    open_ = inv.loc[(inv["due_date"] < day) & (inv["paid_without_action"].isna() | (inv["paid_without_action"] > day))]
     ids = open_.index
     value = truth.action_value(ids, day, "phone", "firm", horizon_days=30)
     assert (value >= 0).all() and value.sum() > 0

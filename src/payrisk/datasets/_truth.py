@@ -250,7 +250,8 @@ class Truth:
         earlier: Any = 0,
         recent: Any = 0,
     ) -> pd.Series:
-        """True expected extra cash within ``horizon_days`` of a collector action on ``day``, per invoice open then.
+        """True expected extra cash within ``horizon_days`` of a collector action on ``day``, per invoice still
+        unpaid at the end of that day (as an action is taken only on an open invoice, and the replay acts).
 
         An answered action brings the payment ``collector.response_days[channel]`` days after ``day``; it adds
         cash within the horizon when the invoice would otherwise have been paid after the horizon or never (then
@@ -285,7 +286,7 @@ class Truth:
         ids, inv, _, d, due = rows
         u = self._answer(rows, channel, tone, earlier, recent)
         n = len(ids)
-        offsets = np.stack([d - 1 - due, d + horizon_days - due], axis=1)
+        offsets = np.stack([d - due, d + horizon_days - due], axis=1)  # open through the day it is acted on
         s = self._survival_rows(inv.reset_index(), offsets)
         s0 = np.maximum(s[:, 0], 1e-12)
         never = inv["p_never"].to_numpy(dtype=float)
