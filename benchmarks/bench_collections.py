@@ -39,7 +39,7 @@ def one_seed(seed: int, shares: tuple[float, ...]) -> list[dict]:
     for share in shares:
         cap = Capacity.share_of(accounts, share)
         planners = {
-            "payrisk": gain_planner(rm, cf, countries, horizon=7),
+            "payrisk": gain_planner(rm, cf, countries, horizon=30),
             "largest_first": rule_planner("largest_first"),
             "newest_overdue_first": rule_planner("newest_overdue_first"),
             "oldest_first": rule_planner("oldest_first"),

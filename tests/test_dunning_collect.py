@@ -9,7 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import payrisk as pr
-from payrisk.dunning import Capacity, ResponseModel, allocate, oracle_planner, rule_planner, simulate_collections
+from payrisk.dunning import (
+    Capacity,
+    ResponseModel,
+    allocate,
+    oracle_planner,
+    plan_collections,
+    rule_planner,
+    simulate_collections,
+)
 
 START = pd.Timestamp("2024-06-28")
 
@@ -155,3 +163,51 @@ def test_uplift_is_zero_where_the_log_never_acted(response: ResponseModel, book:
     ).reset_index(drop=True)
     up = response.uplift(response.state_features(rows.reset_index(drop=True), cust), horizon=7)
     assert (up.to_numpy() == 0).mean() > 0.9
+
+
+def _worklist(ledger: pr.Ledger, day: pd.Timestamp) -> pd.DataFrame:
+    """What plan_collections reads of RiskEngine.score: the open items with their customer, amount and due date."""
+    return ledger.as_of(day).open_invoices().set_index("invoice_id")[["customer_id", "open_amount", "due_date"]]
+
+
+def test_plan_collections_acts_within_capacity_by_gain_and_routes_hopeless_debts(response, book):
+    day = pd.Timestamp("2024-07-03")
+    cap = Capacity(per_day={"phone": 6, "sms": 4, "letter": 4})
+    plan = plan_collections(_worklist(book, day), response, cap, day, book.as_of(day))
+    assert plan["customer_id"].is_unique  # one row per account
+    send = plan.loc[plan["status"] == "send"]
+    assert len(send) > 0 and all(send["channel"].value_counts().get(ch, 0) <= n for ch, n in cap.per_day.items())
+    assert send["template"].str.startswith("collector_").all() and (send["expected_extra_cash"] > 0).all()
+    # sendable first, then in action order (the most expected extra cash first)
+    assert plan["status"].iloc[: len(send)].eq("send").all()
+    assert send["expected_extra_cash"].is_monotonic_decreasing
+    waiting = plan.loc[plan["status"] == "wait", "expected_extra_cash"]
+    assert waiting.empty or waiting.max() <= send["expected_extra_cash"].max()
+    # the debts no action helps go to legal/agency or write-off review, and they are the old ones
+    routed = plan.loc[plan["status"] == "route"]
+    assert set(routed["route"]) <= {"legal_or_agency", "write_off_review"} and len(routed) > 0
+    ages = (day - book.invoices.set_index("invoice_id")["due_date"]).dt.days
+    oldest = plan.set_index("customer_id")["invoice_ids"].str.split(",").map(lambda ids: ages.reindex(ids).max())
+    assert oldest[routed["customer_id"]].median() > oldest[send["customer_id"]].median()
+    # disputed invoices are left to the dispute flow
+    disputed = book.invoices.loc[book.invoices["disputed_date"] <= day, "invoice_id"]
+    planned = set(",".join(plan["invoice_ids"]).split(","))
+    assert not planned & set(disputed)
+
+
+def test_plan_collections_is_idempotent_after_recording(response, book):
+    day = pd.Timestamp("2024-07-03")
+    cap = Capacity(per_day={"phone": 6, "sms": 4, "letter": 4})
+    hist = book.as_of(day)
+    plan = plan_collections(_worklist(book, day), response, cap, day, hist)
+    again = plan_collections(_worklist(book, day), response, cap, day, hist)
+    pd.testing.assert_frame_equal(plan, again)  # deterministic
+    sent = plan.loc[plan["status"] == "send"]
+    recorded = pr.Ledger.from_frames(
+        **{name: getattr(hist, name) for name in ("customers", "invoices", "payments", "plans", "installments")},
+        contacts=pd.concat([hist.contacts, pr.dunning.to_contacts(sent)], ignore_index=True),
+    )
+    replanned = plan_collections(_worklist(book, day), response, cap, day, recorded)
+    twice = replanned.loc[(replanned["status"] == "send") & replanned["customer_id"].isin(sent["customer_id"])]
+    assert twice.empty  # nothing planned twice
+    assert (replanned.set_index("customer_id").loc[sent["customer_id"], "blocked_by"].str.startswith("pending")).all()

@@ -14,6 +14,7 @@ from payrisk.dunning._collect import (
     allocate,
     gain_planner,
     oracle_planner,
+    plan_collections,
     rule_planner,
     simulate_collections,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "gain_planner",
     "oracle_planner",
     "plan_actions",
+    "plan_collections",
     "rule_planner",
     "send_days",
     "simulate_collections",

@@ -10,10 +10,18 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from payrisk.dunning._response import ARMS, ResponseModel
+from payrisk.dunning._response import _CUSTOMER, ARMS, ResponseModel
 from payrisk.errors import ParameterError
 
-__all__ = ["Capacity", "allocate", "gain_planner", "oracle_planner", "rule_planner", "simulate_collections"]
+__all__ = [
+    "Capacity",
+    "allocate",
+    "gain_planner",
+    "oracle_planner",
+    "plan_collections",
+    "rule_planner",
+    "simulate_collections",
+]
 
 
 class Capacity(BaseModel):
@@ -413,3 +421,172 @@ def simulate_collections(
     table.attrs.update(start=str(day0.date()), business_days=business_days, seed=seed,
                        capacity=capacity.model_dump())  # fmt: skip
     return table
+
+
+# -- today's collector plan on a real book -----------------------------------------------------------------------
+PLAN_COLUMNS = [
+    "action_id", "customer_id", "invoice_ids", "n_invoices", "overdue_amount", "channel", "tone", "template",
+    "expected_extra_cash", "gain_per_effort", "action_order", "status", "blocked_by", "route", "send_at", "reason",
+]  # fmt: skip
+
+
+def _book_state(scores: pd.DataFrame, model: ResponseModel, snap: Any, day: pd.Timestamp) -> pd.DataFrame:
+    """The open overdue, undisputed invoices of the worklist with the state the response model reads."""
+    inv = scores.loc[
+        (scores["due_date"] < day) & (scores["open_amount"] > 0), ["customer_id", "open_amount", "due_date"]
+    ]
+    inv = inv.rename_axis("invoice_id").reset_index()
+    led = snap.invoices.set_index("invoice_id").reindex(inv["invoice_id"])
+    disputed = (led["disputed_date"] <= day).fillna(False).to_numpy(dtype=bool) if "disputed_date" in led else False
+    inv = inv.loc[~np.asarray(disputed, dtype=bool)].reset_index(drop=True)
+    acts = model._actions(snap.contacts)
+    acts = acts.loc[acts["day"] < day]
+    inv["earlier_actions"] = acts["invoice_id"].value_counts().reindex(inv["invoice_id"]).fillna(0).to_numpy()
+    con = snap.contacts
+    week = con.loc[(con["sent_at"] >= day - pd.Timedelta(days=7)) & (con["sent_at"] < day)]
+    inv["contacts_7d"] = week["customer_id"].value_counts().reindex(inv["customer_id"]).fillna(0).to_numpy()
+    inv["days_overdue"] = (day - inv["due_date"]).dt.days
+    country = snap.customers.set_index("customer_id")["country"] if "country" in snap.customers else None
+    inv["country"] = country.reindex(inv["customer_id"]).to_numpy() if country is not None else None
+    inv["day"] = day
+    return inv
+
+
+def plan_collections(
+    scores: pd.DataFrame,
+    model: ResponseModel,
+    capacity: Capacity,
+    today: Any,
+    history: Any,
+    policy: Any = None,
+    *,
+    horizon: int = 30,
+    min_value: float = 1.0,
+) -> pd.DataFrame:
+    """Today's collector actions by what acting changes: one row per overdue account, within the capacity.
+
+    Each open overdue, undisputed invoice of the worklist is valued under every action the response model knows
+    (channel and tone): its uplift on P(paid within ``horizon`` days) times the open amount. An account's action
+    is the one whose summed value is highest on a channel with room (:func:`allocate`), and ``action_order`` ranks
+    the accounts by that expected extra cash (1 = act first; ``gain_per_effort`` divides it by the channel's
+    cost). The risk columns of the worklist (``red``, ``band``) are untouched: this is the order to act, not the
+    order of risk. Guards: an account with a contact already planned for today or later (``pending_contact``), a
+    contact within ``capacity.min_gap_days``, or the policy's weekly contact limits is ``blocked``; accounts worth
+    acting on beyond the capacity ``wait``; accounts where no action is worth ``min_value`` are routed to
+    ``legal_or_agency`` (overdue total at least ``policy.guards.legal_min_amount``) or ``write_off_review``, not
+    to the call list. Messages go out on the customer's rhythm (:func:`send_days`). Recording the sent actions
+    (:func:`to_contacts`) and planning again the same day plans nothing twice.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        The worklist of :meth:`RiskEngine.score` (index ``invoice_id``; ``customer_id``, ``open_amount``,
+        ``due_date``).
+    model : ResponseModel
+        Fitted on the ledger's contacts log.
+    capacity : Capacity
+    today : date-like
+    history : Ledger
+        The ledger as known today, with the actions already planned.
+    policy : Policy, optional
+        Its guards and timing (default :meth:`Policy.default`).
+
+    Returns
+    -------
+    DataFrame
+        One row per overdue account: ``action_id``, ``customer_id``, ``invoice_ids``, ``n_invoices``,
+        ``overdue_amount``, ``channel``, ``tone``, ``template`` (``collector_<channel>_<tone>``),
+        ``expected_extra_cash``, ``gain_per_effort``, ``action_order``, ``status`` (send, wait, blocked, route),
+        ``blocked_by``, ``route``, ``send_at``, ``reason``; sendable first, in action order.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> led = pr.datasets.make_ledger(n_customers=300, seed=0)
+    >>> model = ResponseModel(templates="^collector_", n_estimators=30).fit(led, "2024-06-30")
+    >>> scores = pr.RiskEngine(n_estimators=30, reasons_top_n=0).fit(led, "2024-06-30").score(led, "2024-07-03")
+    >>> plan = plan_collections(scores, model, Capacity(per_day={"phone": 5, "sms": 5, "letter": 5}),
+    ...                         "2024-07-03", led.as_of("2024-07-03"))
+    >>> int((plan["status"] == "send").sum()) <= 15 and bool(plan["customer_id"].is_unique)
+    True
+    """
+    from payrisk import features
+    from payrisk.dunning._plan import _pressure, _send_at
+    from payrisk.dunning._policy import Policy
+    from payrisk.ledger import to_date
+
+    model._check_fitted()
+    missing = [c for c in ("customer_id", "open_amount", "due_date") if c not in scores.columns]
+    if missing:
+        raise ParameterError(
+            f"plan_collections: the scores lack the columns {missing}; pass RiskEngine.score's output."
+        )
+    policy = policy or Policy.default()
+    day = to_date(today, "today")
+    snap = history.as_of(day)
+    book = _book_state(scores, model, snap, day)
+    if book.empty:
+        return pd.DataFrame(columns=PLAN_COLUMNS)
+    who = pd.DataFrame({"customer_id": book["customer_id"].unique(), "as_of": day - pd.Timedelta(days=1)})
+    cust = features.customer_features(snap, who, _CUSTOMER)
+    X = model.state_features(book, cust.reindex(book["customer_id"]).reset_index(drop=True))
+    values = model.uplift(X, horizon=horizon).clip(lower=0).mul(book["open_amount"].to_numpy(), axis=0)
+    per = values.groupby(book["customer_id"].to_numpy()).sum()
+    g = book.groupby("customer_id", sort=True)
+    accounts = pd.DataFrame(
+        {
+            "invoice_ids": g["invoice_id"].agg(lambda s: ",".join(sorted(s))),
+            "n_invoices": g.size(),
+            "overdue_amount": g["open_amount"].sum(),
+            "oldest": g["days_overdue"].max(),
+        }
+    )
+    best_arm = per.idxmax(axis=1) if per.shape[1] else pd.Series("", index=per.index)
+    accounts["expected_extra_cash"] = per.max(axis=1).reindex(accounts.index).fillna(0.0)
+    accounts[["channel", "tone"]] = best_arm.reindex(accounts.index).str.split("/", expand=True).to_numpy()
+    # guards: planned already, contacted within the gap, the policy's weekly limits
+    con = history.contacts
+    pending = con.loc[con["sent_at"] >= day, "customer_id"].unique()
+    recent = con.loc[(con["sent_at"] < day) & (con["sent_at"] >= day - pd.Timedelta(days=capacity.min_gap_days))]
+    frame = accounts.reset_index()
+    blocked = _pressure(frame[["customer_id", "channel"]], policy, day, con.loc[con["sent_at"] < day]).to_numpy()
+    blocked = np.where(frame["customer_id"].isin(recent["customer_id"]), f"min_gap_days: contacted within "
+                       f"{capacity.min_gap_days} days", blocked)  # fmt: skip
+    blocked = np.where(frame["customer_id"].isin(pending), "pending_contact: a contact is already planned for "
+                       "today or later", blocked)  # fmt: skip
+    frame["blocked_by"] = blocked
+    worth = frame["expected_extra_cash"] >= min_value
+    open_for = frame.loc[worth & (frame["blocked_by"] == "")]
+    long = per.reindex(open_for["customer_id"]).stack().rename("value").reset_index()
+    long.columns = ["customer_id", "arm", "value"]
+    long[["channel", "tone"]] = long["arm"].str.split("/", expand=True)
+    chosen = allocate(long[["customer_id", "channel", "tone", "value"]], capacity).set_index("customer_id")
+    send = frame["customer_id"].isin(chosen.index).to_numpy()
+    at = chosen.reindex(frame["customer_id"])
+    frame.loc[send, "channel"] = at["channel"].to_numpy()[send]
+    frame.loc[send, "tone"] = at["tone"].to_numpy()[send]
+    frame["status"] = np.select([send, frame["blocked_by"] != "", worth], ["send", "blocked", "wait"], default="route")
+    legal = frame["overdue_amount"] >= policy.guards.legal_min_amount
+    frame["route"] = np.where(
+        frame["status"] == "route", np.where(legal, "legal_or_agency", "write_off_review"), "collector"
+    )
+    frame["gain_per_effort"] = frame["expected_extra_cash"] / frame["channel"].map(capacity.cost).fillna(np.inf)
+    frame["action_order"] = frame["expected_extra_cash"].rank(ascending=False, method="first").astype(int)
+    frame["template"] = "collector_" + frame["channel"].fillna("none") + "_" + frame["tone"].fillna("none")
+    frame["send_at"] = _send_at(frame, policy, snap, day)
+    frame["action_id"] = f"{day.date()}|" + frame["customer_id"] + "|" + frame["template"]
+    cash = frame["expected_extra_cash"].round(2).astype(str)
+    frame["reason"] = np.select(
+        [frame["status"] == "send", frame["status"] == "wait", frame["status"] == "blocked"],
+        [
+            "expected extra cash " + cash + " within " + str(horizon) + " days from a " + frame["tone"].fillna("")
+            + " " + frame["channel"].fillna(""),
+            "worth " + cash + " but today's capacity is used by accounts worth more",
+            "blocked: " + frame["blocked_by"],
+        ],
+        default="no action is expected to bring " + f"{min_value:g} or more; oldest item "
+        + frame["oldest"].astype(str) + " days overdue",
+    )  # fmt: skip
+    order = {"send": 0, "wait": 1, "blocked": 2, "route": 3}
+    frame = frame.sort_values(["status", "action_order"], key=lambda s: s.map(order) if s.name == "status" else s)
+    return frame.reindex(columns=PLAN_COLUMNS).reset_index(drop=True)
