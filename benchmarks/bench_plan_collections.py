@@ -1,4 +1,4 @@
-"""Timing of plan_collections on a large book: about 100k open invoices (a world of 1.6M invoices), with a
+"""Timing of plan_collections on a large book: over 100k open invoices (a world of 2M invoices), with a
 response model fitted on a smaller world of the same kind (the plan only reads its models and features).
 
 Usage: python benchmarks/bench_plan_collections.py  -> benchmarks/results/plan_collections.json
@@ -22,7 +22,7 @@ DAY = pd.Timestamp("2024-12-02")
 def main() -> None:
     small = pr.datasets.make_ledger(n_customers=2_000, seed=1)
     model = ResponseModel(templates="^collector_").fit(small, "2024-11-01")
-    big = pr.datasets.make_ledger(n_customers=22_000, seed=2, n_invoices=1_600_000)
+    big = pr.datasets.make_ledger(n_customers=27_000, seed=2, n_invoices=2_000_000)
     hist = big.as_of(DAY)
     scores = hist.open_invoices().set_index("invoice_id")[["customer_id", "open_amount", "due_date"]]
     overdue = scores.loc[scores["due_date"] < DAY]

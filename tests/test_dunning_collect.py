@@ -82,6 +82,25 @@ def test_replay_oracle_beats_simple_rules_and_planners_keep_to_capacity(book: pr
     pd.testing.assert_frame_equal(table, again)  # common random numbers: a replay is deterministic
 
 
+def test_replay_expected_cash_is_the_mean_of_the_realised_cash_over_draws():
+    """The replay's expected extra cash (each action's true value given the path, summed) is an unbiased estimate
+    of the realised extra cash: over independent draws of the answers the two means agree within their noise,
+    and the expected figure varies far less from draw to draw."""
+    led = pr.datasets.make_ledger(n_customers=200, seed=5)
+    cap = Capacity.share_of(400, 0.05)
+    runs = pd.concat(
+        [
+            simulate_collections(led, {"largest": rule_planner("largest_first")}, START, cap, business_days=8, seed=s)
+            for s in range(24)
+        ]
+    )
+    realised, expected = runs["extra_cash_30d"], runs["expected_extra_cash_30d"]
+    se = np.sqrt(realised.var() / len(runs) + expected.var() / len(runs))
+    assert abs(realised.mean() - expected.mean()) < 3 * se, (realised.describe(), expected.describe())
+    assert expected.std() < 0.5 * realised.std()
+    assert expected.mean() > 0
+
+
 def test_replay_refuses_a_planner_over_capacity_twice_or_off_the_book(book: pr.Ledger):
     def greedy(state):
         acc = state.accounts().index
@@ -127,6 +146,32 @@ def test_response_model_finds_the_effect_of_calls_and_beats_the_naive_difference
     # works fresh debts)
     assert abs(est["effect"] - true_phone) < 0.5 * abs(est["naive"] - true_phone)
     assert set(response.positivity_.index.get_level_values("arm")) >= {"none", "phone", "sms", "letter"}
+
+
+def test_answer_chance_recovers_the_worlds_response(response: ResponseModel, book: pr.Ledger):
+    """The answer model against the world's true answer chance on the logged actions: it ranks them (older debts,
+    repeats and tired customers answer less), gets the channels' order right and its level near the truth."""
+    rows = response.rows_.loc[response.rows_["arm"] != "none"].reset_index(drop=True)
+    cust = pr.features.customer_features(
+        book.as_of(START),
+        pd.DataFrame({"customer_id": rows["customer_id"], "as_of": rows["day"] - pd.Timedelta(1, "D")}),
+    ).reset_index(drop=True)
+    X = response.state_features(rows, cust)
+    u = response.answer_probability(X)
+    est = u.to_numpy()[np.arange(len(rows)), u.columns.get_indexer(rows["arm"])]
+    arm = rows["arm"].str.split("/")
+    true = book.truth.answer_probability(
+        rows["invoice_id"], rows["day"].to_numpy(), arm.str[0].to_numpy(), arm.str[1].to_numpy(),
+        rows["earlier_actions"].to_numpy(),
+    ).to_numpy()  # fmt: skip
+    assert np.corrcoef(est, true)[0, 1] > 0.4
+    by = pd.DataFrame({"est": est, "true": true}).groupby(arm.str[0].to_numpy()).mean()
+    assert by["est"].idxmax() == by["true"].idxmax() == "phone"
+    assert abs(est.mean() - true.mean()) < 0.5 * true.mean()
+    # the uplift on P(paid within 30 days) is the answer chance times the chance of not paying anyway: below it
+    up = response.uplift(X, horizon=30)
+    assert (up.to_numpy() <= u.to_numpy() + 1e-12).all() and (up.to_numpy() >= 0).all()
+    assert set(response.support_.index) == {"phone", "sms", "letter"}
 
 
 def test_off_policy_value_of_a_plan_covers_its_true_value(response: ResponseModel, book: pr.Ledger):
@@ -185,7 +230,17 @@ def test_plan_collections_acts_within_capacity_by_gain_and_routes_hopeless_debts
     assert waiting.empty or waiting.max() <= send["expected_extra_cash"].max()
     # the debts no action helps go to legal/agency or write-off review, and they are the old ones
     routed = plan.loc[plan["status"] == "route"]
-    assert set(routed["route"]) <= {"legal_or_agency", "write_off_review"} and len(routed) > 0
+    assert set(routed["route"]) <= {"formal_notice", "legal_or_agency", "write_off_review"} and len(routed) > 0
+    # legal only after a formal notice: an account routed to legal had one on an invoice of its overdue book
+    con = book.as_of(day).contacts
+    steps = pr.dunning._plan._step_table(pr.dunning.Policy.default())
+    templates = {*steps.loc[steps["formal_notice"], "template"], "collector_letter_strict"}
+    notices = con.loc[con["template"].isin(templates) & (con["sent_at"] < day), "invoice_id"]
+    to_legal = routed.loc[routed["route"] == "legal_or_agency", "invoice_ids"].str.split(",")
+    assert all(notices.isin(ids).any() for ids in to_legal)
+    first = routed.loc[routed["route"] == "formal_notice", "invoice_ids"].str.split(",")
+    assert not any(notices.isin(ids).any() for ids in first)
+    assert not plan["explored"].any()  # no exploration unless asked
     ages = (day - book.invoices.set_index("invoice_id")["due_date"]).dt.days
     oldest = plan.set_index("customer_id")["invoice_ids"].str.split(",").map(lambda ids: ages.reindex(ids).max())
     assert oldest[routed["customer_id"]].median() > oldest[send["customer_id"]].median()
@@ -211,3 +266,25 @@ def test_plan_collections_is_idempotent_after_recording(response, book):
     twice = replanned.loc[(replanned["status"] == "send") & replanned["customer_id"].isin(sent["customer_id"])]
     assert twice.empty  # nothing planned twice
     assert (replanned.set_index("customer_id").loc[sent["customer_id"], "blocked_by"].str.startswith("pending")).all()
+    # the day's capacity holds across the two plans: what was recorded uses up its share
+    both = pd.concat([sent, replanned.loc[replanned["status"] == "send"]])
+    assert all(both["channel"].value_counts().get(ch, 0) <= n for ch, n in cap.per_day.items())
+
+
+def test_plan_collections_explores_a_share_of_the_capacity_at_random(response, book):
+    day = pd.Timestamp("2024-07-03")
+    cap = Capacity(per_day={"phone": 6, "sms": 4, "letter": 4})
+    hist = book.as_of(day)
+    plan = plan_collections(_worklist(book, day), response, cap, day, hist, explore=0.5, seed=7)
+    explored = plan.loc[plan["explored"]]
+    assert explored["channel"].value_counts().to_dict() == {"phone": 3, "sms": 2, "letter": 2}
+    assert (explored["status"] == "send").all() and explored["reason"].str.startswith("exploration").all()
+    send = plan.loc[plan["status"] == "send"]
+    assert all(send["channel"].value_counts().get(ch, 0) <= n for ch, n in cap.per_day.items())
+    assert plan["customer_id"].is_unique
+    again = plan_collections(_worklist(book, day), response, cap, day, hist, explore=0.5, seed=7)
+    pd.testing.assert_frame_equal(plan, again)  # the draw is fixed by the seed and the day
+    other = plan_collections(_worklist(book, day), response, cap, day, hist, explore=0.5, seed=8)
+    assert set(other.loc[other["explored"], "customer_id"]) != set(explored["customer_id"])
+    with pytest.raises(pr.errors.ParameterError, match="explore"):
+        plan_collections(_worklist(book, day), response, cap, day, hist, explore=1.5)

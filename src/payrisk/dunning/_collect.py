@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from payrisk.dunning._response import _CUSTOMER, ARMS, ResponseModel
+from payrisk.dunning._response import _CUSTOMER, ARMS, TONES, ResponseModel
 from payrisk.errors import ParameterError
 
 __all__ = [
@@ -313,8 +313,11 @@ def simulate_collections(
     -------
     DataFrame
         One row per planner: ``actions``, ``extra_cash_{H}d`` (cash collected within H calendar days of
-        ``start`` beyond what the book pays without any action), ``cash_per_action_{H}d``, ``invoices``,
-        ``accounts_overdue`` (at start), ``baseline_cash_{H}d``.
+        ``start`` beyond what the book pays without any action, in the one draw of answers),
+        ``expected_extra_cash_{H}d`` (its expectation given the replay's path: each action's true expected extra
+        cash within the window, :meth:`~payrisk.datasets.Truth.action_value`, summed; the figure to compare
+        planners by, as the realised one turns on whether a few large invoices answered), ``cash_per_action_{H}d``,
+        ``invoices``, ``accounts_overdue`` (at start), ``baseline_cash_{H}d``.
 
     Examples
     --------
@@ -367,6 +370,7 @@ def simulate_collections(
         last_contact = np.full(len(cust_ids), -(10**9), dtype=np.int64)
         recent_log: list[tuple[int, np.ndarray]] = []
         n_actions = 0
+        expected = dict.fromkeys(horizons, 0.0)
         for k, today in enumerate(days):
             open_ = (pay > today) & (due < today) & (dispute_day > today)
             idx = np.flatnonzero(open_)
@@ -401,6 +405,18 @@ def simulate_collections(
             ).to_numpy()  # fmt: skip
             i = hit.index.to_numpy()
             u = np.where(never[i], u * cure[i], u)
+            # the expected extra cash of today's actions given the path so far (invoices already answered and
+            # waiting for their payment add nothing): summed over the replay, an unbiased, far less noisy
+            # estimate of the extra cash than the one realised draw of answers (a few large invoices decide it)
+            waiting = pay[i] < t0[i]
+            for h in horizons:
+                if today - d_start < h:
+                    v = sub.action_value(
+                        hit["invoice_id"], today_ts, a["channel"].to_numpy(dtype=object),
+                        a["tone"].to_numpy(dtype=object), horizon_days=int(d_start + h - today),
+                        earlier=hit["earlier"].to_numpy(), recent=hit["recent"].to_numpy(),
+                    ).to_numpy()  # fmt: skip
+                    expected[h] += float(np.where(waiting, 0.0, v).sum())
             answered = draws[k, i] < u
             when = _next_business(today + col.response_days(truth.params.collector, a["channel"].to_numpy()))
             pay[i] = np.where(answered, np.minimum(pay[i], when), pay[i])
@@ -416,6 +432,7 @@ def simulate_collections(
             row[f"extra_cash_{h}d"] = cash - baseline
             row[f"baseline_cash_{h}d"] = baseline
             row[f"cash_per_action_{h}d"] = (cash - baseline) / max(n_actions, 1)
+            row[f"expected_extra_cash_{h}d"] = expected[h]
         rows.append(row)
     table = pd.DataFrame(rows).set_index("planner")
     table.attrs.update(start=str(day0.date()), business_days=business_days, seed=seed,
@@ -424,9 +441,42 @@ def simulate_collections(
 
 
 # -- today's collector plan on a real book -----------------------------------------------------------------------
+def _explore(
+    eligible: pd.DataFrame, per: pd.DataFrame, left: dict[str, int], share: float, seed: int, day: pd.Timestamp
+) -> pd.DataFrame:
+    """``share`` of each channel's room given to accounts drawn at random from ``eligible``, with a random tone:
+    one row per account (index ``customer_id``; ``channel``, ``tone``, ``value`` of that action)."""
+    empty = pd.DataFrame(columns=["channel", "tone", "value"], index=pd.Index([], name="customer_id"))
+    if share <= 0 or eligible.empty:
+        return empty
+    rng = np.random.default_rng([seed, day.toordinal()])
+    pool = eligible["customer_id"].to_numpy()[rng.permutation(len(eligible))]
+    slots = [ch for ch, n in left.items() for _ in range(int(np.floor(share * n)))]
+    n = min(len(pool), len(slots))
+    tones = np.array(TONES)[rng.integers(0, len(TONES), n)]
+    arms = [f"{ch}/{t}" for ch, t in zip(slots[:n], tones, strict=True)]
+    col = per.columns.get_indexer(arms)
+    table = per.reindex(pool[:n]).fillna(0.0).to_numpy()
+    values = np.where(col >= 0, table[np.arange(n), np.maximum(col, 0)], 0.0) if n and per.shape[1] else np.zeros(n)
+    out = pd.DataFrame({"channel": slots[:n], "tone": tones, "value": values}, index=pd.Index(pool[:n]))
+    return out.rename_axis("customer_id") if n else empty
+
+
+def _noticed(contacts: pd.DataFrame, policy: Any, day: pd.Timestamp, book: pd.DataFrame) -> np.ndarray:
+    """Customers with a formal notice sent before ``day`` on one of their open overdue invoices: a formal-notice
+    step of the policy's tracks, or a strict collector letter."""
+    from payrisk.dunning._plan import _step_table
+
+    steps = _step_table(policy)
+    notices = set(steps.loc[steps["formal_notice"], "template"]) | {"collector_letter_strict"}
+    sent = contacts.loc[contacts["template"].isin(notices) & (contacts["sent_at"] < day)]
+    return sent.loc[sent["invoice_id"].isin(book["invoice_id"]), "customer_id"].unique()
+
+
 PLAN_COLUMNS = [
     "action_id", "customer_id", "invoice_ids", "n_invoices", "overdue_amount", "channel", "tone", "template",
-    "expected_extra_cash", "gain_per_effort", "action_order", "status", "blocked_by", "route", "send_at", "reason",
+    "expected_extra_cash", "gain_per_effort", "action_order", "status", "blocked_by", "route", "explored", "send_at",
+    "reason",
 ]  # fmt: skip
 
 
@@ -462,6 +512,8 @@ def plan_collections(
     *,
     horizon: int = 30,
     min_value: float = 1.0,
+    explore: float = 0.0,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Today's collector actions by what acting changes: one row per overdue account, within the capacity.
 
@@ -473,9 +525,16 @@ def plan_collections(
     order of risk. Guards: an account with a contact already planned for today or later (``pending_contact``), a
     contact within ``capacity.min_gap_days``, or the policy's weekly contact limits is ``blocked``; accounts worth
     acting on beyond the capacity ``wait``; accounts where no action is worth ``min_value`` are routed to
-    ``legal_or_agency`` (overdue total at least ``policy.guards.legal_min_amount``) or ``write_off_review``, not
-    to the call list. Messages go out on the customer's rhythm (:func:`send_days`). Recording the sent actions
-    (:func:`to_contacts`) and planning again the same day plans nothing twice.
+    ``legal_or_agency`` (overdue total at least ``policy.guards.legal_min_amount``; first ``formal_notice`` where
+    the policy wants a formal notice before legal and none was sent) or ``write_off_review``, not to the call
+    list. Messages go out on the customer's rhythm (:func:`send_days`). Recording the sent actions
+    (:func:`to_contacts`) and planning again the same day plans nothing twice: the accounts are blocked as pending
+    and the collector actions already planned for the day use up their share of the capacity.
+
+    ``explore`` gives that share of each channel's capacity to accounts drawn at random among those not blocked,
+    with a random tone (``explored`` True): the log then holds actions where the plan would not have acted, which
+    the next fit of the response model needs to learn what it has not seen (its ``positivity_``). The draw is
+    fixed by ``seed`` and the day, so planning again gives the same plan.
 
     Parameters
     ----------
@@ -490,6 +549,13 @@ def plan_collections(
         The ledger as known today, with the actions already planned.
     policy : Policy, optional
         Its guards and timing (default :meth:`Policy.default`).
+    horizon : int, default 30
+        Expected extra cash within this many days (one of the model's ``horizons``).
+    min_value : float, default 1.0
+        Accounts where no action is expected to bring this much are routed off the call list.
+    explore : float, default 0.0
+        Share of each channel's daily capacity given to random actions (0 to 1).
+    seed : int, default 0
 
     Returns
     -------
@@ -497,7 +563,8 @@ def plan_collections(
         One row per overdue account: ``action_id``, ``customer_id``, ``invoice_ids``, ``n_invoices``,
         ``overdue_amount``, ``channel``, ``tone``, ``template`` (``collector_<channel>_<tone>``),
         ``expected_extra_cash``, ``gain_per_effort``, ``action_order``, ``status`` (send, wait, blocked, route),
-        ``blocked_by``, ``route``, ``send_at``, ``reason``; sendable first, in action order.
+        ``blocked_by``, ``route`` (collector, formal_notice, legal_or_agency, write_off_review), ``explored``,
+        ``send_at``, ``reason``; sendable first, in action order.
 
     Examples
     --------
@@ -516,6 +583,8 @@ def plan_collections(
     from payrisk.ledger import to_date
 
     model._check_fitted()
+    if not 0.0 <= explore <= 1.0:
+        raise ParameterError(f"plan_collections: explore must lie in [0, 1] (a share of the capacity); got {explore}.")
     missing = [c for c in ("customer_id", "open_amount", "due_date") if c not in scores.columns]
     if missing:
         raise ParameterError(
@@ -556,19 +625,34 @@ def plan_collections(
                        "today or later", blocked)  # fmt: skip
     frame["blocked_by"] = blocked
     worth = frame["expected_extra_cash"] >= min_value
-    open_for = frame.loc[worth & (frame["blocked_by"] == "")]
+    # the collector actions already planned today (whatever day they go out on) use up today's capacity
+    planned_today = con["contact_id"].astype(str).str.startswith(f"{day.date()}|")
+    today_ = con.loc[planned_today & con["template"].fillna("").str.startswith("collector_")]
+    used = today_.drop_duplicates("customer_id")["channel"].value_counts()
+    left = {ch: max(n - int(used.get(ch, 0)), 0) for ch, n in capacity.per_day.items()}
+    explored = _explore(frame.loc[frame["blocked_by"] == ""], per, left, explore, seed, day)
+    left = {ch: n - int((explored["channel"] == ch).sum()) for ch, n in left.items()}
+    open_for = frame.loc[worth & (frame["blocked_by"] == "") & ~frame["customer_id"].isin(explored.index)]
     long = per.reindex(open_for["customer_id"]).stack().rename("value").reset_index()
     long.columns = ["customer_id", "arm", "value"]
     long[["channel", "tone"]] = long["arm"].str.split("/", expand=True)
-    chosen = allocate(long[["customer_id", "channel", "tone", "value"]], capacity).set_index("customer_id")
+    room = Capacity(per_day=left, cost=capacity.cost, min_gap_days=capacity.min_gap_days)
+    chosen = allocate(long[["customer_id", "channel", "tone", "value"]], room).set_index("customer_id")
+    chosen = pd.concat([chosen[["channel", "tone", "value"]], explored[["channel", "tone", "value"]]])
     send = frame["customer_id"].isin(chosen.index).to_numpy()
     at = chosen.reindex(frame["customer_id"])
     frame.loc[send, "channel"] = at["channel"].to_numpy()[send]
     frame.loc[send, "tone"] = at["tone"].to_numpy()[send]
+    frame.loc[send, "expected_extra_cash"] = at["value"].to_numpy(dtype=float)[send]
+    frame["explored"] = frame["customer_id"].isin(explored.index).to_numpy()
     frame["status"] = np.select([send, frame["blocked_by"] != "", worth], ["send", "blocked", "wait"], default="route")
     legal = frame["overdue_amount"] >= policy.guards.legal_min_amount
+    noticed = _noticed(con, policy, day, book)
+    notice_first = legal & policy.guards.legal_needs_formal_notice & ~frame["customer_id"].isin(noticed)
     frame["route"] = np.where(
-        frame["status"] == "route", np.where(legal, "legal_or_agency", "write_off_review"), "collector"
+        frame["status"] == "route",
+        np.select([notice_first, legal], ["formal_notice", "legal_or_agency"], default="write_off_review"),
+        "collector",
     )
     frame["gain_per_effort"] = frame["expected_extra_cash"] / frame["channel"].map(capacity.cost).fillna(np.inf)
     frame["action_order"] = frame["expected_extra_cash"].rank(ascending=False, method="first").astype(int)
@@ -577,12 +661,17 @@ def plan_collections(
     frame["action_id"] = f"{day.date()}|" + frame["customer_id"] + "|" + frame["template"]
     cash = frame["expected_extra_cash"].round(2).astype(str)
     frame["reason"] = np.select(
-        [frame["status"] == "send", frame["status"] == "wait", frame["status"] == "blocked"],
+        [frame["explored"], frame["status"] == "send", frame["status"] == "wait", frame["status"] == "blocked",
+         frame["route"] == "formal_notice"],
         [
+            "exploration: a random " + frame["tone"].fillna("") + " " + frame["channel"].fillna("")
+            + f" ({explore:.0%} of the capacity) for the response model to learn from; expected extra cash " + cash,
             "expected extra cash " + cash + " within " + str(horizon) + " days from a " + frame["tone"].fillna("")
             + " " + frame["channel"].fillna(""),
             "worth " + cash + " but today's capacity is used by accounts worth more",
             "blocked: " + frame["blocked_by"],
+            "no action is expected to bring " + f"{min_value:g} or more; send the formal notice before legal (none "
+            "was sent on these invoices)",
         ],
         default="no action is expected to bring " + f"{min_value:g} or more; oldest item "
         + frame["oldest"].astype(str) + " days overdue",

@@ -30,7 +30,8 @@ _CUSTOMER = [
 _ROW = ["days_overdue", "log_amount", "earlier_actions", "contacts_7d", "timed", "closed"]
 _CLIP = 0.002  #: propensities of single arms are clipped below at this (tones split a channel thinly)
 _MAX_WEIGHT = 20.0  #: censoring weights are capped here
-_LOW = 0.01  #: a channel with a propensity below this at a row is not supported there
+_TRANSPORT_DAYS = 7  #: the answer chance is carried this many days beyond the oldest debt the log acted on
+_MONOTONE = {"days_overdue": -1, "earlier_actions": -1, "contacts_7d": -1}  #: older, repeated, tired: answer less
 
 
 def _state_features(rows: pd.DataFrame, cust: pd.DataFrame) -> pd.DataFrame:
@@ -70,6 +71,21 @@ def _predict(models: dict[str, Any], X: pd.DataFrame, arm: str) -> np.ndarray:
     return models[group].predict_proba(_with_arm(X, np.full(len(X), arm)))[:, 1]
 
 
+def _answer_objective(m: np.ndarray) -> Any:
+    """XGBoost objective of the answer chance ``u = sigmoid(f)`` when the outcome is paid within the answer window
+    either way: P(paid) = u + (1 - u) * m, with ``m`` the chance of paying in the window without the action.
+    Gradient of the log-loss in ``f``, and its Fisher information as the Hessian."""
+
+    def objective(f: np.ndarray, data: Any) -> tuple[np.ndarray, np.ndarray]:
+        y = data.get_label()
+        u = 1.0 / (1.0 + np.exp(-f))
+        p = np.clip(u + (1.0 - u) * m, 1e-6, 1 - 1e-6)
+        dp = (1.0 - m) * u * (1.0 - u)
+        return (p - y) / (p * (1 - p)) * dp, dp**2 / (p * (1 - p)) + 1e-6
+
+    return objective
+
+
 class ResponseModel(BaseEstimator):
     """The effect of each collector action on P(paid within 7 and 30 days) of an open overdue invoice.
 
@@ -78,10 +94,19 @@ class ResponseModel(BaseEstimator):
     invoice-days without an action in the next ``horizon`` days are sampled as control rows. The features are
     the customer's behaviour known on that day (point in time) and the row's state: days overdue, amount,
     actions already taken on the invoice, contacts in the last 7 days, whether the day meets the customer's
-    payment weekday or pay run, and whether it is a weekend or holiday. An outcome model (XGBoost with the
-    action as input) gives the uplift of each action; a propensity model (the logged policy) gives each row's
-    chance of each action, checked for positivity; cross-fitted by customer, the two give doubly robust effects
-    per segment and channel with cluster-robust intervals, and off-policy values of any plan.
+    payment weekday or pay run, and whether it is a weekend or holiday.
+
+    What acting changes is learned as the **answer chance** of each action: the chance that it brings the payment
+    within ``answer_days``, beyond the chance of paying then anyway. A no-action model gives that chance (``m``,
+    cross-fitted on the control rows); the answer model is fitted on the actions alone to P(paid in the window) =
+    u + (1 - u) * m, so the noise of what would have happened anyway is not learned twice (older debts, repeated
+    actions and recent contacts never answer more: monotone). The :meth:`uplift` on P(paid within H days) is then
+    u times the no-action model's chance of *not* paying within H. Actions on debts older than the log ever acted
+    on (by more than 7 days) or repeated more often than it did get no uplift: there is no evidence there.
+
+    Beside it, outcome models per channel (a T-learner, XGBoost with the tone as input) and a propensity model
+    (the logged policy), cross-fitted by customer, give doubly robust effects per segment and channel with
+    cluster-robust intervals, the positivity check, and off-policy values of any plan.
 
     Parameters
     ----------
@@ -98,8 +123,10 @@ class ResponseModel(BaseEstimator):
     n_estimators, max_depth, learning_rate : XGBoost settings of both models.
     n_folds : int, default 3
     level : float, default 0.95
+    answer_days : int, default 10
+        The window in which an answered action pays: the slowest channel's response and a weekend.
     min_support : float, default 0.01
-        :meth:`uplift` is 0 where the logged policy's chance of the channel is below this (no evidence there).
+        A channel whose logged chance at a row is below this counts as unsupported there (:attr:`positivity_`).
     seed : int, default 0
 
     Attributes
@@ -113,6 +140,11 @@ class ResponseModel(BaseEstimator):
         Per segment and channel (and ``none``): ``share_low`` (rows where the logged policy's chance of the
         channel is below 0.01), ``min_propensity``, ``n``; ``positivity_ok_`` is False when a channel is unsupported
         on over half of a segment's rows.
+    support_ : DataFrame
+        Per channel, the days overdue the log acted on (``days_overdue_low``/``days_overdue_high``, 0.5% and 99.5%
+        quantiles) and ``max_earlier_actions``: where :meth:`uplift` has evidence.
+    answer_model_ : xgboost.Booster
+        The answer chance of an action (the features and the arm's channel and tone).
     rows_ : DataFrame
         The training rows with ``arm``, outcomes ``paid_7d``/``paid_30d``, cross-fitted ``mu_*`` and
         ``propensity``, ``segment``.
@@ -137,6 +169,7 @@ class ResponseModel(BaseEstimator):
         learning_rate: float = 0.08,
         n_folds: int = 3,
         level: float = 0.95,
+        answer_days: int = 10,
         min_support: float = 0.01,
         seed: int = 0,
     ) -> None:
@@ -149,6 +182,7 @@ class ResponseModel(BaseEstimator):
         self.learning_rate = learning_rate
         self.n_folds = n_folds
         self.level = level
+        self.answer_days = answer_days
         self.min_support = min_support
         self.seed = seed
 
@@ -245,13 +279,32 @@ class ResponseModel(BaseEstimator):
             random_state=self.seed, **kw,
         )  # fmt: skip
 
-    def _censoring_weights(self, rows: pd.DataFrame, p_none: np.ndarray) -> dict[int, np.ndarray]:
+    def _action_hazard(self, rows: pd.DataFrame, X: pd.DataFrame, arms: np.ndarray) -> np.ndarray:
+        """The logged policy's daily hazard of a *next* action on each row's invoice, given the row (its state and
+        whether it was itself an action: a logged policy keeps a gap after acting). A Poisson model of the next
+        action within the longest window over the days the row was watched (until paid, acted on again, or the
+        window closed)."""
+        from xgboost import XGBRegressor
+
+        h = max(max(self.horizons), self.answer_days)
+        paid, nxt = rows["days_to_paid"].to_numpy(), rows["days_to_next_action"].to_numpy()
+        event = (nxt <= np.minimum(paid, h)).astype(np.float64)
+        exposure = np.clip(np.minimum(np.minimum(paid, nxt), h), 1.0, None)
+        Xa = _with_arm(X, arms)
+        model = XGBRegressor(
+            n_estimators=100, max_depth=3, learning_rate=0.1, objective="count:poisson", tree_method="hist",
+            n_jobs=2, random_state=self.seed, max_delta_step=0.7,
+        )  # fmt: skip
+        model.fit(Xa, event, base_margin=np.log(exposure))
+        return model.predict(Xa, base_margin=np.zeros(len(Xa)))
+
+    def _censoring_weights(
+        self, rows: pd.DataFrame, hazard: np.ndarray, windows: tuple[int, ...] | None = None
+    ) -> dict[int, np.ndarray]:
         """Per horizon, 0 for a row whose outcome window a later logged action cuts (censored), else the inverse
-        chance of no action until it paid or the window closed: the logged policy's daily action hazard at the
-        row is the odds of acting in the sample times the control rows' sampling density."""
-        hazard = (1 - p_none) / p_none * self.controls_per_month / 30.0
+        chance of no action until it paid or the window closed, from the daily hazard of a next action."""
         out = {}
-        for hz in self.horizons:
+        for hz in windows or self.horizons:
             censored = rows["days_to_next_action"].to_numpy() <= hz
             exposure = np.minimum(rows["days_to_paid"].to_numpy(), hz)
             out[hz] = np.where(censored, 0.0, np.minimum(np.exp(hazard * exposure), _MAX_WEIGHT))
@@ -317,7 +370,8 @@ class ResponseModel(BaseEstimator):
             pm = self._booster("multi:softprob").fit(X.loc[train], arm_code[train])
             prop[np.ix_(test, pm.classes_)] = pm.predict_proba(X.loc[test])
         prop = np.clip(prop, _CLIP, 1.0)
-        w = self._censoring_weights(rows, prop[:, self.arms_.index("none")])
+        hazard = self._action_hazard(rows, X, arms)
+        w = self._censoring_weights(rows, hazard)
         for k in np.unique(fold):
             train, test = fold != k, fold == k
             for hz in self.horizons:
@@ -325,6 +379,7 @@ class ResponseModel(BaseEstimator):
                 for j, a in enumerate(self.arms_):
                     mu[hz][test, j] = _predict(om, X.loc[test], a)
         self.outcome_models_ = {hz: self._outcome_models(X, arms, y[hz], w[hz]) for hz in self.horizons}
+        self._fit_answer(rows, X, arms, fold, hazard)
         for hz in self.horizons:
             rows[f"weight_{hz}d"] = w[hz]
         self.propensity_model_ = self._booster("multi:softprob").fit(X, arm_code)
@@ -339,6 +394,73 @@ class ResponseModel(BaseEstimator):
         self.positivity_ = self._positivity(rows)
         self.positivity_ok_ = bool((self.positivity_["share_low"] <= 0.5).all())
         return self
+
+    def _fit_answer(
+        self, rows: pd.DataFrame, X: pd.DataFrame, arms: np.ndarray, fold: np.ndarray, hazard: np.ndarray
+    ) -> None:
+        """The answer chance of an action: fitted on the actions to P(paid within ``answer_days``) = u + (1 - u) m,
+        with ``m`` the cross-fitted no-action chance of paying in the window; and where the log has evidence."""
+        import xgboost as xgb
+
+        wd = self.answer_days
+        y = (rows["days_to_paid"].to_numpy() <= wd).astype(np.float64)
+        w = self._censoring_weights(rows, hazard, (wd,))[wd]
+        control = (arms == "none") & (w > 0)
+        m = np.zeros(len(rows))
+        for k in np.unique(fold):
+            model = self._booster("binary:logistic").fit(
+                X.loc[control & (fold != k)], y[control & (fold != k)], sample_weight=w[control & (fold != k)]
+            )
+            m[fold == k] = model.predict_proba(X.loc[fold == k])[:, 1]
+        acted = (arms != "none") & (w > 0)
+        Xa = _with_arm(X.loc[acted], arms[acted]).drop(columns="acted")
+        ya, ma = y[acted], m[acted]
+        # start from the mean answer chance (the moment estimate), then learn how it varies
+        u0 = float(np.clip((ya.mean() - ma.mean()) / max(1 - ma.mean(), 1e-3), 0.01, 0.9))
+        self.answer_margin_ = float(np.log(u0 / (1 - u0)))
+        mono = tuple(_MONOTONE.get(c, 0) for c in Xa.columns)
+        data = xgb.DMatrix(Xa, label=ya, base_margin=np.full(len(ya), self.answer_margin_))
+        params = {
+            "max_depth": 3, "eta": 0.05, "subsample": 0.9, "min_child_weight": 20, "tree_method": "hist",
+            "nthread": 2, "seed": self.seed, "monotone_constraints": str(mono),
+        }  # fmt: skip
+        self.answer_model_ = xgb.train(params, data, num_boost_round=300, obj=_answer_objective(ma))
+        self.answer_columns_ = list(Xa.columns)
+        rows["m_answer"] = m
+        treated = rows.loc[arms != "none"]
+        channel = treated["arm"].str.split("/").str[0]
+        g = treated.groupby(channel)
+        self.support_ = pd.DataFrame(
+            {
+                "days_overdue_low": g["days_overdue"].quantile(0.005),
+                "days_overdue_high": g["days_overdue"].quantile(0.995),
+                "max_earlier_actions": g["earlier_actions"].max(),
+            }
+        ).rename_axis("channel")
+
+    def answer_probability(self, X: pd.DataFrame, arms: list[str] | None = None) -> pd.DataFrame:
+        """The chance that each action is answered with a payment within ``answer_days`` (beyond paying anyway),
+        per row of features (:meth:`state_features`); 0 where the log has no evidence (debts older than it acted
+        on, or more actions on the invoice than it ever took). One column per arm."""
+        import xgboost as xgb
+
+        self._check_fitted()
+        arms = [a for a in (arms or self.arms_) if a != "none"]
+        days = X["days_overdue"].to_numpy()
+        earlier = X["earlier_actions"].to_numpy()
+        margin = np.full(len(X), self.answer_margin_)
+        out = {}
+        for a in arms:
+            channel = a.split("/")[0]
+            if channel not in self.support_.index:
+                out[a] = np.zeros(len(X))
+                continue
+            Xa = _with_arm(X, np.full(len(X), a)).drop(columns="acted")[self.answer_columns_]
+            u = 1.0 / (1.0 + np.exp(-self.answer_model_.predict(xgb.DMatrix(Xa, base_margin=margin))))
+            sup = self.support_.loc[channel]
+            evidence = (days <= sup["days_overdue_high"] + _TRANSPORT_DAYS) & (earlier <= sup["max_earlier_actions"])
+            out[a] = np.where(evidence, u, 0.0)
+        return pd.DataFrame(out, index=X.index)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "outcome_models_"):
@@ -384,7 +506,7 @@ class ResponseModel(BaseEstimator):
 
     def _positivity(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Per segment and channel (tones together) and for no action: the share of rows whose propensity is
-        below ``_LOW`` (the logged policy all but never did it there) and the smallest propensity."""
+        below ``min_support`` (the logged policy all but never did it there) and the smallest propensity."""
         out = []
         groups = {"none": ["none"]} | {c: [a for a in self.arms_ if a.startswith(c + "/")] for c in CHANNELS}
         for seg, g in [("all", rows), *rows.groupby("segment", sort=True)]:
@@ -392,31 +514,25 @@ class ResponseModel(BaseEstimator):
                 if not cols:
                     continue
                 e = sum(g[f"propensity_{a}"].to_numpy() for a in cols)
-                out.append({"segment": seg, "arm": name, "n": len(g), "share_low": float((e < _LOW).mean()),
+                out.append({"segment": seg, "arm": name, "n": len(g), "share_low": float((e < self.min_support).mean()),
                             "min_propensity": float(e.min())})  # fmt: skip
         return pd.DataFrame(out).set_index(["segment", "arm"])
 
     # -- predict ---------------------------------------------------------------------------------------------
     def uplift(self, X: pd.DataFrame, arms: list[str] | None = None, horizon: int | None = None) -> pd.DataFrame:
-        """Predicted P(paid within ``horizon``) under each action minus under no action, per row of features.
+        """Predicted P(paid within ``horizon`` days) under each action minus under no action, per row of features:
+        the action's answer chance (:meth:`answer_probability`) times the no-action chance of not paying within
+        ``horizon`` (an answer adds cash only where the debt would not have been paid anyway).
 
-        ``X`` holds the model's features (:meth:`state_features`); one column per arm.
+        ``X`` holds the model's features (:meth:`state_features`); one column per arm; ``horizon`` one of
+        ``horizons`` (default the longest).
         """
         self._check_fitted()
         hz = horizon or self.horizons[-1]
-        models = self.outcome_models_[hz]
-        arms = [a for a in (arms or self.arms_) if a != "none"]
-        base = _predict(models, X, "none")
-        cols = {a: _predict(models, X, a) - base for a in arms}
-        # no evidence where the log never acted so: an action the logged policy all but never took at x gets no
-        # uplift there (the per-channel model would extrapolate from other rows)
-        prop = self.propensity_model_.predict_proba(X)
-        classes = [self.arms_[int(k)] for k in self.propensity_model_.classes_]
-        for a in cols:
-            channel = a.split("/")[0]
-            e = sum(prop[:, j] for j, k in enumerate(classes) if k.startswith(channel + "/"))
-            cols[a] = np.where(e >= self.min_support, cols[a], 0.0)
-        return pd.DataFrame(cols, index=X.index)
+        if hz not in self.outcome_models_:
+            raise ParameterError(f"uplift: horizon {hz} is not one of the fitted horizons {self.horizons}.")
+        unpaid = 1.0 - _predict(self.outcome_models_[hz], X, "none")
+        return self.answer_probability(X, arms).mul(unpaid, axis=0)
 
     def state_features(self, rows: pd.DataFrame, customer_features: pd.DataFrame) -> pd.DataFrame:
         """The model's features of rows (``invoice_id``, ``customer_id``, ``day``, ``days_overdue``,
