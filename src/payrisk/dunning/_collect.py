@@ -108,7 +108,10 @@ class _State:
 
     def __init__(self, day: pd.Timestamp, invoices: pd.DataFrame, capacity: Capacity) -> None:
         self.day = day
-        self.invoices = invoices  # invoice_id, customer_id, open_amount, due_date, days_overdue, earlier, recent
+        # invoice_id, customer_id, open_amount, due_date, days_overdue, earlier (actions on the invoice in the
+        # replay), recent (the replay's actions on the customer in the last 7 days), contacts_7d (those and the
+        # world's automatic reminders: what the team's ledger shows), contactable
+        self.invoices = invoices
         self.capacity = capacity
 
     def accounts(self) -> pd.DataFrame:
@@ -235,7 +238,7 @@ def gain_planner(
                 "days_overdue": rows["days_overdue"].to_numpy(),
                 "open_amount": rows["open_amount"].to_numpy(),
                 "earlier_actions": rows["earlier"].to_numpy(),
-                "contacts_7d": rows["recent"].to_numpy(),
+                "contacts_7d": rows["contacts_7d"].to_numpy(),
                 "country": (countries.reindex(rows["customer_id"]).to_numpy() if countries is not None else "NL"),
             }
         )
@@ -378,6 +381,10 @@ def simulate_collections(
             recent = np.zeros(len(cust_ids), dtype=np.int64)
             for _, custs in recent_log:  # at most a week of days
                 recent[custs] += 1
+            # what the team's ledger shows: the world's automatic reminders of the week on the customer's open
+            # invoices beside the replay's own actions
+            auto = col.auto_contacts_7d(truth.params, today - due[idx], amount[idx])
+            seen = recent + np.bincount(cust_codes[idx], weights=auto, minlength=len(cust_ids)).astype(np.int64)
             state_inv = pd.DataFrame(
                 {
                     "invoice_id": book["invoice_id"].to_numpy()[idx],
@@ -387,6 +394,7 @@ def simulate_collections(
                     "days_overdue": today - due[idx],
                     "earlier": earlier[idx],
                     "recent": recent[cust_codes[idx]],
+                    "contacts_7d": seen[cust_codes[idx]],
                     "contactable": today - last_contact[cust_codes[idx]] >= capacity.min_gap_days,
                 },
                 index=idx,

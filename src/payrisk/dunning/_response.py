@@ -98,7 +98,7 @@ class ResponseModel(BaseEstimator):
 
     What acting changes is learned as the **answer chance** of each action: the chance that it brings the payment
     within ``answer_days``, beyond the chance of paying then anyway. A no-action model gives that chance (``m``,
-    cross-fitted on the control rows); the answer model is fitted on the actions alone to P(paid in the window) =
+    fitted on the control rows); the answer model is fitted on the actions alone to P(paid in the window) =
     u + (1 - u) * m, so the noise of what would have happened anyway is not learned twice (older debts, repeated
     actions and recent contacts never answer more: monotone). The :meth:`uplift` on P(paid within H days) is then
     u times the no-action model's chance of *not* paying within H. Actions on debts older than the log ever acted
@@ -379,7 +379,7 @@ class ResponseModel(BaseEstimator):
                 for j, a in enumerate(self.arms_):
                     mu[hz][test, j] = _predict(om, X.loc[test], a)
         self.outcome_models_ = {hz: self._outcome_models(X, arms, y[hz], w[hz]) for hz in self.horizons}
-        self._fit_answer(rows, X, arms, fold, hazard)
+        self._fit_answer(rows, X, arms, hazard)
         for hz in self.horizons:
             rows[f"weight_{hz}d"] = w[hz]
         self.propensity_model_ = self._booster("multi:softprob").fit(X, arm_code)
@@ -395,9 +395,7 @@ class ResponseModel(BaseEstimator):
         self.positivity_ok_ = bool((self.positivity_["share_low"] <= 0.5).all())
         return self
 
-    def _fit_answer(
-        self, rows: pd.DataFrame, X: pd.DataFrame, arms: np.ndarray, fold: np.ndarray, hazard: np.ndarray
-    ) -> None:
+    def _fit_answer(self, rows: pd.DataFrame, X: pd.DataFrame, arms: np.ndarray, hazard: np.ndarray) -> None:
         """The answer chance of an action: fitted on the actions to P(paid within ``answer_days``) = u + (1 - u) m,
         with ``m`` the cross-fitted no-action chance of paying in the window; and where the log has evidence."""
         import xgboost as xgb
@@ -406,12 +404,10 @@ class ResponseModel(BaseEstimator):
         y = (rows["days_to_paid"].to_numpy() <= wd).astype(np.float64)
         w = self._censoring_weights(rows, hazard, (wd,))[wd]
         control = (arms == "none") & (w > 0)
-        m = np.zeros(len(rows))
-        for k in np.unique(fold):
-            model = self._booster("binary:logistic").fit(
-                X.loc[control & (fold != k)], y[control & (fold != k)], sample_weight=w[control & (fold != k)]
-            )
-            m[fold == k] = model.predict_proba(X.loc[fold == k])[:, 1]
+        # the chance of paying in the window anyway, from every control row: an action's row is never among them,
+        # so its own outcome cannot leak into its m (cross-fitting would only leave a third of the controls out)
+        model = self._booster("binary:logistic").fit(X.loc[control], y[control], sample_weight=w[control])
+        m = model.predict_proba(X)[:, 1]
         acted = (arms != "none") & (w > 0)
         Xa = _with_arm(X.loc[acted], arms[acted]).drop(columns="acted")
         ya, ma = y[acted], m[acted]
