@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/payrisk demo --out payrisk_demo
+	$(BIN)/payrisk demo --out payrisk_demo --overwrite
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

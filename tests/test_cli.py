@@ -133,7 +133,60 @@ def test_a_bug_is_exit_3_not_a_finding(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("PAYRISK_DEBUG", raising=False)
     assert cli.main(["validate", str(tmp_path)]) == 3
     err = capsys.readouterr().err
-    assert "internal error" in err and "PAYRISK_DEBUG=1" in err and "Traceback" not in err
+    assert "internal error" in err and "--debug" in err and "Traceback" not in err
+    with pytest.raises(KeyError):  # --debug shows the bug itself, before or after the command's name
+        cli.main(["--debug", "validate", str(tmp_path)])
+    with pytest.raises(KeyError):
+        cli.main(["validate", "--debug", str(tmp_path)])
+
+
+def test_version_and_no_file_written_over_without_overwrite(folder, tmp_path, capsys):
+    import payrisk.cli as cli
+
+    with pytest.raises(SystemExit) as exc:
+        cli._parser().parse_args(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"payrisk {pr.__version__}"
+    out = tmp_path / "worklist.csv"
+    out.write_text("keep me\n")
+    common = [str(folder / "data"), "--model", str(folder / "model"), "--as-of", "2024-04-30"]
+    assert main(["--quiet", "score", *common, "--format", "csv", "--out", str(out)]) == 2
+    assert out.read_text() == "keep me\n" and "--overwrite" in capsys.readouterr().err
+    assert main(["--quiet", "fit", str(folder / "data"), "--as-of", "2024-03-31", "--out", str(folder / "model")]) == 2
+    assert main(["--quiet", "score", *common, "--format", "csv", "--out", str(out), "--overwrite"]) == 0
+    assert pd.read_csv(out)["invoice_id"].notna().all()
+
+
+def test_plan_record_and_plan_again_the_same_day_plans_nothing_twice(tmp_path):
+    day = "2024-05-31"
+    world = pr.datasets.make_ledger(n_customers=300, seed=1)
+    data = write_tables(world.as_of(day), tmp_path / "data")  # a team's export on the day: nothing after it
+    assert main(["--quiet", "fit", str(data), "--as-of", "2024-03-31", "--out", str(tmp_path / "model"),
+                 "--trees", "30"]) == 0  # fmt: skip
+    plan = [str(data), "--model", str(tmp_path / "model"), "--as-of", day, "--format", "csv"]
+    assert main(["--quiet", "plan", *plan, "--out", str(tmp_path / "first.csv")]) == 0
+    first = pd.read_csv(tmp_path / "first.csv", dtype=str)
+    sent = first.loc[first["status"] == "send"]
+    assert len(sent) >= 5 and (pd.to_datetime(sent["send_at"]) > pd.Timestamp(day) + pd.Timedelta(days=1)).any()
+    before = len(pd.read_csv(data / "contacts.csv"))
+    assert main(["--quiet", "record", str(data), "--actions", str(tmp_path / "first.csv")]) == 0
+    contacts = pd.read_csv(data / "contacts.csv", dtype=str)
+    n_new = sent["invoice_ids"].str.split(",").str.len().sum()
+    assert len(contacts) == before + n_new and contacts["contact_id"].is_unique
+    assert main(["--quiet", "record", str(data), "--actions", str(tmp_path / "first.csv")]) == 0  # again: no-op
+    assert len(pd.read_csv(data / "contacts.csv")) == before + n_new
+    assert main(["--quiet", "plan", *plan, "--out", str(tmp_path / "again.csv")]) == 0
+    again = pd.read_csv(tmp_path / "again.csv", dtype=str)
+    resent = again.loc[again["status"] == "send"]
+    assert not set(resent["action_id"]) & set(sent["action_id"])
+
+    def pairs(actions: pd.DataFrame) -> set[tuple[str, str]]:
+        inv = actions.assign(invoice_id=actions["invoice_ids"].str.split(",")).explode("invoice_id")
+        return set(zip(inv["invoice_id"], inv["template"].str.split("+").str[0], strict=True))
+
+    assert not pairs(resent) & pairs(sent)  # no invoice gets the same dunning step twice
+    assert not set(resent["customer_id"]) & set(sent["customer_id"])  # nor its customer a second contact today
+    ledger = pr.Ledger.from_frames(**read_folder(data))
+    assert ledger.report.ok and len(ledger.contacts) == before + n_new  # the recorded file still validates
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from payrisk._safe_csv import neutralise_frame, to_safe_csv
@@ -129,3 +130,76 @@ def progress_bar(total: int, description: str, enabled: bool) -> Iterator[Any]:
             bar.refresh()
 
         yield update
+
+
+def _read_actions(path: str | Path) -> pd.DataFrame:
+    """A plan as ``payrisk plan`` writes it: CSV, JSON records or Parquet, by the file's suffix."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileError(f"{path}: no such file; write the plan with `payrisk plan ... --format csv --out {path}`.")
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        if path.suffix.lower() == ".json":
+            return pd.read_json(path, orient="records", dtype=False)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise DataFileError(f"{path}: not a plan payrisk can read ({exc}); write it with `payrisk plan`.") from None
+
+
+def record_contacts(
+    folder: str | Path, actions: str | Path, mapping: str | None = None, encoding: str = "utf-8"
+) -> tuple[int, int]:
+    """Append the sent actions of a plan (``status == "send"``) to the folder's contacts table, one row per
+    invoice, in the table's own column names (``mapping``); a contact already recorded (same ``contact_id``) is
+    not written again. Returns (added, already recorded)."""
+    from payrisk.dunning import to_contacts
+    from payrisk.schema import ColumnMapping
+
+    plan = _read_actions(actions)
+    need = ["action_id", "customer_id", "invoice_ids", "status", "send_at", "channel", "tone", "template"]
+    missing = [c for c in need if c not in plan.columns]
+    if missing:
+        raise DataFileError(
+            f"{actions}: a plan needs the columns {need}; {missing} are missing. Record the file that "
+            "`payrisk plan` wrote, unchanged."
+        )
+    new = to_contacts(plan)
+    new["sent_at"] = pd.to_datetime(new["sent_at"], format="ISO8601").dt.strftime("%Y-%m-%d %H:%M:%S")
+    names = {canon: user for user, canon in ColumnMapping.coerce(mapping).columns.get("contacts", {}).items()}
+    new = new.rename(columns=names)
+    id_col = names.get("contact_id", "contact_id")
+    folder = Path(folder)
+    parquet, path = folder / "contacts.parquet", folder / "contacts.csv"
+    if parquet.is_file():
+        old = pd.read_parquet(parquet)
+    elif path.is_file() and path.read_bytes().strip():
+        old = _read_csv(path, "contacts", encoding)
+    else:
+        old = pd.DataFrame(columns=new.columns)
+    if len(old) and id_col not in old.columns:
+        raise DataFileError(
+            f"{parquet if parquet.is_file() else path}: the contacts table has no {id_col!r} column, so payrisk "
+            f"cannot tell what was recorded already; map your contact id column onto contact_id in --mapping."
+        )
+    known = new[id_col].isin(set(old[id_col].astype(str))) if len(old) else np.zeros(len(new), dtype=bool)
+    add = new.loc[~np.asarray(known)]
+    if parquet.is_file():
+        both = pd.concat([old, add.astype({c: old[c].dtype for c in add.columns if c in old.columns}, errors="ignore")])
+        tmp = parquet.with_suffix(".parquet.tmp")
+        both.to_parquet(tmp, index=False)
+        tmp.replace(parquet)
+    elif len(old) or (path.is_file() and path.read_bytes().strip()):
+        header = list(old.columns) + [c for c in add.columns if c not in old.columns]
+        if header != list(old.columns):  # a column the file lacks (e.g. tone): rewrite with it, values kept
+            both = pd.concat([old, add], ignore_index=True)[header]
+            both.to_csv(path.with_suffix(".csv.tmp"), index=False, encoding=encoding)
+            path.with_suffix(".csv.tmp").replace(path)
+        else:
+            ends = path.read_bytes().endswith(b"\n")
+            with path.open("a", encoding=encoding, newline="") as f:
+                f.write("" if ends else "\n")
+                neutralise_frame(add.reindex(columns=header)).to_csv(f, header=False, index=False)
+    else:
+        to_safe_csv(add, path)
+    return len(add), int(np.asarray(known).sum())

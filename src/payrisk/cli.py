@@ -1,7 +1,8 @@
 """The ``payrisk`` command: demo, validate, fit, score, forecast, plan, report, benchmark.
 
 Exit codes: 0 done; 1 done, but input rows were rejected (``validate``) or a check failed; 2 a usage or input
-error (the message says what to fix); 3 an internal error of payrisk (a bug; ``PAYRISK_DEBUG=1`` shows the traceback).
+error (the message says what to fix); 3 an internal error of payrisk (a bug; ``--debug`` or ``PAYRISK_DEBUG=1``
+shows the traceback). No command writes over an existing file without ``--overwrite``.
 
 Examples
 --------
@@ -34,6 +35,7 @@ EXAMPLES = {
     "plan": "payrisk plan data/ --model model/ --as-of 2024-07-31 --policy policy.yaml --out actions.csv",
     "report": "payrisk report data/ --model model/ --as-of 2024-07-31 --policy policy.yaml --out report.html",
     "benchmark": "payrisk benchmark --suite models --compare benchmarks/baseline.json --out results.json",
+    "record": "payrisk record data/ --actions actions.csv",
 }
 
 
@@ -59,7 +61,23 @@ def _engine(args: argparse.Namespace) -> Any:
     return RiskEngine.load(args.model)
 
 
+def _free(args: argparse.Namespace, *paths: str | Path | None) -> None:
+    """Refuse to write over an existing file (or a non-empty folder) unless ``--overwrite`` was given."""
+    if getattr(args, "overwrite", False):
+        return
+    for path in paths:
+        if path is None:
+            continue
+        p = Path(path)
+        if p.is_file() or (p.is_dir() and any(p.iterdir())):
+            raise ParameterError(
+                f"{p} exists; payrisk {args.command} does not write over it. Choose another --out, or add "
+                "--overwrite to replace it."
+            )
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
+    _free(args, args.out)
     ledger = load_ledger(args.data, args.mapping, args.encoding)
     print(ledger.report)
     if args.out:
@@ -71,6 +89,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_fit(args: argparse.Namespace) -> int:
     from payrisk.engine import RiskEngine
 
+    _free(args, args.out)
     ledger = _ledger(args)
     t0 = time.perf_counter()
     with progress_bar(5, "fit", _progress(args)) as update:
@@ -81,6 +100,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    _free(args, args.out)
     engine, ledger = _engine(args), _ledger(args)
     with progress_bar(4, "score", _progress(args)) as update:
         worklist = engine.score(ledger, args.as_of, progress=update)
@@ -91,6 +111,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_forecast(args: argparse.Namespace) -> int:
     from payrisk.forecast import cash_inflow
 
+    _free(args, args.out)
     engine, ledger = _engine(args), _ledger(args)
     fc = cash_inflow(engine, ledger, args.as_of, horizon_weeks=args.weeks)
     emit(fc.periods, args.format, args.out, index=False)
@@ -101,19 +122,32 @@ def _actions(args: argparse.Namespace, engine: Any, ledger: Any, worklist: Any) 
     from payrisk.dunning import Policy, plan_actions
 
     policy = Policy.from_file(args.policy) if args.policy else Policy.default()
-    return plan_actions(worklist, policy, args.as_of, ledger.as_of(args.as_of), adherence=engine)
+    # the whole ledger: the contacts recorded for later days (`payrisk record`) must be seen, or re-planning the
+    # same day would plan them again
+    return plan_actions(worklist, policy, args.as_of, ledger, adherence=engine)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
+    _free(args, args.out)
     engine, ledger = _engine(args), _ledger(args)
     actions = _actions(args, engine, ledger, engine.score(ledger, args.as_of))
     emit(actions, args.format, args.out, index=False)
     return 0
 
 
+def cmd_record(args: argparse.Namespace) -> int:
+    """Append the sent actions of a plan to the data folder's contacts table, each once."""
+    from payrisk._cli_io import record_contacts
+
+    added, known = record_contacts(args.data, args.actions, args.mapping, args.encoding)
+    _say(args, f"recorded {added} contacts in {args.data}" + (f" ({known} were recorded already)" if known else ""))
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from payrisk.report import write_report
 
+    _free(args, args.out, Path(args.out).with_name("worklist.csv"))
     engine, ledger = _engine(args), _ledger(args)
     worklist = engine.score(ledger, args.as_of)
     actions = _actions(args, engine, ledger, worklist)
@@ -129,6 +163,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from payrisk.report import write_report
 
     out = Path(args.out)
+    _free(args, out)
     steps = ["world", "validate", "fit", "score", "forecast", "plan", "kpis", "report"]
     summary: dict[str, Any] = {}
     with progress_bar(len(steps), "demo", _progress(args)) as update:
@@ -152,9 +187,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         fc = forecast.cash_inflow(engine, ledger, args.as_of)
         print(f"5. cash forecast: {len(fc.periods)} currency-weeks, {int(fc.periods['dry'].sum())} dry weeks")
         update("plan", 5, len(steps))
-        actions = dunning.plan_actions(
-            worklist, dunning.Policy.default(), args.as_of, ledger.as_of(args.as_of), adherence=engine
-        )
+        actions = dunning.plan_actions(worklist, dunning.Policy.default(), args.as_of, ledger, adherence=engine)
         n_send = int((actions["status"] == "send").sum())
         print(f"6. dunning plan: {n_send:,} actions to send today, {len(actions) - n_send:,} blocked by a guard")
         update("kpis", 6, len(steps))
@@ -211,6 +244,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         if doc["skipped"]:
             _say(args, f"note: datasets not found under {args.data}: {', '.join(doc['skipped'])}")
     if args.out:
+        _free(args, args.out)
         Path(args.out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         _say(args, f"benchmark written to {args.out}")
     elif baseline is None:
@@ -253,6 +287,8 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars or notes on stderr")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
+    parser.add_argument("--version", action="version", version=f"payrisk {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -264,6 +300,9 @@ def _parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.add_argument("--quiet", action="store_true", help="no progress bars or notes on stderr")
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the traceback of an "
+                       "internal error")  # fmt: skip
+        p.add_argument("--overwrite", action="store_true", help="write over an existing --out")
         return p
 
     def data_args(p: argparse.ArgumentParser, model: bool = True, fmt: bool = True) -> None:
@@ -312,6 +351,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--trees", type=int, default=300, help="boosting rounds per model (default 300)")
     p.set_defaults(run=cmd_fit)
 
+    p = command("record", "Record the sent actions of a plan as contacts in the data folder (each once).")
+    p.add_argument("data", help="the data folder the plan was made from")
+    p.add_argument("--actions", required=True, help="the plan written by `payrisk plan` (CSV, JSON or Parquet)")
+    p.add_argument("--mapping", help="the column mapping of the data folder (contacts are written in its names)")
+    p.add_argument("--encoding", default="utf-8", help="text encoding of the CSV files (default: utf-8)")
+    p.set_defaults(run=cmd_record)
+
     for name, run, text in (
         ("score", cmd_score, "Score the open invoices: the worklist in order of priority, with reasons."),
         ("forecast", cmd_forecast, "Forecast cash inflow per week with intervals and dry weeks."),
@@ -345,14 +391,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"payrisk {args.command}: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # a bug, not a finding: say so with exit code 3 (PAYRISK_DEBUG=1 shows the traceback)
-        if os.environ.get("PAYRISK_DEBUG"):
+        if args.debug or os.environ.get("PAYRISK_DEBUG"):
             raise
         print(
             f"payrisk {args.command}: internal error ({type(exc).__name__}: {exc}). This is a bug in payrisk, not "
-            "in your data; run again with PAYRISK_DEBUG=1 for the traceback and report it.",
+            "in your data; run again with --debug for the traceback and report it to the payrisk maintainers "
+            "with the command you ran.",
             file=sys.stderr,
         )
         return 3
+
+
+def _version() -> str:
+    from payrisk import __version__
+
+    return __version__
 
 
 def main_exit() -> None:

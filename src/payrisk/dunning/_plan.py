@@ -138,18 +138,17 @@ def _bounce_fallback(actions: pd.DataFrame, policy: Policy, contacts: pd.DataFra
 def plan_actions(scores: pd.DataFrame, policy: Policy, today: Any, history: Any, adherence: Any = None) -> pd.DataFrame:
     """Today's dunning actions: one per customer, deterministic and idempotent.
 
-    Each open invoice in ``scores`` (the worklist of :meth:`RiskEngine.score`) follows the track of its
-    segment: its due step is the latest step whose trigger holds today and that was not sent or scheduled yet (a
-    contact with the step's template on the invoice in ``history``, up to 14 days ahead: ``history`` is the
-    ledger as known today, with the actions already planned). Invoice guards (paid or credited, disputed, legal
+    Each open invoice in ``scores`` (the worklist of :meth:`RiskEngine.score`) follows the track of its segment: its
+    due step is the latest step whose trigger holds today and that was not sent or scheduled yet (a contact with the
+    step's template on the invoice in ``history``, whatever its date: ``history`` is the whole ledger with every
+    contact recorded, those planned for later days included). Invoice guards (paid or credited, disputed, legal
     minimum amount, formal notice before legal) block single invoices; a customer's remaining due invoices are
     grouped into one action on the most advanced step; contact-pressure guards (per week, per channel) block
-    actions; a bounced channel falls back. A step that offers a payment plan offers the shortest plan the
-    customer can carry (from its payments of the past year) and will keep (P(kept) from ``adherence`` at least
-    ``policy.plan_offers.min_p_kept``), never after a recently broken plan unless the policy allows it; without
-    such a plan the step goes out without an offer (template suffixed ``+no_plan``) and ``reason`` says why.
-    Recording the actions as contacts (:func:`to_contacts`) and planning again on the same day plans nothing
-    twice.
+    actions; a bounced channel falls back. A step that offers a payment plan offers the shortest plan the customer
+    can carry (from its payments of the past year) and will keep (P(kept) from ``adherence`` at least
+    ``policy.plan_offers.min_p_kept``), never after a recently broken plan unless the policy allows it; without such
+    a plan the step goes out without an offer (template suffixed ``+no_plan``) and ``reason`` says why. Recording
+    the actions as contacts (:func:`to_contacts`) and planning again on the same day plans nothing twice.
 
     Parameters
     ----------
@@ -159,7 +158,8 @@ def plan_actions(scores: pd.DataFrame, policy: Policy, today: Any, history: Any,
     policy : Policy
     today : date-like
     history : Ledger
-        The ledger as known today, with the contacts already planned.
+        The ledger with every contact recorded, those scheduled after today included (pass the whole ledger,
+        not ``ledger.as_of(today)``, which hides them; what happened after today is not read otherwise).
     adherence : RiskEngine or InstallmentAdherenceClassifier, optional
         Gates plan offers; without it no plan is offered.
 
@@ -192,8 +192,9 @@ def plan_actions(scores: pd.DataFrame, policy: Policy, today: Any, history: Any,
     day = to_date(today, "today")
     snap = history.as_of(day)
     contacts = snap.contacts
-    # sent, or already scheduled for a day after today (a plan made earlier that waits for its send day)
-    scheduled = history.contacts.loc[history.contacts["sent_at"] < day + pd.Timedelta(days=15)]
+    # sent, or scheduled for any later day (a plan made earlier that waits for its send day): a step recorded on
+    # an invoice is never planned again, whatever the date it goes out on
+    scheduled = history.contacts
     steps = _step_table(policy)
     rows = _due_steps(scores, steps, day, scheduled)
     rank = scores["priority_rank"] if "priority_rank" in scores.columns else pd.Series(0, index=scores.index)
@@ -217,8 +218,18 @@ def plan_actions(scores: pd.DataFrame, policy: Policy, today: Any, history: Any,
     actions["send_at"] = _send_at(actions, policy, snap, day)
     ids = actions["customer_id"] + "|" + actions["template"] + "|" + actions["invoice_ids"]
     actions["action_id"] = f"{day.date()}|" + ids
+    actions = _not_recorded(actions, scheduled)
     order = actions.sort_values(["status", "priority", "customer_id"], ascending=[False, True, True])
     return order.reindex(columns=ACTION_COLUMNS).reset_index(drop=True)
+
+
+def _not_recorded(actions: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
+    """Actions whose id is already in the contacts (recorded by :func:`to_contacts`) are dropped: planning again
+    after recording plans nothing twice, even where a template was changed on the way."""
+    if contacts.empty or "contact_id" not in contacts.columns:
+        return actions
+    recorded = contacts["contact_id"].astype(str).str.rsplit("|", n=1).str[0]
+    return actions.loc[~actions["action_id"].isin(set(recorded))]
 
 
 def _with_offers(actions: pd.DataFrame, policy: Policy, snap: Any, day: pd.Timestamp, adherence: Any) -> pd.DataFrame:
