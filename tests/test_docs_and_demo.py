@@ -40,8 +40,8 @@ def test_demo_runs_on_synthetic_and_real_data(capsys):
 
 
 def test_neutralise_cell_covers_every_formula_start():
-    for start in ("=", "+", "-", "@", "\t", "\r"):
-        assert neutralise_cell(start + "cmd|' /C calc'!A0").startswith("'")
+    for start in ("=", "+", "-", "@", "\t", "\r", " =", "\u00a0=", "\u3000+", "\uff1d", "\uff0b", "\uff0d", "\uff20"):
+        assert neutralise_cell(start + "cmd|' /C calc'!A0").startswith("'"), repr(start)
     assert neutralise_cell("-12.50") == "-12.50"
     assert neutralise_cell("plain") == "plain"
     assert neutralise_cell(3.5) == 3.5

@@ -76,8 +76,34 @@ def test_save_load_scores_the_same(engine, small, worklist, tmp_path):
     pd.testing.assert_frame_equal(back.score(small, SCORE), worklist)
     doc = json.loads((folder / "engine.json").read_text())
     (folder / "engine.json").write_text(json.dumps({**doc, "format_version": 99}))
-    with pytest.raises(ModelFileError, match="format version"):
+    with pytest.raises(ModelFileError, match=r"engine\.json: changed after the model was saved"):
+        pr.RiskEngine.load(folder)  # any edit is refused, naming the file
+
+
+def test_a_model_folder_with_an_edited_missing_or_added_file_is_refused(engine, tmp_path):
+    import shutil
+
+    def fresh(name: str):
+        return engine.save(tmp_path / name)
+
+    meta = fresh("meta") / "late_payment" / "metadata.json"
+    meta.write_text(meta.read_text().replace('"calibration"', '"calibration" ', 1))
+    with pytest.raises(ModelFileError, match=r"late_payment/metadata\.json: changed"):
+        pr.RiskEngine.load(tmp_path / "meta")
+    (fresh("gone") / "payment_time" / "booster.ubj").unlink()
+    with pytest.raises(ModelFileError, match=r"payment_time/booster\.ubj: listed .* but missing"):
+        pr.RiskEngine.load(tmp_path / "gone")
+    (fresh("extra") / "late_payment" / "evil.pkl").write_bytes(b"x")
+    with pytest.raises(ModelFileError, match=r"late_payment/evil\.pkl"):
+        pr.RiskEngine.load(tmp_path / "extra")
+    folder = fresh("escape")
+    manifest = json.loads((folder / "MANIFEST.json").read_text())
+    manifest["files"]["../outside.json"] = "0" * 64
+    (folder / "MANIFEST.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelFileError, match="outside the folder"):
         pr.RiskEngine.load(folder)
+    shutil.copytree(fresh("copy"), tmp_path / "copied")  # a copied folder is the same model
+    assert pr.RiskEngine.load(tmp_path / "copied").as_of_ == engine.as_of_
 
 
 def test_the_future_does_not_change_the_fit(engine, small):

@@ -50,14 +50,14 @@ def test_out_of_time_auc_near_the_oracle_and_calibrated(fitted, split, world):
 def test_save_load_round_trip_and_tamper_refusal(fitted, split, tmp_path):
     _, _, Xte, _ = split
     path = fitted.save(tmp_path / "m")
-    assert sorted(p.name for p in path.iterdir()) == ["booster.ubj", "metadata.json"]
+    assert sorted(p.name for p in path.iterdir()) == ["MANIFEST.json", "booster.ubj", "metadata.json"]
     back = LatePaymentClassifier.load(path)
     np.testing.assert_allclose(back.predict_proba(Xte), fitted.predict_proba(Xte))
     meta = json.loads((path / "metadata.json").read_text())
     assert meta["features"][0]["name"] == fitted.feature_names_in_[0] and meta["calibration"]["method"]
     with open(path / "booster.ubj", "ab") as fh:  # tamper
         fh.write(b"x")
-    with pytest.raises(ModelFileError, match="modified after it was saved"):
+    with pytest.raises(ModelFileError, match=r"booster\.ubj: changed after the model was saved"):
         LatePaymentClassifier.load(path)
     with pytest.raises(ModelFileError, match=r"expected metadata\.json"):
         LatePaymentClassifier.load(tmp_path / "nothing")

@@ -133,7 +133,7 @@ def test_unparsable_dates_need_an_explicit_format(frames):
 def test_out_of_range_date_is_rejected_not_crashing(frames):
     frames["invoices"].loc[1, "due_date"] = "9999-12-31"
     ledger = build(frames)
-    assert issues_of(ledger, "invoices")[["row", "rule"]].values.tolist() == [[1, "unparsable_date"]]
+    assert issues_of(ledger, "invoices")[["row", "rule"]].values.tolist() == [[1, "implausible_date"]]
 
 
 def test_unparsable_amount_and_separators(frames):

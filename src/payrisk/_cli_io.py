@@ -3,6 +3,8 @@ and progress bars that only show on a terminal (private)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,13 +17,50 @@ import pandas as pd
 from payrisk._safe_csv import neutralise_frame, to_safe_csv
 from payrisk._text import decode_or_explain
 from payrisk.errors import DataFileError, ParameterError
+from payrisk.schema import MALFORMED
 
 TABLES = ("customers", "invoices", "payments", "plans", "installments", "contacts")
 FORMATS = ("table", "json", "csv", "parquet")
 
 
-def _read_csv(path: Path, table: str, encoding: str) -> pd.DataFrame:
-    """One table file as text columns; an empty, undecodable or malformed file is refused with its line."""
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
+    """The file's text and the encoding it was read in: the one given, else UTF-8 (with or without a byte-order
+    mark), else Windows-1252, else Latin-1 (which reads any byte)."""
+    how = " (Excel: Save As > CSV UTF-8), or name its encoding, e.g. --encoding cp1252 (Windows) or --encoding latin-1"
+    if encoding is not None:
+        return decode_or_explain(raw, str(path), encoding, DataFileError, how), encoding
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return decode_or_explain(raw[3:], str(path), "utf-8", DataFileError, how), "utf-8-sig"
+    for candidate in ("utf-8", "cp1252", "latin-1"):
+        try:
+            return raw.decode(candidate), candidate
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any byte")  # pragma: no cover
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the header and the first records into the same number of fields (most fields
+    on a tie); a comma when none splits the header."""
+    head = text.splitlines()[:50]
+    best, score = ",", (0, 0)
+    for d in _DELIMITERS:
+        rows = [r for r in csv.reader(head, delimiter=d) if r]
+        if not rows or len(rows[0]) < 2:
+            continue
+        same = sum(len(r) == len(rows[0]) for r in rows)
+        if (same, len(rows[0])) > score:
+            best, score = d, (same, len(rows[0]))
+    return best
+
+
+def _read_csv(path: Path, table: str, encoding: str | None, delimiter: str | None = None) -> tuple[pd.DataFrame, list]:
+    """One table file as text columns, with what was inferred of its encoding and delimiter. A record that does
+    not split into the header's fields (a stray quote, a missing or extra field) is kept as a row of its own,
+    its raw text in the column ``MALFORMED``, for validation to reject with its line: nothing is lost."""
     raw = path.read_bytes()
     if not raw.strip():
         from payrisk.schema import TABLES as SPECS
@@ -31,45 +70,169 @@ def _read_csv(path: Path, table: str, encoding: str) -> pd.DataFrame:
             f"{path}: the file is empty; table {table!r} needs a header row with at least the columns "
             f"{', '.join(needed)} (or your names for them in --mapping), or remove the file."
         )
-    how = " (Excel: Save As > CSV UTF-8), or name its encoding, e.g. --encoding cp1252 (Windows) or --encoding latin-1"
-    decode_or_explain(raw, str(path), encoding, DataFileError, how)
+    text, used = _decode(raw, path, encoding)
+    sep = delimiter or _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=False)
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding=encoding)
-    except pd.errors.ParserError as exc:
-        raise DataFileError(
-            f"{path}: not a readable CSV table ({exc}); check the quoting and the number of fields on that line."
-        ) from None
+        header = next(r for r in reader if r)
+    except StopIteration:  # pragma: no cover - the file is not blank
+        header = []
+    except csv.Error as exc:
+        raise DataFileError(f"{path}: the header is not a CSV line ({exc}); check its quoting.") from None
+    header = [h.strip() for h in header]
+    rows: list[list[str | None]] = []
+    bad: list[str | None] = []
+    physical: list[str] | None = None
+
+    def keep(record: list[str], lines: str) -> None:
+        if len(record) == len(header):
+            rows.append([v if v != "" else None for v in record])
+            bad.append(None)
+        else:
+            rows.append([None] * len(header))
+            bad.append(f"{lines}: {len(record)} fields for {len(header)} columns: {sep.join(record)[:200]}")
+
+    start = reader.line_num
+    try:
+        for record in reader:
+            end = reader.line_num
+            if record and record != [""]:
+                lines: list[tuple[list[str], int]] = []
+                whole = False
+                if end > start + 1:  # one record over several lines: a quoted line break, or a stray quote
+                    physical = physical if physical is not None else text.split("\n")
+                    raw_lines = [(physical[k].rstrip("\r"), k + 1) for k in range(start, end) if physical[k].strip()]
+                    lines = [(next(csv.reader([t], delimiter=sep), []), k) for t, k in raw_lines]
+                    # a line that splits into the header's fields when quotes are ignored is a record of its own
+                    bare = csv.reader([t for t, _ in raw_lines], delimiter=sep, quoting=csv.QUOTE_NONE)
+                    whole = any(len(r) == len(header) for r in bare)
+                if lines and (len(record) != len(header) or whole):
+                    # a stray quote joined whole records: each line is a record of its own again, so only the
+                    # broken line is rejected and none after it is lost
+                    for r, k in lines:
+                        keep(r, f"line {k}")
+                else:
+                    keep(record, f"line {end}" if end == start + 1 else f"lines {start + 1}-{end}")
+            start = end
+    except csv.Error as exc:
+        raise DataFileError(f"{path}, line {reader.line_num}: not a readable CSV record ({exc}).") from None
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    if any(b is not None for b in bad):
+        frame[MALFORMED] = pd.Series(bad, dtype=object)
+    notes = []
+    if encoding is None and used != "utf-8":
+        notes.append((table, "(file)", path.name, f"encoding {used}", "not UTF-8" if used != "utf-8-sig" else "BOM"))
+    if delimiter is None and sep != ",":
+        notes.append((table, "(file)", path.name, f"delimiter {sep!r}", f"splits the header into {len(header)} "
+                      "columns, as the records"))  # fmt: skip
+    return frame, notes
 
 
-def read_folder(folder: str | Path, encoding: str = "utf-8") -> dict[str, pd.DataFrame]:
-    """The tables of a data folder: ``<table>.csv`` or ``<table>.parquet`` for each known table name."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ParameterError(f"DATA must be a folder of CSV or Parquet tables; {folder} is not a folder.")
-    tables = {}
+def _table_files(data: Path, files: dict[str, str]) -> dict[str, Path]:
+    """Where each table lies: the mapping's ``files`` (relative to the data folder), else ``<table>.parquet`` or
+    ``<table>.csv`` in it; DATA may be one file, the invoices unless ``files`` names it for another table."""
+    folder = data if data.is_dir() else data.parent
+    if not data.is_dir() and not data.is_file():
+        raise ParameterError(f"DATA must be a folder of CSV or Parquet tables, or one CSV file; {data} is neither.")
+    if data.is_file() and data.name not in files.values() and str(data) not in files.values():
+        files = {**files, "invoices": data.name}
+    out = {}
     for name in TABLES:
-        parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
-        if parquet.is_file():
+        if name in files:
+            path = Path(files[name])
+            path = path if path.is_absolute() else folder / path
+            if not path.is_file():
+                raise DataFileError(f"{path}: no such file (the mapping's files: {name}: {files[name]!r}).")
+            out[name] = path
+        else:
+            for suffix in (".parquet", ".csv", ".xlsx"):
+                if (folder / f"{name}{suffix}").is_file():
+                    out[name] = folder / f"{name}{suffix}"
+                    break
+    return out
+
+
+def read_workbook(path: Path, table: str, sheet: str | None = None) -> tuple[pd.DataFrame, list]:
+    """One sheet of an Excel workbook as text columns: the named one, else the only one, else the one named
+    after the table; several sheets and no name is refused with the sheet names and the line to add."""
+    from openpyxl import load_workbook
+
+    try:
+        names = load_workbook(path, read_only=True).sheetnames
+    except Exception as exc:  # openpyxl raises many kinds on a damaged or foreign file
+        raise DataFileError(f"{path}: not a readable Excel workbook (.xlsx) ({type(exc).__name__}: {exc}).") from None
+    if sheet is None:
+        same = [n for n in names if n.strip().lower() == table]
+        if len(names) == 1 or same:
+            sheet = names[0] if len(names) == 1 else same[0]
+        else:
+            raise DataFileError(
+                f"{path}: the workbook has {len(names)} sheets ({', '.join(map(repr, names))}); say which holds "
+                f"the {table}: `sheets: {{{table}: {names[0]!r}}}` in the mapping."
+            )
+    elif sheet not in names:
+        raise DataFileError(f"{path}: no sheet {sheet!r}; the sheets are {names}.")
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet, dtype=str, engine="openpyxl", keep_default_na=False)
+    except Exception as exc:
+        raise DataFileError(f"{path}, sheet {sheet!r}: not readable ({type(exc).__name__}: {exc}).") from None
+    frame = frame.replace("", None)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame, [(table, "(file)", f"{path.name}, sheet {sheet!r}", "Excel workbook", f"{len(names)} sheets")]
+
+
+def _read_folder(
+    folder: str | Path,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    files: dict | None = None,
+    sheets: dict | None = None,
+) -> tuple[dict[str, pd.DataFrame], list]:
+    folder = Path(folder)
+    tables, notes = {}, []
+    for name, path in _table_files(folder, files or {}).items():
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            tables[name], found = read_workbook(path, name, (sheets or {}).get(name))
+            notes += found
+            continue
+        parquet, csv_ = (path, None) if path.suffix.lower() == ".parquet" else (None, path)
+        if parquet is not None:
             try:
                 tables[name] = pd.read_parquet(parquet)
             except (OSError, ValueError) as exc:
                 raise DataFileError(f"{parquet}: not a readable Parquet file ({exc}); write it again.") from None
-        elif csv.is_file():
-            tables[name] = _read_csv(csv, name, encoding)
+        else:
+            tables[name], found = _read_csv(csv_, name, encoding, delimiter)
+            notes += found
     if "invoices" not in tables:
+        folder = folder if folder.is_dir() else folder.parent
         found = sorted(p.name for p in folder.iterdir())[:10]
         raise ParameterError(
             f"{folder} holds no invoices.csv or invoices.parquet (found: {found}); name each table file after "
             f"its table: {', '.join(TABLES)}."
         )
-    return tables
+    return tables, notes
 
 
-def load_ledger(folder: str | Path, mapping: str | None = None, encoding: str = "utf-8") -> Any:
-    """Validate a data folder into a ledger (rejected rows are in ``ledger.report``)."""
+def read_folder(folder: str | Path, encoding: str | None = None) -> dict[str, pd.DataFrame]:
+    """The tables of a data folder: ``<table>.csv`` or ``<table>.parquet`` for each known table name."""
+    return _read_folder(folder, encoding)[0]
+
+
+def load_ledger(folder: str | Path, mapping: str | None = None, encoding: str | None = None) -> Any:
+    """Validate a data folder into a ledger (rejected rows are in ``ledger.report``, and what was read off the
+    files, their encoding and delimiter, in ``ledger.report.inferred``)."""
     from payrisk.ledger import Ledger
+    from payrisk.schema import ColumnMapping
 
-    return Ledger.from_frames(**read_folder(folder, encoding), mapping=mapping)
+    # the fixes payrisk prints are written as mapping-file lines (YAML), the syntax the command's user writes
+    spec = ColumnMapping.coerce(mapping) if mapping is not None else ColumnMapping().in_syntax("yaml")
+    tables, notes = _read_folder(folder, encoding or spec.encoding, spec.delimiter, spec.files, spec.sheets)
+    ledger = Ledger.from_frames(**tables, mapping=spec)
+    if notes:
+        read = pd.DataFrame(notes, columns=ledger.report.inferred.columns)
+        ledger.report.inferred = pd.concat([read, ledger.report.inferred], ignore_index=True)
+    return ledger
 
 
 def write_tables(ledger: Any, folder: str | Path) -> Path:
@@ -79,6 +242,9 @@ def write_tables(ledger: Any, folder: str | Path) -> Path:
     for name in TABLES:
         table = getattr(ledger, name)
         if name == "invoices":
+            # credit notes are negative invoice rows in a data folder: they come back as credit notes, none lost
+            credit = ledger.credit_notes.rename(columns={"credit_note_id": "invoice_id"})
+            table = pd.concat([table, credit], ignore_index=True) if len(credit) else table
             table = table.drop(columns=["paid_amount", "open_amount"], errors="ignore")
         if len(table):
             to_safe_csv(table, folder / f"{name}.csv")
@@ -148,7 +314,7 @@ def _read_actions(path: str | Path) -> pd.DataFrame:
 
 
 def record_contacts(
-    folder: str | Path, actions: str | Path, mapping: str | None = None, encoding: str = "utf-8"
+    folder: str | Path, actions: str | Path, mapping: str | None = None, encoding: str | None = None
 ) -> tuple[int, int]:
     """Append the sent actions of a plan (``status == "send"``) to the folder's contacts table, one row per
     invoice, in the table's own column names (``mapping``); a contact already recorded (same ``contact_id``) is
@@ -166,7 +332,8 @@ def record_contacts(
         )
     new = to_contacts(plan)
     new["sent_at"] = pd.to_datetime(new["sent_at"], format="ISO8601").dt.strftime("%Y-%m-%d %H:%M:%S")
-    names = {canon: user for user, canon in ColumnMapping.coerce(mapping).columns.get("contacts", {}).items()}
+    spec = ColumnMapping.coerce(mapping)
+    names = {canon: user for user, canon in spec.columns.get("contacts", {}).items()}
     new = new.rename(columns=names)
     id_col = names.get("contact_id", "contact_id")
     folder = Path(folder)
@@ -174,7 +341,10 @@ def record_contacts(
     if parquet.is_file():
         old = pd.read_parquet(parquet)
     elif path.is_file() and path.read_bytes().strip():
-        old = _read_csv(path, "contacts", encoding)
+        text, encoding = _decode(path.read_bytes(), path, encoding or spec.encoding)
+        encoding = "utf-8" if encoding == "utf-8-sig" else encoding  # appended lines carry no second mark
+        sep = spec.delimiter or _sniff_delimiter(text)
+        old = _read_csv(path, "contacts", encoding, sep)[0]
     else:
         old = pd.DataFrame(columns=new.columns)
     if len(old) and id_col not in old.columns:
@@ -193,13 +363,13 @@ def record_contacts(
         header = list(old.columns) + [c for c in add.columns if c not in old.columns]
         if header != list(old.columns):  # a column the file lacks (e.g. tone): rewrite with it, values kept
             both = pd.concat([old, add], ignore_index=True)[header]
-            both.to_csv(path.with_suffix(".csv.tmp"), index=False, encoding=encoding)
+            both.to_csv(path.with_suffix(".csv.tmp"), index=False, encoding=encoding, sep=sep)
             path.with_suffix(".csv.tmp").replace(path)
         else:
             ends = path.read_bytes().endswith(b"\n")
             with path.open("a", encoding=encoding, newline="") as f:
                 f.write("" if ends else "\n")
-                neutralise_frame(add.reindex(columns=header)).to_csv(f, header=False, index=False)
+                neutralise_frame(add.reindex(columns=header)).to_csv(f, header=False, index=False, sep=sep)
     else:
         to_safe_csv(add, path)
     return len(add), int(np.asarray(known).sum())

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # and full-width
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_LEADING_SPACE = " \u00a0\u2007\u202f\u3000\f\v"
 
 
 def neutralise_cell(value: object) -> object:
@@ -22,8 +23,14 @@ def neutralise_cell(value: object) -> object:
     '\\'=HYPERLINK("http://x")'
     >>> neutralise_cell("-12.5")
     '-12.5'
+    >>> neutralise_cell("\u00a0=1+1"), neutralise_cell("\uff1dSUM(A1)")
+    ("'\xa0=1+1", "'\uff1dSUM(A1)")
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(value):
+    if not isinstance(value, str):
+        return value
+    # a spreadsheet skips leading spaces (no-break ones too) before it looks for a formula
+    head = value.lstrip(_LEADING_SPACE)
+    if (value.startswith(_FORMULA_START) or head.startswith(_FORMULA_START)) and not _PLAIN_NUMBER.match(head):
         return "'" + value
     return value
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -9,10 +10,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from payrisk._formats import date_part, infer_date_format, infer_separators, parse_dates
 from payrisk._frame import isin, lookup
 from payrisk.errors import ColumnMissingError, ParameterError
 from payrisk.schema import (
     CHANNELS,
+    MALFORMED,
     REPORT_COLUMNS,
     RULES,
     TABLES,
@@ -24,8 +27,11 @@ from payrisk.schema import (
 )
 
 DATE_DTYPE = "datetime64[ns]"
-_MIN_DATE = pd.Timestamp("1900-01-01")
-_MAX_DATE = pd.Timestamp("2200-12-31")
+#: source columns consumed by validation, not kept: payment terms, their baseline date, a debit/credit indicator
+_DERIVED = {"terms_days", "baseline_date", "debit_credit"}
+_TINY = 1e-300  #: a non-zero amount below this is a broken value, not money
+#: date columns that are events (a day something happened); other dates (due dates) may lie further ahead
+_EVENTS = {"issue_date", "paid_date", "payment_date", "disputed_date", "created_date", "sent_at", "first_seen"}
 _TRUE = {"true", "t", "yes", "y", "1", "1.0", "ja", "oui", "si"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0", "nee", "nein", "non"}
 ORDER = ("customers", "invoices", "payments", "plans", "installments", "contacts")
@@ -72,6 +78,10 @@ class _Table:
                 f"{name}: the mapping names columns {missing_src} that the table does not have. "
                 f"Columns present: {[str(c) for c in frame.columns]}. Fix: correct the mapping for {name!r}."
             )
+        self.malformed = (
+            frame[MALFORMED].notna().to_numpy() if MALFORMED in frame.columns else np.zeros(len(frame), dtype=bool)
+        )
+        frame = frame.drop(columns=[MALFORMED], errors="ignore")
         renamed = frame.rename(columns=user_map).reset_index(drop=True)
         renamed.columns = [str(c) for c in renamed.columns]
         dup_cols = sorted({c for c in renamed.columns if list(renamed.columns).count(c) > 1})
@@ -83,6 +93,22 @@ class _Table:
         self.parts: list[pd.DataFrame] = []
         self.credit = np.zeros(self.n, dtype=bool)
         self._key_text: np.ndarray | None = None
+        self.notes: list[dict[str, str]] = []
+        if self.malformed.any():
+            self.flag(self.malformed, "malformed_record", "(record)")
+            self.parts[-1]["value"] = frame_text = self.raw[MALFORMED].to_numpy()[self.malformed]
+            self.parts[-1]["message"] = [f"{self.name}: {t}" for t in frame_text]
+        self._user = {canonical: user for user, canonical in user_map.items()}
+
+    def note(self, column: str, read_as: str, evidence: str) -> None:
+        """Say how a column was read where payrisk inferred it (a date format, the separators)."""
+        self.notes.append({"table": self.name, "column": column, "source": self._user.get(column, column),
+                           "read_as": read_as, "evidence": evidence})  # fmt: skip
+
+    def named(self, column: str) -> str:
+        """``table.column`` with the user's own column name beside it where the mapping renamed it."""
+        user = self._user.get(column)
+        return f"{self.name}.{column}" + (f" (your column {user!r})" if user and user != column else "")
 
     # -- reporting ---------------------------------------------------------------------------------------
     def key_text(self) -> np.ndarray:
@@ -105,8 +131,11 @@ class _Table:
         column: str,
         action: str = "rejected",
         message: str | None = None,
+        fix: str | None = None,
     ) -> None:
         mask = np.asarray(mask, dtype=bool)
+        if rule != "malformed_record":  # a record that did not split into fields breaks that rule only
+            mask = mask & ~self.malformed
         pos = np.flatnonzero(mask)
         if len(pos) == 0:
             return
@@ -114,7 +143,8 @@ class _Table:
             vals = self.src[column].iloc[pos].astype("str").fillna("").to_numpy(dtype=object)
         else:
             vals = np.array([""] * len(pos), dtype=object)
-        desc, fix = RULES[rule]
+        desc, default_fix = RULES[rule]
+        fix = fix or default_fix
         self.parts.append(
             pd.DataFrame(
                 {
@@ -149,7 +179,8 @@ class _Table:
                 )
 
     def parse(self, skip_missing: frozenset[str] = frozenset()) -> None:
-        fmts = self.mapping.date_formats.get(self.name, {})
+        fmts = self._date_formats()
+        seps = self._separators()
         for col in self.spec.columns:
             if col.name not in self.src.columns:
                 continue
@@ -159,7 +190,7 @@ class _Table:
             elif col.kind in (ColumnKind.DATE, ColumnKind.DATETIME):
                 out = self._parse_date(s, fmts.get(col.name), col.kind, col.name)
             elif col.kind is ColumnKind.MONEY:
-                out = self._parse_money(s, col.name)
+                out = self._parse_money(s, col.name, seps)
             elif col.kind is ColumnKind.INT:
                 out = self._parse_int(s, col.name)
             else:
@@ -170,8 +201,41 @@ class _Table:
         # pass through user columns that map onto nothing canonical (customer attributes, channels, ...)
         canonical = set(self.spec.column_names)
         for c in self.src.columns:
-            if c not in canonical and c != "terms_days":
+            if c not in canonical and c not in _DERIVED:
                 self.df[c] = self.src[c].to_numpy()
+
+    def _date_formats(self) -> dict[str, str]:
+        """The format of each date column: the mapping's, else ISO 8601, else the one format that reads every
+        value (or that the table's other date columns settle); several that do are refused with the line to add."""
+        out = dict(self.mapping.date_formats.get(self.name, {}))
+        kinds = (ColumnKind.DATE, ColumnKind.DATETIME)
+        cols = [
+            c.name for c in self.spec.columns if c.kind in kinds and c.name in self.src.columns and c.name not in out
+        ]
+        cols = [c for c in cols if not pd.api.types.is_datetime64_any_dtype(self.src[c].dtype)]
+        readings = {c: infer_date_format(_text(self.src[c])) for c in cols}
+        settled = {date_part(r.value) for r in readings.values() if r.value and r.value != "ISO8601"}
+        for c, r in readings.items():
+            if r.value is not None:
+                out[c] = r.value
+                if r.value != "ISO8601" or not r.complete:
+                    rest = "" if r.complete else "; the values it does not read are rejected"
+                    self.note(c, f"dates as {r.value}", r.evidence + rest)
+                continue
+            agree = [f for f in r.candidates if date_part(f) in settled]
+            if len(agree) == 1:
+                out[c] = agree[0]
+                rest = "" if r.complete else "; the values it does not read are rejected"
+                self.note(c, f"dates as {agree[0]}", f"{r.evidence}; the other date columns of {self.name} settle it"
+                          + rest)  # fmt: skip
+                continue
+            options = " or ".join(self.mapping.example(date_formats={self.name: {c: f}}) for f in r.candidates[:2])
+            why = "no day above 12 tells the day from the month" if r.complete else "the values mix formats"
+            raise ParameterError(
+                f"{self.named(c)}: the dates read in {len(r.candidates)} formats ({', '.join(r.candidates)}) and "
+                f"they disagree ({r.evidence}): {why}. Say which in the mapping: {options}."
+            )
+        return out
 
     def _parse_date(self, s: pd.Series, fmt: str | None, kind: ColumnKind, name: str) -> pd.Series:
         if pd.api.types.is_datetime64_any_dtype(s.dtype):
@@ -179,37 +243,74 @@ class _Table:
             out = pd.Series(out.to_numpy(), index=self.df.index)
         else:
             txt = _text(s)
-            out = pd.to_datetime(txt, format=fmt or "ISO8601", errors="coerce")
+            fmt = fmt or "ISO8601"
+            out = parse_dates(txt, fmt)
             out.index = self.df.index
             bad = txt.notna().to_numpy() & out.isna().to_numpy()
-            self.flag(bad, "unparsable_date", name)
-        out_of_range = out.notna().to_numpy() & ((out < _MIN_DATE) | (out > _MAX_DATE)).to_numpy()
-        self.flag(
-            out_of_range, "unparsable_date", name, message=f"{self.name}.{name}: date outside 1900-01-01 .. 2200-12-31"
-        )
+            shown = "ISO 8601 (2024-06-30)" if fmt == "ISO8601" else fmt.replace("|", " or ")
+            self.flag(bad, "unparsable_date", name, message=f"{self.named(name)}: not a date in {shown}",
+                      fix=f"correct the date, or give the column's format: "
+                      f"{self.mapping.example(date_formats={self.name: {name: '%d/%m/%Y'}})}")  # fmt: skip
+        low = pd.Timestamp(self.mapping.min_date)
+        ahead = self.mapping.max_future_days * (1 if name in _EVENTS else 5)
+        high = pd.Timestamp.today().normalize() + pd.Timedelta(days=ahead)
+        out_of_range = out.notna().to_numpy() & ((out < low) | (out > high)).to_numpy()
+        self.flag(out_of_range, "implausible_date", name, message=f"{self.named(name)}: date before {low.date()} or "
+                  f"after {high.date()} ({ahead} days after today)")  # fmt: skip
         out = out.mask(out_of_range).astype(DATE_DTYPE)
         return out.dt.normalize() if kind is ColumnKind.DATE else out
 
-    def _parse_money(self, s: pd.Series, name: str) -> pd.Series:
+    def _separators(self) -> tuple[str, str | None]:
+        """The decimal and thousands separators of the table's amounts: the mapping's, else read off the values;
+        values that leave them open are refused with the lines to add."""
+        if self.mapping.decimal is not None:
+            return self.mapping.decimal, self.mapping.thousands
+        cols = [c.name for c in self.spec.columns if c.kind is ColumnKind.MONEY and c.name in self.src.columns]
+        text = [_text(self.src[c]) for c in cols if not pd.api.types.is_numeric_dtype(self.src[c].dtype)]
+        if not text:
+            return ".", self.mapping.thousands
+        sep = infer_separators(pd.concat(text, ignore_index=True))
+        if sep.decimal is None:
+            raise ParameterError(
+                f"{self.name}: the amounts ({', '.join(self.named(c) for c in cols)}) leave the decimal separator "
+                f"open: {sep.evidence}. Say which in the mapping: {self.mapping.example(decimal=',', thousands='.')}"
+                f" (1.234,56) or {self.mapping.example(decimal='.', thousands=',')} (1,234.56)."
+            )
+        if sep.decimal != "." or sep.thousands:
+            self.note(", ".join(cols), f"decimal {sep.decimal!r}, thousands {sep.thousands or 'none'!r}", sep.evidence)
+        return sep.decimal, sep.thousands if self.mapping.thousands is None else self.mapping.thousands
+
+    def _parse_money(self, s: pd.Series, name: str, seps: tuple[str, str | None] = (".", None)) -> pd.Series:
         if pd.api.types.is_bool_dtype(s.dtype):
             vals = pd.Series(np.full(self.n, np.nan))
             self.flag(s.notna().to_numpy(), "unparsable_amount", name)
             return vals
+        misgrouped = np.zeros(self.n, dtype=bool)
         if pd.api.types.is_numeric_dtype(s.dtype):
             vals = pd.Series(s.to_numpy(dtype=float, na_value=np.nan), index=self.df.index)
         else:
+            decimal, thousands = seps
             txt = _text(s)
-            t = txt.str.replace(r"[\s\u00a0€$£¥]", "", regex=True)
+            t = txt.str.replace(r"[\s\u00a0\u202f€$£¥]", "", regex=True)
             t = t.str.replace(r"^\((.*)\)$", r"-\1", regex=True)  # accounting negatives: (12.50)
-            if self.mapping.thousands:
-                t = t.str.replace(self.mapping.thousands, "", regex=False)
-            if self.mapping.decimal != ".":
-                t = t.str.replace(self.mapping.decimal, ".", regex=False)
+            if thousands:
+                # a thousands separator only between groups of three digits: 1.5 with '.' grouping is refused
+                group = re.escape(thousands)
+                grouped = rf"^[+-]?\d{{1,3}}({group}\d{{3}})+({re.escape(decimal)}\d*)?$"
+                misgrouped = (t.str.contains(thousands, regex=False) & ~t.str.match(grouped)).fillna(False).to_numpy()
+                t = t.str.replace(thousands, "", regex=False)
+            if decimal != ".":
+                t = t.str.replace(".", "\x00", regex=False).str.replace(decimal, ".", regex=False)
             vals = pd.to_numeric(t, errors="coerce").astype(float)
             vals.index = self.df.index
-        bad = s.notna().to_numpy() & ~np.isfinite(vals.to_numpy())
-        self.flag(bad, "unparsable_amount", name)
-        return vals.mask(bad)
+        bad = (s.notna().to_numpy() & ~np.isfinite(vals.to_numpy())) | misgrouped
+        self.flag(bad, "unparsable_amount", name, fix=f"write the amount as digits with the file's separators, or set "
+                  f"them: {self.mapping.example(decimal=',', thousands='.')}")  # fmt: skip
+        v = np.abs(vals.to_numpy())
+        implausible = ~bad & np.isfinite(v) & ((v > self.mapping.max_amount) | ((v > 0) & (v < _TINY)))
+        self.flag(implausible, "implausible_amount", name, message=f"{self.named(name)}: amount above "
+                  f"{self.mapping.max_amount:g} or below {_TINY:g}")  # fmt: skip
+        return vals.mask(bad | implausible)
 
     def _parse_int(self, s: pd.Series, name: str) -> pd.Series:
         if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
@@ -276,15 +377,36 @@ class _Table:
 
 
 # ---------------------------------------------------------------------------------------------------------
+_CREDIT = {"h", "c", "cr", "credit", "haben", "k", "kredit", "credit note"}
+_DEBIT = {"s", "d", "dr", "debit", "soll", "debet"}
+
+
+def _guess_like(t: _Table, column: str) -> str:
+    """The format of a source-only date column (a baseline date): inferred like any date column."""
+    reading = infer_date_format(_text(t.src[column]))
+    return reading.value or (reading.candidates[0] if reading.candidates else "ISO8601")
+
+
 def _check_invoices(t: _Table) -> None:
     if "due_date" not in t.src.columns and "terms_days" in t.src.columns:
         terms = t._parse_int(t.src["terms_days"], "terms_days")
         t.require_columns(extra_ok={"due_date": "terms_days"})
         t.parse(skip_missing=frozenset({"due_date"}))
-        t.df["due_date"] = t.df["issue_date"] + pd.to_timedelta(terms.astype("Float64").to_numpy(float), unit="D")
+        # terms count from the baseline date where the export has one (SAP: ZFBDT + ZBD1T), else the issue date
+        base = t.df["issue_date"]
+        if "baseline_date" in t.src.columns:
+            fmt = t.mapping.date_formats.get("invoices", {}).get("baseline_date") or _guess_like(t, "baseline_date")
+            base = t._parse_date(t.src["baseline_date"], fmt, ColumnKind.DATE, "baseline_date").fillna(base)
+        t.df["due_date"] = base + pd.to_timedelta(terms.astype("Float64").to_numpy(float), unit="D")
     else:
         t.require_columns()
         t.parse(skip_missing=frozenset({"due_date"}))
+    if "debit_credit" in t.src.columns:  # SAP SHKZG: amounts are positive, H (credit) turns them into credit notes
+        mark = _text(t.src["debit_credit"]).str.lower()
+        credit, debit = mark.isin(_CREDIT).to_numpy(), mark.isin(_DEBIT).to_numpy()
+        t.flag(mark.notna().to_numpy() & ~credit & ~debit, "debit_credit", "debit_credit")
+        a = t.df["amount"].to_numpy(dtype=float)
+        t.df["amount"] = np.where(credit, -np.abs(a), a)
     amount = t.df["amount"].to_numpy()
     t.credit = amount < 0
     t.flag(amount == 0, "zero_amount", "amount")
@@ -527,6 +649,7 @@ def _assemble(tables: dict[str, _Table]) -> tuple[dict[str, pd.DataFrame], Valid
     counts = []
     rejected: dict[str, pd.DataFrame] = {}
     parts: list[pd.DataFrame] = []
+    notes = [n for t in tables.values() for n in t.notes]
     for name, t in tables.items():
         res = t.result()
         n_credit = int((t.credit & ~t.bad).sum())
@@ -563,4 +686,6 @@ def _assemble(tables: dict[str, _Table]) -> tuple[dict[str, pd.DataFrame], Valid
         ).reset_index(drop=True)
         issues["row"] = issues["row"].astype("int64")
     counts_df = pd.DataFrame(counts, columns=["table", "input", "accepted", "rejected", "credit_notes"])
-    return out, ValidationReport(issues=issues, counts=counts_df.set_index("table"), rejected=rejected)
+    inferred = pd.DataFrame(notes, columns=["table", "column", "source", "read_as", "evidence"])
+    report = ValidationReport(issues=issues, counts=counts_df.set_index("table"), rejected=rejected, inferred=inferred)
+    return out, report

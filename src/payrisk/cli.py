@@ -36,6 +36,7 @@ EXAMPLES = {
     "report": "payrisk report data/ --model model/ --as-of 2024-07-31 --policy policy.yaml --out report.html",
     "benchmark": "payrisk benchmark --suite models --compare benchmarks/baseline.json --out results.json",
     "record": "payrisk record data/ --actions actions.csv",
+    "map": "payrisk map export.csv --out mapping.yaml",
 }
 
 
@@ -79,7 +80,12 @@ def _free(args: argparse.Namespace, *paths: str | Path | None) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     _free(args, args.out)
     ledger = load_ledger(args.data, args.mapping, args.encoding)
-    print(ledger.report)
+    if args.format == "json" and not args.out:  # the whole report, for a program
+        import json
+
+        print(json.dumps(ledger.report.to_dict(), default=str))
+    else:
+        print(ledger.report)
     if args.out:
         emit(ledger.report.issues, "csv" if args.format == "table" else args.format, args.out, index=False)
         _say(args, f"rejection report written to {args.out}")
@@ -142,6 +148,54 @@ def cmd_record(args: argparse.Namespace) -> int:
     added, known = record_contacts(args.data, args.actions, args.mapping, args.encoding)
     _say(args, f"recorded {added} contacts in {args.data}" + (f" ({known} were recorded already)" if known else ""))
     return 0
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    """Propose a mapping file from exports: the table of each file, its columns, date formats and separators."""
+    from payrisk._cli_io import _decode, _read_csv, _sniff_delimiter
+    from payrisk._mapper import mapping_yaml, propose_mapping
+
+    _free(args, args.out)
+    proposals = []
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            raise ParameterError(f"{path}: no such file; name the export files to map, e.g. {EXAMPLES['map']}.")
+        if path.suffix.lower() == ".parquet":
+            frame, dialect = _read_parquet(path), {"encoding": None, "delimiter": None}
+        elif path.suffix.lower() in (".xlsx", ".xlsm"):
+            from payrisk._cli_io import read_workbook
+
+            frame, dialect = read_workbook(path, "invoices")[0], {"encoding": None, "delimiter": None}
+        else:
+            text, encoding = _decode(path.read_bytes(), path, args.encoding)
+            delimiter = _sniff_delimiter(text)
+            frame = _read_csv(path, "invoices", encoding, delimiter)[0]
+            dialect = {"encoding": encoding, "delimiter": delimiter}
+        table, mapping, evidence = propose_mapping(frame, None)
+        proposals.append((path, table, mapping, evidence, dialect))
+        _say(args, f"{path.name}: {len(frame):,} records, read as table {table!r}")
+        for column, choice, why in evidence:
+            _say(args, f"  {column} -> {choice}: {why}")
+    text = mapping_yaml(proposals)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        _say(args, f"mapping written to {args.out}; check it, then: payrisk validate {args.files[0]} --mapping "
+             f"{args.out}")  # fmt: skip
+    else:
+        print(text, end="")
+    return 0
+
+
+def _read_parquet(path: Path) -> Any:
+    import pandas as pd
+
+    from payrisk.errors import DataFileError
+
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise DataFileError(f"{path}: not a readable Parquet file ({exc}).") from None
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -299,16 +353,19 @@ def _parser() -> argparse.ArgumentParser:
             epilog=f"Example:\n  {EXAMPLES[name]}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        p.add_argument("--quiet", action="store_true", help="no progress bars or notes on stderr")
+        # SUPPRESS: given before the command (payrisk --quiet map ...), the subcommand's default must not undo it
+        p.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress bars or notes "
+                       "on stderr")  # fmt: skip
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the traceback of an "
                        "internal error")  # fmt: skip
         p.add_argument("--overwrite", action="store_true", help="write over an existing --out")
         return p
 
     def data_args(p: argparse.ArgumentParser, model: bool = True, fmt: bool = True) -> None:
-        p.add_argument("data", help="folder of CSV or Parquet tables named after the tables (invoices.csv, ...)")
+        p.add_argument("data", help="folder of CSV or Parquet tables named after the tables (invoices.csv, ...), or "
+                       "one CSV file (the invoices, unless the mapping's files name it for another table)")  # fmt: skip
         p.add_argument("--mapping", help="YAML or JSON column mapping {table: {your column: payrisk column}}")
-        p.add_argument("--encoding", default="utf-8", help="text encoding of the CSV files (default: utf-8)")
+        p.add_argument("--encoding", help="text encoding of the CSV files (default: read off the files)")
         if model:
             p.add_argument("--model", required=True, help="model folder written by `payrisk fit`")
             p.add_argument("--as-of", required=True, help="the date (YYYY-MM-DD) the ledger is read as of")
@@ -351,11 +408,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--trees", type=int, default=300, help="boosting rounds per model (default 300)")
     p.set_defaults(run=cmd_fit)
 
+    p = command("map", "Propose a mapping file for exports: each file's table, columns, date formats, separators.")
+    p.add_argument("files", nargs="+", help="the export files (CSV, Excel .xlsx or Parquet)")
+    p.add_argument("--out", help="the mapping file to write (default: stdout)")
+    p.add_argument("--encoding", help="text encoding of the files (default: read off the files)")
+    p.set_defaults(run=cmd_map)
+
     p = command("record", "Record the sent actions of a plan as contacts in the data folder (each once).")
     p.add_argument("data", help="the data folder the plan was made from")
     p.add_argument("--actions", required=True, help="the plan written by `payrisk plan` (CSV, JSON or Parquet)")
     p.add_argument("--mapping", help="the column mapping of the data folder (contacts are written in its names)")
-    p.add_argument("--encoding", default="utf-8", help="text encoding of the CSV files (default: utf-8)")
+    p.add_argument("--encoding", help="text encoding of the CSV files (default: read off the files)")
     p.set_defaults(run=cmd_record)
 
     for name, run, text in (
@@ -382,8 +445,19 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2)
         return int(exc.code or 0)
+    import warnings
+
+    from payrisk.errors import PayriskWarning
+
+    def note(message: Any, category: Any, *_: Any, **__: Any) -> None:
+        if not args.quiet:
+            print(f"payrisk {args.command}: note: {message}", file=sys.stderr)
+
     try:
-        return args.run(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", PayriskWarning)
+            warnings.showwarning = note
+            return args.run(args)
     except PayriskError as exc:
         print(f"payrisk {args.command}: {exc}", file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ import pandas as pd
 
 from payrisk._frame import positions
 from payrisk._priority import prioritise
-from payrisk.errors import ModelFileError, NotFittedError, ParameterError
+from payrisk.errors import ModelFileError, NotFittedError, ParameterError, PayriskWarning
+from payrisk.models._persist import check_manifest, write_manifest
 
 __all__ = ["RiskEngine"]
 
@@ -46,6 +48,11 @@ _LANDMARK_EVERY = 6  #: each open invoice is a row at one landmark in six (every
 
 def _landmark_number(day: pd.Timestamp) -> int:
     return (day - pd.Timestamp("1970-01-01")).days // _LANDMARK_STEP
+
+
+def _note(message: str) -> None:
+    """A fallback the user should know of, as a :class:`~payrisk.errors.PayriskWarning` (the command prints it)."""
+    warnings.warn(message, PayriskWarning, stacklevel=3)
 
 
 def _landmarks(day: pd.Timestamp, history_days: int) -> list[pd.Timestamp]:
@@ -226,11 +233,15 @@ class RiskEngine:
             if len(kept) >= 100 and 0 < kept.mean() < 1:
                 P = features.plan_features(snap, "created_date").loc[kept.index]
                 self.adherence_model_ = InstallmentAdherenceClassifier().fit(P, kept)
+            else:
+                _note(f"the plan-adherence model was left out: {len(kept)} finished plans by {day.date()} (100 "
+                      "needed, kept and broken both); payment plans are offered without a P(kept) gate")  # fmt: skip
         report(_STEPS[4], 4, len(_STEPS))
         try:
             self.segmenter_: PayerSegmenter | None = PayerSegmenter().fit(snap, day)
-        except ParameterError:
+        except ParameterError as exc:
             self.segmenter_ = None  # too little history: every customer is "new"
+            _note(f"no payer segments: {exc} Every customer is segment 'new'.")
         self.as_of_ = day
         self.n_landmark_rows_ = len(rows)
         report("done", len(_STEPS), len(_STEPS))
@@ -247,6 +258,8 @@ class RiskEngine:
         week = payment_week(target["duration"], target["event"], follow_up, self.forecast_weeks)
         known = week >= 0
         if known.sum() < 200 or len(np.unique(week[known])) < 2:
+            _note(f"the payment-week model was left out: {int(known.sum())} landmark rows followed for "
+                  f"{self.forecast_weeks} weeks (200 needed); the forecast uses the payment-time model")  # fmt: skip
             return None
         return PaymentWeekModel(weeks=self.forecast_weeks, **size).fit(
             X.loc[known], week[known], time=X.loc[known, "as_of"]
@@ -409,6 +422,7 @@ class RiskEngine:
             },
         }
         (path / "engine.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+        write_manifest(path)  # every file's SHA-256: an edit, a missing or an added file is refused on load
         return path
 
     @classmethod
@@ -423,6 +437,9 @@ class RiskEngine:
         from payrisk.segment import PayerSegmenter
 
         path = Path(path)
+        if not (path / "engine.json").is_file():
+            raise ModelFileError(f"{path}: no engine.json; is this a folder written by RiskEngine.save()?")
+        check_manifest(path)
         try:
             doc = json.loads((path / "engine.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:

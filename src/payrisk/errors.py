@@ -28,6 +28,7 @@ __all__ = [
     "NotFittedError",
     "ParameterError",
     "PayriskError",
+    "PayriskWarning",
     "PolicyError",
     "ValidationError",
 ]
@@ -149,4 +150,19 @@ class PolicyError(PayriskError, ValueError):
     ... except PolicyError as exc:
     ...     print(str(exc).splitlines()[0])
     policy.yaml: the policy has 1 error(s):
+    """
+
+
+class PayriskWarning(UserWarning):
+    """Something payrisk did that the user should know of but that did not stop it: a model left out for too few
+    rows, every customer treated as new. The command prints these as notes on stderr.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("the adherence model was left out", PayriskWarning, stacklevel=1)
+    >>> seen[0].category.__name__
+    'PayriskWarning'
     """

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from payrisk._safe_csv import to_safe_csv
@@ -229,6 +229,22 @@ RULES: dict[str, tuple[str, str]] = {
         "the value is not a finite number",
         "use digits with '.' as decimal separator, or set ColumnMapping(decimal=',', thousands='.')",
     ),
+    "implausible_amount": (
+        "the amount lies beyond the plausible range (above max_amount, or below 1e-300 but not zero)",
+        "correct the amount, or raise max_amount in the mapping",
+    ),
+    "implausible_date": (
+        "the date lies before min_date or more than max_future_days after today",
+        "correct the date, or widen min_date / max_future_days in the mapping",
+    ),
+    "malformed_record": (
+        "the record does not split into the header's fields (a stray quote, or a field missing or too many)",
+        "correct the line in the file: one field per column, and quotes around a field that holds the delimiter",
+    ),
+    "debit_credit": (
+        "the debit/credit indicator is neither debit (S, D, debit) nor credit (H, C, credit)",
+        "map the indicator's values onto S/H, or leave the column out and sign the amounts",
+    ),
     "unparsable_int": ("the value is not a whole number", "use a whole number"),
     "unparsable_bool": ("the value is not yes/no", "use one of true/false, yes/no, 1/0, y/n"),
     "duplicate_id": (
@@ -292,9 +308,29 @@ class ColumnMapping(BaseModel):
         :meth:`Ledger.from_frames` is read as this field.
     date_formats : dict
         Per table, ``{canonical column: strftime format}``, e.g. ``{"invoices": {"issue_date": "%m/%d/%Y"}}``.
-        Without a format only ISO 8601 dates (``2024-06-30``) are accepted, so a day/month mix-up cannot pass.
-    decimal, thousands : str
-        Decimal and thousands separators of amounts given as text.
+        Without one, a column is read as ISO 8601 (``2024-06-30``), else in the one common format that reads
+        every value (``1/26/2013``: a day above 12 settles month first); where several formats read every value
+        (``03/04/2024``) the column is refused with the line to add, so a day/month mix-up cannot pass.
+    decimal, thousands : str, optional
+        Decimal and thousands separators of amounts given as text. Unset, they are read off the values
+        (``1.234,56``: decimal comma); values that leave them open (only ``3.300``) are refused with the line to
+        add, never read as 3.3 by guess. ``decimal`` and ``thousands`` must differ.
+    files : dict
+        Per table, the file that holds it when it is not ``<table>.csv``, relative to the data folder, e.g.
+        ``{"invoices": "WA_Fn-UseC_-Accounts-Receivable.csv"}`` (the command; ``payrisk map`` writes it).
+    sheets : dict
+        Per table, the sheet of an Excel workbook (``.xlsx``) that holds it, e.g. ``{"invoices": "Open items"}``;
+        without one, the workbook's only sheet or the one named after the table.
+    encoding, delimiter : str, optional
+        How the CSV files of a data folder are written (the command); unset, payrisk reads them off the file
+        (UTF-8 with or without a byte-order mark, else Windows-1252; ``,`` ``;`` tab or ``|``) and says so in the
+        report.
+    max_amount : float
+        Amounts above this (absolute) are rejected as implausible (default 1e12), as are non-zero amounts below
+        1e-300.
+    min_date, max_future_days
+        Dates before ``min_date`` (default 1900-01-01), and event dates more than ``max_future_days`` (default
+        366) after today (due dates: five times that), are rejected as implausible.
     default_currency : str
         Currency of rows without one (``XXX`` = unknown, ISO 4217).
     fx_rates : dict, optional
@@ -314,11 +350,52 @@ class ColumnMapping(BaseModel):
 
     columns: dict[str, dict[str, str]] = Field(default_factory=dict)
     date_formats: dict[str, dict[str, str]] = Field(default_factory=dict)
-    decimal: str = "."
-    thousands: str | None = None
+    decimal: str | None = Field(default=None, min_length=1, max_length=1)
+    thousands: str | None = Field(default=None, max_length=1)
     default_currency: str = "XXX"
     fx_rates: dict[str, float] | None = None
     overpayment_tolerance: float = Field(default=0.01, ge=0)
+    files: dict[str, str] = Field(default_factory=dict)
+    sheets: dict[str, str] = Field(default_factory=dict)
+    encoding: str | None = None
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)
+    max_amount: float = Field(default=1e12, gt=0)
+    min_date: str = "1900-01-01"
+    max_future_days: int = Field(default=366, ge=0)
+    _syntax: str = PrivateAttr(default="python")
+
+    @model_validator(mode="after")
+    def _check_separators(self) -> ColumnMapping:
+        if self.decimal is not None and self.decimal == self.thousands:
+            raise ValueError(f"decimal and thousands are both {self.decimal!r}; they must differ")
+        if self.fx_rates is not None and any(not (v > 0) for v in self.fx_rates.values()):
+            raise ValueError("fx_rates must all be positive")
+        try:
+            pd.Timestamp(self.min_date)
+        except (ValueError, TypeError):
+            raise ValueError(f"min_date {self.min_date!r} is not a date (YYYY-MM-DD)") from None
+        return self
+
+    def example(self, **fields: Any) -> str:
+        """The mapping setting ``fields`` in the syntax the user writes it in: a YAML or JSON line for a mapping
+        file (the command), Python for the API.
+
+        Examples
+        --------
+        >>> ColumnMapping().example(decimal=",")
+        "ColumnMapping(decimal=',')"
+        """
+        if self._syntax == "yaml":
+            return "; ".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in fields.items())
+        if self._syntax == "json":
+            return ", ".join(f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in fields.items())
+        return "ColumnMapping(" + ", ".join(f"{k}={v!r}" for k, v in fields.items()) + ")"
+
+    def in_syntax(self, syntax: str) -> ColumnMapping:
+        """This mapping, its fixes written in ``syntax`` (``yaml``, ``json`` or ``python``)."""
+        out = self.model_copy()
+        out._syntax = syntax
+        return out
 
     @classmethod
     def coerce(cls, mapping: ColumnMapping | Mapping[str, Any] | str | Path | None) -> ColumnMapping:
@@ -364,10 +441,18 @@ class ColumnMapping(BaseModel):
                 f"got a {type(data).__name__}."
             )
         try:
-            return cls.coerce(data)
+            return cls.coerce(data).in_syntax("yaml" if path.suffix.lower() in {".yaml", ".yml"} else "json")
         except PydanticValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise ParameterError(f"{path}: {problems}.") from None
+
+    @field_validator("files")
+    @classmethod
+    def _check_files(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(TABLES))
+        if unknown:
+            raise ValueError(f"files: unknown tables {unknown}; tables are {sorted(TABLES)}")
+        return value
 
     @field_validator("columns")
     @classmethod
@@ -375,7 +460,7 @@ class ColumnMapping(BaseModel):
         for table, cols in value.items():
             if table not in TABLES:
                 raise ValueError(f"unknown table {table!r}; tables are {sorted(TABLES)}")
-            known = set(TABLES[table].column_names) | {"terms_days"}
+            known = set(TABLES[table].column_names) | (_DERIVED if table == "invoices" else set())
             for user, canonical in cols.items():
                 if canonical not in known:
                     close = difflib.get_close_matches(canonical, sorted(known), n=1)
@@ -390,6 +475,13 @@ class ColumnMapping(BaseModel):
                 raise ValueError(f"{table}: several user columns are mapped onto {dups}; map one each")
         return value
 
+
+#: the column that carries the raw text of a file record that did not split into the header's fields
+MALFORMED = "_malformed_record"
+
+#: invoice source columns that validation consumes: payment terms in days, the date they count from (SAP ZFBDT)
+#: and a debit/credit indicator (SAP SHKZG)
+_DERIVED = {"terms_days", "baseline_date", "debit_credit"}
 
 REPORT_COLUMNS = ["table", "row", "id", "column", "rule", "value", "action", "message", "fix"]
 
@@ -409,6 +501,9 @@ class ValidationReport:
         ``credit_notes`` (accepted rows that moved to the credit-note table).
     rejected : dict of pandas.DataFrame
         Per table, the rejected input rows exactly as given, with a ``rules`` column listing what they broke.
+    inferred : pandas.DataFrame
+        What payrisk read off the values where the mapping did not say: ``table``, ``column``, ``source`` (your
+        column), ``read_as`` (a date format, the separators, the file's delimiter and encoding) and ``evidence``.
 
     Examples
     --------
@@ -423,6 +518,7 @@ class ValidationReport:
         issues: pd.DataFrame | None = None,
         counts: pd.DataFrame | None = None,
         rejected: dict[str, pd.DataFrame] | None = None,
+        inferred: pd.DataFrame | None = None,
     ) -> None:
         self.issues = issues if issues is not None else pd.DataFrame(columns=REPORT_COLUMNS)
         self.counts = (
@@ -431,6 +527,8 @@ class ValidationReport:
             else pd.DataFrame(columns=["input", "accepted", "rejected", "credit_notes"]).rename_axis("table")
         )
         self.rejected = rejected or {}
+        cols = ["table", "column", "source", "read_as", "evidence"]
+        self.inferred = inferred if inferred is not None else pd.DataFrame(columns=cols)
 
     @property
     def ok(self) -> bool:
@@ -458,6 +556,25 @@ class ValidationReport:
         """The rejected input rows of ``table``, as given, with the rules they broke."""
         return self.rejected.get(table, pd.DataFrame())
 
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain data (for JSON): ``ok``, ``rejected``, ``counts``, ``inferred`` and ``issues``.
+
+        Examples
+        --------
+        >>> import payrisk as pr
+        >>> doc = pr.datasets.make_ledger(n_customers=20, seed=0).report.to_dict()
+        >>> doc["ok"], sorted(doc)
+        (True, ['counts', 'inferred', 'issues', 'ok', 'rejected'])
+        """
+        issues = self.issues.astype(object).where(self.issues.notna(), None)
+        return {
+            "ok": self.ok,
+            "rejected": self.n_rejected,
+            "counts": [{"table": t, **{k: int(v) for k, v in r.items()}} for t, r in self.counts.iterrows()],
+            "inferred": self.inferred.to_dict(orient="records"),
+            "issues": issues.to_dict(orient="records"),
+        }
+
     def to_csv(self, path: str | Path) -> Path:
         """Write :attr:`issues` as CSV that cannot smuggle spreadsheet formulas."""
         return to_safe_csv(self.issues, path)
@@ -467,11 +584,18 @@ class ValidationReport:
         if not self.ok:
             raise ValidationError(str(self), report=self)
 
+    def _read_as(self) -> list[str]:
+        return [
+            (f"  read {r.source}" if r.column == "(file)" else f"  read {r.table}.{r.column}"
+             + (f" ({r.source})" if r.source != r.column else "")) + f": {r.read_as} ({r.evidence})"
+            for r in self.inferred.itertuples(index=False)
+        ]  # fmt: skip
+
     def __str__(self) -> str:
         if self.ok and self.issues.empty:
             n = int(self.counts["input"].sum()) if len(self.counts) else 0
-            return f"ValidationReport: all {n} rows accepted."
-        lines = [f"ValidationReport: {self.n_rejected} rows rejected."]
+            return "\n".join([f"ValidationReport: all {n} rows accepted.", *self._read_as()])
+        lines = [f"ValidationReport: {self.n_rejected} rows rejected.", *self._read_as()]
         for t, row in self.counts.iterrows():
             extra = f", {int(row['credit_notes'])} as credit notes" if row["credit_notes"] else ""
             lines.append(f"  {t}: {row['input']} in, {row['accepted']} accepted{extra}, {row['rejected']} rejected")

@@ -47,6 +47,49 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+MANIFEST_FILE = "MANIFEST.json"
+
+
+def write_manifest(folder: Path) -> Path:
+    """List the SHA-256 of every file under ``folder`` (but the manifest itself) in ``MANIFEST.json``."""
+    files = {
+        f.relative_to(folder).as_posix(): sha256(f)
+        for f in sorted(folder.rglob("*"))
+        if f.is_file() and f.name != MANIFEST_FILE
+    }
+    doc = {"format": "payrisk-manifest", "algorithm": "sha256", "files": files}
+    (folder / MANIFEST_FILE).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    return folder / MANIFEST_FILE
+
+
+def check_manifest(folder: Path) -> None:
+    """Refuse a folder whose files differ from its manifest: a file edited, missing or added is named."""
+    path = folder / MANIFEST_FILE
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        listed = dict(doc["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ModelFileError(
+            f"{path}: missing or unreadable; payrisk reads only model folders it wrote itself, with their checksums "
+            "(fit and save the model again)."
+        ) from None
+    for rel, digest in listed.items():
+        f = folder / rel
+        if Path(rel).is_absolute() or ".." in Path(rel).parts:
+            raise ModelFileError(f"{path}: lists {rel!r}, a path outside the folder; the manifest was edited.")
+        if not f.is_file():
+            raise ModelFileError(f"{f}: listed in {MANIFEST_FILE} but missing; copy the whole model folder.")
+        if sha256(f) != digest:
+            raise ModelFileError(f"{f}: changed after the model was saved (SHA-256 differs from {MANIFEST_FILE}).")
+    extra = [
+        f.relative_to(folder).as_posix()
+        for f in folder.rglob("*")
+        if f.is_file() and f.name != MANIFEST_FILE and f.relative_to(folder).as_posix() not in listed
+    ]
+    if extra:
+        raise ModelFileError(f"{folder}: files not in {MANIFEST_FILE}: {sorted(extra)[:5]}; remove them.")
+
+
 def write_model(path: str | Path, booster: Any, meta: ModelMetadata) -> Path:
     """Write ``booster.ubj`` and ``metadata.json`` (with the booster's checksum) into folder ``path``."""
     path = Path(path)
@@ -54,6 +97,7 @@ def write_model(path: str | Path, booster: Any, meta: ModelMetadata) -> Path:
     booster.save_model(str(path / BOOSTER_FILE))
     meta = meta.model_copy(update={"booster_sha256": sha256(path / BOOSTER_FILE)})
     (path / META_FILE).write_text(meta.model_dump_json(indent=2), encoding="utf-8")
+    write_manifest(path)
     return path
 
 
@@ -65,6 +109,7 @@ def read_model(path: str | Path, kind: str) -> tuple[Any, ModelMetadata]:
     meta_path, booster_path = path / META_FILE, path / BOOSTER_FILE
     if not meta_path.is_file() or not booster_path.is_file():
         raise ModelFileError(f"{path}: expected {META_FILE} and {BOOSTER_FILE}; is this a folder written by save()?")
+    check_manifest(path)
     try:
         meta = ModelMetadata.model_validate(json.loads(meta_path.read_text(encoding="utf-8")))
     except (ValueError, TypeError) as exc:

@@ -1,0 +1,168 @@
+"""How the values of a column are written: the date format and the decimal and thousands separators of amounts,
+inferred only where the values leave exactly one reading (private; vectorised over the distinct values)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["DATE_FORMATS", "Reading", "Separators", "date_part", "infer_date_format", "infer_separators", "parse_dates"]
+
+_DAY_FIRST = ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%y", "%d/%m/%y", "%d.%m.%y")
+_MONTH_FIRST = ("%m-%d-%Y", "%m/%d/%Y", "%m.%d.%Y", "%m-%d-%y", "%m/%d/%y")
+_YEAR_FIRST = ("%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y/%d/%m")
+_NAMED = ("%d-%b-%Y", "%d %b %Y", "%d-%b-%y", "%b %d, %Y", "%d %B %Y", "%B %d, %Y")
+#: the formats tried when a date column is not ISO 8601 (each also with a time of day after it)
+DATE_FORMATS: tuple[str, ...] = (*_DAY_FIRST, *_MONTH_FIRST, *_YEAR_FIRST, *_NAMED)
+_TIMES = (" %H:%M", " %H:%M:%S", "T%H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a column's values were read as: ``value`` (a date format, or ``decimal=, thousands=``), and why."""
+
+    value: str | None
+    evidence: str
+    candidates: tuple[str, ...] = ()
+    #: True when the format (or each candidate) reads every value
+    complete: bool = False
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.value is None and len(self.candidates) > 1
+
+
+def parse_dates(values: pd.Series, fmt: str) -> pd.Series:
+    """``values`` read with ``fmt`` (``A|B``: with A, else with B, for dates with and without a time of day);
+    what does not read is missing."""
+    out = None
+    for f in fmt.split("|"):
+        p = pd.to_datetime(values, format=f, errors="coerce")
+        out = p if out is None else out.fillna(p)
+    return out
+
+
+_parses = parse_dates
+
+
+def date_part(fmt: str) -> str:
+    """The date of a format without its time of day: ``%d/%m/%Y %H:%M|%d/%m/%Y`` -> ``%d/%m/%Y``."""
+    fmt = fmt.split("|")[0]
+    for t in _TIMES:
+        if fmt.endswith(t):
+            return fmt[: -len(t)]
+    return fmt
+
+
+def infer_date_format(values: pd.Series) -> Reading:
+    """The one format that reads every value, ``ISO8601`` first; ambiguous when several read all of them and
+    disagree on a date (``03/04/2024``: March or April), none when no format reads them all (the format that reads
+    most is given as the candidate).
+
+    Examples
+    --------
+    >>> infer_date_format(pd.Series(["1/26/2013", "2/3/2013"])).value
+    '%m/%d/%Y'
+    >>> infer_date_format(pd.Series(["03/04/2024", "05/06/2024"])).candidates
+    ('%d/%m/%Y', '%m/%d/%Y')
+    """
+    uniq = pd.Series(values.dropna().unique(), dtype=object).astype(str)
+    if uniq.empty:
+        return Reading("ISO8601", "no values", complete=True)
+    iso = _parses(uniq, "ISO8601")
+    if iso.notna().all():
+        return Reading("ISO8601", "ISO 8601 (2024-06-30)", complete=True)
+    timed = uniq.str.contains(":", regex=False).any()
+    formats = [f + t for f in DATE_FORMATS for t in _TIMES] if timed else list(DATE_FORMATS)
+    if timed:  # a column may mix dates with and without a time of day
+        formats = [*DATE_FORMATS, *formats]
+    parsed = {f: _parses(uniq, f) for f in formats}
+    counts = {f: int(p.notna().sum()) for f, p in parsed.items()}
+    counts["ISO8601"] = int(iso.notna().sum())
+    parsed["ISO8601"] = iso
+    if timed:  # dates with and without a time: combine each date format with its timed forms
+        for f in DATE_FORMATS:
+            for t in _TIMES:
+                both = parsed[f].fillna(parsed[f + t])
+                key = f"{f}|{f + t}"
+                parsed[key], counts[key] = both, int(both.notna().sum())
+    best = max(counts.values())
+    top = [f for f, n in counts.items() if n == best and best > 0]
+    # formats that read the same values to the same dates are one reading (e.g. %d/%m/%Y and %d/%m/%Y %H:%M)
+    distinct: dict[tuple, str] = {}
+    for f in top:
+        distinct.setdefault(tuple(parsed[f].fillna(pd.Timestamp(0)).to_numpy()), f)
+    choice = sorted(distinct.values(), key=len)
+    example = _telling(uniq, parsed, choice)
+    n = len(uniq)
+    if best == n and len(choice) == 1:
+        return Reading(choice[0], f"the only format that reads all {n} distinct values{example}", complete=True)
+    if best == n:
+        return Reading(None, f"{len(choice)} formats read all {n} distinct values, to different dates",
+                       tuple(choice), complete=True)  # fmt: skip
+    if len(choice) == 1 or "ISO8601" in choice:
+        pick = choice[0] if len(choice) == 1 else "ISO8601"
+        return Reading(pick, f"no format reads all {n} distinct values; {pick} reads the most ({best})")
+    return Reading(None, f"no format reads all {n} distinct values; {len(choice)} read {best} each, to different "
+                   "dates", tuple(choice))  # fmt: skip
+
+
+def _telling(uniq: pd.Series, parsed: dict[str, pd.Series], choice: list[str]) -> str:
+    """An example value that settles the format: of the values it reads, one that the fewest other formats read
+    (``31-12-2024``, which no month-first format reads)."""
+    if len(choice) != 1:
+        return ""
+    others = [p.notna().to_numpy() for f, p in parsed.items() if f != choice[0] and "|" not in f]
+    readers = np.sum(others, axis=0) if others else np.zeros(len(uniq))
+    ok = parsed[choice[0]].notna().to_numpy()
+    if not ok.any():
+        return ""
+    pick = int(np.argmin(np.where(ok, readers, np.inf)))
+    return f" (e.g. {uniq.iloc[pick]!r})"
+
+
+@dataclass(frozen=True)
+class Separators:
+    """The decimal and thousands separators of a table's amounts (``decimal`` None: the values leave it open)."""
+
+    decimal: str | None
+    thousands: str | None
+    evidence: str
+
+
+def infer_separators(values: pd.Series) -> Separators:
+    """The decimal and thousands separators of amounts written as text, from what the values show: a separator
+    followed by other than three digits is a decimal one (``12,5`` ``12.50``), one that repeats or comes first of
+    two different ones groups thousands (``1.234.567`` ``1.234,56``). ``1.234`` alone is ambiguous.
+
+    Examples
+    --------
+    >>> s = infer_separators(pd.Series(["1.234,56", "12,50"]))
+    >>> s.decimal, s.thousands
+    (',', '.')
+    >>> infer_separators(pd.Series(["3.300", "1.250"])).decimal is None
+    True
+    """
+    t = pd.Series(values.dropna().unique(), dtype=object).astype(str)
+    t = t.str.replace(r"[\s\u00a0\u202f€$£¥']|^\(|\)$|^[+-]|[A-Z]{3}$|^[A-Z]{3}", "", regex=True)
+    t = t.loc[t.str.contains(r"[.,]", regex=True) & t.str.fullmatch(r"[\d.,]+")]
+    if t.empty:
+        return Separators(".", None, "no separators in the values")
+    both = t.str.contains(".", regex=False) & t.str.contains(",", regex=False)
+    last = t.str.extract(r"([.,])\d*$")[0]
+    tail = t.str.extract(r"[.,](\d*)$")[0].str.len()
+    # a decimal comma: the last separator is ',' before other than three digits or after a '.', or '.' repeats
+    comma = (((last == ",") & ((tail != 3) | both)) | (t.str.count(r"\.") > 1)).to_numpy()
+    point = (((last == ".") & ((tail != 3) | both)) | (t.str.count(",") > 1)).to_numpy()
+    if comma.any() and point.any():
+        a, b = t[comma].iloc[0], t[point].iloc[0]
+        return Separators(None, None, f"the values disagree: {a!r} reads with a decimal comma, {b!r} with a point")
+    if comma.any() or point.any():
+        dec, other = (",", ".") if comma.any() else (".", ",")
+        grouped = bool(t.str.contains(other, regex=False).any())
+        return Separators(dec, other if grouped else None, f"e.g. {t[comma if dec == ',' else point].iloc[0]!r}")
+    ex = t.iloc[0]  # every separator stands before exactly three digits: 1.234 or 1,234
+    return Separators(None, None, f"{ex!r} reads as {ex.replace(',', '').replace('.', '')} (thousands separator) "
+                      f"or as {ex.replace(',', '.')} (decimal separator)")  # fmt: skip

@@ -1,0 +1,87 @@
+"""Fuzz through the command, not only the API: malformed exports and mapping files (tests/fuzz_inputs.py) run
+through `payrisk validate` and `payrisk score`. Each ends in exit code 0, 1 or 2 with no traceback; the report
+counts every record (input = accepted + rejected = the file's records); no row written clean is lost or changed;
+no row written with a junk value is accepted."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import payrisk as pr
+from fuzz_inputs import make_case, write_case
+from payrisk._cli_io import load_ledger
+from payrisk.cli import main
+
+pytestmark = pytest.mark.xdist_group("cli")
+
+
+def check_case(case, folder: Path, capsys) -> str:
+    """Run one case through `payrisk validate`; returns how it ended (ok / rejected / refused), asserting the
+    contract on the way."""
+    _, mapping = write_case(case, folder)
+    args = ["--quiet", "validate", str(folder)] + (["--mapping", str(mapping)] if mapping else [])
+    code = main(args)
+    out = capsys.readouterr()
+    assert code in (0, 1, 2), (code, out.err, case.content[:400])
+    assert "Traceback" not in out.err and "internal error" not in out.err, out.err
+    if code == 2:
+        assert out.err.strip().startswith("payrisk validate:") and len(out.err) > 40, out.err  # says what to fix
+        return "refused"
+    ledger = load_ledger(folder, str(mapping) if mapping else None)
+    counts = ledger.report.counts.loc["invoices"]
+    assert counts["input"] == counts["accepted"] + counts["rejected"] == case.records, (counts, case.content)
+    accepted = pd.concat(
+        [ledger.invoices.set_index("invoice_id")["amount"], ledger.credit_notes.set_index("credit_note_id")["amount"]]
+    )
+    assert not set(accepted.index) & case.junk, (set(accepted.index) & case.junk, case.content)  # no junk accepted
+    missing = set(case.clean) - set(accepted.index)
+    assert not missing, (missing, ledger.report.issues.to_string(), case.content)  # no clean row lost
+    want = pd.Series(case.clean, dtype=float)
+    assert ((accepted.reindex(want.index) - want).abs() < 0.005).all(), case.content  # nor changed
+    return "ok" if code == 0 else "rejected"
+
+
+@settings(max_examples=120, suppress_health_check=[HealthCheck.function_scoped_fixture])  # capsys: read each run
+@given(st.randoms(use_true_random=False))
+def test_validate_never_crashes_loses_or_misreads_a_row(tmp_path_factory, capsys, rnd):
+    case = make_case(random.Random(rnd.random()))
+    folder = tmp_path_factory.mktemp("fuzz")
+    try:
+        check_case(case, folder / "data", capsys)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("fuzzmodel")
+    from payrisk._cli_io import write_tables
+
+    write_tables(pr.datasets.make_ledger(n_customers=80, seed=5), root / "data")
+    assert main(["--quiet", "fit", str(root / "data"), "--as-of", "2024-03-31", "--out", str(root / "model"),
+                 "--trees", "20"]) == 0  # fmt: skip
+    return root / "model"
+
+
+@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.randoms(use_true_random=False))
+def test_score_on_a_malformed_export_is_a_finding_or_an_input_error_never_a_crash(model, tmp_path_factory, capsys, rnd):
+    case = make_case(random.Random(rnd.random()))
+    folder = tmp_path_factory.mktemp("fuzzscore")
+    try:
+        _, mapping = write_case(case, folder / "data")
+        args = ["--quiet", "score", str(folder / "data"), "--model", str(model), "--as-of", "2024-12-31",
+                "--format", "json"] + (["--mapping", str(mapping)] if mapping else [])  # fmt: skip
+        code = main(args)
+        out = capsys.readouterr()
+        assert code in (0, 2), (code, out.err, case.content[:400])
+        assert "Traceback" not in out.err and "internal error" not in out.err, out.err
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
