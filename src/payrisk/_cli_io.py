@@ -227,6 +227,10 @@ def load_ledger(folder: str | Path, mapping: str | None = None, encoding: str | 
 
     # the fixes payrisk prints are written as mapping-file lines (YAML), the syntax the command's user writes
     spec = ColumnMapping.coerce(mapping) if mapping is not None else ColumnMapping().in_syntax("yaml")
+    from payrisk._sql import is_url
+
+    if is_url(str(folder)):  # a database: postgresql://..., sqlite:///ledger.db, duckdb:///ledger.duckdb
+        return Ledger.from_sql(str(folder), mapping=spec)
     tables, notes = _read_folder(folder, encoding or spec.encoding, spec.delimiter, spec.files, spec.sheets)
     ledger = Ledger.from_frames(**tables, mapping=spec)
     if notes:

@@ -212,6 +212,56 @@ class Ledger:
 
     # -- construction ------------------------------------------------------------------------------------
     @classmethod
+    def from_sql(
+        cls,
+        source: Any,
+        tables: Mapping[str, str] | None = None,
+        mapping: ColumnMapping | Mapping[str, Any] | str | Path | None = None,
+        strict: bool = False,
+    ) -> Ledger:
+        """Read and validate the ledger's tables from a SQL database, through SQLAlchemy.
+
+        Parameters
+        ----------
+        source : str or SQLAlchemy Engine / Connection
+            A database URL (``postgresql://user:password@host:5432/db``, ``sqlite:///ledger.db``,
+            ``duckdb:///ledger.duckdb``, ...) or an open engine or connection.
+        tables : dict, optional
+            Per payrisk table, a table name or a query (``{"invoices": "SELECT * FROM ar_open_items WHERE
+            company = 'NL01'"}``). Default: the mapping's ``sql`` entry, else the tables named ``invoices``,
+            ``payments``, ... that the database has.
+        mapping, strict
+            As in :meth:`from_frames`.
+
+        Returns
+        -------
+        Ledger
+
+        Raises
+        ------
+        payrisk.errors.DataFileError
+            The database cannot be reached or read, or lacks a table; the message shows the address with the
+            password hidden.
+
+        Examples
+        --------
+        >>> import sqlite3, tempfile, pathlib, pandas as pd
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "ledger.db"
+        >>> with sqlite3.connect(path) as con:
+        ...     _ = pd.DataFrame({"invoice_id": ["1"], "customer_id": ["a"], "issue_date": ["2024-01-01"],
+        ...                       "due_date": ["2024-01-31"], "amount": [10.0]}).to_sql("invoices", con, index=False)
+        >>> Ledger.from_sql(f"sqlite:///{path}").invoices["amount"].tolist()
+        [10.0]
+        """
+        from payrisk._sql import read_sql_tables
+
+        spec = ColumnMapping.coerce(mapping)
+        frames = read_sql_tables(source, tables or spec.sql or None)
+        ledger = cls.from_frames(**frames, mapping=spec, strict=strict)
+        ledger.meta["source"] = "from_sql"
+        return ledger
+
+    @classmethod
     def from_frames(
         cls,
         *,

@@ -321,6 +321,10 @@ class ColumnMapping(BaseModel):
     sheets : dict
         Per table, the sheet of an Excel workbook (``.xlsx``) that holds it, e.g. ``{"invoices": "Open items"}``;
         without one, the workbook's only sheet or the one named after the table.
+    sql : dict
+        Per table, the database table or the query that holds it when reading from a database
+        (:meth:`~payrisk.Ledger.from_sql`, ``payrisk validate postgresql://...``), e.g. ``{"invoices":
+        "SELECT * FROM ar_open_items"}``.
     encoding, delimiter : str, optional
         How the CSV files of a data folder are written (the command); unset, payrisk reads them off the file
         (UTF-8 with or without a byte-order mark, else Windows-1252; ``,`` ``;`` tab or ``|``) and says so in the
@@ -357,6 +361,7 @@ class ColumnMapping(BaseModel):
     overpayment_tolerance: float = Field(default=0.01, ge=0)
     files: dict[str, str] = Field(default_factory=dict)
     sheets: dict[str, str] = Field(default_factory=dict)
+    sql: dict[str, str] = Field(default_factory=dict)
     encoding: str | None = None
     delimiter: str | None = Field(default=None, min_length=1, max_length=1)
     max_amount: float = Field(default=1e12, gt=0)
