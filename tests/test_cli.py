@@ -267,3 +267,15 @@ def test_credit_notes_survive_the_data_folder_round_trip(tmp_path):
     assert sorted(back.credit_notes["credit_note_id"]) == sorted(world.credit_notes["credit_note_id"])
     assert back.credit_notes["amount"].sum() == pytest.approx(world.credit_notes["amount"].sum())
     assert len(back.invoices) == len(world.invoices)
+
+
+def test_csv_for_excel_in_european_settings(folder, tmp_path):
+    out = tmp_path / "worklist.csv"
+    common = [str(folder / "data"), "--model", str(folder / "model"), "--as-of", "2024-04-30"]
+    assert main(["--quiet", "score", *common, "--format", "csv", "--csv-dialect", "excel-eu", "--out", str(out)]) == 0
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and raw.split(b"\n")[0].count(b";") > 5  # BOM, ';' between fields
+    back = pd.read_csv(out, sep=";", decimal=",", encoding="utf-8-sig")
+    plain = pd.read_csv(tmp_path / "w.csv") if main(["--quiet", "score", *common, "--format", "csv", "--out",
+                                                     str(tmp_path / "w.csv")]) == 0 else None  # fmt: skip
+    assert plain is not None and back["p_late"].round(6).equals(plain["p_late"].round(6))  # decimal commas read back

@@ -76,7 +76,7 @@ def test_save_load_scores_the_same(engine, small, worklist, tmp_path):
     pd.testing.assert_frame_equal(back.score(small, SCORE), worklist)
     doc = json.loads((folder / "engine.json").read_text())
     (folder / "engine.json").write_text(json.dumps({**doc, "format_version": 99}))
-    with pytest.raises(ModelFileError, match=r"engine\.json: changed after the model was saved"):
+    with pytest.raises(ModelFileError, match=r"engine\.json: changed after the folder was written"):
         pr.RiskEngine.load(folder)  # any edit is refused, naming the file
 
 
@@ -88,7 +88,7 @@ def test_a_model_folder_with_an_edited_missing_or_added_file_is_refused(engine, 
 
     meta = fresh("meta") / "late_payment" / "metadata.json"
     meta.write_text(meta.read_text().replace('"calibration"', '"calibration" ', 1))
-    with pytest.raises(ModelFileError, match=r"late_payment/metadata\.json: changed"):
+    with pytest.raises(ModelFileError, match=r"late_payment/metadata\.json: changed after the folder was written"):
         pr.RiskEngine.load(tmp_path / "meta")
     (fresh("gone") / "payment_time" / "booster.ubj").unlink()
     with pytest.raises(ModelFileError, match=r"payment_time/booster\.ubj: listed .* but missing"):
@@ -121,3 +121,13 @@ def test_errors(small):
         pr.RiskEngine(history_days=31).fit(small, "2022-01-15")
     with pytest.raises(ParameterError, match="prioritise needs"):
         prioritise(pd.DataFrame({"open_amount": [1.0]}))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"n_estimators": 0}, {"max_depth": 0}, {"history_days": 7}, {"forecast_weeks": -1}, {"annual_rate": 8},
+     {"horizon_days": 0.5}, {"loss_given_nonpayment": 1.5}, {"reasons_top_n": -1}, {"n_estimators": True}],
+)  # fmt: skip
+def test_parameters_out_of_range_are_refused_by_name(small, params):
+    with pytest.raises(ParameterError, match=f"'{next(iter(params))}' parameter"):
+        pr.RiskEngine(**params).fit(small, FIT)

@@ -105,8 +105,19 @@ def test_read_refuses_foreign_or_tampered_folders(frames, tmp_path):
         pr.Ledger.read(tmp_path)
     path = pr.Ledger.from_frames(**frames).write(tmp_path / "l")
     pd.read_parquet(path / "invoices.parquet").iloc[:1].to_parquet(path / "invoices.parquet")
-    with pytest.raises(DataFileError, match="modified after it was written"):
+    with pytest.raises(DataFileError, match=r"invoices\.parquet: changed after the folder was written"):
         pr.Ledger.read(path)
+    world = pr.datasets.make_ledger(n_customers=20, seed=1)
+    truth = world.write(tmp_path / "w")
+    files = sorted(p.relative_to(truth).as_posix() for p in (truth / "truth").rglob("*") if p.is_file())
+    edited = truth / files[0]
+    edited.write_bytes(edited.read_bytes() + b" ")
+    with pytest.raises(DataFileError, match=f"{files[0]}: changed"):  # the truth is covered too
+        pr.Ledger.read(truth)
+    extra = pr.Ledger.from_frames(**frames).write(tmp_path / "l3")
+    (extra / "notes.txt").write_text("x")
+    with pytest.raises(DataFileError, match=r"notes\.txt"):
+        pr.Ledger.read(extra)
     path = pr.Ledger.from_frames(**frames).write(tmp_path / "l2")
     (path / "payments.parquet").unlink()
     with pytest.raises(DataFileError, match=r"payments\.parquet"):

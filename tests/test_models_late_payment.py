@@ -57,7 +57,7 @@ def test_save_load_round_trip_and_tamper_refusal(fitted, split, tmp_path):
     assert meta["features"][0]["name"] == fitted.feature_names_in_[0] and meta["calibration"]["method"]
     with open(path / "booster.ubj", "ab") as fh:  # tamper
         fh.write(b"x")
-    with pytest.raises(ModelFileError, match=r"booster\.ubj: changed after the model was saved"):
+    with pytest.raises(ModelFileError, match=r"booster\.ubj: changed after the folder was written"):
         LatePaymentClassifier.load(path)
     with pytest.raises(ModelFileError, match=r"expected metadata\.json"):
         LatePaymentClassifier.load(tmp_path / "nothing")

@@ -255,7 +255,7 @@ def write_tables(ledger: Any, folder: str | Path) -> Path:
     return folder
 
 
-def emit(frame: pd.DataFrame, fmt: str, out: str | None, index: bool = True) -> None:
+def emit(frame: pd.DataFrame, fmt: str, out: str | None, index: bool = True, dialect: str = "standard") -> None:
     """Write ``frame`` to ``out`` (or stdout) as a readable table, JSON records, safe CSV or Parquet."""
     frame = frame.reset_index() if index and not isinstance(frame.index, pd.RangeIndex) else frame
     if fmt == "parquet":
@@ -267,7 +267,7 @@ def emit(frame: pd.DataFrame, fmt: str, out: str | None, index: bool = True) -> 
         if out is None:
             neutralise_frame(frame).to_csv(sys.stdout, index=False)
         else:
-            to_safe_csv(frame, out)
+            to_safe_csv(frame, out, dialect=dialect)
     elif fmt == "json":
         text = frame.to_json(orient="records", date_format="iso", indent=None)
         if out is None:

@@ -48,9 +48,16 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def to_safe_csv(df: pd.DataFrame, path: str | Path, index: bool = False) -> Path:
-    """Write ``df`` as UTF-8 CSV with formula-looking text cells neutralised; returns the path."""
+#: how a CSV is written: ``standard`` (UTF-8, ``,``, decimal point) or ``excel-eu`` (what Excel opens right in
+#: Dutch, German and French settings: a UTF-8 byte-order mark, ``;`` between fields, decimal comma)
+CSV_DIALECTS = {"standard": {"sep": ",", "decimal": ".", "encoding": "utf-8"},
+                "excel-eu": {"sep": ";", "decimal": ",", "encoding": "utf-8-sig"}}  # fmt: skip
+
+
+def to_safe_csv(df: pd.DataFrame, path: str | Path, index: bool = False, dialect: str = "standard") -> Path:
+    """Write ``df`` as CSV with formula-looking text cells neutralised, in ``dialect`` (``standard`` or
+    ``excel-eu``); returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    neutralise_frame(df).to_csv(path, index=index)
+    neutralise_frame(df).to_csv(path, index=index, **CSV_DIALECTS[dialect])
     return path

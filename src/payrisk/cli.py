@@ -87,7 +87,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     else:
         print(ledger.report)
     if args.out:
-        emit(ledger.report.issues, "csv" if args.format == "table" else args.format, args.out, index=False)
+        fmt = "csv" if args.format == "table" else args.format
+        emit(ledger.report.issues, fmt, args.out, index=False, dialect=args.csv_dialect)
         _say(args, f"rejection report written to {args.out}")
     return 0 if ledger.report.ok else 1
 
@@ -110,7 +111,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     engine, ledger = _engine(args), _ledger(args)
     with progress_bar(4, "score", _progress(args)) as update:
         worklist = engine.score(ledger, args.as_of, progress=update)
-    emit(worklist, args.format, args.out)
+    emit(worklist, args.format, args.out, dialect=args.csv_dialect)
     return 0
 
 
@@ -120,7 +121,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     _free(args, args.out)
     engine, ledger = _engine(args), _ledger(args)
     fc = cash_inflow(engine, ledger, args.as_of, horizon_weeks=args.weeks)
-    emit(fc.periods, args.format, args.out, index=False)
+    emit(fc.periods, args.format, args.out, index=False, dialect=args.csv_dialect)
     return 0
 
 
@@ -137,7 +138,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     _free(args, args.out)
     engine, ledger = _engine(args), _ledger(args)
     actions = _actions(args, engine, ledger, engine.score(ledger, args.as_of))
-    emit(actions, args.format, args.out, index=False)
+    emit(actions, args.format, args.out, index=False, dialect=args.csv_dialect)
     return 0
 
 
@@ -371,6 +372,9 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--as-of", required=True, help="the date (YYYY-MM-DD) the ledger is read as of")
         if fmt:
             p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+            p.add_argument("--csv-dialect", choices=["standard", "excel-eu"], default="standard",
+                           help="CSV files for Excel in Dutch/German/French settings: excel-eu (BOM, ';', decimal "
+                           "comma); default standard")  # fmt: skip
 
     p = command("demo", "Run the whole chain on a synthetic world and write an HTML report.")
     p.add_argument("--out", default="payrisk_demo", help="output folder (default: payrisk_demo)")

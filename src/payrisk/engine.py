@@ -175,6 +175,36 @@ class RiskEngine:
         self.exclude_features = tuple(exclude_features)
         self.forecast_weeks = forecast_weeks
 
+    def _validate_params(self) -> None:
+        """Each parameter in its range, named in the error (scikit-learn's convention: checked at fit)."""
+        import numbers
+
+        def whole(name: str, low: int) -> None:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
+                raise ParameterError(
+                    f"The '{name}' parameter of RiskEngine must be a whole number >= {low}. Got {v!r}."
+                )
+
+        for name, low in (("history_days", 30), ("horizon_days", 1), ("n_estimators", 1), ("max_depth", 1),
+                          ("forecast_weeks", 0)):  # fmt: skip
+            whole(name, low)
+        if self.reasons_top_n is not None:
+            whole("reasons_top_n", 0)
+        if self.reason_method not in ("exact", "approx"):
+            raise ParameterError(
+                f"The 'reason_method' parameter must be 'exact' or 'approx'. Got {self.reason_method!r}."
+            )
+        rate = self.annual_rate
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate <= 1:
+            raise ParameterError(f"The 'annual_rate' parameter must be a number in [0, 1] (8% is 0.08). Got {rate!r}.")
+        lgd = self.loss_given_nonpayment
+        values = list(lgd.values()) if isinstance(lgd, dict) else [lgd]
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 <= v <= 1 for v in values):
+            raise ParameterError(
+                f"The 'loss_given_nonpayment' parameter must be a share in [0, 1], or one per segment. Got {lgd!r}."
+            )
+
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The constructor parameters (scikit-learn convention)."""
         names = (
@@ -202,10 +232,7 @@ class RiskEngine:
         from payrisk.models import InstallmentAdherenceClassifier, LatePaymentClassifier, PaymentTimeModel
         from payrisk.segment import PayerSegmenter
 
-        if self.reason_method not in ("exact", "approx"):
-            raise ParameterError(
-                f"The 'reason_method' parameter must be 'exact' or 'approx'. Got {self.reason_method!r}."
-            )
+        self._validate_params()
         report = progress or _noop
         day = to_date(as_of, "as_of")
         snap = ledger.as_of(day)
@@ -448,7 +475,16 @@ class RiskEngine:
             ) from exc
         if doc.get("format") != _FORMAT or doc.get("format_version") != _FORMAT_VERSION:
             raise ModelFileError(f"{path}/engine.json: not a payrisk engine of format version {_FORMAT_VERSION}.")
-        engine = cls(**{**doc["params"], "exclude_features": tuple(doc["params"].get("exclude_features", ()))})
+        params = dict(doc.get("params") or {})
+        unknown = sorted(set(params) - set(cls().get_params()))
+        if unknown:
+            raise ModelFileError(f"{path}/engine.json: unknown parameters {unknown}; the document was not written by "
+                                 "this payrisk.")  # fmt: skip
+        engine = cls(**{**params, "exclude_features": tuple(params.get("exclude_features", ()))})
+        try:
+            engine._validate_params()
+        except ParameterError as exc:
+            raise ModelFileError(f"{path}/engine.json: {exc}") from None
         engine.late_model_ = LatePaymentClassifier.load(path / "late_payment")
         engine.time_model_ = PaymentTimeModel.load(path / "payment_time")
         engine.adherence_model_ = InstallmentAdherenceClassifier.load(path / "adherence") if doc["adherence"] else None

@@ -19,7 +19,6 @@ True
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from payrisk._frame import isin, lookup, positions
+from payrisk._manifest import check_digests, digests
 from payrisk._validate import DATE_DTYPE
 from payrisk.errors import DataFileError, ParameterError, ValidationError
 from payrisk.schema import TABLES, ColumnKind, ColumnMapping, ValidationReport, validate_tables
@@ -562,7 +562,8 @@ class Ledger:
             "rejected": rejected,
             "meta": self.meta,
             "truth": self.truth is not None,
-            "sha256": {str(f.relative_to(path)): _sha256(f) for f in sorted(path.rglob("*.parquet"))},
+            # every file of the folder (tables, report, truth): an edit, a missing or an added file is refused
+            "sha256": digests(path, ("ledger.json",)),
         }
         (path / "ledger.json").write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
         return path
@@ -591,14 +592,7 @@ class Ledger:
                 f"{doc_path}: format {doc.get('format')!r} version {doc.get('format_version')!r} is not a "
                 f"payrisk ledger of format version {FORMAT_VERSION}"
             )
-        for rel, digest in doc.get("sha256", {}).items():
-            f = path / rel
-            if not f.is_file():
-                raise DataFileError(f"{f}: file missing from the ledger folder")
-            if _sha256(f) != digest:
-                raise DataFileError(
-                    f"{f}: checksum differs from ledger.json; the folder was modified after it was written"
-                )
+        check_digests(path, dict(doc.get("sha256", {})), ("ledger.json",), DataFileError, "ledger.json")
         tables = {}
         for name in TABLE_NAMES:
             f = path / f"{name}.parquet"
@@ -656,14 +650,6 @@ class Ledger:
             f"<Ledger {at}: {len(self.customers)} customers, {len(self.invoices)} invoices, "
             f"{len(self.payments)} payments, {len(self.plans)} plans, {len(self.contacts)} contacts>"
         )
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _period(dates: pd.Series) -> str:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from payrisk._manifest import check_digests, digests, sha256
 from payrisk.errors import ModelFileError
 
 FORMAT_VERSION = 1
@@ -42,22 +42,12 @@ class ModelMetadata(BaseModel):
     booster_sha256: str = ""
 
 
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 MANIFEST_FILE = "MANIFEST.json"
 
 
 def write_manifest(folder: Path) -> Path:
     """List the SHA-256 of every file under ``folder`` (but the manifest itself) in ``MANIFEST.json``."""
-    files = {
-        f.relative_to(folder).as_posix(): sha256(f)
-        for f in sorted(folder.rglob("*"))
-        if f.is_file() and f.name != MANIFEST_FILE
-    }
-    doc = {"format": "payrisk-manifest", "algorithm": "sha256", "files": files}
+    doc = {"format": "payrisk-manifest", "algorithm": "sha256", "files": digests(folder, (MANIFEST_FILE,))}
     (folder / MANIFEST_FILE).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     return folder / MANIFEST_FILE
 
@@ -66,28 +56,13 @@ def check_manifest(folder: Path) -> None:
     """Refuse a folder whose files differ from its manifest: a file edited, missing or added is named."""
     path = folder / MANIFEST_FILE
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        listed = dict(doc["files"])
+        listed = dict(json.loads(path.read_text(encoding="utf-8"))["files"])
     except (OSError, ValueError, KeyError, TypeError):
         raise ModelFileError(
             f"{path}: missing or unreadable; payrisk reads only model folders it wrote itself, with their checksums "
             "(fit and save the model again)."
         ) from None
-    for rel, digest in listed.items():
-        f = folder / rel
-        if Path(rel).is_absolute() or ".." in Path(rel).parts:
-            raise ModelFileError(f"{path}: lists {rel!r}, a path outside the folder; the manifest was edited.")
-        if not f.is_file():
-            raise ModelFileError(f"{f}: listed in {MANIFEST_FILE} but missing; copy the whole model folder.")
-        if sha256(f) != digest:
-            raise ModelFileError(f"{f}: changed after the model was saved (SHA-256 differs from {MANIFEST_FILE}).")
-    extra = [
-        f.relative_to(folder).as_posix()
-        for f in folder.rglob("*")
-        if f.is_file() and f.name != MANIFEST_FILE and f.relative_to(folder).as_posix() not in listed
-    ]
-    if extra:
-        raise ModelFileError(f"{folder}: files not in {MANIFEST_FILE}: {sorted(extra)[:5]}; remove them.")
+    check_digests(folder, listed, (MANIFEST_FILE,), ModelFileError, MANIFEST_FILE)
 
 
 def write_model(path: str | Path, booster: Any, meta: ModelMetadata) -> Path:
