@@ -85,3 +85,49 @@ def test_score_on_a_malformed_export_is_a_finding_or_an_input_error_never_a_cras
         assert "Traceback" not in out.err and "internal error" not in out.err, out.err
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.randoms(use_true_random=False), st.sampled_from(["parquet", "xlsx"]))
+def test_parquet_and_excel_exports_never_crash_or_lose_a_row(tmp_path_factory, capsys, rnd, kind):
+    """The same damaged tables as typed files: a Parquet or Excel table whose columns mix text, numbers, dates
+    and junk (what a spreadsheet or a careless export writes)."""
+    import csv
+    import io
+
+    case = make_case(random.Random(rnd.random()))
+    text = case.content.decode("utf-8-sig", errors="replace")
+    sep = max([",", ";", "\t", "|"], key=lambda d: text.split("\n", 1)[0].count(d))
+    rows = [r for r in csv.reader(io.StringIO(text), delimiter=sep) if r]
+    header, body = rows[0], [r + [""] * (len(rows[0]) - len(r)) for r in rows[1:]]
+    frame = pd.DataFrame([r[: len(header)] for r in body], columns=header)
+    mixed = rnd.random() < 0.5  # numbers as numbers where they parse, text where they do not: object columns
+    if mixed and "amount" in frame.columns:
+        frame["amount"] = [_number(v) if rnd.random() < 0.5 else v for v in frame["amount"]]
+    folder = tmp_path_factory.mktemp("typed") / "data"
+    folder.mkdir()
+    try:
+        if kind == "parquet":
+            if mixed and "amount" in frame.columns:  # a typed column: numbers, junk as missing
+                frame["amount"] = pd.to_numeric(frame["amount"].astype(str), errors="coerce")
+            frame.to_parquet(folder / "invoices.parquet")
+        else:
+            frame.to_excel(folder / "invoices.xlsx", index=False)
+    except Exception as exc:  # the writer refused the frame: the test's own fault, not payrisk's
+        pytest.fail(f"could not write the {kind} file: {exc}")
+    code = main(["--quiet", "validate", str(folder)])
+    out = capsys.readouterr()
+    assert code in (0, 1, 2), (code, out.err)
+    assert "Traceback" not in out.err and "internal error" not in out.err, out.err
+    if code in (0, 1):
+        ledger = load_ledger(folder)
+        counts = ledger.report.counts.loc["invoices"]
+        assert counts["input"] == counts["accepted"] + counts["rejected"] == len(frame)
+
+
+def _number(text: str) -> object:
+    """A value as a spreadsheet stores it: a number where the text is one, else the text."""
+    try:
+        return float(text)
+    except ValueError:
+        return text

@@ -187,3 +187,24 @@ def test_odoo_invoices_map_by_their_field_names(tmp_path):
     assert cols["name"] == "invoice_id" and cols["amount_total_signed"] == "amount"
     checked = _run("validate", str(export), "--mapping", str(tmp_path / "m.yaml"))
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_business_central_customer_ledger_entries(tmp_path):
+    """Microsoft Dynamics 365 Business Central's Cust. Ledger Entries exported to Excel/CSV (field captions as the
+    page shows them); the map warns that the export mixes payments with invoices."""
+    export = tmp_path / "cust_ledger_entries.csv"
+    export.write_text(
+        "Entry No.,Posting Date,Document Type,Document No.,Customer No.,Document Date,Due Date,Currency Code,Amount,"
+        "Remaining Amount,Closed at Date\n"
+        "101,2024-03-01,Invoice,PS-INV103001,10000,2024-03-01,2024-03-31,,1250.00,0.00,2024-03-29\n"
+        "102,2024-03-05,Invoice,PS-INV103002,20000,2024-03-05,2024-04-04,EUR,830.40,830.40,\n"
+        "103,2024-03-29,Payment,G02001,10000,2024-03-29,2024-03-29,,-1250.00,0.00,2024-03-29\n",
+        encoding="utf-8",
+    )
+    mapped = _run("map", str(export))
+    assert mapped.returncode == 0, mapped.stderr
+    cols = yaml.safe_load(mapped.stdout)["columns"]["invoices"]
+    assert cols == {"Document No.": "invoice_id", "Customer No.": "customer_id", "Document Date": "issue_date",
+                    "Due Date": "due_date", "Amount": "amount", "Currency Code": "currency",
+                    "Closed at Date": "paid_date"}  # fmt: skip
+    assert "WARNING Document Type" in mapped.stdout and "'Payment'" in mapped.stdout

@@ -38,7 +38,8 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
                    "bruttobetrag", "wrbtr", "montant", "montantttc", "montanttotal"),
         "currency": ("currency", "currencycode", "currencyid", "cur", "ccy", "valuta", "munt", "wahrung", "waehrung",
                      "waers", "devise", "monnaie"),
-        "paid_date": ("paiddate", "settleddate", "settlementdate", "clearingdate", "datepaid", "betaaldatum",
+        "paid_date": ("paiddate", "settleddate", "settlementdate", "clearingdate", "closedatdate", "datepaid",
+                      "betaaldatum",
                       "betaaldop", "vereffeningsdatum", "zahlungsdatum", "ausgleichsdatum", "augdt", "datepaiement",
                       "datedereglement", "datereglement"),
         "disputed": ("disputed", "dispute", "indispute", "betwist", "geschil", "strittig", "reklamiert", "litige",
@@ -188,6 +189,13 @@ def propose_mapping(frame: pd.DataFrame, table: str | None = None) -> tuple[str,
         missing.remove("due_date")
         base = "the baseline date" if "baseline_date" in taken else "the issue date"
         evidence.append(("terms", "due_date", f"no due date column: due date = {base} + terms_days"))
+    kinds = [h for h in headers if _norm(h) in {"documenttype", "doctype", "belegart", "blart", "typedocument",
+                                                 "movetype", "documentsoort"}]  # fmt: skip
+    if kinds:
+        seen = ", ".join(map(repr, frame[kinds[0]].dropna().astype(str).unique()[:6]))
+        evidence.append((kinds[0], "a filter", f"the export mixes document types ({seen}): keep the invoices and "
+                         "credit notes only (filter before exporting, or read with a SQL query); payments belong "
+                         "in the payments table"))  # fmt: skip
     for c in missing:
         evidence.append(("?", c, "required, but no column looks like it: add the line `<your column>: " + c + "`"))
     mapping = {"columns": columns, "date_formats": date_formats, "decimal": decimal, "thousands": thousands,
@@ -215,6 +223,7 @@ def mapping_yaml(proposals: list[tuple[Path, str, dict, list, dict]]) -> str:
         rest = [h for h in mapping["headers"] if h not in mapping["columns"]]
         if rest:
             lines.append(f"    # not mapped, kept as extra columns: {', '.join(rest)}")
+        lines += [f"    # WARNING {h}: {w}" for h, c, w in evidence if c == "a filter"]
         lines += [f"    # {c}: required, no column looks like it; add `<your column>: {c}`"
                   for h, c, _ in evidence if h == "?"]  # fmt: skip
     formats = [(t, m["date_formats"]) for _, t, m, _, _ in proposals if m["date_formats"]]
