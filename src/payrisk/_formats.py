@@ -10,9 +10,9 @@ import pandas as pd
 
 __all__ = ["DATE_FORMATS", "Reading", "Separators", "date_part", "infer_date_format", "infer_separators", "parse_dates"]
 
-_DAY_FIRST = ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%y", "%d/%m/%y", "%d.%m.%y")
-_MONTH_FIRST = ("%m-%d-%Y", "%m/%d/%Y", "%m.%d.%Y", "%m-%d-%y", "%m/%d/%y")
-_YEAR_FIRST = ("%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y/%d/%m")
+_DAY_FIRST = ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%y", "%d/%m/%y", "%d.%m.%y", "%d%m%Y", "%d%m%y")
+_MONTH_FIRST = ("%m-%d-%Y", "%m/%d/%Y", "%m.%d.%Y", "%m-%d-%y", "%m/%d/%y", "%m%d%Y", "%m%d%y")
+_YEAR_FIRST = ("%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y/%d/%m", "%y%m%d")
 _NAMED = ("%d-%b-%Y", "%d %b %Y", "%d-%b-%y", "%b %d, %Y", "%d %B %Y", "%B %d, %Y")
 #: the formats tried when a date column is not ISO 8601 (each also with a time of day after it)
 DATE_FORMATS: tuple[str, ...] = (*_DAY_FIRST, *_MONTH_FIRST, *_YEAR_FIRST, *_NAMED)
@@ -44,7 +44,11 @@ def parse_dates(values: pd.Series, fmt: str) -> pd.Series:
     return out
 
 
-_parses = parse_dates
+def _parses(values: pd.Series, fmt: str) -> pd.Series:
+    """``values`` read with ``fmt`` for inference: a reading that puts a date before 1900 or after 2200 does not
+    count (``930705`` is 5 July 1993 as %y%m%d, not 9 March 705 as %d%m%Y)."""
+    out = parse_dates(values, fmt)
+    return out.where((out >= pd.Timestamp("1900-01-01")) & (out <= pd.Timestamp("2200-12-31")))
 
 
 def date_part(fmt: str) -> str:
