@@ -72,17 +72,24 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.randoms(use_true_random=False))
-def test_score_on_a_malformed_export_is_a_finding_or_an_input_error_never_a_crash(model, tmp_path_factory, capsys, rnd):
+def test_score_plan_and_fit_on_a_malformed_export_are_a_result_or_an_input_error_never_a_crash(
+    model, tmp_path_factory, capsys, rnd
+):
     case = make_case(random.Random(rnd.random()))
     folder = tmp_path_factory.mktemp("fuzzscore")
     try:
         _, mapping = write_case(case, folder / "data")
-        args = ["--quiet", "score", str(folder / "data"), "--model", str(model), "--as-of", "2024-12-31",
-                "--format", "json"] + (["--mapping", str(mapping)] if mapping else [])  # fmt: skip
-        code = main(args)
-        out = capsys.readouterr()
-        assert code in (0, 2), (code, out.err, case.content[:400])
-        assert "Traceback" not in out.err and "internal error" not in out.err, out.err
+        extra = ["--mapping", str(mapping)] if mapping else []
+        data = str(folder / "data")
+        for args in (
+            ["score", data, "--model", str(model), "--as-of", "2024-12-31", "--format", "json"],
+            ["plan", data, "--model", str(model), "--as-of", "2024-12-31", "--format", "json"],
+            ["fit", data, "--as-of", "2024-12-31", "--out", str(folder / "m"), "--trees", "5"],
+        ):
+            code = main(["--quiet", *args, *extra])
+            out = capsys.readouterr()
+            assert code in (0, 2), (args[0], code, out.err, case.content[:400])
+            assert "Traceback" not in out.err and "internal error" not in out.err, (args[0], out.err)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
