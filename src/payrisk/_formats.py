@@ -154,12 +154,17 @@ def infer_separators(values: pd.Series) -> Separators:
     t = t.loc[t.str.contains(r"[.,]", regex=True) & t.str.fullmatch(r"[\d.,]+")]
     if t.empty:
         return Separators(".", None, "no separators in the values")
-    both = t.str.contains(".", regex=False) & t.str.contains(",", regex=False)
-    last = t.str.extract(r"([.,])\d*$")[0]
-    tail = t.str.extract(r"[.,](\d*)$")[0].str.len()
+    # positions and counts without regular expressions: one pass of Arrow's string kernels each
+    dot, com = t.str.rfind(".").to_numpy(), t.str.rfind(",").to_numpy()
+    length = t.str.len().to_numpy()
+    n_dot = length - t.str.replace(".", "", regex=False).str.len().to_numpy()
+    n_com = length - t.str.replace(",", "", regex=False).str.len().to_numpy()
+    both = (n_dot > 0) & (n_com > 0)
+    last_is_comma = com > dot
+    tail = length - np.maximum(dot, com) - 1
     # a decimal comma: the last separator is ',' before other than three digits or after a '.', or '.' repeats
-    comma = (((last == ",") & ((tail != 3) | both)) | (t.str.count(r"\.") > 1)).to_numpy()
-    point = (((last == ".") & ((tail != 3) | both)) | (t.str.count(",") > 1)).to_numpy()
+    comma = (last_is_comma & ((tail != 3) | both)) | (n_dot > 1)
+    point = (~last_is_comma & ((tail != 3) | both)) | (n_com > 1)
     if comma.any() and point.any():
         a, b = t[comma].iloc[0], t[point].iloc[0]
         return Separators(None, None, f"the values disagree: {a!r} reads with a decimal comma, {b!r} with a point")
