@@ -52,8 +52,10 @@ HEADER = b"invoice_id,customer_id,issue_date,due_date,amount,currency\n"
     [
         (b"", "the file is empty"),
         (b"  \n\n", "the file is empty"),
+        (b"PK\x03\x04\x14\x00 a workbook saved as .csv", "Excel workbook"),
+        (b"\x00\x01\x02binary\x00", "not text"),
     ],
-    ids=["empty", "blank"],
+    ids=["empty", "blank", "xlsx-named-csv", "binary"],
 )
 def test_unreadable_table_files_are_input_errors_with_the_fix(tmp_path, content, expected):
     (tmp_path / "invoices.csv").write_bytes(content)
@@ -72,6 +74,15 @@ def test_a_windows_export_is_read_in_its_encoding_and_the_report_says_so(tmp_pat
     assert said.returncode == 2 and "line 2" in said.stderr and "--encoding cp1252" in said.stderr
     bad = _run("validate", str(tmp_path), "--encoding", "klingon")
     assert bad.returncode == 2 and "not an encoding" in bad.stderr
+
+
+def test_excel_unicode_text_reads_as_utf16(tmp_path):
+    text = "invoice_id\tcustomer_id\tissue_date\tdue_date\tamount\r\nI1\tCafé\t2024-01-01\t2024-01-31\t1,5\r\n"
+    (tmp_path / "invoices.csv").write_bytes(text.encode("utf-16"))  # what Excel's "Unicode text" writes
+    out = _run("validate", str(tmp_path))
+    assert out.returncode == 0 and "encoding utf-16" in out.stdout, out.stdout + out.stderr
+    ledger = pr.Ledger.from_frames(**read_folder(tmp_path))
+    assert ledger.invoices["customer_id"].tolist() == ["Café"] and ledger.invoices["amount"].tolist() == [1.5]
 
 
 @pytest.mark.parametrize("sep", [",", ";", "\t", "|"])

@@ -34,6 +34,8 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
         return decode_or_explain(raw, str(path), encoding, DataFileError, how), encoding
     if raw.startswith(b"\xef\xbb\xbf"):
         return decode_or_explain(raw[3:], str(path), "utf-8", DataFileError, how), "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return decode_or_explain(raw, str(path), "utf-16", DataFileError, how), "utf-16"
     for candidate in ("utf-8", "cp1252", "latin-1"):
         try:
             return raw.decode(candidate), candidate
@@ -69,6 +71,13 @@ def _read_csv(path: Path, table: str, encoding: str | None, delimiter: str | Non
         raise DataFileError(
             f"{path}: the file is empty; table {table!r} needs a header row with at least the columns "
             f"{', '.join(needed)} (or your names for them in --mapping), or remove the file."
+        )
+    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))  # Excel's "Unicode text": UTF-16 with its mark
+    if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) or (b"\x00" in raw[:4096] and not utf16):
+        kind = "an Excel workbook or a zip archive" if raw.startswith(b"PK") else "not text"
+        raise DataFileError(
+            f"{path}: this is {kind}, not a CSV file. Name an Excel workbook .xlsx (payrisk reads it by sheet), or "
+            "export the table as CSV."
         )
     text, used = _decode(raw, path, encoding)
     sep = delimiter or _sniff_delimiter(text)
@@ -388,8 +397,11 @@ def record_contacts(
     if parquet.is_file():
         old = pd.read_parquet(parquet)
     elif path.is_file() and path.read_bytes().strip():
-        text, encoding = _decode(path.read_bytes(), path, encoding or spec.encoding)
-        encoding = "utf-8" if encoding == "utf-8-sig" else encoding  # appended lines carry no second mark
+        raw = path.read_bytes()
+        text, encoding = _decode(raw, path, encoding or spec.encoding)
+        # appended lines carry no second byte-order mark
+        utf16 = "utf-16-le" if raw.startswith(b"\xff\xfe") else "utf-16-be"
+        encoding = {"utf-8-sig": "utf-8", "utf-16": utf16}.get(encoding, encoding)
         sep = spec.delimiter or _sniff_delimiter(text)
         old = _read_csv(path, "contacts", encoding, sep)[0]
     else:
