@@ -58,9 +58,9 @@ def main() -> None:
         broken = Path(tmp) / "broken.csv"  # one stray quote: the record-by-record reader, not pandas' C parser
         text = path.read_text()
         broken.write_text(text.replace("\nF00000010;", '\nF00000010;"', 1))
-        (slow, _), s_slow, m_slow = timed(lambda: _read_csv(broken, "invoices", None))
+        (slow, _, _), s_slow, m_slow = timed(lambda: _read_csv(broken, "invoices", None))
         assert len(slow) == n
-        (ours, _), s_ours, m_ours = timed(lambda: _read_csv(path, "invoices", None))
+        (ours, _, _), s_ours, m_ours = timed(lambda: _read_csv(path, "invoices", None))
         plain, s_pd, m_pd = timed(lambda: pd.read_csv(path, sep=";", dtype=str, keep_default_na=False))
         assert len(ours) == len(plain) == n
         mapping = {"columns": {"invoices": {"Factuurnummer": "invoice_id", "Debiteur": "customer_id",

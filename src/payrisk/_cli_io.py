@@ -59,7 +59,9 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
-def _read_csv(path: Path, table: str, encoding: str | None, delimiter: str | None = None) -> tuple[pd.DataFrame, list]:
+def _read_csv(
+    path: Path, table: str, encoding: str | None, delimiter: str | None = None
+) -> tuple[pd.DataFrame, list, dict]:
     """One table file as text columns, with what was inferred of its encoding and delimiter. A record that does
     not split into the header's fields (a stray quote, a missing or extra field) is kept as a row of its own,
     its raw text in the column ``MALFORMED``, for validation to reject with its line: nothing is lost."""
@@ -84,9 +86,10 @@ def _read_csv(path: Path, table: str, encoding: str | None, delimiter: str | Non
     limit = csv.field_size_limit()
     csv.field_size_limit(max(limit, len(text) + 1))  # a stray quote may run to the end of the file: one field
     try:
-        return _read_records(path, table, text, sep, encoding, delimiter, used)
+        frame, notes = _read_records(path, table, text, sep, encoding, delimiter, used)
     finally:
         csv.field_size_limit(limit)
+    return frame, notes, {"encoding": used, "delimiter": sep}
 
 
 def _read_records(
@@ -233,6 +236,22 @@ def read_workbook(path: Path, table: str, sheet: str | None = None) -> tuple[pd.
     return frame, [(table, "(file)", f"{path.name}, sheet {sheet!r}", "Excel workbook", f"{len(names)} sheets")]
 
 
+def read_table_file(
+    path: Path, table: str, encoding: str | None = None, delimiter: str | None = None, sheet: str | None = None
+) -> tuple[pd.DataFrame, list, dict]:
+    """One table file by its suffix (Parquet, Excel workbook, else CSV): the frame, what was read off it for the
+    report, and the CSV dialect used (``encoding``, ``delimiter``; None for the typed files)."""
+    typed = {"encoding": None, "delimiter": None}
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return (*read_workbook(path, table, sheet), typed)
+    if path.suffix.lower() == ".parquet":
+        try:
+            return pd.read_parquet(path), [], typed
+        except (OSError, ValueError) as exc:
+            raise DataFileError(f"{path}: not a readable Parquet file ({exc}); write it again.") from None
+    return _read_csv(path, table, encoding, delimiter)
+
+
 def _read_folder(
     folder: str | Path,
     encoding: str | None = None,
@@ -243,19 +262,8 @@ def _read_folder(
     folder = Path(folder)
     tables, notes = {}, []
     for name, path in _table_files(folder, files or {}).items():
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            tables[name], found = read_workbook(path, name, (sheets or {}).get(name))
-            notes += found
-            continue
-        parquet, csv_ = (path, None) if path.suffix.lower() == ".parquet" else (None, path)
-        if parquet is not None:
-            try:
-                tables[name] = pd.read_parquet(parquet)
-            except (OSError, ValueError) as exc:
-                raise DataFileError(f"{parquet}: not a readable Parquet file ({exc}); write it again.") from None
-        else:
-            tables[name], found = _read_csv(csv_, name, encoding, delimiter)
-            notes += found
+        tables[name], found, _ = read_table_file(path, name, encoding, delimiter, (sheets or {}).get(name))
+        notes += found
     if "invoices" not in tables:
         folder = folder if folder.is_dir() else folder.parent
         found = sorted(p.name for p in folder.iterdir())[:10]
@@ -394,16 +402,17 @@ def record_contacts(
     id_col = names.get("contact_id", "contact_id")
     folder = Path(folder)
     parquet, path = folder / "contacts.parquet", folder / "contacts.csv"
+    existing = not parquet.is_file() and path.is_file() and bool(path.read_bytes().strip())
     if parquet.is_file():
         old = pd.read_parquet(parquet)
-    elif path.is_file() and path.read_bytes().strip():
-        raw = path.read_bytes()
-        text, encoding = _decode(raw, path, encoding or spec.encoding)
+    elif existing:
+        old, _, dialect = _read_csv(path, "contacts", encoding or spec.encoding, spec.delimiter)
+        sep = dialect["delimiter"]
         # appended lines carry no second byte-order mark
-        utf16 = "utf-16-le" if raw.startswith(b"\xff\xfe") else "utf-16-be"
-        encoding = {"utf-8-sig": "utf-8", "utf-16": utf16}.get(encoding, encoding)
-        sep = spec.delimiter or _sniff_delimiter(text)
-        old = _read_csv(path, "contacts", encoding, sep)[0]
+        with path.open("rb") as fh:
+            mark = fh.read(2)
+        utf16 = "utf-16-le" if mark == b"\xff\xfe" else "utf-16-be"
+        encoding = {"utf-8-sig": "utf-8", "utf-16": utf16}.get(dialect["encoding"], dialect["encoding"])
     else:
         old = pd.DataFrame(columns=new.columns)
     if len(old) and id_col not in old.columns:
@@ -418,14 +427,16 @@ def record_contacts(
         tmp = parquet.with_suffix(".parquet.tmp")
         both.to_parquet(tmp, index=False)
         tmp.replace(parquet)
-    elif len(old) or (path.is_file() and path.read_bytes().strip()):
+    elif existing:  # an existing contacts file: append in its own dialect
         header = list(old.columns) + [c for c in add.columns if c not in old.columns]
         if header != list(old.columns):  # a column the file lacks (e.g. tone): rewrite with it, values kept
             both = pd.concat([old, add], ignore_index=True)[header]
             both.to_csv(path.with_suffix(".csv.tmp"), index=False, encoding=encoding, sep=sep)
             path.with_suffix(".csv.tmp").replace(path)
         else:
-            ends = path.read_bytes().endswith(b"\n")
+            with path.open("rb") as fh:
+                fh.seek(-1, 2)
+                ends = fh.read(1) == b"\n"  # the file is not blank: it has a last byte
             with path.open("a", encoding=encoding, newline="") as f:
                 f.write("" if ends else "\n")
                 neutralise_frame(add.reindex(columns=header)).to_csv(f, header=False, index=False, sep=sep)

@@ -8,7 +8,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["DATE_FORMATS", "Reading", "Separators", "date_part", "infer_date_format", "infer_separators", "parse_dates"]
+__all__ = [
+    "DATE_FORMATS",
+    "Reading",
+    "Separators",
+    "date_part",
+    "infer_date_format",
+    "infer_separators",
+    "parse_dates",
+    "settle_date_formats",
+]
 
 _DAY_FIRST = ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%y", "%d/%m/%y", "%d.%m.%y", "%d%m%Y", "%d%m%y")
 _MONTH_FIRST = ("%m-%d-%Y", "%m/%d/%Y", "%m.%d.%Y", "%m-%d-%y", "%m/%d/%y", "%m%d%Y", "%m%d%y")
@@ -28,10 +37,6 @@ class Reading:
     candidates: tuple[str, ...] = ()
     #: True when the format (or each candidate) reads every value
     complete: bool = False
-
-    @property
-    def ambiguous(self) -> bool:
-        return self.value is None and len(self.candidates) > 1
 
 
 def parse_dates(values: pd.Series, fmt: str) -> pd.Series:
@@ -111,6 +116,18 @@ def infer_date_format(values: pd.Series) -> Reading:
         return Reading(pick, f"no format reads all {n} distinct values; {pick} reads the most ({best})")
     return Reading(None, f"no format reads all {n} distinct values; {len(choice)} read {best} each, to different "
                    "dates", tuple(choice))  # fmt: skip
+
+
+def settle_date_formats(readings: dict) -> dict:
+    """The readings of a table's date columns, each open one settled where exactly one of its candidates is the
+    format (the date part) the table's other columns were read in: ``03/04/2024`` beside ``31/12/2024``."""
+    settled = {date_part(r.value) for r in readings.values() if r.value and r.value != "ISO8601"}
+    out = {}
+    for key, r in readings.items():
+        agree = [f for f in r.candidates if date_part(f) in settled] if r.value is None else []
+        out[key] = (Reading(agree[0], f"{r.evidence}; the table's other date columns settle it", complete=r.complete)
+                    if len(agree) == 1 else r)  # fmt: skip
+    return out
 
 
 def _telling(uniq: pd.Series, parsed: dict[str, pd.Series], choice: list[str]) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from payrisk._formats import date_part, infer_date_format, infer_separators
+from payrisk._formats import infer_date_format, infer_separators, settle_date_formats
 from payrisk.schema import TABLES, ColumnKind
 
 __all__ = ["SYNONYMS", "propose_mapping"]
@@ -163,17 +163,13 @@ def propose_mapping(frame: pd.DataFrame, table: str | None = None) -> tuple[str,
         evidence.append((header, canonical, f"{how}; {values.nunique():,} distinct values, e.g. {values.iloc[0]!r}"
                          if len(values) else f"{how}; no values"))  # fmt: skip
     date_formats: dict[str, str | None] = {}
-    readings = {
+    readings = settle_date_formats({
         (h, c): infer_date_format(frame[h].dropna().astype(str))
         for h, c in columns.items()
         if _kind(spec, c) in (ColumnKind.DATE, ColumnKind.DATETIME)
-    }
-    settled = {date_part(r.value) for r in readings.values() if r.value and r.value != "ISO8601"}
+    })  # fmt: skip
     for (header, canonical), reading in readings.items():
         value, why = reading.value, reading.evidence
-        agree = [f for f in reading.candidates if date_part(f) in settled]
-        if value is None and len(agree) == 1:  # the other date columns settle it
-            value, why = agree[0], f"{why}; the other date columns settle it"
         if value != "ISO8601":
             date_formats[canonical] = value
             choice = value or f"one of {', '.join(reading.candidates)}: say which"

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from payrisk._formats import date_part, infer_date_format, infer_separators, parse_dates
+from payrisk._formats import infer_date_format, infer_separators, parse_dates, settle_date_formats
 from payrisk._frame import isin, lookup
 from payrisk.errors import ColumnMissingError, ParameterError
 from payrisk.schema import (
@@ -213,21 +213,13 @@ class _Table:
             c.name for c in self.spec.columns if c.kind in kinds and c.name in self.src.columns and c.name not in out
         ]
         cols = [c for c in cols if not pd.api.types.is_datetime64_any_dtype(self.src[c].dtype)]
-        readings = {c: infer_date_format(_text(self.src[c])) for c in cols}
-        settled = {date_part(r.value) for r in readings.values() if r.value and r.value != "ISO8601"}
+        readings = settle_date_formats({c: infer_date_format(_text(self.src[c])) for c in cols})
         for c, r in readings.items():
             if r.value is not None:
                 out[c] = r.value
                 if r.value != "ISO8601" or not r.complete:
                     rest = "" if r.complete else "; the values it does not read are rejected"
                     self.note(c, f"dates as {r.value}", r.evidence + rest)
-                continue
-            agree = [f for f in r.candidates if date_part(f) in settled]
-            if len(agree) == 1:
-                out[c] = agree[0]
-                rest = "" if r.complete else "; the values it does not read are rejected"
-                self.note(c, f"dates as {agree[0]}", f"{r.evidence}; the other date columns of {self.name} settle it"
-                          + rest)  # fmt: skip
                 continue
             options = " or ".join(self.mapping.example(date_formats={self.name: {c: f}}) for f in r.candidates[:2])
             why = "no day above 12 tells the day from the month" if r.complete else "the values mix formats"

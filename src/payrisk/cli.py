@@ -153,7 +153,7 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 def cmd_map(args: argparse.Namespace) -> int:
     """Propose a mapping file from exports: the table of each file, its columns, date formats and separators."""
-    from payrisk._cli_io import _decode, _read_csv, _sniff_delimiter
+    from payrisk._cli_io import read_table_file
     from payrisk._mapper import mapping_yaml, propose_mapping
 
     _free(args, args.out)
@@ -162,17 +162,7 @@ def cmd_map(args: argparse.Namespace) -> int:
         path = Path(name)
         if not path.is_file():
             raise ParameterError(f"{path}: no such file; name the export files to map, e.g. {EXAMPLES['map']}.")
-        if path.suffix.lower() == ".parquet":
-            frame, dialect = _read_parquet(path), {"encoding": None, "delimiter": None}
-        elif path.suffix.lower() in (".xlsx", ".xlsm"):
-            from payrisk._cli_io import read_workbook
-
-            frame, dialect = read_workbook(path, "invoices")[0], {"encoding": None, "delimiter": None}
-        else:
-            text, encoding = _decode(path.read_bytes(), path, args.encoding)
-            delimiter = _sniff_delimiter(text)
-            frame = _read_csv(path, "invoices", encoding, delimiter)[0]
-            dialect = {"encoding": encoding, "delimiter": delimiter}
+        frame, _, dialect = read_table_file(path, "invoices", args.encoding)
         table, mapping, evidence = propose_mapping(frame, None)
         proposals.append((path, table, mapping, evidence, dialect))
         _say(args, f"{path.name}: {len(frame):,} records, read as table {table!r}")
@@ -186,17 +176,6 @@ def cmd_map(args: argparse.Namespace) -> int:
     else:
         print(text, end="")
     return 0
-
-
-def _read_parquet(path: Path) -> Any:
-    import pandas as pd
-
-    from payrisk.errors import DataFileError
-
-    try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError) as exc:
-        raise DataFileError(f"{path}: not a readable Parquet file ({exc}).") from None
 
 
 def cmd_report(args: argparse.Namespace) -> int:
