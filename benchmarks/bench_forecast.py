@@ -104,7 +104,7 @@ def _truth_floor(ledger: pr.Ledger, bt: Any) -> dict:
 
 def _run_backtest(ledger: pr.Ledger, engine: pr.RiskEngine, figure: str | None = None) -> dict:
     t0 = time.perf_counter()
-    bt = pr.forecast.backtest_forecast(ledger, engine=engine, n_origins=8, step_weeks=4)
+    bt = pr.backtest.backtest_forecast(ledger, engine=engine, n_origins=8, step_weeks=4)
     out = {"backtest_seconds": time.perf_counter() - t0, **_summary(bt)}
     m = bt.metrics.loc[bt.metrics["method"].isin(["due_date", "due_plus_delay", "ets"])]
     best = m.loc[m.groupby(["currency", "horizon"])["wape"].idxmin()].set_index(["currency", "horizon"])["method"]

@@ -11,7 +11,9 @@ from scipy import stats
 
 import payrisk as pr
 from payrisk.errors import ParameterError
-from payrisk.forecast import _bins, _survival_paid_by, _total_quantiles
+from payrisk.forecast import _survival_paid_by
+from payrisk.forecast import payment_curve_bins as _bins
+from payrisk.forecast import total_quantiles as _total_quantiles
 
 ORIGIN = pd.Timestamp("2024-06-30")
 
@@ -123,7 +125,7 @@ def test_fan_chart():
 def test_backtest_reads_the_actuals_and_calibrates_on_earlier_origins_only():
     ledger, _ = _fitted()
     origins = [pd.Timestamp("2024-03-31"), pd.Timestamp("2024-05-26"), pd.Timestamp("2024-07-21")]
-    bt = pr.forecast.backtest_forecast(ledger, origins=origins, engine=pr.RiskEngine(history_days=365))
+    bt = pr.backtest.backtest_forecast(ledger, origins=origins, engine=pr.RiskEngine(history_days=365))
     cells = bt.cells
     # actuals by hand for the first origin: payments in each week on the invoices open at it
     o = origins[0]

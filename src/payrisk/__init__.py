@@ -8,14 +8,8 @@ Examples
 True
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("payrisk")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without installation
-    __version__ = "0.0.0+unknown"
-
 from payrisk import (
+    backtest,
     datasets,
     dunning,
     errors,
@@ -32,6 +26,7 @@ from payrisk import (
     schema,
     segment,
 )
+from payrisk._version import __version__
 from payrisk.engine import RiskEngine
 from payrisk.ledger import Ledger
 from payrisk.schema import ColumnMapping, ValidationReport
@@ -42,6 +37,7 @@ __all__ = [
     "RiskEngine",
     "ValidationReport",
     "__version__",
+    "backtest",
     "datasets",
     "dunning",
     "errors",

@@ -260,8 +260,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     import json
     import platform
 
-    from payrisk import __version__
     from payrisk._benchmark_suite import compare, run_suite, settings_differ
+    from payrisk._version import __version__
 
     baseline = _read_json(args.compare) if args.compare else None
     if args.results:
@@ -460,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _version() -> str:
-    from payrisk import __version__
+    from payrisk._version import __version__
 
     return __version__
 

@@ -421,7 +421,7 @@ class RiskEngine:
     # -- persistence --------------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write the engine into folder ``path``: one sub-folder per model (UBJSON + JSON), ``engine.json``."""
-        import payrisk
+        from payrisk._version import __version__
 
         self._check_fitted()
         path = Path(path)
@@ -435,7 +435,7 @@ class RiskEngine:
         doc = {
             "format": _FORMAT,
             "format_version": _FORMAT_VERSION,
-            "payrisk_version": payrisk.__version__,
+            "payrisk_version": __version__,
             "params": self.get_params(),
             "as_of": str(self.as_of_.date()),
             "n_landmark_rows": self.n_landmark_rows_,

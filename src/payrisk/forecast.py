@@ -8,10 +8,10 @@ Payments are not independent: customers and weeks move together (a slow month de
 independent per-invoice draws make intervals far too narrow. The intervals here come from a Gaussian copula with
 one shared period factor: the payment-time quantile of invoice *i* is ``Phi(sqrt(1 - rho) Z_i + sqrt(rho) G)`` with
 ``G`` common to all invoices. ``rho`` (``period_correlation``) is calibrated on rolling backtests
-(:func:`backtest_forecast`), each origin using only earlier origins. Given ``G``, invoices are independent and the
-total per period is close to normal, so the forecast distribution is a mixture over equal-probability nodes of
-``G``. Invoices whose payment curves agree to 0.02 share a bin, so the cost is one pass over the invoices plus a
-small matrix per node.
+(:func:`payrisk.backtest.backtest_forecast`), each origin using only earlier origins. Given ``G``, invoices are
+independent and the total per period is close to normal, so the forecast distribution is a mixture over
+equal-probability nodes of ``G``. Invoices whose payment curves agree to 0.02 share a bin, so the cost is one pass
+over the invoices plus a small matrix per node.
 
 Amounts are never summed across currencies: every figure is per currency.
 """
@@ -27,7 +27,7 @@ from scipy import stats
 
 from payrisk.errors import ParameterError
 
-__all__ = ["CashForecast", "ForecastBacktest", "backtest_forecast", "cash_inflow", "period_edges"]
+__all__ = ["CashForecast", "cash_inflow", "period_edges"]
 
 _CDF_STEP = 0.02  #: invoices whose payment curves differ by less (at four periods) share a bin
 _NODES = 100  #: equal-probability nodes of the shared period factor
@@ -146,7 +146,7 @@ def _bins_from_sums(sums: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndar
     return weighted / np.maximum(a1, 1e-300)[:, None], a1, sums["a2"].to_numpy()
 
 
-def _bins(cdf: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def payment_curve_bins(cdf: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The bins of one currency's invoices (see :func:`_bin_sums`)."""
     return _bins_from_sums(_bin_sums(cdf, amount))
 
@@ -194,11 +194,11 @@ def _mixture_quantiles(mean: np.ndarray, var: np.ndarray, weight: np.ndarray, le
     return np.maximum(out, 0.0)
 
 
-def _total_quantiles(
+def total_quantiles(
     bins: tuple[np.ndarray, np.ndarray, np.ndarray], rho: float, levels: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Quantiles (levels x periods) of the inflow per period and of the cumulative inflow, from the invoices'
-    P(paid by the end of each period), binned by :func:`_bins`."""
+    P(paid by the end of each period), binned by :func:`payment_curve_bins`."""
     curve, a1, a2 = bins
     # equal-probability nodes (not Gauss-Hermite: those integrate well but put the mixture's mass on a few
     # points, which moves its quantiles)
@@ -224,7 +224,7 @@ def _total_quantiles(
 # -- the forecast ---------------------------------------------------------------------------------------------
 
 
-def _open_book(engine: Any, ledger: Any, as_of: Any, horizon: int, freq: str) -> tuple[Any, ...]:
+def open_book(engine: Any, ledger: Any, as_of: Any, horizon: int, freq: str) -> tuple[Any, ...]:
     """(snapshot, day, period starts, period ends in days, open invoice lines, P(paid by each period end)) of the
     items open at the end of ``as_of``."""
     snap, day, X, inv = engine._open_items(ledger, as_of)
@@ -232,7 +232,7 @@ def _open_book(engine: Any, ledger: Any, as_of: Any, horizon: int, freq: str) ->
     return snap, day, starts, ends, inv, _paid_by(engine, X, ends)
 
 
-def _expected(inv: pd.DataFrame, cdf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def expected_by_period(inv: pd.DataFrame, cdf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(open amounts, currencies, expected cash per invoice and period)."""
     amount = inv["open_amount"].to_numpy(dtype=np.float64)
     expected = amount[:, None] * np.diff(np.concatenate([np.zeros((len(amount), 1)), cdf], axis=1), axis=1)
@@ -289,7 +289,7 @@ def _book(source: Any, ledger: Any, as_of: Any, horizon: int, freq: str, segment
         starts, ends = period_edges(day, horizon, freq)
         seg = source["segment"].to_numpy(dtype=object) if segments and "segment" in source.columns else None
         return day, starts, ends, source, _worklist_paid_by(source, day, ends), seg
-    snap, day, starts, ends, inv, cdf = _open_book(source, ledger, as_of, horizon, freq)
+    snap, day, starts, ends, inv, cdf = open_book(source, ledger, as_of, horizon, freq)
     seg = None
     if segments and source.segmenter_ is not None:
         found = source.segmenter_.predict(snap, day)["segment"]
@@ -327,7 +327,8 @@ def cash_inflow(
         The interval (P10-P90 by default) for every period and for the cumulative curve.
     period_correlation : float, default 0.1
         ``rho`` of the shared period factor; 0 treats invoices as independent (too narrow). Use the value that
-        :func:`backtest_forecast` calibrates on your own history (``ForecastBacktest.period_correlation``).
+        :func:`payrisk.backtest.backtest_forecast` calibrates on your own history
+        (``ForecastBacktest.period_correlation``).
     threshold : float or dict, optional
         Planned outflows per period (one number, or one per currency): periods whose expected inflow, or the
         low end of its interval, falls below are flagged dry.
@@ -374,7 +375,7 @@ class _OpenBook:
 
 
 def _summarise(inv: pd.DataFrame, cdf: np.ndarray, seg: np.ndarray | None, starts: pd.DatetimeIndex) -> _OpenBook:
-    amount, currency, expected = _expected(inv, cdf)
+    amount, currency, expected = expected_by_period(inv, cdf)
     by_customer = _group_expected(inv["customer_id"].rename("customer_id"), currency, expected, starts)
     by_segment = pd.DataFrame()
     if seg is not None:
@@ -415,7 +416,7 @@ def _assemble(
     currencies = sorted(pd.unique(book.bins.index.get_level_values("currency"))) if len(book.bins) else []
     for cur in currencies:
         sums = book.bins.xs(cur, level="currency")
-        per_q, cum_q = _total_quantiles(_bins_from_sums(sums), period_correlation, lv)
+        per_q, cum_q = total_quantiles(_bins_from_sums(sums), period_correlation, lv)
         cum_exp = sums.drop(columns=["a1", "a2"]).sum().to_numpy()  # sum of amount x P(paid by each end)
         exp_cur = np.diff(cum_exp, prepend=0.0)
         beyond[cur] = float(sums["a1"].sum() - cum_exp[-1])
@@ -464,4 +465,18 @@ def _threshold(threshold: float | dict[str, float] | None, currency: pd.Series) 
     return np.full(len(currency), float(threshold))
 
 
-from payrisk._forecast_backtest import ForecastBacktest, backtest_forecast  # noqa: E402  (uses the helpers above)
+def __getattr__(name: str) -> Any:
+    """``backtest_forecast`` and ``ForecastBacktest`` moved to :mod:`payrisk.backtest` (backtests refit the engine,
+    which sits above the forecast); the old names work for one release with a ``DeprecationWarning``."""
+    if name in ("backtest_forecast", "ForecastBacktest"):
+        import warnings
+
+        from payrisk import backtest
+
+        warnings.warn(
+            f"payrisk.forecast.{name} moved to payrisk.backtest.{name}; the old name goes in the next release.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(backtest, name)
+    raise AttributeError(f"module 'payrisk.forecast' has no attribute {name!r}")

@@ -30,14 +30,23 @@ import pandas as pd
 
 from payrisk._frame import isin, lookup, positions
 from payrisk._manifest import check_digests, digests
-from payrisk._validate import DATE_DTYPE
 from payrisk.errors import DataFileError, ParameterError, ValidationError
-from payrisk.schema import TABLES, ColumnKind, ColumnMapping, ValidationReport, validate_tables
+from payrisk.schema import DATE_DTYPE, TABLES, ColumnKind, ColumnMapping, ValidationReport, validate_tables
 
 if TYPE_CHECKING:  # pragma: no cover
     from payrisk.datasets._truth import Truth
 
 __all__ = ["TABLE_NAMES", "Ledger", "LedgerSummary", "to_date"]
+
+#: reads the truth folder of a saved synthetic world; set by :mod:`payrisk.datasets`, which owns the truth (the
+#: ledger, a layer below, only carries it)
+_TRUTH_READER: Callable[[Path], Truth] | None = None
+
+
+def register_truth_reader(reader: Callable[[Path], Truth]) -> None:
+    """Let :meth:`Ledger.read` read a synthetic world's truth folder with ``reader`` (called by payrisk.datasets)."""
+    global _TRUTH_READER
+    _TRUTH_READER = reader
 
 TABLE_NAMES: tuple[str, ...] = (
     "customers",
@@ -537,7 +546,7 @@ class Ledger:
         >>> same
         True
         """
-        import payrisk
+        from payrisk._version import __version__
 
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
@@ -556,7 +565,7 @@ class Ledger:
         doc = {
             "format": "payrisk-ledger",
             "format_version": FORMAT_VERSION,
-            "payrisk_version": payrisk.__version__,
+            "payrisk_version": __version__,
             "as_of_date": None if self.as_of_date is None else str(self.as_of_date.date()),
             "tables": {n: len(getattr(self, n)) for n in TABLE_NAMES},
             "rejected": rejected,
@@ -612,9 +621,9 @@ class Ledger:
         }
         truth = None
         if doc.get("truth"):
-            from payrisk.datasets._truth import Truth
-
-            truth = Truth.read(path / "truth")
+            if _TRUTH_READER is None:  # pragma: no cover - payrisk's __init__ imports payrisk.datasets
+                raise DataFileError(f"{path}: holds a synthetic world's truth; import payrisk.datasets to read it")
+            truth = _TRUTH_READER(path / "truth")
         as_of = None if doc["as_of_date"] is None else to_date(doc["as_of_date"])
         return cls(
             tables,

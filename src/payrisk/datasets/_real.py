@@ -23,10 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from payrisk._validate import DATE_DTYPE
 from payrisk.errors import DataFileError, ParameterError
 from payrisk.ledger import Ledger, to_date
-from payrisk.schema import ColumnMapping
+from payrisk.schema import DATE_DTYPE, ColumnMapping
 
 __all__ = [
     "DATASETS",

@@ -15,6 +15,7 @@ from scipy import stats
 from payrisk._frame import isin
 from payrisk.datasets._params import ARCHETYPES, WorldParams
 from payrisk.errors import DataFileError
+from payrisk.ledger import register_truth_reader
 
 __all__ = ["Truth"]
 
@@ -405,3 +406,6 @@ class Truth:
         return (
             f"<Truth: {len(self.customers)} customers ({arch}), {len(self.invoices)} invoices, {len(self.plans)} plans>"
         )
+
+
+register_truth_reader(Truth.read)

@@ -1,5 +1,7 @@
-"""Rolling-origin backtest of the cash-inflow forecast against the baselines a treasurer would use (private;
-public as :func:`payrisk.forecast.backtest_forecast`)."""
+"""Backtests: refit at rolling origins on what was known then, score on what came after, beside the baselines.
+
+:func:`backtest_forecast` replays the cash-inflow forecast against the baselines a treasurer would use. Backtests
+refit the engine, so they sit above it in payrisk's layers (the forecast and the metrics they use sit below)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import numpy as np
 import pandas as pd
 
 from payrisk.errors import ParameterError
-from payrisk.forecast import _bins, _expected, _open_book, _total_quantiles
+from payrisk.forecast import expected_by_period, open_book, payment_curve_bins, total_quantiles
+
+__all__ = ["ForecastBacktest", "backtest_forecast"]
 
 #: the period-correlation values tried when calibrating on earlier origins
 RHO_GRID: tuple[float, ...] = (0.0, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
@@ -37,7 +41,7 @@ class ForecastBacktest:
 
     Examples
     --------
-    A tiny hand-made result (:func:`~payrisk.forecast.backtest_forecast` computes real ones):
+    A tiny hand-made result (:func:`backtest_forecast` computes real ones):
 
     >>> cells = pd.DataFrame({"origin": pd.Timestamp("2024-06-30"), "currency": "EUR", "period": [1, 2],
     ...                       "actual": [900.0, 300.0], "payrisk": [850.0, 350.0]})
@@ -233,9 +237,9 @@ def backtest_forecast(
     for i, origin in enumerate(origins):
         report(f"origin {origin.date()}", i, len(origins))
         fitted = clone(template).fit(ledger, origin)
-        _, _, _, ends, inv, cdf = _open_book(fitted, ledger, origin, horizon_weeks, "W")
-        amount, currency, expected = _expected(inv, cdf)
-        bins = {c: _bins(cdf[currency == c], amount[currency == c]) for c in sorted(set(currency))}
+        _, _, _, ends, inv, cdf = open_book(fitted, ledger, origin, horizon_weeks, "W")
+        amount, currency, expected = expected_by_period(inv, cdf)
+        bins = {c: payment_curve_bins(cdf[currency == c], amount[currency == c]) for c in sorted(set(currency))}
         index = pd.MultiIndex.from_product(
             [sorted(set(currency)), range(1, horizon_weeks + 1)], names=["currency", "period"]
         )
@@ -243,7 +247,7 @@ def backtest_forecast(
         cell["actual"] = _actuals(ledger, origin, ends).reindex(index).fillna(0.0)
         cell["payrisk"] = np.concatenate([expected[currency == c].sum(axis=0) for c in sorted(set(currency))])
         for rho in RHO_GRID:
-            q = [_total_quantiles(bins[c], rho, lv)[0] for c in sorted(set(currency))]
+            q = [total_quantiles(bins[c], rho, lv)[0] for c in sorted(set(currency))]
             cell[f"q_low_{rho}"] = np.concatenate([x[0] for x in q])
             cell[f"q_high_{rho}"] = np.concatenate([x[1] for x in q])
         due_days = (inv["due_date"] - origin).dt.days.to_numpy(dtype=np.float64)

@@ -1,9 +1,11 @@
-"""The validation engine behind :func:`payrisk.schema.validate_tables` (vectorised; one pass per rule)."""
+"""The validation engine: :func:`validate_tables` parses and checks the input tables (vectorised; one pass per
+rule)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,7 +15,7 @@ import pyarrow.compute as pc
 from payrisk._formats import infer_date_format, infer_separators, parse_dates, settle_date_formats
 from payrisk._frame import isin, lookup
 from payrisk.errors import ColumnMissingError, ParameterError
-from payrisk.schema import (
+from payrisk.schema._spec import (
     CHANNELS,
     MALFORMED,
     REPORT_COLUMNS,
@@ -681,3 +683,43 @@ def _assemble(tables: dict[str, _Table]) -> tuple[dict[str, pd.DataFrame], Valid
     inferred = pd.DataFrame(notes, columns=["table", "column", "source", "read_as", "evidence"])
     report = ValidationReport(issues=issues, counts=counts_df.set_index("table"), rejected=rejected, inferred=inferred)
     return out, report
+
+
+def validate_tables(
+    frames: Mapping[str, pd.DataFrame | None],
+    mapping: ColumnMapping | Mapping[str, Any] | None = None,
+) -> tuple[dict[str, pd.DataFrame], ValidationReport]:
+    """Parse and check the input tables.
+
+    Parameters
+    ----------
+    frames : mapping of table name to DataFrame
+        Any of ``customers``, ``invoices``, ``payments``, ``plans``, ``installments``, ``contacts``.
+    mapping : ColumnMapping or dict, optional
+        Column mapping and parsing options.
+
+    Returns
+    -------
+    tables : dict of DataFrame
+        Accepted rows in canonical columns and dtypes (plus ``credit_notes`` split off ``invoices``).
+    report : ValidationReport
+        Every rejected row with the rule it broke.
+
+    Raises
+    ------
+    payrisk.errors.ColumnMissingError
+        When a required column is absent; the message names the mapping that would fix it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tables, report = validate_tables({"invoices": pd.DataFrame({
+    ...     "invoice_id": ["1"], "customer_id": ["c"], "issue_date": ["2024-01-01"],
+    ...     "due_date": ["2024-01-31"], "amount": ["0"]})})
+    >>> report.issues["rule"].tolist()
+    ['zero_amount']
+    """
+    unknown = sorted(set(frames) - set(TABLES))
+    if unknown:
+        raise ParameterError(f"unknown tables {unknown}; tables are {sorted(TABLES)}")
+    return run_validation(frames, ColumnMapping.coerce(mapping))

@@ -1,24 +1,5 @@
-"""Table specifications, column mapping and the validation report.
-
-The canonical tables of a ledger (see ``docs/concepts.md``) are declared here as pydantic models: each column
-has a kind (id, date, money, ...), whether it is required, and a description. Users map their own column names
-onto the canonical ones with a :class:`ColumnMapping`; :func:`validate_tables` parses and checks the tables and
-returns the clean tables plus a :class:`ValidationReport` that lists every rejected row with the table, row,
-column, rule, offending value and the fix. Nothing is dropped silently: for every table
-``input == accepted + rejected``.
-
-Examples
---------
->>> import pandas as pd
->>> import payrisk as pr
->>> inv = pd.DataFrame({"No": ["A1", "A2"], "Client": ["c1", "c1"], "Date": ["2024-01-02", "2024-01-05"],
-...                     "Due": ["2024-02-01", "2023-12-01"], "Total": [100.0, 50.0]})
->>> mapping = {"invoices": {"No": "invoice_id", "Client": "customer_id", "Date": "issue_date",
-...                         "Due": "due_date", "Total": "amount"}}
->>> ledger = pr.Ledger.from_frames(invoices=inv, mapping=mapping)
->>> ledger.report.issues[["table", "row", "column", "rule"]].values.tolist()
-[['invoices', 1, 'due_date', 'due_before_issue']]
-"""
+"""The declarations of payrisk's tables: column kinds, table specifications, the column mapping and the
+validation report (the engine that applies them is :mod:`payrisk.schema._validate`)."""
 
 from __future__ import annotations
 
@@ -44,7 +25,6 @@ __all__ = [
     "ColumnSpec",
     "TableSpec",
     "ValidationReport",
-    "validate_tables",
 ]
 
 
@@ -630,50 +610,14 @@ def _frames_equal(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return bool(a.reset_index(drop=True).astype(str).equals(b.reset_index(drop=True).astype(str)))
 
 
-def validate_tables(
-    frames: Mapping[str, pd.DataFrame | None],
-    mapping: ColumnMapping | Mapping[str, Any] | None = None,
-) -> tuple[dict[str, pd.DataFrame], ValidationReport]:
-    """Parse and check the input tables.
-
-    Parameters
-    ----------
-    frames : mapping of table name to DataFrame
-        Any of ``customers``, ``invoices``, ``payments``, ``plans``, ``installments``, ``contacts``.
-    mapping : ColumnMapping or dict, optional
-        Column mapping and parsing options.
-
-    Returns
-    -------
-    tables : dict of DataFrame
-        Accepted rows in canonical columns and dtypes (plus ``credit_notes`` split off ``invoices``).
-    report : ValidationReport
-        Every rejected row with the rule it broke.
-
-    Raises
-    ------
-    payrisk.errors.ColumnMissingError
-        When a required column is absent; the message names the mapping that would fix it.
+def suggest_columns(missing: str, available: Iterable[str]) -> list[str]:
+    """User columns whose names resemble a canonical column (for the missing-column message).
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> tables, report = validate_tables({"invoices": pd.DataFrame({
-    ...     "invoice_id": ["1"], "customer_id": ["c"], "issue_date": ["2024-01-01"],
-    ...     "due_date": ["2024-01-31"], "amount": ["0"]})})
-    >>> report.issues["rule"].tolist()
-    ['zero_amount']
+    >>> suggest_columns("due_date", ["DueDate", "Amount", "Invoice due"])
+    ['DueDate', 'Invoice due']
     """
-    from payrisk._validate import run_validation
-
-    unknown = sorted(set(frames) - set(TABLES))
-    if unknown:
-        raise ParameterError(f"unknown tables {unknown}; tables are {sorted(TABLES)}")
-    return run_validation(frames, ColumnMapping.coerce(mapping))
-
-
-def suggest_columns(missing: str, available: Iterable[str]) -> list[str]:
-    """User columns whose names resemble a canonical column (for the missing-column message)."""
 
     def norm(s: str) -> str:
         return "".join(ch for ch in str(s).lower() if ch.isalnum())
