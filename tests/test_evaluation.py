@@ -72,7 +72,7 @@ def test_concordance_index_against_brute_force():
     conc = ties = comp = 0.0
     for i in range(len(t)):
         if e[i]:
-            later = t > t[i]
+            later = (t > t[i]) | ((t == t[i]) & ~e)  # censored on the same day: paid later, comparable
             comp += later.sum()
             conc += (p[later] > p[i]).sum()
             ties += (p[later] == p[i]).sum()

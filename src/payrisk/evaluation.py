@@ -4,6 +4,10 @@ Classification: AUC, Gini, KS, Brier, log loss, expected calibration error (agai
 probabilities), calibration slope and intercept. Every metric takes ``(y, p)`` and returns a float;
 :func:`bootstrap_ci` wraps any of them with a percentile interval.
 
+Survival: Harrell's and Uno's C, the integrated Brier score, the censoring-aware coverage of an interval and the
+pinball loss. Their conventions for times tied on a day are scikit-survival's, except where a docstring says
+otherwise and gives the exact relation (checked in ``tests/test_survival_metrics_sksurv.py``).
+
 Examples
 --------
 >>> import numpy as np
@@ -233,8 +237,32 @@ def concordance_index(duration: Any, event: Any, predicted_time: Any, weights: A
     """Harrell's C: among comparable pairs (the shorter time is an observed event), the share ordered the
     same way by the predicted times (ties in prediction count one half).
 
+    Ties in time, common with whole days: a row censored on the day another row's event happens is comparable
+    with it (censored on day ``k`` means still unpaid at the end of day ``k``, so it paid later); two events, or
+    two censorings, on the same day are not comparable. Predictions tie when exactly equal. These are
+    scikit-survival's conventions: without ``weights`` the value equals
+    ``sksurv.metrics.concordance_index_censored(event, duration, -predicted_time)[0]`` (it takes a risk score,
+    higher for an earlier event; its ``tied_tol=1e-8`` also ties predictions closer than 1e-8).
+
     Computed in O(n log n) with a Fenwick tree over the ranks of the predictions (a loop over rows in
     evaluation code, not on a scoring path).
+
+    Parameters
+    ----------
+    duration : array
+        Observed times: the event time where ``event``, the censoring time otherwise.
+    event : array of bool
+        True where the event (the payment) was observed.
+    predicted_time : array
+        Predicted times (or any score that is higher for a later event).
+    weights : array, optional
+        A weight per row, applied to every comparable pair whose shorter time is that row's event
+        (:func:`concordance_index_ipcw` passes its inverse-probability-of-censoring weights).
+
+    Returns
+    -------
+    float
+        The weighted share of concordant comparable pairs, in [0, 1] (0.5 is random ordering).
 
     Examples
     --------
@@ -269,22 +297,25 @@ def concordance_index(duration: Any, event: Any, predicted_time: Any, weights: A
     conc = ties = comparable = 0.0
     inserted = 0
     k = 0
-    while k < len(order):  # rows with equal times form one group: none of them is comparable with another
+    while k < len(order):  # rows with equal times form one group: only its censored rows are comparable with its events
         j = k
         while j < len(order) and t[order[j]] == t[order[k]]:
             j += 1
         group = order[k:j]
-        for i in group:
-            if e[i] and w[i] > 0:
+        for i in group[~e[group]]:  # censored on the same day as an event: still open after it, so comparable
+            add(int(ranks[i]))
+            inserted += 1
+        for i in group[e[group]]:
+            if w[i] > 0:
                 below = count(ranks[i] - 1)
                 same = count(ranks[i]) - below
                 above = inserted - below - same
                 conc += w[i] * above  # the later payer was predicted later: concordant
                 ties += w[i] * same
                 comparable += w[i] * inserted
-        for i in group:
+        for i in group[e[group]]:
             add(int(ranks[i]))
-        inserted += len(group)
+        inserted += int(e[group].sum())
         k = j
     if comparable == 0:
         raise ParameterError("concordance_index: no comparable pairs (no observed event before another time).")
@@ -335,14 +366,32 @@ def pinball_loss(y: Any, predicted: Any, q: float) -> float:
 def censoring_survival(duration: Any, event: Any) -> tuple[np.ndarray, np.ndarray]:
     """Kaplan-Meier estimate of the censoring distribution G(t) = P(C > t): ``(times, G)`` as a step function.
 
-    Used as inverse-probability-of-censoring weights (Uno's C, the integrated Brier score).
+    Used as inverse-probability-of-censoring weights (Uno's C, the integrated Brier score). On a day with both
+    events and censorings the events come first: a row that paid on day ``t`` is not at risk of being censored on
+    day ``t`` (the reverse Kaplan-Meier of ``sksurv.nonparametric.CensoringDistributionEstimator``, whose values it
+    equals), the convention under which a row censored on day ``t`` is known to pay after day ``t``.
+
+    Returns
+    -------
+    times : ndarray
+        The distinct observed times, increasing.
+    G : ndarray
+        G at each of ``times`` (right-continuous: censorings on that day included).
+
+    Examples
+    --------
+    >>> times, g = censoring_survival([1, 1, 2, 3], [True, False, False, True])
+    >>> times.tolist(), g.tolist()  # day 1: one of the 3 rows not paid that day is censored
+    ([1.0, 2.0, 3.0], [0.6666666666666667, 0.33333333333333337, 0.33333333333333337])
     """
     t = np.asarray(duration, dtype=np.float64)
     censored = ~np.asarray(event, dtype=bool)
     times = np.unique(t)
     at_risk = len(t) - np.searchsorted(np.sort(t), times, side="left")
     n_cens = np.bincount(np.searchsorted(times, t[censored]), minlength=len(times))
-    g = np.cumprod(1 - n_cens / np.maximum(at_risk, 1))
+    n_events = np.bincount(np.searchsorted(times, t[~censored]), minlength=len(times))
+    still_open = at_risk - n_events  # a row paid on day t was not at risk of being censored on day t
+    g = np.cumprod(1 - n_cens / np.maximum(still_open, 1))
     return times, g
 
 
@@ -356,6 +405,29 @@ def concordance_index_ipcw(duration: Any, event: Any, predicted_time: Any, tau: 
     """Uno's C: Harrell's C with each comparable pair weighted by ``1 / G(T_i-)**2``, over times below ``tau``.
 
     Unlike Harrell's C it does not depend on the censoring distribution. Without censoring it equals Harrell's C.
+    ``G`` is :func:`censoring_survival` of the rows themselves; pairs are those of :func:`concordance_index`.
+
+    Tie convention, deliberately different from scikit-survival's: the weight takes ``G`` just before the event
+    day, ``G(T_i-) = P(C >= T_i)``, the probability that the event and its comparable rows (those still open at
+    the end of day ``T_i``, censored that day included) are seen; ``sksurv.metrics.concordance_index_ipcw`` takes
+    ``G(T_i)``, which also counts that day's censorings. With whole days, where censorings fall on event days, its
+    weights are too large for events on a day with censorings; ``G(T_i-)`` is also never 0 (sksurv raises where
+    the last day has only censorings besides the events). The two agree exactly once each censoring time is moved
+    later by a ``d`` smaller than the gap between distinct times (``d = 0.5`` for whole days)::
+
+        y = sksurv.util.Surv.from_arrays(event, duration + d * ~event)
+        sksurv.metrics.concordance_index_ipcw(y, y, -predicted_time, tau)[0]  # == this function's value
+
+    Parameters
+    ----------
+    duration, event, predicted_time
+        As for :func:`concordance_index`.
+    tau : float, optional
+        Only events before ``tau`` count (pairs whose shorter time is at least ``tau`` get weight 0).
+
+    Returns
+    -------
+    float
 
     Examples
     --------
@@ -374,6 +446,23 @@ def concordance_index_ipcw(duration: Any, event: Any, predicted_time: Any, tau: 
 
 def integrated_brier_score(duration: Any, event: Any, survival: Any, times: Any) -> float:
     """Integrated Brier score of predicted survival curves under censoring (Graf et al. 1999, IPCW).
+
+    At each time ``t`` of ``times``: rows with an event by ``t`` count ``S(t)**2 / G(T_i-)``, rows still open
+    after ``t`` count ``(1 - S(t))**2 / G(t)``, rows censored by ``t`` count 0; the mean over all rows is the
+    Brier score at ``t``, integrated over ``times`` by the trapezoid rule and divided by their span. ``G`` is
+    :func:`censoring_survival` of the rows themselves.
+
+    Tie convention, deliberately different from scikit-survival's: an event's weight takes ``G`` just before its
+    day, ``G(T_i-) = P(C >= T_i)``, the probability that the event is seen when events come before censorings on
+    the same day; ``sksurv.metrics.integrated_brier_score`` takes ``G(T_i)``, which also counts that day's
+    censorings. With whole days this overweights the events on days with censorings, a bias of the score itself:
+    scoring the true survival curves of simulated daily payment times (200 samples of 3,000 rows, 22% and 32%
+    censored), ``G(T_i)`` overstates the uncensored score by 0.7% and 1.2%, ``G(T_i-)`` by 0.1% and 0.15% (within
+    two standard errors of none). The two agree exactly once each censoring time and each of ``times`` is moved
+    later by a ``d`` smaller than the gap between distinct times and grid points (``d = 0.5`` for whole days)::
+
+        y = sksurv.util.Surv.from_arrays(event, duration + d * ~event)
+        sksurv.metrics.integrated_brier_score(y, y, survival, times + d)  # == this function's value
 
     Parameters
     ----------
