@@ -18,12 +18,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+from sklearn.utils._param_validation import InvalidParameterError as _SklearnInvalidParameterError
+
 if TYPE_CHECKING:  # pragma: no cover
     from payrisk.schema import ValidationReport
 
 __all__ = [
     "ColumnMissingError",
     "DataFileError",
+    "InvalidParameterError",
     "ModelFileError",
     "NotFittedError",
     "ParameterError",
@@ -58,6 +62,23 @@ class ParameterError(PayriskError, ValueError):
     ... except ValueError as exc:
     ...     print(type(exc).__name__, exc)
     ParameterError p must hold probabilities in [0, 1] (no missing values).
+    """
+
+
+class InvalidParameterError(ParameterError, _SklearnInvalidParameterError):
+    """An estimator's constructor parameter broke its declared constraint (checked in ``fit``).
+
+    Both a :class:`ParameterError` and scikit-learn's ``InvalidParameterError``, so tools written for either
+    catch it.
+
+    Examples
+    --------
+    >>> from payrisk.models import LatePaymentClassifier
+    >>> try:
+    ...     LatePaymentClassifier(calibration="magic").fit(None, None)
+    ... except ParameterError as exc:
+    ...     print(type(exc).__name__, str(exc)[:50])
+    InvalidParameterError The 'calibration' parameter of LatePaymentClassifi
     """
 
 
@@ -125,8 +146,12 @@ class ModelFileError(PayriskError, ValueError):
     """
 
 
-class NotFittedError(PayriskError, ValueError, AttributeError):
+class NotFittedError(PayriskError, _SklearnNotFittedError):
     """An estimator was used before ``fit``.
+
+    Also scikit-learn's ``NotFittedError`` (itself a ``ValueError`` and an ``AttributeError``), so
+    ``sklearn.utils.validation.check_is_fitted`` and code that catches scikit-learn's error treat payrisk's
+    estimators like their own.
 
     Examples
     --------

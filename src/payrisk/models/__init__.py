@@ -8,7 +8,13 @@ Examples
 """
 
 from payrisk.models._late_payment import InstallmentAdherenceClassifier, LatePaymentClassifier
-from payrisk.models._payment_time import PaymentTimeModel
+from payrisk.models._payment_time import DISTRIBUTIONS, PaymentTimeModel
 from payrisk.models._payment_week import PaymentWeekModel
 
-__all__ = ["InstallmentAdherenceClassifier", "LatePaymentClassifier", "PaymentTimeModel", "PaymentWeekModel"]
+__all__ = [
+    "DISTRIBUTIONS",
+    "InstallmentAdherenceClassifier",
+    "LatePaymentClassifier",
+    "PaymentTimeModel",
+    "PaymentWeekModel",
+]

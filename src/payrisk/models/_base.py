@@ -1,65 +1,262 @@
-"""What the XGBoost models share: time-ordered splits, feature matrices, parameters and persistence."""
+"""The template every payrisk model follows, and what the XGBoost models share.
+
+A model declares its parameters (``_defaults``, with constraints for those the base does not know), its
+XGBoost objective and how it calibrates; :class:`TimeSplitModel` does the rest, in this order: check the
+parameters (scikit-learn's ``_parameter_constraints``) and the target, order the rows in time, split them into
+train / early-stopping / calibration slices (latest last), build the matrices, grow the trees, calibrate on the
+latest slice and record the fitted metadata.
+"""
 
 from __future__ import annotations
 
+import inspect
 import warnings
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import InvalidParameterError as _SklearnInvalidParameterError
 
-from payrisk.errors import NotFittedError, ParameterError
+from payrisk.errors import InvalidParameterError, NotFittedError, ParameterError
 from payrisk.models._persist import FeatureSpec, ModelMetadata, read_model, write_model
 
+#: The tree parameters (and their defaults) every model inherits; a model overrides or leaves out some.
+TREE_PARAMETERS: dict[str, Any] = {
+    "n_estimators": 600,
+    "learning_rate": 0.05,
+    "max_depth": 4,
+    "min_child_weight": 5.0,
+    "subsample": 0.8,
+    "colsample_bytree": 0.8,
+    "reg_lambda": 1.0,
+    "early_stopping_rounds": 40,
+    "valid_fraction": 0.15,
+    "calibration_fraction": 0.15,
+    "monotone": False,
+    "n_jobs": 2,
+    "random_state": 0,
+}
 
-class TimeSplitModel:
-    """Mixin: rows ordered by time, split into train / early-stopping / calibration slices (latest last).
+_TREE_CONSTRAINTS: dict[str, list[Any]] = {
+    "n_estimators": [Interval(Integral, 1, None, closed="left")],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "max_depth": [Interval(Integral, 1, None, closed="left")],
+    "min_child_weight": [Interval(Real, 0, None, closed="left")],
+    "subsample": [Interval(Real, 0, 1, closed="right")],
+    "colsample_bytree": [Interval(Real, 0, 1, closed="right")],
+    "reg_lambda": [Interval(Real, 0, None, closed="left")],
+    "early_stopping_rounds": [Interval(Integral, 1, None, closed="left")],
+    "valid_fraction": [Interval(Real, 0, 0.5, closed="left")],
+    "calibration_fraction": [Interval(Real, 0, 0.5, closed="left")],
+    "monotone": ["boolean"],
+    "n_jobs": [Integral],
+    "random_state": [Interval(Integral, 0, None, closed="left")],
+}
 
-    Subclasses set ``_kind`` and store the usual XGBoost parameters as attributes (scikit-learn style).
+
+def _keyword_init(qualname: str, defaults: dict[str, Any]) -> Any:
+    """An ``__init__`` that stores each keyword parameter as an attribute (scikit-learn style), with the explicit
+    keyword-only signature ``inspect.signature`` (and so ``get_params``, ``clone`` and ``repr``) reads."""
+
+    def __init__(self: Any, **params: Any) -> None:  # noqa: N807 (installed as the class's __init__)
+        unknown = [name for name in params if name not in defaults]
+        if unknown:
+            raise TypeError(f"{qualname}() got an unexpected keyword argument {unknown[0]!r}")
+        for name, default in defaults.items():
+            setattr(self, name, params.get(name, default))
+
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    params = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=v) for n, v in defaults.items()]
+    __init__.__signature__ = inspect.Signature([self_param, *params], return_annotation=None)  # type: ignore[attr-defined]
+    __init__.__qualname__ = f"{qualname}.__init__"
+    return __init__
+
+
+class TimeSplitModel(BaseEstimator):
+    """Base of the payrisk models: rows ordered by time, split into train / early-stopping / calibration slices.
+
+    A subclass declares ``_defaults`` (its parameters and their defaults: the constructor is made from them),
+    ``_parameter_constraints`` for the parameters the base does not know, its XGBoost objective
+    (``_objective`` or ``_objective_params``), how labels enter the matrix (``_set_label``) and how it calibrates
+    (``_calibrate_rows``); ``fit`` calls :meth:`_fit` with its target.
+
+    Examples
+    --------
+    >>> from payrisk.models import PaymentWeekModel
+    >>> sorted(PaymentWeekModel._parameter_constraints) == sorted(PaymentWeekModel().get_params())
+    True
     """
 
     _kind: ClassVar[str] = "model"
     #: +1 when the model's output grows with risk (P(late), days to pay); -1 when it falls (P(plan kept)).
     _risk_sign: ClassVar[int] = 1
+    #: the constructor's parameters and defaults, in signature order
+    _defaults: ClassVar[dict[str, Any]] = {}
+    #: scikit-learn's constraints, one entry per parameter (completed from the tree parameters' own)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
+    #: XGBoost's objective parameters, when they do not depend on the model's parameters
+    _objective: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_defaults" in cls.__dict__:
+            cls.__init__ = _keyword_init(cls.__qualname__, dict(cls._defaults))  # type: ignore[method-assign]
+            known = {**_TREE_CONSTRAINTS, **cls._parameter_constraints}
+            cls._parameter_constraints = {name: known[name] for name in cls._defaults}
+
+    # -- scikit-learn ------------------------------------------------------------------------------------------
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # a missing feature is information: XGBoost learns where it goes
+        return tags
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "booster_")
+
+    def _validate_params(self) -> None:
+        """scikit-learn's check of ``_parameter_constraints``, raising payrisk's ``InvalidParameterError``."""
+        try:
+            super()._validate_params()
+        except _SklearnInvalidParameterError as exc:
+            raise InvalidParameterError(str(exc)) from None
+
+    def _check_params(self) -> None:
+        """Every parameter check made before training (also run by :mod:`payrisk.distributed`)."""
+        self._validate_params()
+
+    # -- the template ------------------------------------------------------------------------------------------
+    def _fit(self, X: Any, target: Any, time: Any) -> Any:
+        """Check, order in time, split, build the matrices, train, calibrate on the latest rows, set metadata."""
+        import xgboost as xgb
+
+        self._check_params()
+        M, names, order, t = self._order(X, time)
+        target = self._check_target(target)
+        if len(target) != len(M):
+            raise ParameterError(f"X has {len(M)} rows but the target has {len(target)}.")
+        target = target[order]
+        n = len(target)
+        n_tr, n_val, n_cal = self._splits(n, calibrate=self._calibrates())
+
+        def dmatrix(rows: slice) -> Any:
+            d = xgb.DMatrix(M[rows], feature_names=names)
+            self._set_label(d, target[rows])
+            return d
+
+        dval = dmatrix(slice(n_tr, n_tr + n_val)) if n_val else None
+        booster = self._train(self._xgb_params(names), dmatrix(slice(0, n_tr)), dval)
+        self._set_fitted(booster, names, t, time is not None or _has_column(X, "as_of"), M)
+        cal = slice(n - n_cal, n)
+        self._calibrate_rows(self._raw(M[cal]) if n_cal else np.zeros(0), target[cal])
+        return self
+
+    # hooks of the template
+    def _check_target(self, target: Any) -> np.ndarray:
+        """The target as an array with one row per sample (refusing what cannot be learned from)."""
+        raise NotImplementedError
+
+    def _set_label(self, dmatrix: Any, target: np.ndarray) -> None:
+        dmatrix.set_label(target)
+
+    def _calibrates(self) -> bool:
+        """Whether fit keeps the latest ``calibration_fraction`` of the rows for calibration."""
+        return False
+
+    def _calibrate_rows(self, raw: np.ndarray, target: np.ndarray) -> None:
+        """Fit the calibration from the booster's raw output on the calibration rows."""
+
+    def _objective_params(self) -> dict[str, Any]:
+        return dict(self._objective)
 
     # -- input -----------------------------------------------------------------------------------------------
-    def _order(self, X: pd.DataFrame, n_y: int, time: Any) -> tuple[np.ndarray, list[str], np.ndarray, pd.Series]:
+    def _order(self, X: Any, time: Any) -> tuple[np.ndarray, list[str], np.ndarray, pd.Series]:
         """(feature matrix sorted by time, feature names, sort order, times)."""
-        if not isinstance(X, pd.DataFrame):
-            raise ParameterError(f"X must be a DataFrame of features (e.g. from pr.features); got {type(X).__name__}.")
-        if n_y != len(X):
-            raise ParameterError(f"X has {len(X)} rows but the target has {n_y}.")
-        if time is None and "as_of" in X.columns:
-            time = X["as_of"]
-        t = pd.to_datetime(pd.Series(np.asarray(time))) if time is not None else pd.Series(np.arange(len(X)))
+        if isinstance(X, pd.DataFrame):
+            Xn = X.select_dtypes(include=["number", "bool"])
+            M, names = Xn.to_numpy(dtype=np.float32), list(Xn.columns)
+            if time is None and "as_of" in X.columns:
+                time = X["as_of"]
+        else:
+            M = self._array(X)
+            names = [f"x{i}" for i in range(M.shape[1])]
+        if len(M) == 0:
+            raise ParameterError(f"{type(self).__name__} needs rows to learn from: X has 0 samples.")
+        if M.shape[1] == 0:
+            raise ParameterError(
+                f"0 feature(s) (shape={M.shape}) while a minimum of 1 is required: X has no numeric feature columns."
+            )
+        _refuse_infinite(M, names)
+        t = pd.to_datetime(pd.Series(np.asarray(time))) if time is not None else pd.Series(np.arange(len(M)))
         order = np.argsort(t.to_numpy(), kind="stable")
-        Xn = X.select_dtypes(include=["number", "bool"])
-        return Xn.to_numpy(dtype=np.float32)[order], list(Xn.columns), order, t
+        return M[order], names, order, t
+
+    def _array(self, X: Any) -> np.ndarray:
+        """A feature array (not a DataFrame) as float32, or a clear error."""
+        if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+            raise ParameterError(
+                f"{type(self).__name__} takes dense features (a DataFrame or a 2-D array); got a sparse matrix. "
+                "Convert it with .toarray()."
+            )
+        if X is None or isinstance(X, str):
+            raise ParameterError(f"X must be a DataFrame of features (e.g. from pr.features); got {X!r}.")
+        A = np.asarray(X)
+        if A.ndim != 2:
+            raise ParameterError(
+                f"Expected a 2-D array of features, got a {A.ndim}-D one. Reshape your data with X.reshape(-1, 1) "
+                "if it holds a single feature, or pass a DataFrame (e.g. from pr.features)."
+            )
+        if A.dtype.kind == "c":
+            raise ParameterError("Complex data not supported: X must hold real numbers.")
+        if A.dtype.kind not in "biuf":
+            try:
+                A = A.astype(np.float64)  # numbers stored as objects; another object raises numpy's TypeError
+            except ValueError:
+                raise ParameterError(
+                    f"X must hold numbers; its {A.dtype} values could not be read as numbers. Pass a DataFrame: "
+                    "its numeric and boolean columns are the features."
+                ) from None
+        return A.astype(np.float32)
 
     def _splits(self, n: int, calibrate: bool) -> tuple[int, int, int]:
         for name in ("valid_fraction", "calibration_fraction"):
-            v = getattr(self, name)
+            v = getattr(self, name, 0.0)
             if not 0 <= v < 0.5:
                 raise ParameterError(f"The {name!r} parameter of {type(self).__name__} must be in [0, 0.5). Got {v}.")
         n_cal = round(n * self.calibration_fraction) if calibrate else 0
         n_val = round(n * self.valid_fraction)
         n_tr = n - n_cal - n_val
         if n_tr < 10:
-            raise ParameterError(f"{type(self).__name__} needs more rows: {n} leave {n_tr} for training.")
+            raise ParameterError(
+                f"{type(self).__name__} needs more rows: n_samples={n} leave {n_tr} for training (at least 10)."
+            )
         return n_tr, n_val, n_cal
 
-    def _matrix(self, X: pd.DataFrame) -> np.ndarray:
+    def _matrix(self, X: Any) -> np.ndarray:
+        """The feature matrix of ``X`` in the fitted column order: a DataFrame's columns are matched by name."""
         if not hasattr(self, "booster_"):
             raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit first.")
         if not isinstance(X, pd.DataFrame):
-            raise ParameterError("X must be a DataFrame with the feature columns the model was fitted on.")
+            M = self._array(X)
+            if M.shape[1] != self.n_features_in_:
+                raise ParameterError(
+                    f"X has {M.shape[1]} features, but {type(self).__name__} is expecting {self.n_features_in_} "
+                    "features as input."
+                )
+            return M
         missing = [c for c in self.feature_names_in_ if c not in X.columns]
         if missing:
             raise ParameterError(f"X lacks {len(missing)} feature columns the model needs: {missing[:10]}")
         return X[list(self.feature_names_in_)].to_numpy(dtype=np.float32)
 
     # -- xgboost ------------------------------------------------------------------------------------------
+    def _xgb_params(self, names: list[str]) -> dict[str, Any]:
+        """XGBoost's parameters: the tree parameters, then the model's objective."""
+        return {**self._tree_params(names), **self._objective_params()}
+
     def _tree_params(self, names: list[str]) -> dict[str, Any]:
         params = {
             "eta": self.learning_rate,
@@ -157,3 +354,18 @@ class TimeSplitModel:
         model.training_as_of_ = None if meta.training_as_of is None else pd.Timestamp(meta.training_as_of)
         model._restore_calibration(meta.calibration)
         return model
+
+
+def _has_column(X: Any, name: str) -> bool:
+    return isinstance(X, pd.DataFrame) and name in X.columns
+
+
+def _refuse_infinite(M: np.ndarray, names: list[str]) -> None:
+    """Missing values (NaN) are information the trees use; infinite ones are refused, naming their columns."""
+    inf = np.isinf(M)
+    if inf.any():
+        cols = [names[j] for j in np.flatnonzero(inf.any(axis=0))]
+        raise ParameterError(
+            f"X has {int(inf.sum())} infinite values, in columns {cols[:10]}; replace them with a finite value or "
+            "leave them missing (NaN: the trees learn where missing values go)."
+        )

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import ClassifierMixin
+from sklearn.utils._param_validation import StrOptions
 
-from payrisk.errors import ParameterError
-from payrisk.models._base import TimeSplitModel
+from payrisk.errors import ParameterError, PayriskWarning
+from payrisk.models._base import TREE_PARAMETERS, TimeSplitModel
 
 __all__ = ["InstallmentAdherenceClassifier", "LatePaymentClassifier"]
 
@@ -57,7 +59,7 @@ class _Calibrator:
         return {"method": self.method, "params": self.params}
 
 
-class LatePaymentClassifier(TimeSplitModel, ClassifierMixin, BaseEstimator):
+class LatePaymentClassifier(ClassifierMixin, TimeSplitModel):
     """P(invoice paid late), calibrated, measured and stopped out of time.
 
     Rows are ordered by time (``time=`` in :meth:`fit`, or the ``as_of`` column that
@@ -66,6 +68,10 @@ class LatePaymentClassifier(TimeSplitModel, ClassifierMixin, BaseEstimator):
     calibration map, so neither the stopping nor the calibration ever sees the rows it is judged on.
     ``calibration="auto"`` chooses Platt or isotonic by their log loss on the later half of the calibration
     slice when fitted on its earlier half, then refits the winner on the whole slice.
+
+    ``X`` is a DataFrame (its numeric and boolean columns are the features, matched by name when predicting) or
+    a 2-D array. Missing feature values (NaN) are allowed: the trees learn where they go. Infinite values, a
+    target with missing values or with one class only are refused.
 
     Parameters
     ----------
@@ -82,7 +88,11 @@ class LatePaymentClassifier(TimeSplitModel, ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     booster_ : xgboost.Booster
+    classes_ : ndarray of shape (2,)
+        The two labels seen in fit, sorted; ``predict_proba[:, 1]`` is the probability of ``classes_[1]`` (late).
     feature_names_in_ : ndarray of str
+        The feature columns seen in fit (``x0``, ``x1``, ... when ``X`` was an array).
+    n_features_in_ : int
     best_iteration_ : int
     calibration_method_ : str
     training_as_of_ : pandas.Timestamp or None
@@ -101,101 +111,116 @@ class LatePaymentClassifier(TimeSplitModel, ClassifierMixin, BaseEstimator):
     True
     """
 
-    def __init__(
-        self,
-        *,
-        n_estimators: int = 600,
-        learning_rate: float = 0.05,
-        max_depth: int = 4,
-        min_child_weight: float = 5.0,
-        subsample: float = 0.8,
-        colsample_bytree: float = 0.8,
-        reg_lambda: float = 1.0,
-        early_stopping_rounds: int = 40,
-        valid_fraction: float = 0.15,
-        calibration_fraction: float = 0.15,
-        calibration: str = "auto",
-        monotone: bool = False,
-        n_jobs: int = 2,
-        random_state: int = 0,
-    ) -> None:
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.max_depth = max_depth
-        self.min_child_weight = min_child_weight
-        self.subsample = subsample
-        self.colsample_bytree = colsample_bytree
-        self.reg_lambda = reg_lambda
-        self.early_stopping_rounds = early_stopping_rounds
-        self.valid_fraction = valid_fraction
-        self.calibration_fraction = calibration_fraction
-        self.calibration = calibration
-        self.monotone = monotone
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-
     _kind: ClassVar[str] = "LatePaymentClassifier"
+    _defaults: ClassVar[dict[str, Any]] = {**TREE_PARAMETERS, "calibration": "auto"}
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "calibration": [StrOptions({"auto", "isotonic", "platt", "none"})]
+    }
+    _objective: ClassVar[dict[str, Any]] = {"objective": "binary:logistic", "eval_metric": "logloss"}
 
-    def _check_params(self) -> None:
-        if self.calibration not in ("auto", "isotonic", "platt", "none"):
-            raise ParameterError(
-                f"The 'calibration' parameter of {type(self).__name__} must be one of 'auto', 'isotonic', 'platt', "
-                f"'none'. Got {self.calibration!r} instead."
-            )
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
 
     # -- fit / predict --------------------------------------------------------------------------------------
-    def fit(self, X: pd.DataFrame, y: Any, time: Any = None) -> LatePaymentClassifier:
-        """Fit on rows ordered by ``time`` (default ``X["as_of"]``); see the class docstring for the splits."""
-        import xgboost as xgb
+    def fit(self, X: Any, y: Any, time: Any = None) -> LatePaymentClassifier:
+        """Fit on rows ordered by ``time`` (default ``X["as_of"]``); see the class docstring for the splits.
 
-        self._check_params()
-        y = np.asarray(y, dtype=np.float64)
-        M, names, order, t = self._order(X, len(y), time)
-        y = y[order]
-        n = len(y)
-        n_tr, n_val, n_cal = self._splits(n, calibrate=self.calibration != "none")
-        dtrain = xgb.DMatrix(M[:n_tr], label=y[:n_tr], feature_names=names)
-        dval = xgb.DMatrix(M[n_tr : n_tr + n_val], label=y[n_tr : n_tr + n_val], feature_names=names) if n_val else None
-        booster = self._train(self._xgb_params(names), dtrain, dval)
-        self._set_fitted(booster, names, t, time is not None or "as_of" in X.columns, M)
-        self.classes_ = np.array([0, 1])
-        raw_cal = self._raw(M[n - n_cal :]) if n_cal else np.zeros(0)
-        self.calibration_method_, self.calibrator_ = self._fit_calibration(raw_cal, y[n - n_cal :])
-        return self
+        ``y`` holds two labels (e.g. 0/1 or False/True); the larger one is "late", the positive class.
+        """
+        return self._fit(X, y, time)
 
-    def _xgb_params(self, names: list[str]) -> dict[str, Any]:
-        return {**self._tree_params(names), "objective": "binary:logistic", "eval_metric": "logloss"}
+    def _check_target(self, y: Any) -> np.ndarray:
+        """The labels encoded 0/1 (``classes_`` keeps the originals); a missing label or one class is refused."""
+        from sklearn.utils.multiclass import check_classification_targets
+
+        name = type(self).__name__
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            from sklearn.exceptions import DataConversionWarning
+
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; it was flattened.",
+                DataConversionWarning,
+                stacklevel=3,
+            )
+            y = y.ravel()
+        if y.ndim != 1:
+            raise ParameterError(f"y should be a 1d array of labels; got shape {y.shape}.")
+        missing = pd.isna(y)
+        if missing.any():
+            raise ParameterError(
+                f"y has {int(missing.sum())} missing labels (first at row {int(np.flatnonzero(missing)[0])}); leave "
+                "out the rows whose outcome is not known yet (pr.labels does)."
+            )
+        try:
+            check_classification_targets(y)
+        except ValueError as exc:
+            raise ParameterError(f"{exc} {name} learns two labels (e.g. 0/1: on time, late).") from None
+        classes, encoded = np.unique(y, return_inverse=True)
+        if len(classes) == 0:
+            raise ParameterError(f"{name} needs rows to learn from: y is empty.")
+        if len(classes) < 2:
+            raise ParameterError(
+                f"{name} needs both classes in y to learn from, but every one of the {len(y)} rows has the one "
+                f"class {classes[0]!r} (one class)."
+            )
+        if len(classes) > 2:
+            raise ParameterError(
+                f"Only binary classification is supported. The type of the target is multiclass: y has {len(classes)} "
+                f"labels ({list(classes[:5])}); {name} learns two (e.g. 0/1: on time, late)."
+            )
+        self.classes_ = classes
+        return encoded.astype(np.float64)
+
+    def _calibrates(self) -> bool:
+        return self.calibration != "none"
+
+    def _calibrate_rows(self, raw: np.ndarray, y: np.ndarray) -> None:
+        self.calibration_method_, self.calibrator_ = self._fit_calibration(raw, y)
 
     def _fit_calibration(self, raw: np.ndarray, y: np.ndarray) -> tuple[str, _Calibrator]:
         if self.calibration == "none" or len(raw) == 0:
+            return "none", _Calibrator("none")
+        if len(np.unique(y)) < 2:  # nothing to map: the raw probabilities stand
+            warnings.warn(
+                f"{type(self).__name__}: the {len(y)} calibration rows (the latest) hold one class only; the "
+                "probabilities are left uncalibrated. Fit on more rows, or with calibration='none'.",
+                PayriskWarning,
+                stacklevel=4,
+            )
             return "none", _Calibrator("none")
         if self.calibration != "auto":
             return self.calibration, _Calibrator.fit(self.calibration, raw, y)
         half = len(raw) // 2
         scores = {}
         for method in ("platt", "isotonic"):
+            if method == "platt" and len(np.unique(y[:half])) < 2:
+                continue  # a logistic map needs both classes; isotonic fits a constant
             cal = _Calibrator.fit(method, raw[:half], y[:half])
             scores[method] = _log_loss(y[half:], cal.apply(raw[half:]))
         best = min(scores, key=scores.get)
         self.calibration_scores_ = scores
         return best, _Calibrator.fit(best, raw, y)
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Calibrated probabilities, shape (n, 2): column 1 is P(late)."""
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Calibrated probabilities, shape (n, 2): column 1 is P(late) (the label ``classes_[1]``)."""
         raw = self._raw(self._matrix(X))
         p = self.calibrator_.apply(raw)
         return np.column_stack([1 - p, p])
 
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """1 where P(late) >= 0.5."""
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+    def predict(self, X: Any) -> np.ndarray:
+        """``classes_[1]`` (late) where P(late) >= 0.5, ``classes_[0]`` elsewhere."""
+        late = self.predict_proba(X)[:, 1] >= 0.5
+        return self.classes_[late.astype(int)]
 
     # -- persistence ----------------------------------------------------------------------------------------
     def _calibration_doc(self) -> dict[str, Any]:
-        return self.calibrator_.to_dict()
+        return {**self.calibrator_.to_dict(), "classes": self.classes_.tolist()}
 
     def _restore_calibration(self, doc: dict[str, Any]) -> None:
-        self.classes_ = np.array([0, 1])
+        self.classes_ = np.asarray(doc.get("classes", [0, 1]))  # files saved before the labels were kept: 0/1
         self.calibration_method_ = doc["method"]
         self.calibrator_ = _Calibrator(doc["method"], doc["params"])
 
@@ -216,38 +241,13 @@ class InstallmentAdherenceClassifier(LatePaymentClassifier):
 
     _kind: ClassVar[str] = "InstallmentAdherenceClassifier"
     _risk_sign: ClassVar[int] = -1  # the positive class (kept, paid on time) is the good outcome
-
-    def __init__(
-        self,
-        *,
-        n_estimators: int = 400,
-        learning_rate: float = 0.05,
-        max_depth: int = 3,
-        min_child_weight: float = 3.0,
-        subsample: float = 0.8,
-        colsample_bytree: float = 0.8,
-        reg_lambda: float = 2.0,
-        early_stopping_rounds: int = 40,
-        valid_fraction: float = 0.2,
-        calibration_fraction: float = 0.2,
-        calibration: str = "platt",
-        monotone: bool = False,
-        n_jobs: int = 2,
-        random_state: int = 0,
-    ) -> None:
-        super().__init__(
-            n_estimators=n_estimators,
-            learning_rate=learning_rate,
-            max_depth=max_depth,
-            min_child_weight=min_child_weight,
-            subsample=subsample,
-            colsample_bytree=colsample_bytree,
-            reg_lambda=reg_lambda,
-            early_stopping_rounds=early_stopping_rounds,
-            valid_fraction=valid_fraction,
-            calibration_fraction=calibration_fraction,
-            calibration=calibration,
-            monotone=monotone,
-            n_jobs=n_jobs,
-            random_state=random_state,
-        )
+    _defaults: ClassVar[dict[str, Any]] = {
+        **LatePaymentClassifier._defaults,
+        "n_estimators": 400,
+        "max_depth": 3,
+        "min_child_weight": 3.0,
+        "reg_lambda": 2.0,
+        "valid_fraction": 0.2,
+        "calibration_fraction": 0.2,
+        "calibration": "platt",
+    }

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import StrOptions
 
 from payrisk.errors import ParameterError
 from payrisk.labels import SurvivalTarget, check_survival_target
-from payrisk.models._base import TimeSplitModel
+from payrisk.models._base import TREE_PARAMETERS, TimeSplitModel
 
-__all__ = ["PaymentTimeModel"]
+__all__ = ["DISTRIBUTIONS", "PaymentTimeModel"]
 
-_DISTS = {"normal": stats.norm, "logistic": stats.logistic, "extreme": stats.gumbel_l}
+#: The error distributions of log(days + 1) a :class:`PaymentTimeModel` chooses from (``distribution_``), by name:
+#: scipy.stats distributions with ``cdf``, ``sf`` and ``ppf``.
+DISTRIBUTIONS: Mapping[str, Any] = MappingProxyType(
+    {"normal": stats.norm, "logistic": stats.logistic, "extreme": stats.gumbel_l}
+)
+_DISTS = DISTRIBUTIONS  # the old private name, until its callers use the public one
 _XGB_DIST = {"normal": "normal", "logistic": "logistic", "extreme": "extreme"}
 
 
@@ -25,7 +32,7 @@ def _censored_loglik(z_event: np.ndarray, z_cens: np.ndarray, sigma: float, dist
     return float(ll)
 
 
-class PaymentTimeModel(TimeSplitModel, BaseEstimator):
+class PaymentTimeModel(TimeSplitModel):
     """Distribution of the number of days from issue to payment, learned from paid *and* open invoices.
 
     An accelerated-failure-time model (XGBoost ``survival:aft``): ``log(days + 1) = mu(x) + sigma * e``.
@@ -67,81 +74,53 @@ class PaymentTimeModel(TimeSplitModel, BaseEstimator):
     """
 
     _kind: ClassVar[str] = "PaymentTimeModel"
+    _defaults: ClassVar[dict[str, Any]] = {"distribution": "auto", "interval_calibration": True, **TREE_PARAMETERS}
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "distribution": [StrOptions({"auto", *DISTRIBUTIONS})],
+        "interval_calibration": ["boolean"],
+    }
 
-    def __init__(
-        self,
-        *,
-        distribution: str = "auto",
-        interval_calibration: bool = True,
-        n_estimators: int = 600,
-        learning_rate: float = 0.05,
-        max_depth: int = 4,
-        min_child_weight: float = 5.0,
-        subsample: float = 0.8,
-        colsample_bytree: float = 0.8,
-        reg_lambda: float = 1.0,
-        early_stopping_rounds: int = 40,
-        valid_fraction: float = 0.15,
-        calibration_fraction: float = 0.15,
-        monotone: bool = False,
-        n_jobs: int = 2,
-        random_state: int = 0,
-    ) -> None:
-        self.distribution = distribution
-        self.interval_calibration = interval_calibration
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.max_depth = max_depth
-        self.min_child_weight = min_child_weight
-        self.subsample = subsample
-        self.colsample_bytree = colsample_bytree
-        self.reg_lambda = reg_lambda
-        self.early_stopping_rounds = early_stopping_rounds
-        self.valid_fraction = valid_fraction
-        self.calibration_fraction = calibration_fraction
-        self.monotone = monotone
-        self.n_jobs = n_jobs
-        self.random_state = random_state
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.positive_only = True  # days to pay
+        return tags
 
-    def fit(self, X: pd.DataFrame, duration: Any, event: Any = None, time: Any = None) -> PaymentTimeModel:
-        """Fit on ``duration`` (days from issue, or a :class:`~payrisk.labels.SurvivalTarget`) and ``event``."""
-        import xgboost as xgb
+    def fit(self, X: Any, duration: Any, event: Any = None, time: Any = None) -> PaymentTimeModel:
+        """Fit on ``duration`` (days from issue, or a :class:`~payrisk.labels.SurvivalTarget`) and ``event``.
 
-        self._check_params()
-        target = duration if isinstance(duration, SurvivalTarget) else SurvivalTarget.from_arrays(duration, event)
-        check_survival_target(target)
-        M, names, order, t = self._order(X, len(target), time)
-        d = target.duration[order]
-        e = target.event[order]
-        n_tr, n_val, n_cal = self._splits(len(d), calibrate=True)
-        lower = np.log1p(d)  # log(days + 1): payment on the issue day is day 0
-        upper = np.where(e, lower, np.inf)
+        ``event`` is False for an invoice still open after ``duration`` days (right-censored); without it every
+        invoice counts as paid.
+        """
+        return self._fit(X, (duration, event), time)
 
-        def dmat(sl: slice) -> Any:
-            m = xgb.DMatrix(M[sl], feature_names=names)
-            m.set_float_info("label_lower_bound", np.exp(lower[sl]))
-            m.set_float_info("label_upper_bound", np.exp(upper[sl]))
-            return m
+    def _check_target(self, target: Any) -> np.ndarray:
+        """(duration, event) as two columns, checked by :func:`payrisk.labels.check_survival_target`."""
+        duration, event = target
+        if not isinstance(duration, SurvivalTarget):
+            if duration is None:
+                raise ParameterError("PaymentTimeModel requires y to be passed, but the target y is None.")
+            if event is None:
+                event = np.ones(np.shape(duration)[:1], dtype=bool)
+            duration = SurvivalTarget.from_arrays(duration, event)
+        check_survival_target(duration)
+        return np.column_stack([duration.duration, duration.event])
 
-        dval = dmat(slice(n_tr, n_tr + n_val)) if n_val else None
-        booster = self._train(self._xgb_params(names), dmat(slice(0, n_tr)), dval)
-        self._set_fitted(booster, names, t, time is not None or "as_of" in X.columns, M)
-        cal = slice(len(d) - n_cal, len(d))
-        self._calibrate(np.log(self._raw(M[cal])), d[cal], e[cal])
-        return self
+    def _set_label(self, dmatrix: Any, target: np.ndarray) -> None:
+        lower = np.log1p(target[:, 0])  # log(days + 1): payment on the issue day is day 0
+        upper = np.where(target[:, 1] != 0, lower, np.inf)
+        dmatrix.set_float_info("label_lower_bound", np.exp(lower))
+        dmatrix.set_float_info("label_upper_bound", np.exp(upper))
 
-    def _check_params(self) -> None:
-        if self.distribution not in ("auto", *_DISTS):
-            raise ParameterError(
-                "The 'distribution' parameter of PaymentTimeModel must be 'auto', 'normal', 'logistic' or "
-                f"'extreme'. Got {self.distribution!r} instead."
-            )
+    def _calibrates(self) -> bool:
+        return True
 
-    def _xgb_params(self, names: list[str]) -> dict[str, Any]:
-        """XGBoost's parameters for the trees: AFT on log(days + 1) with unit scale (the scale is fitted after)."""
+    def _calibrate_rows(self, raw: np.ndarray, target: np.ndarray) -> None:
+        self._calibrate(np.log(raw), target[:, 0], target[:, 1] != 0)
+
+    def _objective_params(self) -> dict[str, Any]:
+        """AFT on log(days + 1) with unit scale (the scale is fitted after the trees)."""
         train_dist = "normal" if self.distribution == "auto" else self.distribution
         return {
-            **self._tree_params(names),
             "objective": "survival:aft",
             "eval_metric": "aft-nloglik",
             "aft_loss_distribution": _XGB_DIST[train_dist],
@@ -170,11 +149,11 @@ class PaymentTimeModel(TimeSplitModel, BaseEstimator):
 
     def _fit_scale(self, mu: np.ndarray, y: np.ndarray, e: np.ndarray) -> tuple[str, float, dict[str, float]]:
         """Choose distribution and sigma by censored log-likelihood on the calibration slice (grid + refine)."""
-        candidates = list(_DISTS) if self.distribution == "auto" else [self.distribution]
+        candidates = list(DISTRIBUTIONS) if self.distribution == "auto" else [self.distribution]
         best: tuple[float, str, float] = (-np.inf, candidates[0], 1.0)
         scores = {}
         for name in candidates:
-            dist = _DISTS[name]
+            dist = DISTRIBUTIONS[name]
             grid = np.exp(np.linspace(np.log(0.05), np.log(5.0), 80))
             lls = [_censored_loglik((y[e] - mu[e]) / s, (y[~e] - mu[~e]) / s, s, dist) for s in grid]
             k = int(np.argmax(lls))
@@ -187,33 +166,63 @@ class PaymentTimeModel(TimeSplitModel, BaseEstimator):
         return best[1], best[2], scores
 
     # -- predictions ------------------------------------------------------------------------------------------
-    def predict_location(self, X: pd.DataFrame) -> np.ndarray:
-        """``mu(x)``: the predicted mean of log(days + 1) (the margin on which SHAP values add up)."""
+    # The distribution is read in two steps: the booster gives each row a location (``predict_location``), and
+    # every question (survival, paid by, quantiles) is a formula of that location. The methods below take either
+    # the features or locations computed once, so that an engine asking several questions pays for one pass.
+    def predict_location(self, X: Any) -> np.ndarray:
+        """``mu(x)``: the predicted mean of log(days + 1) (the margin on which SHAP values add up).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> X = pd.DataFrame({"x": np.arange(60.0)})
+        >>> m = PaymentTimeModel(n_estimators=5).fit(X, np.arange(60) % 30)
+        >>> m.predict_location(X.iloc[:2]).shape
+        (2,)
+        """
         return np.log(self._raw(self._matrix(X)))
+
+    def _location(self, X_or_location: Any) -> np.ndarray:
+        """Locations as given (a 1-D array) or predicted from features (a DataFrame or 2-D array)."""
+        if isinstance(X_or_location, pd.DataFrame) or np.ndim(X_or_location) == 2:
+            return self.predict_location(X_or_location)
+        return np.asarray(X_or_location, dtype=np.float64)
 
     def _z(self, mu: np.ndarray, days: np.ndarray) -> np.ndarray:
         return (np.log1p(np.maximum(days, 0)) - mu) / self.sigma_
 
-    def predict_survival(self, X: pd.DataFrame, days: Any, elapsed: Any = None) -> pd.DataFrame:
-        """P(still unpaid after ``d`` days from issue) for each row and each ``d`` in ``days``.
+    def survival_at(self, X_or_location: Any, days: Any, elapsed: Any = None) -> np.ndarray:
+        """P(still unpaid ``d`` days after issue), as an array of rows x days.
 
-        ``elapsed`` (days already open without payment, per row or one number) conditions on that:
-        ``S(d | elapsed) = S(d) / S(elapsed)`` for ``d >= elapsed`` (1 before it).
+        Parameters
+        ----------
+        X_or_location : DataFrame, 2-D array or 1-D array
+            The invoices' features, or their locations from :meth:`predict_location` (computed once, reused).
+        days : float, sequence of float, or 2-D array
+            Days from issue: one number or one list for every row (the columns of the result), or an array of
+            shape (n_rows, k) with each row's own days.
+        elapsed : float or array of shape (n_rows,), optional
+            Days already open without payment: ``S(d | elapsed) = S(d) / S(elapsed)`` for ``d >= elapsed``
+            (1 before it).
+
+        Returns
+        -------
+        ndarray of shape (n_rows, k)
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> X = pd.DataFrame({"x": np.arange(60.0)})
+        >>> m = PaymentTimeModel(n_estimators=5).fit(X, np.arange(60) % 30)
+        >>> s = m.survival_at(m.predict_location(X.iloc[:3]), [0, 10, 1000])
+        >>> s.shape, bool((np.diff(s, axis=1) <= 0).all())
+        ((3, 3), True)
         """
-        surv = self._survival_at(self.predict_location(X), days, elapsed)
-        return pd.DataFrame(surv, index=X.index, columns=list(np.atleast_1d(days)))
-
-    def predict_quantiles(self, X: pd.DataFrame, q: Any = (0.1, 0.5, 0.9), elapsed: Any = None) -> pd.DataFrame:
-        """Days from issue by which the invoice is paid with probability ``q`` (given ``elapsed`` days open)."""
-        qs = np.atleast_1d(np.asarray(q, dtype=np.float64))
-        days = self._quantiles_at(self.predict_location(X), qs, elapsed)
-        return pd.DataFrame(days, index=X.index, columns=list(qs))
-
-    # the same from a location computed once (the engine asks several questions of one prediction)
-    def _survival_at(self, location: np.ndarray, days: Any, elapsed: Any = None) -> np.ndarray:
-        mu = np.asarray(location, dtype=np.float64)[:, None]
-        d = np.atleast_1d(np.asarray(days, dtype=np.float64))[None, :]
-        dist = _DISTS[self.distribution_]
+        self._check_distribution()
+        mu = self._location(X_or_location)[:, None]
+        d = np.asarray(days, dtype=np.float64)
+        d = d if d.ndim == 2 else np.atleast_1d(d)[None, :]
+        dist = DISTRIBUTIONS[self.distribution_]
         surv = dist.sf(self._z(mu, d))
         if elapsed is not None:
             a = np.broadcast_to(np.asarray(elapsed, dtype=np.float64), (len(mu),))[:, None]
@@ -221,14 +230,88 @@ class PaymentTimeModel(TimeSplitModel, BaseEstimator):
             surv = np.where(d >= a, surv / np.maximum(base, 1e-12), 1.0)
         return surv
 
+    def p_paid_by(self, X_or_location: Any, days: Any, elapsed: Any = None) -> np.ndarray:
+        """P(paid within ``d`` days of issue): ``1 - survival_at(...)``, rows x days (arguments as there).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> X = pd.DataFrame({"x": np.arange(60.0), "days_to_due": np.arange(60.0) % 40})
+        >>> m = PaymentTimeModel(n_estimators=5).fit(X, np.arange(60) % 30)
+        >>> by_due = m.p_paid_by(X, X[["days_to_due"]].to_numpy())[:, 0]  # each invoice by its own due date
+        >>> by_due.shape, bool(((by_due >= 0) & (by_due <= 1)).all())
+        ((60,), True)
+        """
+        return 1 - self.survival_at(X_or_location, days, elapsed)
+
+    def quantiles_at(self, X_or_location: Any, q: Any = (0.1, 0.5, 0.9), elapsed: Any = None) -> np.ndarray:
+        """Days from issue by which each invoice is paid with probability ``q`` (given ``elapsed`` days open).
+
+        The array form of :meth:`predict_quantiles`, from features or from locations computed once.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, len(q))
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> X = pd.DataFrame({"x": np.arange(60.0)})
+        >>> m = PaymentTimeModel(n_estimators=5).fit(X, np.arange(60) % 30)
+        >>> days = m.quantiles_at(m.predict_location(X.iloc[:2]), [0.1, 0.9])
+        >>> bool((days[:, 0] <= days[:, 1]).all())
+        True
+        """
+        qs = np.atleast_1d(np.asarray(q, dtype=np.float64))
+        return self._quantiles_at(self._location(X_or_location), qs, elapsed)
+
+    def predict_survival(self, X: Any, days: Any, elapsed: Any = None) -> pd.DataFrame:
+        """P(still unpaid after ``d`` days from issue) for each row and each ``d`` in ``days``.
+
+        ``elapsed`` (days already open without payment, per row or one number) conditions on that:
+        ``S(d | elapsed) = S(d) / S(elapsed)`` for ``d >= elapsed`` (1 before it).
+        """
+        surv = self.survival_at(self.predict_location(X), days, elapsed)
+        return pd.DataFrame(surv, index=_index(X), columns=list(np.atleast_1d(days)))
+
+    def predict_quantiles(self, X: Any, q: Any = (0.1, 0.5, 0.9), elapsed: Any = None) -> pd.DataFrame:
+        """Days from issue by which the invoice is paid with probability ``q`` (given ``elapsed`` days open)."""
+        qs = np.atleast_1d(np.asarray(q, dtype=np.float64))
+        days = self._quantiles_at(self.predict_location(X), qs, elapsed)
+        return pd.DataFrame(days, index=_index(X), columns=list(qs))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The median days from issue to payment of each row (the 0.5 quantile).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> X = pd.DataFrame({"x": np.arange(60.0)})
+        >>> m = PaymentTimeModel(n_estimators=5).fit(X, np.arange(60) % 30)
+        >>> bool((m.predict(X) >= 0).all())
+        True
+        """
+        return self._quantiles_at(self.predict_location(X), np.array([0.5]))[:, 0]
+
+    def _check_distribution(self) -> None:
+        if not hasattr(self, "distribution_"):
+            from payrisk.errors import NotFittedError
+
+            raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit first.")
+
+    # the old private names (the engine asks several questions of one prediction), until the callers switch
+    def _survival_at(self, location: np.ndarray, days: Any, elapsed: Any = None) -> np.ndarray:
+        return self.survival_at(np.asarray(location, dtype=np.float64), days, elapsed)
+
     def _quantiles_at(
         self, location: np.ndarray, qs: np.ndarray, elapsed: Any = None, sigma: float | None = None
     ) -> np.ndarray:
+        self._check_distribution()
         if ((qs <= 0) | (qs >= 1)).any():
             raise ParameterError(f"Quantiles must lie strictly between 0 and 1. Got {list(qs)}.")
         mu = np.asarray(location, dtype=np.float64)[:, None]
         sigma = self.sigma_ if sigma is None else sigma
-        dist = _DISTS[self.distribution_]
+        dist = DISTRIBUTIONS[self.distribution_]
         if elapsed is None:
             level = qs[None, :]
         else:  # P(T <= t | T > a) = q  <=>  F(t) = F(a) + q (1 - F(a))
@@ -240,7 +323,7 @@ class PaymentTimeModel(TimeSplitModel, BaseEstimator):
     def predict_pay_date(self, X: pd.DataFrame, issue_date: Any, q: float = 0.5, elapsed: Any = None) -> pd.Series:
         """The ``q`` quantile of the payment date: ``issue_date`` plus the predicted days (rounded up)."""
         days = self.predict_quantiles(X, [q], elapsed=elapsed)[q].to_numpy()
-        issue = pd.to_datetime(pd.Series(np.asarray(issue_date), index=X.index))
+        issue = pd.to_datetime(pd.Series(np.asarray(issue_date), index=_index(X)))
         return (issue + pd.to_timedelta(np.ceil(days), unit="D")).rename("pay_date")
 
     # -- persistence ------------------------------------------------------------------------------------------
@@ -251,3 +334,7 @@ class PaymentTimeModel(TimeSplitModel, BaseEstimator):
         self.distribution_ = doc["distribution"]
         self.sigma_ = float(doc["sigma"])
         self.interval_scale_ = float(doc.get("interval_scale", 1.0))
+
+
+def _index(X: Any) -> pd.Index:
+    return X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(X))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval
 
 from payrisk.errors import ParameterError
-from payrisk.models._base import TimeSplitModel
+from payrisk.models._base import TREE_PARAMETERS, TimeSplitModel
 
 __all__ = ["PaymentWeekModel", "payment_week"]
 
@@ -36,7 +37,7 @@ def payment_week(duration: Any, event: Any, follow_up: Any, weeks: int = 13) -> 
     return np.where(known, week, -1)
 
 
-class PaymentWeekModel(TimeSplitModel, BaseEstimator):
+class PaymentWeekModel(TimeSplitModel):
     """P(paid in week 1, 2, ..., ``weeks`` after the cutoff, or later) for open items: XGBoost ``multi:softprob``.
 
     Where :class:`PaymentTimeModel` draws one smooth curve per invoice (a location and a shared scale), this
@@ -70,42 +71,22 @@ class PaymentWeekModel(TimeSplitModel, BaseEstimator):
     """
 
     _kind: ClassVar[str] = "PaymentWeekModel"
+    _defaults: ClassVar[dict[str, Any]] = {
+        "weeks": 13,
+        **{k: v for k, v in TREE_PARAMETERS.items() if k not in ("calibration_fraction", "monotone")},
+        "n_estimators": 400,
+        "learning_rate": 0.2,
+        "early_stopping_rounds": 30,
+    }
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {"weeks": [Interval(Integral, 1, None, closed="left")]}
 
-    def __init__(
-        self,
-        *,
-        weeks: int = 13,
-        n_estimators: int = 400,
-        learning_rate: float = 0.2,
-        max_depth: int = 4,
-        min_child_weight: float = 5.0,
-        subsample: float = 0.8,
-        colsample_bytree: float = 0.8,
-        reg_lambda: float = 1.0,
-        early_stopping_rounds: int = 30,
-        valid_fraction: float = 0.15,
-        n_jobs: int = 2,
-        random_state: int = 0,
-    ) -> None:
-        self.weeks = weeks
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.max_depth = max_depth
-        self.min_child_weight = min_child_weight
-        self.subsample = subsample
-        self.colsample_bytree = colsample_bytree
-        self.reg_lambda = reg_lambda
-        self.early_stopping_rounds = early_stopping_rounds
-        self.valid_fraction = valid_fraction
-        self.calibration_fraction = 0.0
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-
-    def fit(self, X: pd.DataFrame, week: Any, time: Any = None) -> PaymentWeekModel:
+    def fit(self, X: Any, week: Any, time: Any = None) -> PaymentWeekModel:
         """Fit on week labels ``0 .. weeks`` (from :func:`payment_week`; unknown rows left out beforehand)."""
-        import xgboost as xgb
+        return self._fit(X, week, time)
 
-        self._check_params()
+    def _check_target(self, week: Any) -> np.ndarray:
+        if week is None:
+            raise ParameterError("PaymentWeekModel requires y to be passed, but the target y is None.")
         y = np.asarray(week)
         bad = ~np.isin(y, np.arange(self.weeks + 1))
         if bad.any():
@@ -113,34 +94,56 @@ class PaymentWeekModel(TimeSplitModel, BaseEstimator):
                 f"PaymentWeekModel: {int(bad.sum())} week labels are not in 0..{self.weeks} (first at row "
                 f"{int(np.flatnonzero(bad)[0])}: {y[bad][0]!r}). Leave out the rows payment_week() marks -1."
             )
-        M, names, order, t = self._order(X, len(y), time)
-        y = y[order]
-        n_tr, n_val, _ = self._splits(len(y), calibrate=False)
-        dtrain = xgb.DMatrix(M[:n_tr], label=y[:n_tr], feature_names=names)
-        dval = xgb.DMatrix(M[n_tr:], label=y[n_tr:], feature_names=names) if n_val else None
-        booster = self._train(self._xgb_params(names), dtrain, dval)
-        self._set_fitted(booster, names, t, time is not None or "as_of" in X.columns, M)
         self.classes_ = np.arange(self.weeks + 1)
-        return self
+        return y
 
-    def _check_params(self) -> None:
-        if not isinstance(self.weeks, int | np.integer) or self.weeks < 1:
-            raise ParameterError(f"The 'weeks' parameter of PaymentWeekModel must be an int >= 1. Got {self.weeks!r}.")
+    def _objective_params(self) -> dict[str, Any]:
+        return {"objective": "multi:softprob", "num_class": self.weeks + 1, "eval_metric": "mlogloss"}
 
-    def _xgb_params(self, names: list[str]) -> dict[str, Any]:
-        params = {"objective": "multi:softprob", "num_class": self.weeks + 1, "eval_metric": "mlogloss"}
-        return {**self._tree_params(names), **params}
-
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+    def predict_proba(self, X: Any) -> np.ndarray:
         """Rows x (``weeks`` + 1): P(paid in week 1), ..., P(paid in week ``weeks``), P(later or never)."""
         return self._raw(self._matrix(X)).reshape(len(X), self.weeks + 1)
 
-    def predict_paid_by(self, X: pd.DataFrame, days: Any) -> pd.DataFrame:
-        """P(paid within ``d`` days of the cutoff), linear within a week, for ``d`` up to ``7 * weeks``."""
-        paid = self._paid_by(self.predict_proba(X), days)
-        return pd.DataFrame(paid, index=X.index, columns=list(np.atleast_1d(days)))
+    def predict(self, X: Any) -> np.ndarray:
+        """The most likely week label of each row (``weeks`` for "later or never").
 
-    def _paid_by(self, proba: np.ndarray, days: Any) -> np.ndarray:
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> X = pd.DataFrame({"x": np.arange(60.0)})
+        >>> PaymentWeekModel(weeks=2, n_estimators=5).fit(X, np.arange(60) % 3).predict(X.iloc[:4]).shape
+        (4,)
+        """
+        likeliest = np.argmax(self.predict_proba(X), axis=1)
+        return self.classes_[likeliest]
+
+    def predict_paid_by(self, X: Any, days: Any) -> pd.DataFrame:
+        """P(paid within ``d`` days of the cutoff), linear within a week, for ``d`` up to ``7 * weeks``."""
+        paid = self.p_paid_by(self.predict_proba(X), days)
+        index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(X))
+        return pd.DataFrame(paid, index=index, columns=list(np.atleast_1d(days)))
+
+    def p_paid_by(self, X_or_proba: Any, days: Any) -> np.ndarray:
+        """P(paid within ``d`` days of the cutoff), rows x days, from features or from :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X_or_proba : DataFrame or ndarray
+            The features (a DataFrame), or the weekly distribution ``predict_proba`` returned (computed once,
+            reused), of shape (n_rows, ``weeks`` + 1).
+        days : float or sequence of float
+            Days after the cutoff, in ``[0, 7 * weeks]``; linear within a week.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> X = pd.DataFrame({"x": np.arange(60.0)})
+        >>> m = PaymentWeekModel(weeks=2, n_estimators=5).fit(X, np.arange(60) % 3)
+        >>> p = m.p_paid_by(m.predict_proba(X.iloc[:3]), [0, 7, 14])
+        >>> bool((p[:, 0] == 0).all() and (np.diff(p, axis=1) >= 0).all())
+        True
+        """
+        proba = self.predict_proba(X_or_proba) if isinstance(X_or_proba, pd.DataFrame) else X_or_proba
         d = np.atleast_1d(np.asarray(days, dtype=np.float64))
         if (d < 0).any() or (d > 7 * self.weeks).any():
             raise ParameterError(f"days must lie in [0, {7 * self.weeks}] for a {self.weeks}-week model. Got {d}.")
@@ -148,6 +151,8 @@ class PaymentWeekModel(TimeSplitModel, BaseEstimator):
         k = np.minimum((d // 7).astype(np.int64), self.weeks - 1)
         frac = (d - 7 * k) / 7
         return np.minimum(cdf[:, k] + frac * (cdf[:, k + 1] - cdf[:, k]), 1.0)
+
+    _paid_by = p_paid_by  # the old private name, until its callers use the public one
 
     def _calibration_doc(self) -> dict[str, Any]:
         return {"weeks": int(self.weeks)}
