@@ -321,6 +321,7 @@ def _mid_world(seed: int) -> pr.Ledger:
 def test_one_day_kernel_equals_the_multi_cutoff_kernel(seed, offset):
     """Scoring runs (one cutoff for all rows) use bincounts instead of sorted streams: same numbers, every
     feature, on a ledger with plans, partial payments, disputes and reminders."""
+    from payrisk.features._customer import invoiced_365, usual_log_amount
     from payrisk.features._history import History, Prepared
     from payrisk.features._snapshot import SnapshotHistory, history
 
@@ -333,12 +334,13 @@ def test_one_day_kernel_equals_the_multi_cutoff_kernel(seed, offset):
     day = np.full(len(own), D, dtype=np.int64)
     fast = history(prep, cust, day, own)
     assert isinstance(fast, SnapshotHistory)
-    got, want = fast.frame(), History(prep, cust, day, own).frame()
+    slow = History(prep, cust, day, own)
+    got, want = fast.frame(), slow.frame()
     pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9, atol=1e-9)
-    for name in ("log_amount_mean", "invoiced_365"):
-        np.testing.assert_allclose(getattr(fast, name), getattr(History(prep, cust, day, own), name), rtol=1e-9)
-    for kind in ("payments", "contacts"):
-        np.testing.assert_array_equal(fast._own_sum(kind, None), History(prep, cust, day, own)._own_sum(kind, None))
+    for quantity in (usual_log_amount, invoiced_365):
+        np.testing.assert_allclose(quantity(fast), quantity(slow), rtol=1e-9)
+    for table, values in (("payments", None), ("payments", "cents"), ("contacts", None)):
+        np.testing.assert_array_equal(fast.own_total(table, values), slow.own_total(table, values))
 
 
 # -- nothing after the cutoff matters ---------------------------------------------------------------------------------
@@ -560,6 +562,22 @@ def test_registry_is_well_formed():
     assert reg.index.tolist() == pr.features.feature_names()
     for entity in ("invoice", "customer", "plan"):
         assert pr.features.feature_names(entity) == reg.index[reg["entity"] == entity].tolist()
+
+
+def test_every_customer_feature_is_defined_once_for_both_kernels():
+    from payrisk.features._customer import DEFINITIONS
+
+    assert sorted(DEFINITIONS) == sorted(pr.features.feature_names("customer"))
+
+
+@pytest.mark.parametrize("cutoffs", ["issue_date", "2023-06-30"], ids=["multi_cutoff", "one_day"])
+def test_each_customer_feature_alone_equals_its_column_of_all(cutoffs):
+    """A feature asked for alone computes what it needs (e.g. pay_weekday_share without pay_weekday)."""
+    ledger = _mid_world(0)
+    full = pr.features.invoice_features(ledger, cutoffs)
+    for name in pr.features.feature_names("customer"):
+        alone = pr.features.invoice_features(ledger, cutoffs, features=[name])
+        pd.testing.assert_series_equal(alone[name], full[name])
 
 
 def test_builders_columns_follow_the_registry(hand):

@@ -9,7 +9,8 @@ import pandas as pd
 
 from payrisk._frame import positions
 from payrisk.errors import ParameterError
-from payrisk.features._history import Prepared, _div
+from payrisk.features._customer import invoiced_365, usual_log_amount
+from payrisk.features._prepared import Prepared, _div
 from payrisk.features._registry import MISSED_GRACE_DAYS, feature_names
 from payrisk.features._snapshot import history
 from payrisk.features._streams import NEVER, Stream, to_days
@@ -146,10 +147,10 @@ def invoice_features(ledger: Ledger, cutoffs: Any = "issue_date", features: list
         "terms_days": (prep.inv_due - prep.inv_issue)[pos],
         "days_to_due": prep.inv_due[pos] - day,
         "days_overdue": np.maximum(0, day - prep.inv_due[pos]),
-        "amount_vs_usual": (lambda: amount / np.exp(hist.log_amount_mean)),
-        "paid_share": (lambda: hist._own_sum("payments", prep.pay_cents) / 100.0 / amount),
-        "n_reminders": (lambda: hist._own_sum("contacts", None)),
-        "disputed": (dd <= day) & (hist.own_issued | (dd > -NEVER)),
+        "amount_vs_usual": (lambda: amount / np.exp(usual_log_amount(hist))),
+        "paid_share": (lambda: hist.own_total("payments", "cents") / 100.0 / amount),
+        "n_reminders": (lambda: hist.own_total("contacts")),
+        "disputed": (dd <= day) & ((prep.inv_issue[pos] <= day) | (dd > -NEVER)),
         "issue_month": pd.DatetimeIndex(_as_datetime(prep.inv_issue[pos])).month.to_numpy(),
     }
     inv_block = pd.DataFrame(
@@ -311,14 +312,13 @@ def plan_features(ledger: Ledger, cutoffs: Any = "created_date", features: list[
     self_created = prep.plan_created[pos] <= day
     br = Stream(prep.plan_cust, broken_day)
     self_broken = broken_day[pos] <= day
-    issues = prep.issues
-    first, hi = issues.start(cust), hist.upto(issues, 0)
-    first_issue = np.where(first < hi, issues.day[np.minimum(first, max(issues.n - 1, 0))], day) if issues.n else day
+    first = hist.earliest("issues")  # the customer's first invoice (plan rows have no own invoice)
+    first_issue = np.where(np.isnan(first), day, first)
     months = np.clip(day - first_issue, 30, 365) * 12 / 365  # months of invoicing seen, 1..12
     block = {
         "n_installments": n_inst[pos],
         "installment_amount": mean_amount[pos],
-        "plan_burden": _div(mean_amount[pos], hist.invoiced_365 / months),
+        "plan_burden": _div(mean_amount[pos], invoiced_365(hist) / months),
         "installments_due": n_due,
         "installments_paid_on_time": count(paid, on_time),
         "installments_missed": count(due + MISSED_GRACE_DAYS, missed),

@@ -1,11 +1,11 @@
-"""The customer-history block when every row shares one cutoff day (a scoring run, a date cutoff).
+"""The one-day kernel: the customer-history primitives when every row shares one cutoff day (a scoring run).
 
-With one cutoff, "the events of the row's customer up to its day" is a mask on the event tables, and every
-count, sum and maximum is a ``bincount`` or ``maximum.at`` over customer codes: no sort by (customer, day), no
-``searchsorted`` per row. The own invoice is left out as in :class:`History`: sums subtract the own invoice's
-events; "the latest event of another invoice" keeps, per customer, the best value and the best value of any
-other invoice. The multi-cutoff :class:`History` stays the reference; the tests hold both to the same naive
-definitions.
+With one cutoff ``T``, "the events of the row's customer that count at its day" is a mask on the event table,
+and every count, sum and maximum is a ``bincount`` or ``maximum.at`` over customer codes: no sort by
+(customer, day), no ``searchsorted`` per row. The own invoice is left out as in :class:`History`: sums subtract
+the own invoice's events; "the latest event of another invoice" keeps, per customer, the best value and the
+best value of any other invoice. The features are the same definitions (``_customer.py``) as for
+:class:`History`; the tests hold both kernels to the same naive definitions and to each other.
 """
 
 from __future__ import annotations
@@ -14,14 +14,16 @@ from functools import cached_property
 
 import numpy as np
 
-from payrisk.features._history import History, Prepared, _div
-from payrisk.features._registry import EWM_HALFLIFE_DAYS, REMINDER_CHANNELS, RESPONSE_DAYS, WINDOWS
-from payrisk.features._streams import NEVER, Stream
+from payrisk.features._history import History
+from payrisk.features._kernel import Kernel
+from payrisk.features._prepared import Events, Prepared, ValueKey, _div, exact
+
+__all__ = ["SnapshotHistory", "history"]
 
 _NOBODY = np.iinfo(np.int64).min
 
 
-def history(prep: Prepared, cust: np.ndarray, day: np.ndarray, own: np.ndarray) -> History:
+def history(prep: Prepared, cust: np.ndarray, day: np.ndarray, own: np.ndarray) -> Kernel:
     """The history block for these rows: the one-day kernel when every row has the same cutoff day."""
     day = np.asarray(day, dtype=np.int64)
     one_day = len(day) > 0 and bool((day == day[0]).all())
@@ -66,29 +68,40 @@ def _finite(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(values), values, np.nan)
 
 
-class SnapshotHistory(History):
-    """:class:`History` for rows that all share one cutoff day."""
+class SnapshotHistory(Kernel):
+    """Customer features for rows that all share one cutoff day."""
 
     def __init__(self, prep: Prepared, cust: np.ndarray, day: np.ndarray, own: np.ndarray) -> None:
         super().__init__(prep, cust, day, own)
         self.T = int(self.t[0])
         self.size = max(len(prep.cust_index), int(self.c.max(initial=-1)) + 1)
 
-    # -- reductions over customers and over the rows' own invoices --------------------------------------------
-    def _count(self, group: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    # -- which events count at T ---------------------------------------------------------------------------
+    def _counting(self, ev: Events, window: int | None) -> np.ndarray:
+        """Indices of the events of known customers that count at T (dated in (T - window, T] if window)."""
+
+        def compute() -> np.ndarray:
+            keep = (ev.day <= self.T) & (ev.cust >= 0)
+            if window is not None:
+                keep &= ev.day > self.T - window
+            if ev.end is not None:
+                keep &= ev.end > self.T
+            return np.flatnonzero(keep)
+
+        return self._once(("counting", id(ev), window), compute)
+
+    def _per_row(self, group: np.ndarray, weights: np.ndarray | None, is_exact: bool) -> np.ndarray:
         """Per row: the number (or the sum of ``weights``) of the given events of its customer."""
         w = None if weights is None else np.asarray(weights, dtype=np.float64)
-        return np.bincount(group, weights=w, minlength=self.size)[self.c]
+        sums = np.bincount(group, weights=w, minlength=self.size)[self.c]
+        return np.round(sums).astype(np.int64) if is_exact and w is not None else sums
 
-    def _max(self, group: np.ndarray, value: np.ndarray) -> np.ndarray:
-        return _finite(_group_max(group, np.asarray(value, dtype=np.float64), self.size)[self.c])
+    def _sum(self, ev: Events, values: ValueKey, window: int | None) -> np.ndarray:
+        sel = self._counting(ev, window)
+        vals = ev.values(values)
+        return self._per_row(ev.cust[sel], None if vals is None else vals[sel], exact(vals))
 
-    def _best_other(self, group: np.ndarray, owner: np.ndarray, value: np.ndarray) -> np.ndarray:
-        """Per row: the largest ``value`` among its customer's events not owned by its own invoice (-inf if none)."""
-        best, holder, second = _top_two(group, owner, np.asarray(value, dtype=np.float64), self.size)
-        own = np.where(self.has_own, self.own, -2)  # -1 owns unallocated events, -2 nothing
-        return np.where(holder[self.c] == own, second[self.c], best[self.c])
-
+    # -- the rows' own invoices: a few events among millions ----------------------------------------------------
     @cached_property
     def _own_slot(self) -> tuple[np.ndarray, int]:
         """Invoice position -> slot of the distinct own invoices (-1 for the others), and their number."""
@@ -97,201 +110,100 @@ class SnapshotHistory(History):
         slot[owners] = np.arange(len(owners))
         return slot, len(owners)
 
-    def _own_events(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
-        """Indices of the ``kind`` events ("payments" or "contacts") on the rows' own invoices, and the slot of
-        their invoice (a few among millions: every own-invoice sum below reads only these)."""
-        cache = self.__dict__.setdefault("_own_event_cache", {})
-        if kind not in cache:
-            inv = self.p.pay_inv if kind == "payments" else self.p.con_inv
-            slot = self._own_slot[0][inv]
+    def _own_events(self, ev: Events) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of the events on the rows' own invoices, and the slot of their invoice."""
+
+        def compute() -> tuple[np.ndarray, np.ndarray]:
+            assert ev.owner is not None
+            slot = self._own_slot[0][ev.owner]
             idx = np.flatnonzero(slot >= 0)
-            cache[kind] = (idx, slot[idx])
-        return cache[kind]
+            return idx, slot[idx]
+
+        return self._once(("own_events", id(ev)), compute)
 
     def _own_table(
-        self,
-        kind: str,
-        weights: np.ndarray | None = None,
-        codes: np.ndarray | None = None,
-        k: int = 1,
-        mask: np.ndarray | None = None,
-        after: int | None = None,
+        self, ev: Events, values: ValueKey, window: int | None, codes: np.ndarray | None = None, k: int = 1
     ) -> np.ndarray:
-        """Per row and code (rows x k): the number (or sum of ``weights``) of the ``kind`` events on the row's own
-        invoice dated in (after, T], in ``mask`` if given, by ``codes`` (per event, 0..k-1) if given."""
-        p = self.p
-        idx, s = self._own_events(kind)
-        day = (p.pay_day if kind == "payments" else p.con_day)[idx]
-        keep = (day <= self.T) & (True if after is None else day > after) & (True if mask is None else mask[idx])
+        """Per row and code (rows x k): the number (or sum of ``values``) of the own invoice's events that count
+        at T, by ``codes`` (per event, 0..k-1) if given."""
+        idx, s = self._own_events(ev)
+        day = ev.day[idx]
+        keep = day <= self.T
+        if window is not None:
+            keep &= day > self.T - window
+        if ev.end is not None:
+            keep &= ev.end[idx] > self.T
         idx, s = idx[keep], s[keep]
         key = s * k + (0 if codes is None else codes[idx])
-        w = None if weights is None else np.asarray(weights, dtype=np.float64)[idx]
+        vals = ev.values(values)
+        w = None if vals is None else np.asarray(vals, dtype=np.float64)[idx]
         slot, n = self._own_slot
         if n == 0:
-            return np.zeros((len(self.c), k))
+            return np.zeros((len(self.c), k), dtype=np.int64 if exact(vals) else np.float64)
         table = np.bincount(key, weights=w, minlength=n * k).reshape(n, k)
-        return np.where(self.has_own[:, None], table[np.maximum(slot[self.own], 0)], 0)
+        out = np.where(self.has_own[:, None], table[np.maximum(slot[self.own], 0)], 0)
+        return np.round(out).astype(np.int64) if exact(vals) else out
 
-    def _own_sum(self, kind: str, values: np.ndarray | None, lo_day: np.ndarray | None = None) -> np.ndarray:
-        after = int(lo_day[0]) if lo_day is not None and len(lo_day) else None
-        sums = self._own_table(kind, weights=values, after=after)[:, 0]
-        exact = values is None or np.asarray(values).dtype.kind in "iub"
-        return np.round(sums).astype(np.int64) if exact else sums
+    def _own_sum(self, ev: Events, values: ValueKey, window: int | None) -> np.ndarray:
+        return self._own_table(ev, values, window)[:, 0]
 
-    def _cents(self, group: np.ndarray, cents: np.ndarray) -> np.ndarray:
-        return np.round(self._count(group, cents)).astype(np.int64)
+    def _code_totals(self, table: str, codes: str, k: int, values: ValueKey) -> np.ndarray:
+        """One bincount over (customer, code) for all the codes at once."""
+        ev = self.p.events(table)
+        sel = self._counting(ev, None)
+        code = ev.values(codes)
+        vals = ev.values(values)
+        assert code is not None
+        if vals is not None and vals.dtype == bool:  # a flag selects events
+            sel = sel[vals[sel]]
+            vals = None
+        w = None if vals is None else vals[sel].astype(np.float64)
+        table_ = np.bincount(ev.cust[sel] * k + code[sel], weights=w, minlength=self.size * k)
+        counts = table_.reshape(self.size, k)[self.c]
+        if exact(ev.values(values)):
+            counts = np.round(counts).astype(np.int64)
+        if ev.owner is None:
+            return counts
+        if ev.by_owner is not None:
+            return counts - np.stack([self.own_total(table, ("code", codes, c, values)) for c in range(k)], axis=1)
+        return counts - self._own_table(ev, values, None, codes=code, k=k)
 
-    # -- the blocks ------------------------------------------------------------------------------------------
-    def _issues(self) -> None:
-        p = self.p
-        issued = np.flatnonzero((p.inv_issue <= self.T) & (p.inv_cust >= 0))
-        g, issue = p.inv_cust[issued], p.inv_issue[issued]
-        n = self._count(g) - self.own_issued
-        self.out["n_invoices"] = n
-        if self.wants("days_since_last_invoice"):
-            self.out["days_since_last_invoice"] = self.t - _finite(self._best_other(g, issued, issue))
-        if self.wants("tenure_days"):
-            first = -self._best_other(g, issued, -issue)
-            first_issue = np.where(np.isfinite(first), first, NEVER).astype(np.int64)
-            created = p.cust_created[self.c]
-            start = np.minimum(first_issue, np.where(created <= self.t, created, NEVER))
-            self.out["tenure_days"] = np.where(start < NEVER, self.t - start, np.nan)
-        if self.wants("share_disputed"):
-            disputed = p.inv_dispute_day[issued] <= self.T
-            own_disp = self.own_issued & (self._own_value(p.inv_dispute_day, NEVER) <= self.t)
-            self.out["share_disputed"] = _div(self._count(g[disputed]) - own_disp, n)
+    # -- maxima, medians, weighted means --------------------------------------------------------------------
+    def _maximum(self, ev: Events, values: str, window: int | None) -> np.ndarray:
+        sel = self._counting(ev, window)
+        vals = ev.values(values)
+        assert vals is not None
+        return _finite(_group_max(ev.cust[sel], vals[sel].astype(np.float64), self.size)[self.c])
 
-    @cached_property
-    def log_amount_mean(self) -> np.ndarray:
-        p = self.p
-        issued = (p.inv_issue <= self.T) & (p.inv_cust >= 0)
-        g = p.inv_cust[issued]
-        own_log = np.where(self.own_issued, np.log(self._own_value(p.inv_amount, 1.0)), 0.0)
-        return _div(self._count(g, np.log(p.inv_amount[issued])) - own_log, self._count(g) - self.own_issued)
+    def _median(self, ev: Events, values: str, window: int | None) -> np.ndarray:
+        sel = self._counting(ev, window)
+        vals = ev.values(values)
+        assert vals is not None
+        return _group_median(ev.cust[sel], vals[sel].astype(np.float64), self.size)[self.c]
 
-    @cached_property
-    def invoiced_365(self) -> np.ndarray:
-        p = self.p
-        year = (p.inv_issue <= self.T) & (p.inv_issue > self.T - 365) & (p.inv_cust >= 0)
-        own_in_year = self.own_issued & (self.own_issue > self.t - 365)
-        own_cents = np.where(own_in_year, self._own_value(p.inv_cents, 0), 0)
-        return (np.round(self._count(p.inv_cust[year], p.inv_cents[year])) - own_cents) / 100.0
+    def _ewm(self, ev: Events, values: str, halflife: float) -> np.ndarray:
+        sel = self._counting(ev, None)
+        vals = ev.values(values)
+        assert vals is not None
+        g = ev.cust[sel]
+        weight = np.exp2((ev.day[sel] - self.T) / halflife)
+        return _div(self._per_row(g, weight * vals[sel], False), self._per_row(g, weight, False))
 
-    def _settled(self) -> None:
-        p = self.p
-        inv = np.flatnonzero((p.inv_paid <= self.T) & (p.inv_cust >= 0))
-        g, paid = p.inv_cust[inv], p.inv_paid[inv]
-        late_days = (paid - p.inv_due[inv]).astype(np.float64)
-        n = self._count(g)
-        self.out["n_settled"] = n
-        self.out["share_late"] = _div(self._count(g, late_days > 0), n)
-        self.out["days_late_mean"] = _div(self._count(g, late_days), n)
-        windowed = any(
-            self.wants(f"{k}_{w}d")
-            for k in ("n_settled", "days_late_mean", "share_late", "days_late_max")
-            for w in WINDOWS
-        )
-        maxima = windowed or self.wants("days_late_max")
-        if maxima:
-            self.out["days_late_max"] = self._max(g, late_days)
-        for w in WINDOWS:
-            if windowed or self.wants("lateness_trend"):
-                m = paid > self.T - w
-                nw = self._count(g[m])
-                self.out[f"n_settled_{w}d"] = nw
-                self.out[f"days_late_mean_{w}d"] = _div(self._count(g[m], late_days[m]), nw)
-                self.out[f"share_late_{w}d"] = _div(self._count(g[m], late_days[m] > 0), nw)
-                if maxima:
-                    self.out[f"days_late_max_{w}d"] = self._max(g[m], late_days[m])
-            if self.wants(f"days_late_median_{w}d"):
-                m = paid > self.T - w
-                self.out[f"days_late_median_{w}d"] = _group_median(g[m], late_days[m], self.size)[self.c]
-        if self.wants("lateness_trend"):
-            self.out["lateness_trend"] = self.out[f"days_late_mean_{WINDOWS[0]}d"] - self.out["days_late_mean"]
-        if self.wants("days_late_ewm"):
-            weight = np.exp2((paid - self.T) / EWM_HALFLIFE_DAYS)
-            self.out["days_late_ewm"] = _div(self._count(g, weight * late_days), self._count(g, weight))
-        if self.wants("days_reminder_to_settlement_median"):
-            about = np.flatnonzero(p.con_inv >= 0)
-            before = about[p.con_day[about] <= p.inv_paid[p.con_inv[about]]]
-            last = np.full(len(p.inv_paid), -np.inf)
-            np.maximum.at(last, p.con_inv[before], p.con_day[before].astype(np.float64))
-            gap = _finite(paid - last[inv])
-            self.out["days_reminder_to_settlement_median"] = _group_median(g, gap, self.size)[self.c]
+    # -- the latest and earliest event of another invoice ------------------------------------------------------
+    def _best_other(self, ev: Events, value: np.ndarray) -> np.ndarray:
+        """Per row: the largest ``value`` among the counting events of its customer not owned by its own invoice
+        (-inf if none)."""
+        sel = self._counting(ev, None)
+        g, v = ev.cust[sel], np.asarray(value[sel], dtype=np.float64)
+        if ev.owner is None:
+            return _group_max(g, v, self.size)[self.c]
+        best, holder, second = _top_two(g, ev.owner[sel], v, self.size)
+        return np.where(holder[self.c] == self.own_key, second[self.c], best[self.c])
 
-    def _open(self) -> None:
-        p, T = self.p, self.T
-        is_open = (p.inv_issue <= T) & (p.inv_paid > T) & (p.inv_cust >= 0)
-        is_over = is_open & (p.inv_due < T)
-        # payments made so far on invoices still open (a payment on a settled invoice is inside its settlement)
-        pinv = np.maximum(p.pay_inv, 0)
-        paid = (p.pay_inv >= 0) & (p.pay_day <= T) & (p.pay_cust >= 0) & (p.inv_paid[pinv] > T)
-        paid_over = paid & (p.inv_due[pinv] < T)
-        g, pg = p.inv_cust, p.pay_cust
-        self._set_open(
-            self._count(g[is_open]),
-            self._cents(g[is_open], p.inv_cents[is_open]) - self._cents(pg[paid], p.pay_cents[paid]),
-            self._count(g[is_over]),
-            self._cents(g[is_over], p.inv_cents[is_over]) - self._cents(pg[paid_over], p.pay_cents[paid_over]),
-        )
+    def _latest(self, ev: Events) -> np.ndarray:
+        if ev.end is not None:
+            raise NotImplementedError("the latest of states")
+        return _finite(self._best_other(ev, ev.day))
 
-    def _oldest_overdue(self) -> None:
-        p = self.p
-        over = np.flatnonzero((p.inv_due < self.T) & (p.inv_paid > self.T) & (p.inv_cust >= 0))
-        first_due = -self._best_other(p.inv_cust[over], over, -p.inv_due[over])
-        self.out["max_days_overdue"] = self.t - _finite(first_due)
-
-    def _payments(self) -> None:
-        p = self.p
-        known = np.flatnonzero((p.pay_day <= self.T) & (p.pay_cust >= 0))
-        g, inv = p.pay_cust[known], p.pay_inv[known]
-        last = self._best_other(g, inv, p.pay_day[known])
-        self.out["days_since_last_payment"] = self.t - _finite(last)
-        own_n = self._own_sum("payments", None)
-        if self.wants("share_partial_payments"):
-            own_part = self._own_sum("payments", p.payment_partial)
-            alloc, part = self._count(g, inv >= 0), self._count(g, p.payment_partial[known])
-            self.out["share_partial_payments"] = _div(part - own_part, alloc - own_n)
-        n_pay = self._count(g) - own_n
-        self.out["n_payments"] = n_pay
-        if not any(self.wants(n) for n in ("pay_weekday", "pay_day_of_month")):
-            return
-        days = p.pay_day.astype("datetime64[D]")
-        weekday = (p.pay_day + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
-        day_of_month = (days - days.astype("datetime64[M]")).astype(np.int64)
-        for name, codes, k in (("pay_weekday", weekday, 7), ("pay_day_of_month", day_of_month, 31)):
-            counts = np.bincount(g * k + codes[known], minlength=self.size * k).reshape(self.size, k)[self.c]
-            counts = counts - self._own_table("payments", codes=codes, k=k).astype(np.int64)
-            self._set_mode(name, counts, n_pay)
-
-    def _contacts(self) -> None:
-        p = self.p
-        cust_ok = p.con_cust >= 0
-        year = cust_ok & (p.con_day <= self.T) & (p.con_day > self.T - 365)
-        own_year = self._own_sum("contacts", None, lo_day=self.t - 365)
-        self.out["n_reminders_365d"] = self._count(p.con_cust[year]) - own_year
-        # answered: a payment on the same invoice within [sent, sent + RESPONSE_DAYS], known RESPONSE_DAYS later
-        known = np.flatnonzero((p.con_inv >= 0) & cust_ok & (p.con_day + RESPONSE_DAYS <= self.T))
-        inv, sent = p.con_inv[known], p.con_day[known]
-        dunned = np.zeros(len(p.inv_issue) + 1, bool)  # the extra last slot absorbs position -1
-        dunned[inv] = True
-        pay = np.flatnonzero(dunned[p.pay_inv] & (p.pay_day <= self.T))  # only payments that can answer
-        ps = Stream(p.pay_inv[pay], p.pay_day[pay])
-        answered = ps.upto(inv, sent + RESPONSE_DAYS) - ps.upto(inv, sent - 1) > 0
-        # per customer and channel (0: any other channel, then REMINDER_CHANNELS): reminders and answered ones
-        k = len(REMINDER_CHANNELS) + 1
-        code = p.con_channel[known] + 1
-        g = p.con_cust[known]
-        mask = np.zeros(len(p.con_inv), bool)
-        mask[known] = True
-        codes = np.zeros(len(p.con_inv), np.int64)
-        codes[known] = code
-        hit = mask.copy()
-        hit[known] = answered
-        sent_n = np.bincount(g * k + code, minlength=self.size * k).reshape(self.size, k)[self.c]
-        answered_n = np.bincount(g[answered] * k + code[answered], minlength=self.size * k).reshape(self.size, k)
-        sent_n = sent_n - self._own_table("contacts", codes=codes, k=k, mask=mask)
-        answered_n = answered_n[self.c] - self._own_table("contacts", codes=codes, k=k, mask=hit)
-        self.out["reminder_response_7d"] = _div(answered_n.sum(axis=1), sent_n.sum(axis=1))
-        for i, ch in enumerate(REMINDER_CHANNELS, start=1):
-            self.out[f"reminder_response_7d_{ch}"] = _div(answered_n[:, i], sent_n[:, i])
+    def _earliest(self, ev: Events) -> np.ndarray:
+        return _finite(-self._best_other(ev, -ev.day))
