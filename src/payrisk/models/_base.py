@@ -222,10 +222,7 @@ class TimeSplitModel(BaseEstimator):
         return A.astype(np.float32)
 
     def _splits(self, n: int, calibrate: bool) -> tuple[int, int, int]:
-        for name in ("valid_fraction", "calibration_fraction"):
-            v = getattr(self, name, 0.0)
-            if not 0 <= v < 0.5:
-                raise ParameterError(f"The {name!r} parameter of {type(self).__name__} must be in [0, 0.5). Got {v}.")
+        """(train, early-stopping, calibration) row counts; the fractions were checked by ``_check_params``."""
         n_cal = round(n * self.calibration_fraction) if calibrate else 0
         n_val = round(n * self.valid_fraction)
         n_tr = n - n_cal - n_val
