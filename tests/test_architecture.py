@@ -10,7 +10,7 @@ import grimp
 import pytest
 
 #: the deprecated aliases kept one release: a lazy import back into the module that moved them
-DEPRECATION_SHIMS = {("payrisk.forecast", "payrisk.backtest")}
+DEPRECATION_SHIMS = {("payrisk.forecast", "payrisk.backtest"), ("payrisk.evaluation", "payrisk.backtest")}
 
 
 @pytest.fixture(scope="module")

@@ -131,3 +131,15 @@ def test_errors(small):
 def test_parameters_out_of_range_are_refused_by_name(small, params):
     with pytest.raises(ParameterError, match=f"'{next(iter(params))}' parameter"):
         pr.RiskEngine(**params).fit(small, FIT)
+
+
+def test_the_engine_is_a_scikit_learn_estimator_get_set_params_repr_and_clone():
+    from sklearn.base import clone
+
+    engine = pr.RiskEngine(n_estimators=30, exclude_features=["issue_month"])
+    twin = clone(engine)
+    assert twin is not engine and twin.get_params() == engine.get_params()
+    assert engine.set_params(max_depth=3) is engine and engine.max_depth == 3
+    assert "n_estimators=30" in repr(engine) and "max_depth=3" in repr(engine)
+    with pytest.raises(ParameterError, match="exclude_features"):
+        pr.RiskEngine(exclude_features="issue_month").fit(pr.datasets.make_ledger(n_customers=20, seed=0), "2024-06-30")

@@ -7,6 +7,7 @@ import pytest
 from sklearn import metrics as skm
 
 from payrisk import evaluation as ev
+from payrisk.backtest import time_backtest
 from payrisk.errors import ParameterError
 
 
@@ -134,9 +135,7 @@ def test_time_backtest_trains_on_the_past_and_beats_the_prior_late_share(world):
     import payrisk as pr
     from payrisk.models import LatePaymentClassifier
 
-    res = ev.time_backtest(
-        world, ["2024-03-31"], model_factory=lambda: LatePaymentClassifier(n_estimators=120), n_boot=20
-    )
+    res = time_backtest(world, ["2024-03-31"], model_factory=lambda: LatePaymentClassifier(n_estimators=120), n_boot=20)
     row = res.set_index("metric")
     assert row.loc["auc", "model"] > row.loc["auc", "baseline"]
     assert row.loc["ece", "model"] < 0.03
@@ -144,4 +143,4 @@ def test_time_backtest_trains_on_the_past_and_beats_the_prior_late_share(world):
     # the training rows were all due by the origin; the test rows were issued after it
     assert res["n_train"].iloc[0] == len(pr.labels.late_payment(world, as_of="2024-03-31", mature_only=True))
     with pytest.raises(ParameterError, match="'target' parameter"):
-        ev.time_backtest(world, ["2024-03-31"], target="cash")
+        time_backtest(world, ["2024-03-31"], target="cash")

@@ -79,7 +79,7 @@ def test_copula_quantiles_match_a_simulation():
     ends = np.array([7, 14, 28, 56])
     rho, levels = 0.2, np.array([0.1, 0.9])
     per_q, cum_q = _total_quantiles(_bins(_survival_paid_by(model, location, ends), amount), rho, levels)
-    from payrisk.models._payment_time import _DISTS
+    from payrisk.models import DISTRIBUTIONS as _DISTS
 
     dist = _DISTS[model.distribution_]
     n_sims = 4000

@@ -33,8 +33,12 @@ def test_late_payment_rules(small):
     y = pr.labels.late_payment(small, as_of="2024-02-15", grace_days=5)
     assert y["grace"] == 0 and y["late_paid"] == 1
     # before the late one is paid or known late, it has no label
-    y = pr.labels.late_payment(small, as_of="2024-01-31")
+    y = pr.labels.late_payment(small, as_of="2024-01-30")
     assert y.to_dict() == {"on_time": 0} and y.attrs["n_excluded"] == 4
+    # unpaid at the end of the due date: it can no longer be paid on time (the engine's rule, and the truth's)
+    y = pr.labels.late_payment(small, as_of="2024-01-31")
+    assert y.to_dict() == {"on_time": 0, "late_paid": 1, "late_open": 1, "grace": 1}
+    assert "grace" not in pr.labels.late_payment(small, as_of="2024-01-31", grace_days=3).index  # within its grace
 
 
 def test_late_payment_never_uses_later_outcomes(small):
@@ -78,10 +82,11 @@ def test_plan_kept_matches_the_truth_on_finished_plans(world):
 
 
 def test_mature_only_keeps_decided_invoices_whatever_their_outcome(small):
-    y = pr.labels.late_payment(small, as_of="2024-01-31")
+    y = pr.labels.late_payment(small, as_of="2024-01-30")
     assert y.to_dict() == {"on_time": 0}  # paid early: labelled although not yet due
     mature = pr.labels.late_payment(small, as_of="2024-01-31", mature_only=True)
-    assert mature.to_dict() == {"on_time": 0}  # due on 2024-01-31: decided at the end of that day
+    # due on 2024-01-31: decided at the end of that day
+    assert mature.to_dict() == {"on_time": 0, "late_paid": 1, "late_open": 1, "grace": 1}
     assert pr.labels.late_payment(small, as_of="2024-01-30", mature_only=True).empty
 
 

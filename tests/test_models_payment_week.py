@@ -12,8 +12,8 @@ import pytest
 import payrisk as pr
 from payrisk.errors import ParameterError
 from payrisk.forecast import _paid_by
+from payrisk.labels import payment_week
 from payrisk.models import PaymentWeekModel
-from payrisk.models._payment_week import payment_week
 
 ORIGIN = pd.Timestamp("2024-06-30")
 ENDS = np.arange(1, 14) * 7
@@ -23,7 +23,7 @@ ENDS = np.arange(1, 14) * 7
 def _world() -> tuple[pr.Ledger, pr.RiskEngine, pd.DataFrame, pd.DataFrame]:
     ledger = pr.datasets.make_ledger(n_customers=600, seed=11)
     engine = pr.RiskEngine(history_days=365, n_estimators=150).fit(ledger, ORIGIN)
-    _, _, X, inv = engine._open_items(ledger, ORIGIN)
+    _, _, X, inv = engine.open_items(ledger, ORIGIN)
     return ledger, engine, X, inv
 
 
@@ -61,7 +61,7 @@ def test_beyond_its_weeks_the_forecast_continues_with_the_survival_model():
     ends = np.array([7, 91, 120, 200], dtype=np.int64)
     cdf = _paid_by(engine, X, ends)
     assert (np.diff(cdf, axis=1) >= -1e-9).all() and (cdf <= 1).all()
-    assert np.allclose(cdf[:, 1], engine.week_model_._paid_by(engine.week_model_.predict_proba(X), [91])[:, 0])
+    assert np.allclose(cdf[:, 1], engine.week_model_.p_paid_by(engine.week_model_.predict_proba(X), [91])[:, 0])
 
 
 def test_labels_leave_unfinished_cutoffs_out_and_fit_refuses_them():

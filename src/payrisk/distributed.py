@@ -31,9 +31,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from payrisk._training import TARGETS
 from payrisk.errors import ParameterError
 
 __all__ = [
+    "DaskExecutor",
     "DaskLedger",
     "cash_inflow",
     "fit_adherence",
@@ -215,14 +217,10 @@ def _partition_ledger(parts: tuple[pd.DataFrame, ...]) -> Any:
 def _partition_training_rows(
     *parts: pd.DataFrame, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...]
 ) -> pd.DataFrame:
-    """Landmark rows of one partition, as :meth:`RiskEngine.fit` builds them: features plus targets."""
-    from payrisk import features as feat
-    from payrisk.engine import RiskEngine
+    """Landmark rows of one partition, with the single-machine code: features plus targets."""
+    from payrisk._training import training_rows as rows_of
 
-    snap = _partition_ledger(parts).as_of(day)
-    rows, target = RiskEngine(history_days=history_days)._landmark_rows(snap, day)
-    X = feat.invoice_features(snap, rows[["invoice_id", "as_of"]]).drop(columns=list(exclude))
-    return X.assign(**{c: target[c].to_numpy() for c in target.columns})
+    return rows_of(_partition_ledger(parts).as_of(day), day, history_days, exclude)
 
 
 def training_rows(
@@ -255,9 +253,6 @@ def _time_cuts(times: Any, fractions: tuple[float, float]) -> tuple[pd.Timestamp
     return train_end, valid_end, pd.Timestamp(counts.index[-1])
 
 
-_TARGETS = ("duration", "event", "late", "late_known", "week", "kept")
-
-
 def _train_on_cluster(client: Any, model: Any, rows: Any, labels: Any) -> tuple[Any, list[str]]:
     """Grow ``model``'s trees on the cluster with ``xgboost.dask`` and set its fitted state.
 
@@ -270,9 +265,9 @@ def _train_on_cluster(client: Any, model: Any, rows: Any, labels: Any) -> tuple[
 
     model._check_params()
     meta = rows._meta.select_dtypes(include=["number", "bool"])  # the feature columns, as TimeSplitModel._order
-    names = [c for c in meta.columns if c not in _TARGETS]
-    calibrates = getattr(model, "calibration", "") != "none"  # an uncalibrated classifier keeps no slice for it
-    fractions = (model.valid_fraction, model.calibration_fraction if calibrates else 0.0)
+    names = [c for c in meta.columns if c not in TARGETS]
+    # a model that does not calibrate (the weekly one, an uncalibrated classifier) keeps no slice for it
+    fractions = (model.valid_fraction, model.calibration_fraction if model._calibrates() else 0.0)
     train_end, valid_end, last = _time_cuts(rows["as_of"], fractions)
     train = rows.loc[rows["as_of"] <= train_end]
     valid = rows.loc[(rows["as_of"] > train_end) & (rows["as_of"] <= valid_end)]
@@ -358,30 +353,36 @@ def fit_payment_time(client: Any, rows: Any, **params: Any) -> Any:
 
 
 def _week_label(frame: pd.DataFrame, day: pd.Timestamp, weeks: int) -> pd.Series:
-    from payrisk.models._payment_week import payment_week
+    from payrisk.labels import payment_week
 
     follow_up = (day - frame["as_of"]).dt.days.to_numpy()
     return pd.Series(payment_week(frame["duration"], frame["event"], follow_up, weeks), index=frame.index)
 
 
-def fit_payment_week(client: Any, rows: Any, as_of: Any, weeks: int = 13, min_rows: int = 200, **params: Any) -> Any:
-    """Fit :class:`payrisk.models.PaymentWeekModel` on the Dask rows of :func:`training_rows`: the landmarks
-    followed for all ``weeks`` by ``as_of`` (see :func:`payrisk.models.payment_week`). None with fewer than
-    ``min_rows`` such rows or a single week label among them: the engine's rule."""
-    from payrisk.ledger import to_date
+def _fit_week(client: Any, rows: Any, day: pd.Timestamp, weeks: int, min_rows: int, params: dict) -> tuple[Any, int]:
+    from payrisk._training import usable_weeks
     from payrisk.models import PaymentWeekModel
 
     model = PaymentWeekModel(weeks=weeks, **params)
     model._check_params()
-    week = rows.map_partitions(_week_label, to_date(as_of), weeks, meta=("week", "int64"))
+    week = rows.map_partitions(_week_label, day, weeks, meta=("week", "int64"))
     rows = rows.assign(week=week)
     rows = rows.loc[rows["week"] >= 0]
     known = rows["week"].compute()
-    if len(known) < min_rows or known.nunique() < 2:
-        return None
+    if not usable_weeks(known, min_rows):
+        return None, len(known)
     _train_on_cluster(client, model, rows, lambda f: {"label": f["week"].astype("float64")})
     model.classes_ = np.arange(weeks + 1)
-    return model
+    return model, len(known)
+
+
+def fit_payment_week(client: Any, rows: Any, as_of: Any, weeks: int = 13, min_rows: int = 200, **params: Any) -> Any:
+    """Fit :class:`payrisk.models.PaymentWeekModel` on the Dask rows of :func:`training_rows`: the landmarks
+    followed for all ``weeks`` by ``as_of`` (see :func:`payrisk.labels.payment_week`). None with fewer than
+    ``min_rows`` such rows or a single week label among them: the engine's rule."""
+    from payrisk.ledger import to_date
+
+    return _fit_week(client, rows, to_date(as_of), weeks, min_rows, params)[0]
 
 
 def _partition_plan_rows(*parts: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
@@ -393,18 +394,25 @@ def _partition_plan_rows(*parts: pd.DataFrame, day: pd.Timestamp) -> pd.DataFram
     return features.plan_features(snap, "created_date").loc[kept.index].assign(kept=kept.to_numpy())
 
 
+def _fit_adherence(client: Any, ledger: DaskLedger, day: pd.Timestamp, min_plans: int, params: dict) -> tuple[Any, int]:
+    from payrisk._training import usable_plans
+    from payrisk.models import InstallmentAdherenceClassifier
+
+    rows = _per_partition(ledger, _partition_plan_rows, day=day).persist()
+    kept = rows["kept"].compute()
+    if not usable_plans(kept, min_plans):
+        any_plan = len(kept) or int((ledger.tables["plans"]["created_date"] <= day).sum().compute())
+        return None, len(kept) if any_plan else -1
+    return _fit_classifier(client, InstallmentAdherenceClassifier(**params), rows, "kept"), len(kept)
+
+
 def fit_adherence(client: Any, ledger: DaskLedger, as_of: Any, min_plans: int = 100, **params: Any) -> Any:
     """Fit :class:`payrisk.models.InstallmentAdherenceClassifier` on the mature plans of a Dask ledger (features
     at plan creation, per customer partition; trees on the cluster). None with fewer than ``min_plans`` plans or
     when every plan was kept, or none was: the engine's rule."""
     from payrisk.ledger import to_date
-    from payrisk.models import InstallmentAdherenceClassifier
 
-    rows = _per_partition(ledger, _partition_plan_rows, day=to_date(as_of)).persist()
-    kept = rows["kept"].compute()
-    if len(kept) < min_plans or not 0 < kept.mean() < 1:
-        return None
-    return _fit_classifier(client, InstallmentAdherenceClassifier(**params), rows, "kept")
+    return _fit_adherence(client, ledger, to_date(as_of), min_plans, params)[0]
 
 
 def _partition_history(*parts: pd.DataFrame, day: pd.Timestamp, window: int, never_after: int) -> pd.DataFrame:
@@ -413,21 +421,72 @@ def _partition_history(*parts: pd.DataFrame, day: pd.Timestamp, window: int, nev
     return _history(_partition_ledger(parts), day, window, never_after)
 
 
+def _fit_segmenter(ledger: DaskLedger, day: pd.Timestamp, params: dict) -> Any:
+    from payrisk.segment import PayerSegmenter
+
+    seg = PayerSegmenter(**params)
+    seg._check_params()
+    kwargs = {"day": day, "window": seg.window_days, "never_after": seg.never_after_days}
+    stats = _per_partition(ledger, _partition_history, **kwargs).compute().sort_index()
+    return seg._fit_history(stats)
+
+
 def fit_segmenter(ledger: DaskLedger, as_of: Any, **params: Any) -> Any:
     """Fit :class:`payrisk.segment.PayerSegmenter` on a Dask ledger: each partition sums its customers' payment
     history, and the mixture is fitted on the client from those per-customer sums (one small row per
     customer). None when too few customers have history (every customer is then "new")."""
     from payrisk.ledger import to_date
-    from payrisk.segment import PayerSegmenter
 
-    seg = PayerSegmenter(**params)
-    seg._check_params()
-    kwargs = {"day": to_date(as_of), "window": seg.window_days, "never_after": seg.never_after_days}
-    stats = _per_partition(ledger, _partition_history, **kwargs).compute().sort_index()
     try:
-        return seg._fit_history(stats)
+        return _fit_segmenter(ledger, to_date(as_of), params)
     except ParameterError:
         return None
+
+
+class DaskExecutor:
+    """The engine's fitting steps over a Dask ledger's customer partitions: the landmark rows with the
+    single-machine code per partition, the trees grown on the cluster with ``xgboost.dask``, the segments from
+    per-customer sums. Pass it to :meth:`payrisk.RiskEngine.fit` (or use :func:`fit_engine`).
+
+    Examples
+    --------
+    >>> import tempfile, payrisk as pr
+    >>> from distributed import Client, LocalCluster
+    >>> folder = pr.datasets.make_ledger(n_customers=150, seed=0).write(tempfile.mkdtemp() + "/l")
+    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster, Client(cluster) as client:
+    ...     engine = pr.RiskEngine(n_estimators=30, forecast_weeks=0).fit(
+    ...         read_ledger(folder).by_customer(2), "2024-03-31", executor=DaskExecutor(client))
+    >>> engine.late_model_.n_features_in_ > 40
+    True
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def training_rows(self, ledger: DaskLedger, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...]) -> Any:
+        return training_rows(ledger, day, history_days, exclude).persist()
+
+    def count(self, rows: Any) -> int:
+        return len(rows)
+
+    def fit_late(self, rows: Any, size: dict[str, int]) -> Any:
+        return fit_late_payment(self.client, rows, **size)
+
+    def fit_time(self, rows: Any, size: dict[str, int]) -> Any:
+        return fit_payment_time(self.client, rows, **size)
+
+    def fit_week(self, rows: Any, day: pd.Timestamp, weeks: int, size: dict[str, int]) -> tuple[Any, int]:
+        from payrisk._training import MIN_ROWS
+
+        return _fit_week(self.client, rows, day, weeks, MIN_ROWS, size)
+
+    def fit_adherence(self, ledger: DaskLedger, day: pd.Timestamp) -> tuple[Any, int]:
+        from payrisk._training import MIN_PLANS
+
+        return _fit_adherence(self.client, ledger, day, MIN_PLANS, {})
+
+    def fit_segmenter(self, ledger: DaskLedger, day: pd.Timestamp) -> Any:
+        return _fit_segmenter(ledger, day, {})
 
 
 def fit_engine(client: Any, ledger: DaskLedger, as_of: Any, progress: Any = None, **params: Any) -> Any:
@@ -447,35 +506,9 @@ def fit_engine(client: Any, ledger: DaskLedger, as_of: Any, progress: Any = None
     >>> engine.as_of_.date().isoformat(), engine.late_model_.n_features_in_ > 40
     ('2024-03-31', True)
     """
-    from payrisk.engine import _STEPS, RiskEngine, _noop
-    from payrisk.ledger import to_date
+    from payrisk.engine import RiskEngine
 
-    engine = RiskEngine(**params)
-    report = progress or _noop
-    day = to_date(as_of, "as_of")
-    report(_STEPS[0], 0, len(_STEPS))
-    rows = training_rows(ledger, day, engine.history_days, engine.exclude_features).persist()
-    n_rows = len(rows)
-    if n_rows < 200:
-        raise ParameterError(
-            f"Only {n_rows} invoice rows were open at the landmarks of the {engine.history_days} days before "
-            f"{day.date()}: too few to fit. Choose a later as_of or a longer history_days."
-        )
-    size = {"n_estimators": engine.n_estimators, "max_depth": engine.max_depth}
-    report(_STEPS[1], 1, len(_STEPS))
-    engine.late_model_ = fit_late_payment(client, rows, **size)
-    report(_STEPS[2], 2, len(_STEPS))
-    engine.time_model_ = fit_payment_time(client, rows, **size)
-    weeks = engine.forecast_weeks
-    engine.week_model_ = fit_payment_week(client, rows, day, weeks, **size) if weeks else None
-    report(_STEPS[3], 3, len(_STEPS))
-    engine.adherence_model_ = fit_adherence(client, ledger, day)
-    report(_STEPS[4], 4, len(_STEPS))
-    engine.segmenter_ = fit_segmenter(ledger, day)
-    engine.as_of_ = day
-    engine.n_landmark_rows_ = n_rows
-    report("done", len(_STEPS), len(_STEPS))
-    return engine
+    return RiskEngine(**params).fit(ledger, as_of, progress, executor=DaskExecutor(client))
 
 
 _RANK_KEYS = ["expected_loss", "days_overdue", "open_amount"]

@@ -22,16 +22,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
 from payrisk._frame import positions
 from payrisk._priority import prioritise
+from payrisk._training import MIN_PLANS, MIN_ROWS, STEPS, Executor, InProcess, check_enough_rows
 from payrisk.errors import ModelFileError, NotFittedError, ParameterError, PayriskWarning
 from payrisk.models._persist import check_manifest, write_manifest
 
 __all__ = ["RiskEngine"]
 
 Progress = Callable[[str, int, int], None]
-_STEPS = ("landmark features", "late-payment model", "payment-time model", "adherence model", "segments")
 _FORMAT = "payrisk-engine"
 #: a payment-time model leans on them, but "due in 29 days" is no reason for a collector to act
 _MECHANICS = ("days_to_due", "terms_days", "issue_month")
@@ -42,36 +43,9 @@ def _noop(step: str, done: int, total: int) -> None:
     return None
 
 
-_LANDMARK_STEP = 5  #: days between landmarks: every weekday and every day of the month comes round
-_LANDMARK_EVERY = 6  #: each open invoice is a row at one landmark in six (every 30 days, at its own phase)
-
-
-def _landmark_number(day: pd.Timestamp) -> int:
-    return (day - pd.Timestamp("1970-01-01")).days // _LANDMARK_STEP
-
-
 def _note(message: str) -> None:
     """A fallback the user should know of, as a :class:`~payrisk.errors.PayriskWarning` (the command prints it)."""
     warnings.warn(message, PayriskWarning, stacklevel=3)
-
-
-def _landmarks(day: pd.Timestamp, history_days: int) -> list[pd.Timestamp]:
-    """Every fifth day (counted from 1970-01-01: the same dates for every ``as_of``) in the ``history_days``
-    before ``day`` (exclusive)."""
-    days = pd.date_range(day - pd.Timedelta(days=history_days), day - pd.Timedelta(days=1), freq="D")
-    return list(days[(days - pd.Timestamp("1970-01-01")).days % _LANDMARK_STEP == 0])
-
-
-def _open_at(inv: pd.DataFrame, day: pd.Timestamp, phase: np.ndarray) -> pd.DataFrame:
-    """Invoices issued by ``day``, not fully paid by its end (as far as the snapshot knows), whose turn it is.
-
-    An invoice's turn comes at one landmark in ``_LANDMARK_EVERY``, at a phase fixed by a hash of its id, so
-    the rows cover every weekday and day of the month (a forecast or worklist is made on any day, and pay runs
-    and payment weekdays make the days until payment depend on it) at the row count of monthly landmarks.
-    """
-    settled = inv["paid_date"].notna() & (inv["paid_date"] <= day)
-    turn = (phase + _landmark_number(day)) % _LANDMARK_EVERY == 0
-    return inv.loc[((inv["issue_date"] <= day) & ~settled).to_numpy() & turn]
 
 
 def _invoice_fact(rows: pd.DataFrame, day: pd.Timestamp) -> np.ndarray:
@@ -95,7 +69,7 @@ def _open_rows(snap: Any, day: pd.Timestamp, X: pd.DataFrame) -> tuple[pd.DataFr
     return X.loc[is_open], unsettled.loc[is_open].set_index("invoice_id")
 
 
-class RiskEngine:
+class RiskEngine(BaseEstimator):
     """Late-payment, payment-time and adherence models plus segments, fitted as of a date; scores open items.
 
     The payment-time and late-payment models are trained on *landmark* rows: the invoices open at landmark days
@@ -172,7 +146,7 @@ class RiskEngine:
         self.reason_method = reason_method
         self.n_estimators = n_estimators
         self.max_depth = max_depth
-        self.exclude_features = tuple(exclude_features)
+        self.exclude_features = exclude_features
         self.forecast_weeks = forecast_weeks
 
     def _validate_params(self) -> None:
@@ -195,6 +169,11 @@ class RiskEngine:
             raise ParameterError(
                 f"The 'reason_method' parameter must be 'exact' or 'approx'. Got {self.reason_method!r}."
             )
+        excl = self.exclude_features
+        if isinstance(excl, str) or not all(isinstance(c, str) for c in excl):
+            raise ParameterError(
+                f"The 'exclude_features' parameter must be a list of feature names, e.g. ['issue_month']. Got {excl!r}."
+            )
         rate = self.annual_rate
         if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate <= 1:
             raise ParameterError(f"The 'annual_rate' parameter must be a number in [0, 1] (8% is 0.08). Got {rate!r}.")
@@ -205,110 +184,53 @@ class RiskEngine:
                 f"The 'loss_given_nonpayment' parameter must be a share in [0, 1], or one per segment. Got {lgd!r}."
             )
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The constructor parameters (scikit-learn convention)."""
-        names = (
-            "history_days",
-            "horizon_days",
-            "loss_given_nonpayment",
-            "annual_rate",
-            "reasons_top_n",
-            "reason_method",
-            "n_estimators",
-            "max_depth",
-            "exclude_features",
-            "forecast_weeks",
-        )
-        return {n: getattr(self, n) for n in names}
-
     # -- fit ----------------------------------------------------------------------------------------------------
-    def fit(self, ledger: Any, as_of: Any, progress: Progress | None = None) -> RiskEngine:
+    def fit(
+        self, ledger: Any, as_of: Any, progress: Progress | None = None, executor: Executor | None = None
+    ) -> RiskEngine:
         """Fit every model on what is known at the end of ``as_of``.
 
-        ``progress(step, done, total)`` is called before each step when given.
+        ``progress(step, done, total)`` is called before each step when given. ``executor`` runs the steps:
+        in this process on a pandas ledger (the default), or :class:`payrisk.distributed.DaskExecutor` over a
+        Dask ledger's partitions; the rules and the notes are the same.
         """
-        from payrisk import features, labels
         from payrisk.ledger import to_date
-        from payrisk.models import InstallmentAdherenceClassifier, LatePaymentClassifier, PaymentTimeModel
-        from payrisk.segment import PayerSegmenter
 
         self._validate_params()
+        run = executor if executor is not None else InProcess()
         report = progress or _noop
         day = to_date(as_of, "as_of")
-        snap = ledger.as_of(day)
-        report(_STEPS[0], 0, len(_STEPS))
-        rows, target = self._landmark_rows(snap, day)
-        if len(rows) < 200:
-            raise ParameterError(
-                f"Only {len(rows)} invoice rows were open at the landmarks of the {self.history_days} days before "
-                f"{day.date()}: too few to fit. Choose a later as_of or a longer history_days."
-            )
-        X = features.invoice_features(snap, rows[["invoice_id", "as_of"]]).drop(columns=list(self.exclude_features))
+        report(STEPS[0], 0, len(STEPS))
+        rows = run.training_rows(ledger, day, self.history_days, tuple(self.exclude_features))
+        n_rows = run.count(rows)
+        check_enough_rows(n_rows, self.history_days, day)
         size = {"n_estimators": self.n_estimators, "max_depth": self.max_depth}
-        report(_STEPS[1], 1, len(_STEPS))
-        not_due = (X["days_to_due"] >= 0).to_numpy() & target["late_known"].to_numpy()
-        y_late = target["late"].to_numpy()[not_due]
-        self.late_model_ = LatePaymentClassifier(**size).fit(X.loc[not_due], y_late, time=X.loc[not_due, "as_of"])
-        report(_STEPS[2], 2, len(_STEPS))
-        surv = labels.SurvivalTarget.from_arrays(target["duration"], target["event"])
-        self.time_model_ = PaymentTimeModel(**size).fit(X, surv, time=X["as_of"])
-        self.week_model_ = self._fit_week_model(X, target, day, size)
-        report(_STEPS[3], 3, len(_STEPS))
-        self.adherence_model_ = None
-        if len(snap.plans):
-            kept = labels.plan_kept(snap, mature_only=True)
-            if len(kept) >= 100 and 0 < kept.mean() < 1:
-                P = features.plan_features(snap, "created_date").loc[kept.index]
-                self.adherence_model_ = InstallmentAdherenceClassifier().fit(P, kept)
-            else:
-                _note(f"the plan-adherence model was left out: {len(kept)} finished plans by {day.date()} (100 "
-                      "needed, kept and broken both); payment plans are offered without a P(kept) gate")  # fmt: skip
-        report(_STEPS[4], 4, len(_STEPS))
+        report(STEPS[1], 1, len(STEPS))
+        self.late_model_ = run.fit_late(rows, size)
+        report(STEPS[2], 2, len(STEPS))
+        self.time_model_ = run.fit_time(rows, size)
+        self.week_model_ = None
+        if self.forecast_weeks:
+            self.week_model_, n_known = run.fit_week(rows, day, self.forecast_weeks, size)
+            if self.week_model_ is None:
+                _note(f"the payment-week model was left out: {n_known} landmark rows followed for "
+                      f"{self.forecast_weeks} weeks ({MIN_ROWS} needed); the forecast uses the payment-time "
+                      "model")  # fmt: skip
+        report(STEPS[3], 3, len(STEPS))
+        self.adherence_model_, n_plans = run.fit_adherence(ledger, day)
+        if self.adherence_model_ is None and n_plans >= 0:
+            _note(f"the plan-adherence model was left out: {n_plans} finished plans by {day.date()} ({MIN_PLANS} "
+                  "needed, kept and broken both); payment plans are offered without a P(kept) gate")  # fmt: skip
+        report(STEPS[4], 4, len(STEPS))
         try:
-            self.segmenter_: PayerSegmenter | None = PayerSegmenter().fit(snap, day)
+            self.segmenter_ = run.fit_segmenter(ledger, day)
         except ParameterError as exc:
             self.segmenter_ = None  # too little history: every customer is "new"
             _note(f"no payer segments: {exc} Every customer is segment 'new'.")
         self.as_of_ = day
-        self.n_landmark_rows_ = len(rows)
-        report("done", len(_STEPS), len(_STEPS))
+        self.n_landmark_rows_ = n_rows
+        report("done", len(STEPS), len(STEPS))
         return self
-
-    def _fit_week_model(self, X: pd.DataFrame, target: pd.DataFrame, day: pd.Timestamp, size: dict) -> Any:
-        """The weekly payment distribution, on the landmarks followed for ``forecast_weeks`` (None if too few)."""
-        from payrisk.models import PaymentWeekModel
-        from payrisk.models._payment_week import payment_week
-
-        if not self.forecast_weeks:
-            return None
-        follow_up = (day - X["as_of"]).dt.days.to_numpy()
-        week = payment_week(target["duration"], target["event"], follow_up, self.forecast_weeks)
-        known = week >= 0
-        if known.sum() < 200 or len(np.unique(week[known])) < 2:
-            _note(f"the payment-week model was left out: {int(known.sum())} landmark rows followed for "
-                  f"{self.forecast_weeks} weeks (200 needed); the forecast uses the payment-time model")  # fmt: skip
-            return None
-        return PaymentWeekModel(weeks=self.forecast_weeks, **size).fit(
-            X.loc[known], week[known], time=X.loc[known, "as_of"]
-        )
-
-    def _landmark_rows(self, snap: Any, day: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Open invoices at the landmarks, with days to payment (censored at ``day``) and the late outcome."""
-        inv = snap.invoices
-        phase = pd.util.hash_array(inv["invoice_id"].to_numpy(dtype=object)) % np.uint64(_LANDMARK_EVERY)
-        phase = phase.astype(np.int64)
-        parts = []
-        for mark in _landmarks(day, self.history_days):  # one vectorised selection per landmark
-            parts.append(_open_at(inv, mark, phase).assign(as_of=mark))
-        rows = pd.concat(parts, ignore_index=True) if parts else inv.iloc[:0].assign(as_of=pd.NaT)
-        paid = rows["paid_date"]
-        event = paid.notna().to_numpy()
-        end = paid.where(paid.notna(), day)
-        duration = (end - rows["as_of"]).dt.days.to_numpy()
-        late_known = (rows["due_date"] <= day).to_numpy()
-        late = (paid.isna() | (paid > rows["due_date"])).to_numpy().astype(int)
-        target = pd.DataFrame({"duration": duration, "event": event, "late": late, "late_known": late_known})
-        return rows.reset_index(drop=True), target
 
     # -- score --------------------------------------------------------------------------------------------------
     def _check_fitted(self) -> None:
@@ -330,7 +252,7 @@ class RiskEngine:
 
         report = progress or _noop
         report("features", 0, 4)
-        snap, day, X, inv = self._open_items(ledger, as_of)
+        snap, day, X, inv = self.open_items(ledger, as_of)
         report("predictions", 1, 4)
         out = self._predict(X, inv, day)
         report("segments and priority", 2, 4)
@@ -357,8 +279,19 @@ class RiskEngine:
         report("done", 4, 4)
         return out
 
-    def _open_items(self, ledger: Any, as_of: Any) -> tuple[Any, pd.Timestamp, pd.DataFrame, pd.DataFrame]:
-        """(snapshot, day, features, invoice lines) of the items open at the end of ``as_of``, rows aligned."""
+    def open_items(self, ledger: Any, as_of: Any) -> tuple[Any, pd.Timestamp, pd.DataFrame, pd.DataFrame]:
+        """The items the engine scores: ``(snapshot, day, features, invoice lines)`` of the invoices open at the end
+        of ``as_of``, rows aligned (the features are the models' inputs; the forecast reads them too).
+
+        Examples
+        --------
+        >>> import payrisk as pr
+        >>> ledger = pr.datasets.make_ledger(n_customers=100, seed=0)
+        >>> engine = pr.RiskEngine(n_estimators=20, reasons_top_n=0, forecast_weeks=0).fit(ledger, "2024-06-30")
+        >>> snap, day, X, inv = engine.open_items(ledger, "2024-07-31")
+        >>> bool((X.index == inv.index).all()), bool((inv["open_amount"] > 0).all())
+        (True, True)
+        """
         from payrisk import features
         from payrisk.ledger import to_date
 
@@ -377,10 +310,10 @@ class RiskEngine:
         tm = self.time_model_
         location = tm.predict_location(X)  # one booster pass; every question below reads this distribution
         levels = np.array([0.1, 0.5, 0.9])
-        q = pd.DataFrame(tm._quantiles_at(location, levels), index=X.index, columns=list(levels))
+        q = pd.DataFrame(tm.quantiles_at(location, levels), index=X.index, columns=list(levels))
         grid = np.arange(0, self.horizon_days + 1, 5, dtype=np.float64)
-        surv = tm._survival_at(location, grid)
-        s_at = tm._survival_at(location, [30, 60, 90, float(self.horizon_days)])
+        surv = tm.survival_at(location, grid)
+        s_at = tm.survival_at(location, [30, 60, 90, float(self.horizon_days)])
         out = pd.DataFrame(
             {
                 "customer_id": inv["customer_id"].to_numpy(),

@@ -153,7 +153,7 @@ def payment_curve_bins(cdf: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray,
 
 def _survival_paid_by(model: Any, location: np.ndarray, end_days: np.ndarray) -> np.ndarray:
     """P(paid within ``d`` days of the forecast date) from the payment-time model (payment takes a day at least)."""
-    surv = model._survival_at(location, np.concatenate([[0.0], end_days.astype(np.float64)]))
+    surv = model.survival_at(location, np.concatenate([[0.0], end_days.astype(np.float64)]))
     s0 = np.maximum(surv[:, :1], 1e-12)
     return np.clip((s0 - surv[:, 1:]) / s0, 0.0, 1.0)
 
@@ -168,9 +168,9 @@ def _paid_by(engine: Any, X: pd.DataFrame, end_days: np.ndarray) -> np.ndarray:
     within = end_days <= horizon
     proba = week_model.predict_proba(X)
     out = np.empty((len(X), len(end_days)))
-    out[:, within] = week_model._paid_by(proba, end_days[within])
+    out[:, within] = week_model.p_paid_by(proba, end_days[within])
     if (~within).any():  # the survival model only where the weekly one ends
-        c_h = week_model._paid_by(proba, [horizon])
+        c_h = week_model.p_paid_by(proba, [horizon])
         location = engine.time_model_.predict_location(X)
         aft = _survival_paid_by(engine.time_model_, location, np.concatenate([[horizon], end_days[~within]]))
         later = np.clip((aft[:, 1:] - aft[:, :1]) / np.maximum(1 - aft[:, :1], 1e-12), 0.0, 1.0)
@@ -227,7 +227,7 @@ def total_quantiles(
 def open_book(engine: Any, ledger: Any, as_of: Any, horizon: int, freq: str) -> tuple[Any, ...]:
     """(snapshot, day, period starts, period ends in days, open invoice lines, P(paid by each period end)) of the
     items open at the end of ``as_of``."""
-    snap, day, X, inv = engine._open_items(ledger, as_of)
+    snap, day, X, inv = engine.open_items(ledger, as_of)
     starts, ends = period_edges(day, horizon, freq)
     return snap, day, starts, ends, inv, _paid_by(engine, X, ends)
 

@@ -24,7 +24,16 @@ import pandas as pd
 from payrisk.errors import ParameterError
 from payrisk.ledger import Ledger, to_date
 
-__all__ = ["SurvivalTarget", "check_survival_target", "days_to_pay", "late_payment", "plan_kept"]
+__all__ = [
+    "SurvivalTarget",
+    "check_survival_target",
+    "days_to_pay",
+    "landmark_targets",
+    "late_outcome",
+    "late_payment",
+    "payment_week",
+    "plan_kept",
+]
 
 
 def _day(ledger: Ledger, as_of: Any) -> tuple[Ledger, pd.Timestamp]:
@@ -67,28 +76,77 @@ def late_payment(ledger: Ledger, as_of: Any = None, grace_days: int = 0, mature_
     >>> inv = pd.DataFrame({"invoice_id": ["a", "b", "c"], "customer_id": "x", "issue_date": "2024-01-01",
     ...                     "due_date": "2024-01-31", "amount": 10.0,
     ...                     "paid_date": ["2024-01-20", "2024-02-10", None]})
-    >>> y = late_payment(pr.Ledger.from_frames(invoices=inv), as_of="2024-01-31")
+    >>> y = late_payment(pr.Ledger.from_frames(invoices=inv), as_of="2024-01-30")
     >>> y.to_dict(), y.attrs["n_excluded"]
     ({'a': 0}, 2)
+    >>> late_payment(pr.Ledger.from_frames(invoices=inv), as_of="2024-01-31").to_dict()  # unpaid at the due day's end
+    {'a': 0, 'b': 1, 'c': 1}
     """
     if not isinstance(grace_days, int | np.integer) or grace_days < 0:
         raise ParameterError(f"The 'grace_days' parameter must be a non-negative integer. Got {grace_days!r}.")
     snap, day = _day(ledger, as_of)
     inv = snap.invoices
-    limit = inv["due_date"] + pd.Timedelta(days=int(grace_days))
-    paid = inv["paid_date"]
-    late = (paid > limit) | (paid.isna() & (day > limit))
-    on_time = paid.notna() & (paid <= limit)
-    known = late | on_time
-    if mature_only:
-        known &= limit <= day
+    late, known = late_outcome(inv["due_date"], inv["paid_date"], day, grace_days, mature_only)
     y = pd.Series(
-        late[known].astype(np.int8).to_numpy(),
+        late[known].astype(np.int8),
         index=pd.Index(inv.loc[known, "invoice_id"], name="invoice_id"),
         name="late",
     )
     y.attrs.update(as_of=day, grace_days=int(grace_days), n_excluded=int((~known).sum()))
     return y
+
+
+def late_outcome(
+    due_date: pd.Series, paid_date: pd.Series, as_of: Any, grace_days: int = 0, mature_only: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """The late-payment rule, once for every target that uses it: ``(late, known)`` per invoice as seen at the end
+    of ``as_of`` (each may be a date or an array of dates, one per invoice).
+
+    Late when paid after ``due_date + grace_days``, or still unpaid at the end of ``as_of`` when that limit has
+    passed (it can no longer be paid on time); on time when paid by the limit; not known while open and not yet
+    past the limit. ``mature_only`` keeps only invoices whose limit is on or before ``as_of`` (see
+    :func:`late_payment`). ``paid_date`` must already be what was known at ``as_of`` (a ledger snapshot).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> due = pd.Series(pd.to_datetime(["2024-01-31"] * 3))
+    >>> paid = pd.Series(pd.to_datetime(["2024-01-20", None, None]))
+    >>> late, known = late_outcome(due, paid, pd.Timestamp("2024-01-30"))
+    >>> late.tolist(), known.tolist()
+    ([0, 0, 0], [True, False, False])
+    >>> late_outcome(due, paid, pd.Timestamp("2024-01-31"))[0].tolist()  # unpaid at the end of the due date: late
+    [0, 1, 1]
+    """
+    limit = due_date + pd.Timedelta(days=int(grace_days))
+    day = np.asarray(as_of, dtype="datetime64[ns]") if not isinstance(as_of, pd.Timestamp) else as_of
+    late = ((paid_date > limit) | (paid_date.isna() & (limit <= day))).to_numpy()
+    on_time = (paid_date.notna() & (paid_date <= limit)).to_numpy()
+    known = late | on_time
+    if mature_only:
+        known &= (limit <= day).to_numpy()
+    return late.astype(np.int64), known
+
+
+def landmark_targets(rows: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The targets of invoice rows observed at landmarks (``as_of`` column) and followed to the end of ``as_of``:
+    ``duration`` (days from the landmark to payment, censored at ``as_of``), ``event`` (paid by then), ``late``
+    and ``late_known`` (:func:`late_outcome` at ``as_of``: known once the due date has passed).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"as_of": pd.to_datetime(["2024-01-10", "2024-01-10"]),
+    ...                      "due_date": pd.to_datetime(["2024-01-31", "2024-03-31"]),
+    ...                      "paid_date": pd.to_datetime(["2024-02-05", None])})
+    >>> landmark_targets(rows, pd.Timestamp("2024-02-29")).to_dict("list")  # doctest: +NORMALIZE_WHITESPACE
+    {'duration': [26, 50], 'event': [True, False], 'late': [1, 0], 'late_known': [True, False]}
+    """
+    paid = rows["paid_date"]
+    event = paid.notna().to_numpy()
+    duration = (paid.where(paid.notna(), as_of) - rows["as_of"]).dt.days.to_numpy()
+    late, known = late_outcome(rows["due_date"], paid, as_of, mature_only=True)
+    return pd.DataFrame({"duration": duration, "event": event, "late": late, "late_known": known})
 
 
 @dataclass(frozen=True)
@@ -191,6 +249,28 @@ def days_to_pay(ledger: Ledger, as_of: Any = None, origin: str = "issue_date") -
     start = inv[origin]
     duration = np.maximum((end - start).dt.days.to_numpy(dtype=np.float64), 0.0)
     return SurvivalTarget(duration, event, pd.Index(inv["invoice_id"], name="invoice_id"))
+
+
+def payment_week(duration: Any, event: Any, follow_up: Any, weeks: int = 13) -> np.ndarray:
+    """The week label of each open item: ``k`` (0 = the first 7 days) when paid in week ``k + 1`` of
+    ``weeks``, ``weeks`` when paid later or not at all, -1 when not yet known.
+
+    An item is known when it was paid within the weeks, or has been followed for all of them (``follow_up`` is
+    the days observed after the cutoff). Unknown items must be left out of training *as a whole*: keeping the
+    ones that paid early while dropping the open ones would make every recent cutoff look fast.
+
+    Examples
+    --------
+    >>> payment_week([3, 20, 200, 40], [True, True, False, False], [100, 100, 200, 40], weeks=13).tolist()
+    [0, 2, 13, -1]
+    """
+    d = np.asarray(duration, dtype=np.float64)
+    e = np.asarray(event, dtype=bool)
+    f = np.asarray(follow_up, dtype=np.float64)
+    horizon = 7 * weeks
+    week = np.where(e & (d <= horizon), np.maximum(np.ceil(d / 7) - 1, 0), weeks).astype(np.int64)
+    known = f >= horizon
+    return np.where(known, week, -1)
 
 
 def plan_kept(

@@ -145,10 +145,9 @@ def _rate_rows(
 
 def _paid_by_due(model: Any, X: pd.DataFrame) -> np.ndarray:
     """The payment-time model's P(paid within ``days_to_due`` days of the cutoff), row by row."""
-    from payrisk.models._payment_time import _DISTS
 
     days = np.maximum(X["days_to_due"].to_numpy(dtype=np.float64), 0.0)
-    return 1 - _DISTS[model.distribution_].sf(model._z(model.predict_location(X), days))
+    return model.p_paid_by(X, np.asarray(days, dtype=np.float64)[:, None])[:, 0]
 
 
 def _calibration_rows(

@@ -318,13 +318,13 @@ class TimeSplitModel(BaseEstimator):
         """Write the booster (UBJSON) and a JSON metadata document into folder ``path``; never pickle."""
         import xgboost
 
-        import payrisk
+        from payrisk._version import __version__
 
         if not hasattr(self, "booster_"):
             raise NotFittedError(f"Fit the {type(self).__name__} before saving it.")
         meta = ModelMetadata(
             kind=self._kind,
-            payrisk_version=payrisk.__version__,
+            payrisk_version=__version__,
             xgboost_version=xgboost.__version__,
             features=[FeatureSpec(name=n, dtype="float32") for n in self.feature_names_in_],
             params=self.get_params(),

@@ -12,29 +12,7 @@ from sklearn.utils._param_validation import Interval
 from payrisk.errors import ParameterError
 from payrisk.models._base import TREE_PARAMETERS, TimeSplitModel
 
-__all__ = ["PaymentWeekModel", "payment_week"]
-
-
-def payment_week(duration: Any, event: Any, follow_up: Any, weeks: int = 13) -> np.ndarray:
-    """The week label of each open item: ``k`` (0 = the first 7 days) when paid in week ``k + 1`` of
-    ``weeks``, ``weeks`` when paid later or not at all, -1 when not yet known.
-
-    An item is known when it was paid within the weeks, or has been followed for all of them (``follow_up`` is
-    the days observed after the cutoff). Unknown items must be left out of training *as a whole*: keeping the
-    ones that paid early while dropping the open ones would make every recent cutoff look fast.
-
-    Examples
-    --------
-    >>> payment_week([3, 20, 200, 40], [True, True, False, False], [100, 100, 200, 40], weeks=13).tolist()
-    [0, 2, 13, -1]
-    """
-    d = np.asarray(duration, dtype=np.float64)
-    e = np.asarray(event, dtype=bool)
-    f = np.asarray(follow_up, dtype=np.float64)
-    horizon = 7 * weeks
-    week = np.where(e & (d <= horizon), np.maximum(np.ceil(d / 7) - 1, 0), weeks).astype(np.int64)
-    known = f >= horizon
-    return np.where(known, week, -1)
+__all__ = ["PaymentWeekModel"]
 
 
 class PaymentWeekModel(TimeSplitModel):
@@ -43,7 +21,8 @@ class PaymentWeekModel(TimeSplitModel):
     Where :class:`PaymentTimeModel` draws one smooth curve per invoice (a location and a shared scale), this
     model learns the whole weekly distribution from the features: "pays within days or not for months", a
     pay run in week 3, a slow tail. It answers the cash forecast's question directly and is trained only on
-    cutoffs followed for all ``weeks`` (see :func:`payment_week`); later weeks are left to the survival model.
+    cutoffs followed for all ``weeks`` (see :func:`payrisk.labels.payment_week`); later weeks are left to the
+    survival model.
     The earliest rows train the trees and the latest ``valid_fraction`` stop them.
 
     Parameters
@@ -81,7 +60,8 @@ class PaymentWeekModel(TimeSplitModel):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {"weeks": [Interval(Integral, 1, None, closed="left")]}
 
     def fit(self, X: Any, week: Any, time: Any = None) -> PaymentWeekModel:
-        """Fit on week labels ``0 .. weeks`` (from :func:`payment_week`; unknown rows left out beforehand)."""
+        """Fit on week labels ``0 .. weeks`` (from :func:`payrisk.labels.payment_week`; unknown rows left out
+        beforehand)."""
         return self._fit(X, week, time)
 
     def _check_target(self, week: Any) -> np.ndarray:

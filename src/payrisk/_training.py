@@ -1,0 +1,194 @@
+"""The engine's training rows and fitting steps, run by an executor.
+
+:class:`RiskEngine.fit <payrisk.RiskEngine.fit>` is the one orchestrator: it asks an executor for the landmark
+training rows, then for each model, and applies the rules that decide whether a model can be fitted (enough rows,
+both outcomes present). :class:`InProcess` runs each step on a pandas ledger in this process;
+:class:`payrisk.distributed.DaskExecutor` runs the same steps over a Dask ledger's customer partitions with
+``xgboost.dask``. Everything either executor computes per invoice is defined here once (landmarks, rows, targets
+from :mod:`payrisk.labels`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from payrisk import features, labels
+from payrisk.errors import ParameterError
+
+__all__ = [
+    "MIN_PLANS",
+    "MIN_ROWS",
+    "STEPS",
+    "TARGETS",
+    "Executor",
+    "InProcess",
+    "check_enough_rows",
+    "landmark_rows",
+    "training_rows",
+    "usable_plans",
+    "usable_weeks",
+]
+
+#: the engine's fitting steps, as progress reports them
+STEPS = ("landmark features", "late-payment model", "payment-time model", "adherence model", "segments")
+#: the target columns of the training rows (``week`` and ``kept`` where the weekly and adherence models add them)
+TARGETS = ("duration", "event", "late", "late_known", "week", "kept")
+MIN_ROWS = 200  #: landmark rows needed to fit the engine, and known payment weeks to fit the weekly model
+MIN_PLANS = 100  #: finished plans needed to fit the plan-adherence model
+LANDMARK_STEP = 5  #: days between landmarks: every weekday and every day of the month comes round
+LANDMARK_EVERY = 6  #: each open invoice is a row at one landmark in six (every 30 days, at its own phase)
+
+
+def landmarks(day: pd.Timestamp, history_days: int) -> list[pd.Timestamp]:
+    """Every fifth day (counted from 1970-01-01: the same dates for every ``as_of``) in the ``history_days``
+    before ``day`` (exclusive)."""
+    days = pd.date_range(day - pd.Timedelta(days=history_days), day - pd.Timedelta(days=1), freq="D")
+    return list(days[(days - pd.Timestamp("1970-01-01")).days % LANDMARK_STEP == 0])
+
+
+def _open_at(inv: pd.DataFrame, day: pd.Timestamp, phase: np.ndarray) -> pd.DataFrame:
+    """Invoices issued by ``day``, not fully paid by its end (as far as the snapshot knows), whose turn it is.
+
+    An invoice's turn comes at one landmark in ``LANDMARK_EVERY``, at a phase fixed by a hash of its id, so
+    the rows cover every weekday and day of the month (a forecast or worklist is made on any day, and pay runs
+    and payment weekdays make the days until payment depend on it) at the row count of monthly landmarks.
+    """
+    settled = inv["paid_date"].notna() & (inv["paid_date"] <= day)
+    number = (day - pd.Timestamp("1970-01-01")).days // LANDMARK_STEP
+    turn = (phase + number) % LANDMARK_EVERY == 0
+    return inv.loc[((inv["issue_date"] <= day) & ~settled).to_numpy() & turn]
+
+
+def landmark_rows(snap: Any, day: pd.Timestamp, history_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Open invoices at the landmarks of the ``history_days`` before ``day`` (an ``as_of`` column) and their
+    targets followed to the end of ``day`` (:func:`payrisk.labels.landmark_targets`)."""
+    inv = snap.invoices
+    phase = pd.util.hash_array(inv["invoice_id"].to_numpy(dtype=object)) % np.uint64(LANDMARK_EVERY)
+    phase = phase.astype(np.int64)
+    parts = [_open_at(inv, mark, phase).assign(as_of=mark) for mark in landmarks(day, history_days)]
+    rows = pd.concat(parts, ignore_index=True) if parts else inv.iloc[:0].assign(as_of=pd.NaT)
+    return rows.reset_index(drop=True), labels.landmark_targets(rows, day)
+
+
+def training_rows(snap: Any, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The landmark rows' point-in-time invoice features (less ``exclude``) with their target columns."""
+    rows, target = landmark_rows(snap, day, history_days)
+    X = features.invoice_features(snap, rows[["invoice_id", "as_of"]]).drop(columns=list(exclude))
+    return X.assign(**{c: target[c].to_numpy() for c in target.columns})
+
+
+def check_enough_rows(n_rows: int, history_days: int, day: pd.Timestamp) -> None:
+    """Refuse to fit the engine on fewer than :data:`MIN_ROWS` landmark rows, saying what to change."""
+    if n_rows < MIN_ROWS:
+        raise ParameterError(
+            f"Only {n_rows} invoice rows were open at the landmarks of the {history_days} days before "
+            f"{day.date()}: too few to fit. Choose a later as_of or a longer history_days."
+        )
+
+
+def usable_weeks(week: pd.Series | np.ndarray, min_rows: int = MIN_ROWS) -> bool:
+    """The weekly payment model is fitted on at least ``min_rows`` known payment weeks, of two weeks or more."""
+    return len(week) >= min_rows and len(np.unique(np.asarray(week))) >= 2
+
+
+def usable_plans(kept: pd.Series | np.ndarray, min_plans: int = MIN_PLANS) -> bool:
+    """The adherence model is fitted on at least ``min_plans`` finished plans, kept and broken both."""
+    return len(kept) >= min_plans and 0 < float(np.mean(kept)) < 1
+
+
+class Executor(Protocol):
+    """Where the engine's fitting steps run. Each ``fit_*`` returns a fitted model, or None (with the count the
+    engine's note reports) where the rules above leave the model out."""
+
+    def training_rows(self, ledger: Any, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...]) -> Any: ...
+
+    def count(self, rows: Any) -> int: ...
+
+    def fit_late(self, rows: Any, size: dict[str, int]) -> Any: ...
+
+    def fit_time(self, rows: Any, size: dict[str, int]) -> Any: ...
+
+    def fit_week(self, rows: Any, day: pd.Timestamp, weeks: int, size: dict[str, int]) -> tuple[Any, int]: ...
+
+    def fit_adherence(self, ledger: Any, day: pd.Timestamp) -> tuple[Any, int]: ...
+
+    def fit_segmenter(self, ledger: Any, day: pd.Timestamp) -> Any: ...
+
+
+class InProcess:
+    """The engine's steps on a pandas :class:`~payrisk.Ledger`, in this process (the default executor).
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=100, seed=0)
+    >>> rows = InProcess().training_rows(ledger, pd.Timestamp("2024-06-30"), 365, ())
+    >>> {"late", "late_known", "duration", "event"} <= set(rows.columns), len(rows) > 200
+    (True, True)
+    """
+
+    def __init__(self) -> None:
+        self._snaps: dict[tuple[int, pd.Timestamp], Any] = {}
+
+    def _snap(self, ledger: Any, day: pd.Timestamp) -> Any:
+        key = (id(ledger), day)
+        if key not in self._snaps:
+            self._snaps[key] = ledger.as_of(day)
+        return self._snaps[key]
+
+    def training_rows(
+        self, ledger: Any, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...]
+    ) -> pd.DataFrame:
+        return training_rows(self._snap(ledger, day), day, history_days, exclude)
+
+    def count(self, rows: pd.DataFrame) -> int:
+        return len(rows)
+
+    @staticmethod
+    def _features(rows: pd.DataFrame) -> pd.DataFrame:
+        return rows.drop(columns=[c for c in TARGETS if c in rows.columns])
+
+    def fit_late(self, rows: pd.DataFrame, size: dict[str, int]) -> Any:
+        from payrisk.models import LatePaymentClassifier
+
+        rows = rows.loc[(rows["days_to_due"] >= 0).to_numpy() & rows["late_known"].to_numpy()]
+        X = self._features(rows)
+        return LatePaymentClassifier(**size).fit(X, rows["late"].to_numpy(), time=X["as_of"])
+
+    def fit_time(self, rows: pd.DataFrame, size: dict[str, int]) -> Any:
+        from payrisk.models import PaymentTimeModel
+
+        X = self._features(rows)
+        surv = labels.SurvivalTarget.from_arrays(rows["duration"], rows["event"])
+        return PaymentTimeModel(**size).fit(X, surv, time=X["as_of"])
+
+    def fit_week(self, rows: pd.DataFrame, day: pd.Timestamp, weeks: int, size: dict[str, int]) -> tuple[Any, int]:
+        from payrisk.models import PaymentWeekModel
+
+        follow_up = (day - rows["as_of"]).dt.days.to_numpy()
+        week = labels.payment_week(rows["duration"], rows["event"], follow_up, weeks)
+        known = week >= 0
+        if not usable_weeks(week[known]):
+            return None, int(known.sum())
+        X = self._features(rows.loc[known])
+        return PaymentWeekModel(weeks=weeks, **size).fit(X, week[known], time=X["as_of"]), int(known.sum())
+
+    def fit_adherence(self, ledger: Any, day: pd.Timestamp) -> tuple[Any, int]:
+        from payrisk.models import InstallmentAdherenceClassifier
+
+        snap = self._snap(ledger, day)
+        if not len(snap.plans):
+            return None, -1  # no plans at all: nothing to say
+        kept = labels.plan_kept(snap, mature_only=True)
+        if not usable_plans(kept):
+            return None, len(kept)
+        P = features.plan_features(snap, "created_date").loc[kept.index]
+        return InstallmentAdherenceClassifier().fit(P, kept), len(kept)
+
+    def fit_segmenter(self, ledger: Any, day: pd.Timestamp) -> Any:
+        from payrisk.segment import PayerSegmenter
+
+        return PayerSegmenter().fit(self._snap(ledger, day), day)
