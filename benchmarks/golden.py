@@ -27,7 +27,11 @@ def _tables(ledger, fit_as_of: str, score_on: str, prefix: str) -> dict[str, pd.
     engine = pr.RiskEngine(reasons_top_n=3, **SIZE).fit(ledger, fit_as_of)
     worklist = engine.score(ledger, score_on)
     forecast = pr.forecast.cash_inflow(engine, ledger, score_on)
-    out = {f"{prefix}_worklist": worklist, f"{prefix}_forecast": forecast.periods, f"{prefix}_by_customer": forecast.by_customer}
+    out = {
+        f"{prefix}_worklist": worklist,
+        f"{prefix}_forecast": forecast.periods,
+        f"{prefix}_by_customer": forecast.by_customer,
+    }
     if "segment" in worklist:
         out[f"{prefix}_segments"] = worklist.groupby("customer_id")["segment"].first().to_frame()
     return out

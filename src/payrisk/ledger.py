@@ -48,6 +48,7 @@ def register_truth_reader(reader: Callable[[Path], Truth]) -> None:
     global _TRUTH_READER
     _TRUTH_READER = reader
 
+
 TABLE_NAMES: tuple[str, ...] = (
     "customers",
     "invoices",
