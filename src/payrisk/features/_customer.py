@@ -200,9 +200,13 @@ def _response(k: Kernel, channel: int | None) -> np.ndarray:
     return _div(answered[:, channel], sent[:, channel])
 
 
-feature("reminder_response_7d")(lambda k: _response(k, None))
-for _i, _ch in enumerate(REMINDER_CHANNELS, start=1):
-    feature(f"reminder_response_7d_{_ch}")(lambda k, i=_i: _response(k, i))
+def _by_channel(channel: int | None) -> None:
+    suffix = "" if channel is None else f"_{REMINDER_CHANNELS[channel - 1]}"
+    feature(f"reminder_response_7d{suffix}")(lambda k: _response(k, channel))
+
+
+for _channel in (None, *range(1, len(REMINDER_CHANNELS) + 1)):
+    _by_channel(_channel)
 
 
 # -- credit notes and plans ----------------------------------------------------------------------------------

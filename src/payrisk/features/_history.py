@@ -23,8 +23,9 @@ def _points(ev: Events, by_owner: bool = False) -> Stream:
     """The events sorted by (customer, day), or by (owner, day)."""
     key = ("points", by_owner)
     if key not in ev.cache:
-        assert ev.owner is not None or not by_owner
-        ev.cache[key] = Stream(ev.owner if by_owner else ev.cust, ev.day)
+        group = ev.owner if by_owner else ev.cust
+        assert group is not None
+        ev.cache[key] = Stream(group, ev.day)
     return ev.cache[key]
 
 
@@ -74,6 +75,7 @@ class History(Kernel):
         if pre is None:
             vals = ev.values(values)
             if vals is None:
+                assert sign is not None
                 pre = s.prefix(sign)
             else:
                 vals = s.take(vals) if src is None else vals[src]

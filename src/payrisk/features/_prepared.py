@@ -8,6 +8,7 @@ kernels read the same tables, so a per-event value (days late, a payment's weekd
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, ClassVar
@@ -229,16 +230,19 @@ class Prepared:
 
     def events(self, name: str) -> Events:
         """The event table ``name`` (a key of ``EVENT_TABLES``), built on first use."""
-        if name not in self._events:
-            self._events[name] = EVENT_TABLES[name](self)
+        if name not in self._events:  # the tables' lazy columns see the arrays through a weak proxy: no cycle
+            self._events[name] = EVENT_TABLES[name](weakref.proxy(self))
         return self._events[name]
+
+    @cached_property
+    def pay_inv_paid(self) -> np.ndarray:
+        """Per payment: the paid day of its invoice (``NEVER`` when open or unallocated)."""
+        return np.where(self.pay_inv >= 0, self.inv_paid[np.maximum(self.pay_inv, 0)], NEVER)
 
     @cached_property
     def payment_partial(self) -> np.ndarray:
         """Per payment: allocated, and its invoice stayed open after it (fixed, whatever the cutoff)."""
-        alloc = self.pay_inv >= 0
-        paid = np.where(alloc, self.inv_paid[np.maximum(self.pay_inv, 0)], NEVER)
-        return alloc & (paid > self.pay_day)
+        return (self.pay_inv >= 0) & (self.pay_inv_paid > self.pay_day)
 
 
 # -- the event tables ----------------------------------------------------------------------------------------
@@ -318,14 +322,16 @@ def _overdue(p: Prepared) -> Events:
 def _paid_on(p: Prepared, overdue: bool) -> Events:
     """Payments on an invoice while it is open (``overdue``: while it is overdue): from the payment day (or the
     day the invoice became overdue, if later) to the invoice's paid day."""
-    pay = np.flatnonzero(p.pay_inv >= 0)
-    inv = p.pay_inv[pay]
-    start = p.pay_day[pay]
+    paid = p.pay_inv_paid
     if overdue:
-        late = p.inv_paid[inv] > p.inv_due[inv]
-        pay, inv, start = pay[late], inv[late], np.maximum(start[late], p.inv_due[inv[late]] + 1)
-    end = np.maximum(p.pay_day[pay], p.inv_paid[inv])
-    return Events(p.pay_cust[pay], start, end=end, owner=inv, columns={"cents": lambda: p.pay_cents[pay]})
+        due = np.where(p.pay_inv >= 0, p.inv_due[np.maximum(p.pay_inv, 0)], NEVER)
+        pay = np.flatnonzero(paid > due)  # allocated to an invoice settled late or still open
+        start = np.maximum(p.pay_day[pay], due[pay] + 1)
+    else:
+        pay = np.flatnonzero(p.pay_inv >= 0)
+        start = p.pay_day[pay]
+    end = np.maximum(p.pay_day[pay], paid[pay])
+    return Events(p.pay_cust[pay], start, end=end, owner=p.pay_inv[pay], columns={"cents": lambda: p.pay_cents[pay]})
 
 
 def _payments(p: Prepared) -> Events:
@@ -352,7 +358,7 @@ def _answered(p: Prepared, about: np.ndarray) -> np.ndarray:
     dunned[inv] = True
     pay = np.flatnonzero(dunned[p.pay_inv])  # only payments that can answer
     ps = Stream(p.pay_inv[pay], p.pay_day[pay])
-    return ps.upto(inv, sent + RESPONSE_DAYS) - ps.upto(inv, sent - 1) > 0
+    return ps.any_between(inv, sent - 1, sent + RESPONSE_DAYS)
 
 
 def _responses(p: Prepared) -> Events:

@@ -136,13 +136,14 @@ class SnapshotHistory(Kernel):
         idx, s = idx[keep], s[keep]
         key = s * k + (0 if codes is None else codes[idx])
         vals = ev.values(values)
-        w = None if vals is None else np.asarray(vals, dtype=np.float64)[idx]
+        w = None if vals is None else vals[idx].astype(np.float64)
         slot, n = self._own_slot
         if n == 0:
             return np.zeros((len(self.c), k), dtype=np.int64 if exact(vals) else np.float64)
         table = np.bincount(key, weights=w, minlength=n * k).reshape(n, k)
-        out = np.where(self.has_own[:, None], table[np.maximum(slot[self.own], 0)], 0)
-        return np.round(out).astype(np.int64) if exact(vals) else out
+        if w is not None and exact(vals):
+            table = np.round(table).astype(np.int64)
+        return np.where(self.has_own[:, None], table[np.maximum(slot[self.own], 0)], 0)
 
     def _own_sum(self, ev: Events, values: ValueKey, window: int | None) -> np.ndarray:
         return self._own_table(ev, values, window)[:, 0]
@@ -159,9 +160,9 @@ class SnapshotHistory(Kernel):
             vals = None
         w = None if vals is None else vals[sel].astype(np.float64)
         table_ = np.bincount(ev.cust[sel] * k + code[sel], weights=w, minlength=self.size * k)
+        if w is not None and exact(vals):
+            table_ = np.round(table_).astype(np.int64)
         counts = table_.reshape(self.size, k)[self.c]
-        if exact(ev.values(values)):
-            counts = np.round(counts).astype(np.int64)
         if ev.owner is None:
             return counts
         if ev.by_owner is not None:

@@ -50,6 +50,14 @@ class Stream:
         """Index one past the last event of ``group`` dated on or before ``day``."""
         return np.searchsorted(self.key, _pack(group, day), side="right")
 
+    def any_between(self, group: np.ndarray, after: np.ndarray, upto: np.ndarray) -> np.ndarray:
+        """Whether ``group`` has an event dated in (after, upto]: one ``searchsorted``, then a look at the next
+        event."""
+        nxt = self.upto(group, after)
+        if self.n == 0:
+            return np.zeros(len(nxt), bool)
+        return (nxt < self.n) & (self.key[np.minimum(nxt, self.n - 1)] <= _pack(group, upto))
+
     def start(self, group: np.ndarray) -> np.ndarray:
         """Index of the first event of ``group`` (from a per-group table built once)."""
         group = np.asarray(group, dtype=np.int64)
