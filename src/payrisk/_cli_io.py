@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,9 @@ from payrisk._safe_csv import neutralise_frame, to_safe_csv
 from payrisk._text import decode_or_explain
 from payrisk.errors import DataFileError, ParameterError
 from payrisk.schema import MALFORMED
+
+if TYPE_CHECKING:
+    from payrisk.ledger import Ledger
 
 TABLES = ("customers", "invoices", "payments", "plans", "installments", "contacts")
 FORMATS = ("table", "json", "csv", "parquet")
@@ -279,7 +282,7 @@ def read_folder(folder: str | Path, encoding: str | None = None) -> dict[str, pd
     return _read_folder(folder, encoding)[0]
 
 
-def load_ledger(folder: str | Path, mapping: str | None = None, encoding: str | None = None) -> Any:
+def load_ledger(folder: str | Path, mapping: str | None = None, encoding: str | None = None) -> Ledger:
     """Validate a data folder into a ledger (rejected rows are in ``ledger.report``, and what was read off the
     files, their encoding and delimiter, in ``ledger.report.inferred``)."""
     from payrisk.ledger import Ledger
@@ -292,14 +295,22 @@ def load_ledger(folder: str | Path, mapping: str | None = None, encoding: str | 
     if is_url(str(folder)):  # a database: postgresql://..., sqlite:///ledger.db, duckdb:///ledger.duckdb
         return Ledger.from_sql(str(folder), mapping=spec)
     tables, notes = _read_folder(folder, encoding or spec.encoding, spec.delimiter, spec.files, spec.sheets)
-    ledger = Ledger.from_frames(**tables, mapping=spec)
+    ledger = Ledger.from_frames(
+        customers=tables.get("customers"),
+        invoices=tables.get("invoices"),
+        payments=tables.get("payments"),
+        plans=tables.get("plans"),
+        installments=tables.get("installments"),
+        contacts=tables.get("contacts"),
+        mapping=spec,
+    )  # the keys of ``tables`` are among TABLES
     if notes:
         read = pd.DataFrame(notes, columns=ledger.report.inferred.columns)
         ledger.report.inferred = pd.concat([read, ledger.report.inferred], ignore_index=True)
     return ledger
 
 
-def write_tables(ledger: Any, folder: str | Path) -> Path:
+def write_tables(ledger: Ledger, folder: str | Path) -> Path:
     """Write a ledger's tables as a data folder of CSV files (formula-safe) that ``read_folder`` reads back."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -42,10 +42,10 @@ class Reading:
 def parse_dates(values: pd.Series, fmt: str) -> pd.Series:
     """``values`` read with ``fmt`` (``A|B``: with A, else with B, for dates with and without a time of day);
     what does not read is missing."""
-    out = None
-    for f in fmt.split("|"):
-        p = pd.to_datetime(values, format=f, errors="coerce")
-        out = p if out is None else out.fillna(p)
+    first, *others = fmt.split("|")
+    out = pd.to_datetime(values, format=first, errors="coerce")
+    for f in others:
+        out = out.fillna(pd.to_datetime(values, format=f, errors="coerce"))
     return out
 
 

@@ -175,7 +175,8 @@ def propose_mapping(frame: pd.DataFrame, table: str | None = None) -> tuple[str,
             choice = value or f"one of {', '.join(reading.candidates)}: say which"
             evidence.append((header, f"dates as {choice}", why))
     money = [h for h, c in columns.items() if _kind(spec, c) is ColumnKind.MONEY]
-    decimal, thousands = ".", None
+    decimal: str | None = "."  # None: the amounts leave it open
+    thousands: str | None = None
     if money:
         sep = infer_separators(pd.concat([frame[h].dropna().astype(str) for h in money]))
         decimal, thousands = sep.decimal, sep.thousands

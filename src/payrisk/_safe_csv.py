@@ -59,5 +59,6 @@ def to_safe_csv(df: pd.DataFrame, path: str | Path, index: bool = False, dialect
     ``excel-eu``); returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    neutralise_frame(df).to_csv(path, index=index, **CSV_DIALECTS[dialect])
+    d = CSV_DIALECTS[dialect]
+    neutralise_frame(df).to_csv(path, index=index, sep=d["sep"], decimal=d["decimal"], encoding=d["encoding"])
     return path

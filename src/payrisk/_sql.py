@@ -93,6 +93,7 @@ def read_sql_tables(source: Any, tables: Mapping[str, str] | None = None) -> dic
         out = {}
         for table, what in wanted.items():
             query = what.strip()
+            statement: sa.TextClause | sa.Select[Any]
             if query.split(None, 1)[0].lower() in ("select", "with"):
                 statement = sa.text(query)
             elif query in present:  # a plain SELECT: no reflection of the table's types, which drivers differ on

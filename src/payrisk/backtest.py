@@ -9,13 +9,17 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 
 from payrisk.errors import ParameterError
 from payrisk.forecast import expected_by_period, open_book, payment_curve_bins, total_quantiles
+
+if TYPE_CHECKING:
+    from payrisk.engine import RiskEngine
+    from payrisk.ledger import Ledger
 
 __all__ = ["ForecastBacktest", "backtest_forecast", "time_backtest"]
 
@@ -63,7 +67,7 @@ def _open_at(inv: pd.DataFrame, day: pd.Timestamp) -> np.ndarray:
     return ((inv["issue_date"] <= day) & ~(inv["paid_date"] <= day)).to_numpy(dtype=bool)
 
 
-def _actuals(ledger: Any, day: pd.Timestamp, ends: np.ndarray) -> pd.DataFrame:
+def _actuals(ledger: Ledger, day: pd.Timestamp, ends: np.ndarray) -> pd.Series:
     """Cash received per (currency, period) after ``day`` on the invoices open at ``day``."""
     inv, pay = ledger.invoices, ledger.payments
     at = ledger._invoice_positions("payments")
@@ -91,7 +95,7 @@ def _place(currency: np.ndarray, amount: np.ndarray, days_after: np.ndarray, end
     return frame.groupby(["currency", "period"])["value"].sum()
 
 
-def _customer_delay(ledger: Any, day: pd.Timestamp) -> pd.Series:
+def _customer_delay(ledger: Ledger, day: pd.Timestamp) -> pd.Series:
     """Mean days late of each customer's invoices settled by ``day`` (the treasurer's 'usual delay')."""
     inv = ledger.invoices
     settled = (inv["paid_date"] <= day).to_numpy(dtype=bool)
@@ -99,7 +103,7 @@ def _customer_delay(ledger: Any, day: pd.Timestamp) -> pd.Series:
     return pd.Series(late[settled]).groupby(inv["customer_id"].to_numpy(dtype=object)[settled]).mean()
 
 
-def _runoff_history(ledger: Any, day: pd.Timestamp, ends: np.ndarray, n_weeks: int) -> pd.DataFrame:
+def _runoff_history(ledger: Ledger, day: pd.Timestamp, ends: np.ndarray, n_weeks: int) -> pd.DataFrame:
     """For weekly origins before ``day``: cash in each period after the origin from the items open at it, where
     already known at ``day`` (index: currency, period; columns: origin)."""
     inv, pay = ledger.invoices, ledger.payments
@@ -134,7 +138,8 @@ def _ets(history: pd.DataFrame, ends: np.ndarray, levels: tuple[float, float]) -
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     rows = []
-    for (cur, k), series in history.iterrows():
+    for key, series in history.iterrows():
+        cur, k = cast("tuple[str, int]", key)  # the index: (currency, period)
         y = series.dropna().to_numpy(dtype=np.float64)
         steps = max(int(np.ceil(ends[k - 1] / 7)), 1)
         if len(y) < 8:
@@ -175,14 +180,14 @@ def _best_rho(cells: pd.DataFrame, nominal: float) -> float:
     if cells.empty:
         return 0.0
     cov = _coverage_by_rho(cells)
-    return float((cov - nominal).abs().idxmin())
+    return float(cast("float", (cov - nominal).abs().idxmin()))  # the index: the rho grid
 
 
 def backtest_forecast(
-    ledger: Any,
+    ledger: Ledger,
     origins: Any = None,
     horizon_weeks: int = 13,
-    engine: Any = None,
+    engine: RiskEngine | None = None,
     levels: tuple[float, float] = (0.1, 0.9),
     n_origins: int = 8,
     step_weeks: int = 4,
@@ -224,6 +229,8 @@ def backtest_forecast(
 
     template = engine if engine is not None else RiskEngine()
     end = ledger.end_date
+    if end is None:  # no dates at all: nothing to backtest
+        raise ParameterError("The ledger has no invoices or payments to backtest a forecast on.")
     if origins is None:
         last = end - pd.Timedelta(weeks=horizon_weeks)
         origins = [last - pd.Timedelta(weeks=step_weeks * i) for i in range(n_origins)][::-1]
@@ -326,7 +333,7 @@ def _metrics(cells: pd.DataFrame, levels: np.ndarray) -> pd.DataFrame:
 
 # -- rolling-origin backtests --------------------------------------------------------------------------------
 def time_backtest(
-    ledger: Any,
+    ledger: Ledger,
     origins: Any,
     target: str = "late",
     horizon_days: int = 90,
@@ -418,13 +425,13 @@ def time_backtest(
                 )
         else:
             tr = labels.days_to_pay(ledger, as_of=day)
-            Xtr = X.loc[tr.index]
+            Xtr = X.loc[cast("pd.Index", tr.index)]  # days_to_pay indexes its target by the invoices' index
             full = labels.days_to_pay(ledger).to_frame()
             Xte = X.loc[test_mask]
-            yt = full.loc[Xte.index]
+            observed = full.loc[Xte.index]
             model = (model_factory or models.PaymentTimeModel)().fit(Xtr, tr)
             q = model.predict_quantiles(Xte, [0.1, 0.5, 0.9])
-            d, e = yt["duration"].to_numpy(), yt["event"].to_numpy()
+            d, e = observed["duration"].to_numpy(), observed["event"].to_numpy()
             prior = Xte["days_late_mean"].fillna(float(np.nanmean(Xtr["days_late_mean"])))
             res = {
                 "c_index": (concordance_index(d, e, q[0.5]), concordance_index(d, e, prior + Xte["terms_days"])),

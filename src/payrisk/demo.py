@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     print(ledger.summary())
     print("\nhidden archetypes (ground truth, ledger.truth):")
     t = ledger.truth
+    assert t is not None  # make_ledger attaches the world's truth
     arch = t.invoices.groupby("archetype").agg(invoices=("p_late", "size"), true_p_late=("p_late", "mean"))
     print(arch.round(3).to_string())
 

@@ -252,7 +252,7 @@ def _phrases(register: str) -> dict[str, tuple[str, str]]:
         return CUSTOMER_PHRASES
     if register != "collector":
         raise ParameterError(f"The 'register' parameter must be 'collector' or 'customer'. Got {register!r}.")
-    return {name: (row.reason_high, row.reason_low) for name, row in registry.iterrows()}
+    return {str(name): (row.reason_high, row.reason_low) for name, row in registry.iterrows()}  # index: feature names
 
 
 def reason_codes(
@@ -303,8 +303,8 @@ def reason_codes(
     names = np.asarray(phi.columns)
     values = X[list(names)].to_numpy(dtype=np.float64)
     direction = registry["risk"].reindex(names).fillna(0).to_numpy()
-    typical = pd.Series(getattr(model, "feature_medians_", np.full(len(model.feature_names_in_), np.nan)))
-    typical = typical.set_axis(list(model.feature_names_in_)).reindex(names).to_numpy(dtype=np.float64)
+    medians = pd.Series(getattr(model, "feature_medians_", np.full(len(model.feature_names_in_), np.nan)))
+    typical = medians.set_axis(list(model.feature_names_in_)).reindex(names).to_numpy(dtype=np.float64)
     # a feature with a known risk direction is a reason only on its risky side ("paying later than it used to"),
     # never as an artefact of a non-monotone split ("paying earlier than it used to" raising the risk)
     with np.errstate(invalid="ignore"):

@@ -25,12 +25,15 @@ True
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from payrisk.errors import ParameterError
+
+if TYPE_CHECKING:
+    from payrisk.ledger import Ledger
 
 __all__ = ["ageing", "collection_effectiveness", "dso", "kpi_summary", "on_time_share", "promise_kept_rate"]
 
@@ -72,7 +75,7 @@ def _sum(frame: pd.DataFrame, columns: dict[str, Any], by: str | None, segments:
     return values.groupby(_keys(frame, by, segments), sort=True).sum()
 
 
-def _open_invoices(ledger: Any, day: pd.Timestamp) -> pd.DataFrame:
+def _open_invoices(ledger: Ledger, day: pd.Timestamp) -> pd.DataFrame:
     """Invoices issued by ``day`` with an open amount at its end (partial payments deducted)."""
     inv = ledger.as_of(day).invoices
     return inv.loc[inv["open_amount"].to_numpy(dtype=np.float64) > 0]
@@ -82,7 +85,7 @@ def _issued(table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.D
     return table.loc[((table["issue_date"] >= start) & (table["issue_date"] <= end)).to_numpy(dtype=bool)]
 
 
-def _receivables(ledger: Any, day: pd.Timestamp, by: str | None, segments: pd.Series | None) -> pd.DataFrame:
+def _receivables(ledger: Ledger, day: pd.Timestamp, by: str | None, segments: pd.Series | None) -> pd.DataFrame:
     """Per group: ``receivables`` and ``current`` (not yet due) at the end of ``day``."""
     inv = _open_invoices(ledger, day)
     amount = inv["open_amount"].to_numpy(dtype=np.float64)
@@ -91,7 +94,7 @@ def _receivables(ledger: Any, day: pd.Timestamp, by: str | None, segments: pd.Se
 
 
 def _sales(
-    ledger: Any, start: pd.Timestamp, end: pd.Timestamp, by: str | None, segments: pd.Series | None
+    ledger: Ledger, start: pd.Timestamp, end: pd.Timestamp, by: str | None, segments: pd.Series | None
 ) -> pd.DataFrame:
     """Per group: ``credit_sales`` (invoiced) and ``credit_notes`` (credit issued, positive) from start to end."""
     inv = _issued(ledger.invoices, start, end)
@@ -107,7 +110,7 @@ def _bucket_labels(buckets: tuple[int, ...]) -> list[str]:
 
 
 def ageing(
-    ledger: Any,
+    ledger: Ledger,
     as_of: Any,
     by: str | None = None,
     segments: pd.Series | None = None,
@@ -188,7 +191,7 @@ def _countback(receivables: np.ndarray, sales: np.ndarray, days: np.ndarray) -> 
 
 
 def dso(
-    ledger: Any,
+    ledger: Ledger,
     as_of: Any,
     period_days: int = 90,
     by: str | None = None,
@@ -240,7 +243,7 @@ def dso(
 
 
 def _monthly_sales(
-    ledger: Any, starts: list[pd.Timestamp], day: pd.Timestamp, by: str | None, segments: Any, index: pd.Index
+    ledger: Ledger, starts: list[pd.Timestamp], day: pd.Timestamp, by: str | None, segments: Any, index: pd.Index
 ) -> np.ndarray:
     """Credit sales per group (rows in ``index`` order) and period (columns, latest first: ``starts`` from
     :func:`_month_periods`), in one pass over the invoices."""
@@ -250,13 +253,13 @@ def _monthly_sales(
     ascending = pd.DatetimeIndex(starts[::-1])
     period = len(starts) - np.searchsorted(ascending, inv["issue_date"].to_numpy(), side="right")  # 0: latest
     keys = [*_keys(inv, by, segments), pd.Series(period, index=inv.index, name="_period")]
-    sums = inv["amount"].astype("float64").groupby(keys).sum().unstack("_period", fill_value=0.0)
+    sums = inv["amount"].astype("float64").groupby(keys).sum().unstack("_period", fill_value=0)
     return sums.reindex(index=index, columns=range(len(starts)), fill_value=0.0).to_numpy()
 
 
 # -- CEI ----------------------------------------------------------------------------------------------------------
 def collection_effectiveness(
-    ledger: Any,
+    ledger: Ledger,
     start: Any,
     end: Any,
     freq: str = "M",
@@ -309,7 +312,7 @@ def collection_effectiveness(
 
 
 def _cei_period(
-    ledger: Any, s: pd.Timestamp, e: pd.Timestamp, by: str | None, segments: pd.Series | None
+    ledger: Ledger, s: pd.Timestamp, e: pd.Timestamp, by: str | None, segments: pd.Series | None
 ) -> pd.DataFrame:
     """CEI's terms and value for the period from ``s`` to ``e`` (both included), per group."""
     begin = _receivables(ledger, s - pd.Timedelta(days=1), by, segments)["receivables"]
@@ -335,7 +338,7 @@ def _cei_frame(
 
 # -- payment behaviour --------------------------------------------------------------------------------------------
 def on_time_share(
-    ledger: Any, as_of: Any, window_days: int = 90, by: str | None = None, segments: pd.Series | None = None
+    ledger: Ledger, as_of: Any, window_days: int = 90, by: str | None = None, segments: pd.Series | None = None
 ) -> pd.DataFrame:
     """Share of the invoices due in the ``window_days`` up to ``as_of`` that were paid in full by their due date.
 
@@ -375,7 +378,7 @@ def on_time_share(
 
 
 def promise_kept_rate(
-    ledger: Any,
+    ledger: Ledger,
     as_of: Any,
     window_days: int = 90,
     grace_days: int = 14,
@@ -431,7 +434,7 @@ def promise_kept_rate(
     return out
 
 
-def _contact_currency(con: pd.DataFrame, snap: Any) -> np.ndarray:
+def _contact_currency(con: pd.DataFrame, snap: Ledger) -> np.ndarray:
     """A contact's currency: its invoice's, else its customer's invoices' (one per customer, as validated)."""
     inv = snap.invoices
     by_invoice = con["invoice_id"].map(inv.set_index("invoice_id")["currency"])
@@ -441,7 +444,7 @@ def _contact_currency(con: pd.DataFrame, snap: Any) -> np.ndarray:
 
 # -- all of them --------------------------------------------------------------------------------------------------
 def kpi_summary(
-    ledger: Any, as_of: Any, period_days: int = 90, by: str | None = None, segments: pd.Series | None = None
+    ledger: Ledger, as_of: Any, period_days: int = 90, by: str | None = None, segments: pd.Series | None = None
 ) -> pd.DataFrame:
     """One table of the headline KPIs at ``as_of``: receivables, overdue share, DSO (standard and countback),
     ADD, CEI over the ``period_days`` up to ``as_of``, on-time share and promise-kept rate.

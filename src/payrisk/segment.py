@@ -32,7 +32,7 @@ True
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,9 @@ from sklearn.base import BaseEstimator
 
 from payrisk._priority import BANDS, prioritise
 from payrisk.errors import NotFittedError, ParameterError
+
+if TYPE_CHECKING:
+    from payrisk.ledger import Ledger
 
 __all__ = ["BANDS", "SEGMENTS", "TREATMENT", "PayerSegmenter", "prioritise"]
 
@@ -56,7 +59,7 @@ TREATMENT: dict[str, str] = {
 _PAYERS = SEGMENTS[:4]
 
 
-def _history(ledger: Any, as_of: Any, window_days: int, never_after_days: int) -> pd.DataFrame:
+def _history(ledger: Ledger, as_of: Any, window_days: int, never_after_days: int) -> pd.DataFrame:
     """Per customer, the sufficient statistics of the mixture over the window before ``as_of``.
 
     ``n`` settled invoices, ``k`` of them late; for late invoices whose first reminder was mild (or none) and
@@ -228,7 +231,7 @@ class PayerSegmenter(BaseEstimator):
             last = mean_ll
         return theta, last, it
 
-    def fit(self, ledger: Any, as_of: Any) -> PayerSegmenter:
+    def fit(self, ledger: Ledger, as_of: Any) -> PayerSegmenter:
         """Fit the mixture on the customers with at least ``min_settled`` settled invoices in the window."""
         self._check_params()
         return self._fit_history(_history(ledger, as_of, self.window_days, self.never_after_days))
@@ -299,7 +302,7 @@ class PayerSegmenter(BaseEstimator):
             names[c] = name
         return names
 
-    def predict(self, ledger: Any, as_of: Any) -> pd.DataFrame:
+    def predict(self, ledger: Ledger, as_of: Any) -> pd.DataFrame:
         """One row per customer: ``segment``, the posterior of each payer segment, and the evidence in words.
 
         Returns
@@ -335,7 +338,7 @@ class PayerSegmenter(BaseEstimator):
         out["treatment"] = out["segment"].map(TREATMENT)
         return out
 
-    def fit_predict(self, ledger: Any, as_of: Any) -> pd.DataFrame:
+    def fit_predict(self, ledger: Ledger, as_of: Any) -> pd.DataFrame:
         """``fit`` then ``predict`` on the same ledger and date."""
         return self.fit(ledger, as_of).predict(ledger, as_of)
 

@@ -5,6 +5,7 @@ All dates are handled as integer day numbers (days since 1970-01-01, a Thursday)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -54,7 +55,7 @@ def _text(vocab: tuple[str, ...] | list[str], codes: np.ndarray) -> pd.Series:
     return pd.Series(pd.array(pc.take(pa.array(list(vocab), pa.string()), idx), dtype="str"))
 
 
-def _code(vocab: tuple[str, ...] | list[str], name: str) -> int:
+def _code(vocab: Iterable[str], name: str) -> int:
     return list(vocab).index(name)
 
 

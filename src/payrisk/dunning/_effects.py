@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
 from payrisk.errors import ParameterError
+
+if TYPE_CHECKING:
+    from payrisk.ledger import Ledger
 
 __all__ = ["ToneEffect", "estimate_tone_effect"]
 
@@ -55,7 +58,7 @@ class ToneEffect:
 
 
 def _cohort(
-    snap: Any, treated: str, control: str, start: pd.Timestamp | None, day: pd.Timestamp, horizon: int
+    snap: Ledger, treated: str, control: str, start: pd.Timestamp | None, day: pd.Timestamp, horizon: int
 ) -> pd.DataFrame:
     """Invoices whose first reminder (first contact after the due date) was delivered in one of the two tones,
     due early enough that their outcome over ``horizon`` days is known at ``day``."""
@@ -139,7 +142,7 @@ def _summarise(cohort: pd.DataFrame, level: float) -> pd.DataFrame:
 
 
 def estimate_tone_effect(
-    ledger: Any,
+    ledger: Ledger,
     as_of: Any,
     segments: pd.Series | None = None,
     *,

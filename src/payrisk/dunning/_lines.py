@@ -22,6 +22,7 @@ def load_with_lines(text: str, source: str) -> tuple[Any, Callable[[tuple], int]
         raise PolicyError(f"{source}: not valid YAML or JSON at {line}: {problem}.") from None
     if not isinstance(data, dict):
         raise PolicyError(f"{source}: a policy is a mapping (name, tracks, timing, ...); got {type(data).__name__}.")
+    assert root is not None  # a mapping was read: the document has a root node
 
     def line_of(loc: tuple) -> int:
         node = root

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from payrisk.dunning._policy import PlanOffers
 from payrisk.features._registry import MISSED_GRACE_DAYS
+
+if TYPE_CHECKING:
+    from payrisk.ledger import Ledger
 
 __all__ = ["OFFER_COLUMNS", "gate_plan_offers"]
 
@@ -21,7 +24,7 @@ def _adherence_model(adherence: Any) -> Any:
     return getattr(adherence, "adherence_model_", adherence)
 
 
-def last_broken_plan(snap: Any, day: pd.Timestamp) -> pd.Series:
+def last_broken_plan(snap: Ledger, day: pd.Timestamp) -> pd.Series:
     """Per customer, the last day on or before ``day`` one of its plans broke: an instalment not paid in full
     within the grace period (the definition of :func:`payrisk.labels.plan_kept` and the plan features)."""
     ins = snap.installments
@@ -34,7 +37,7 @@ def last_broken_plan(snap: Any, day: pd.Timestamp) -> pd.Series:
     return broke.groupby("customer_id")["broken_on"].max()
 
 
-def monthly_payments(snap: Any, day: pd.Timestamp, customers: Any) -> pd.Series:
+def monthly_payments(snap: Ledger, day: pd.Timestamp, customers: Any) -> pd.Series:
     """Per customer of ``customers``, the mean amount paid per month over the year up to ``day`` (months seen
     since its first payment in that year, 1 to 12): what it has shown it can pay."""
     pay = snap.payments
@@ -61,7 +64,7 @@ def _candidates(offers: pd.DataFrame, policy: PlanOffers, day: pd.Timestamp) -> 
     ]
 
 
-def _p_kept(model: Any, snap: Any, plans: pd.DataFrame, inst: pd.DataFrame, day: pd.Timestamp) -> np.ndarray:
+def _p_kept(model: Any, snap: Ledger, plans: pd.DataFrame, inst: pd.DataFrame, day: pd.Timestamp) -> np.ndarray:
     """P(kept) of each hypothetical plan, scored on the features it would have if agreed tomorrow."""
     from payrisk import features
     from payrisk.ledger import Ledger
@@ -76,7 +79,7 @@ def _p_kept(model: Any, snap: Any, plans: pd.DataFrame, inst: pd.DataFrame, day:
 
 
 def gate_plan_offers(
-    actions: pd.DataFrame, policy: PlanOffers, snap: Any, day: pd.Timestamp, adherence: Any
+    actions: pd.DataFrame, policy: PlanOffers, snap: Ledger, day: pd.Timestamp, adherence: Any
 ) -> pd.DataFrame:
     """Decide the plan offer of every action whose step offers a plan.
 
@@ -115,7 +118,7 @@ def gate_plan_offers(
     return out
 
 
-def _best_plans(asks: pd.DataFrame, policy: PlanOffers, snap: Any, day: pd.Timestamp, model: Any) -> pd.DataFrame:
+def _best_plans(asks: pd.DataFrame, policy: PlanOffers, snap: Ledger, day: pd.Timestamp, model: Any) -> pd.DataFrame:
     """The shortest affordable plan with P(kept) >= min_p_kept per action, or the reason there is none."""
     currency = snap.invoices.drop_duplicates("customer_id").set_index("customer_id")["currency"]
     offers = asks.assign(currency=currency.reindex(asks["customer_id"]).to_numpy(), action=asks.index)

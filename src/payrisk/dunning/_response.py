@@ -3,7 +3,7 @@ the contacts log, with propensities, a positivity check, doubly robust effects a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -13,6 +13,9 @@ from sklearn.base import BaseEstimator
 from payrisk._calendar import closed, day_numbers
 from payrisk.dunning._effects import _cluster_mean, _folds
 from payrisk.errors import NotFittedError, ParameterError
+
+if TYPE_CHECKING:
+    from payrisk.ledger import Ledger
 
 __all__ = ["ARMS", "ResponseModel"]
 
@@ -200,7 +203,7 @@ class ResponseModel(BaseEstimator):
             }
         )
 
-    def training_rows(self, ledger: Any, as_of: Any) -> pd.DataFrame:
+    def training_rows(self, ledger: Ledger, as_of: Any) -> pd.DataFrame:
         """The logged actions and sampled control rows known at ``as_of``, with their outcomes (no features)."""
         from payrisk.ledger import to_date
 
@@ -216,8 +219,9 @@ class ResponseModel(BaseEstimator):
         acts = acts.loc[open_then & (a_inv["due_date"].to_numpy() < acts["day"].to_numpy())]
         # controls: open overdue invoice-days, spread over each invoice's open overdue span
         rng = np.random.default_rng(self.seed)
-        end = inv["paid_date"].fillna(day).clip(upper=day - pd.Timedelta(days=h))
-        lo = (inv["due_date"] + pd.Timedelta(days=1)).clip(lower=first)
+        # pandas-stubs type clip's bounds as numbers and arrays only; pandas takes a Timestamp on dates
+        end = inv["paid_date"].fillna(day).clip(upper=day - pd.Timedelta(days=h))  # type: ignore[call-overload]
+        lo = (inv["due_date"] + pd.Timedelta(days=1)).clip(lower=first)  # type: ignore[call-overload]
         span = (end - lo).dt.days.clip(lower=0).to_numpy()
         k = rng.poisson(self.controls_per_month * span / 30.0)  # a known density: the action hazard rests on it
         rep = np.repeat(np.arange(len(inv)), k)
@@ -254,7 +258,7 @@ class ResponseModel(BaseEstimator):
         rows = rows.loc[settled].reset_index(drop=True)
         return self._state(rows, snap, all_acts)
 
-    def _state(self, rows: pd.DataFrame, snap: Any, acts: pd.DataFrame) -> pd.DataFrame:
+    def _state(self, rows: pd.DataFrame, snap: Ledger, acts: pd.DataFrame) -> pd.DataFrame:
         """Actions already taken on each row's invoice and the customer's contacts in the 7 days before."""
         key = rows[["invoice_id", "day"]].reset_index()
         m = key.merge(acts[["invoice_id", "day"]], on="invoice_id", suffixes=("", "_a"))
@@ -322,7 +326,7 @@ class ResponseModel(BaseEstimator):
                 out[g] = model.fit(_with_arm(X.loc[sel], arms[sel]), y[sel], sample_weight=w[sel])
         return out
 
-    def fit(self, ledger: Any, as_of: Any, segments: pd.Series | None = None) -> ResponseModel:
+    def fit(self, ledger: Ledger, as_of: Any, segments: pd.Series | None = None) -> ResponseModel:
         """Learn the response to actions from the contacts log known at ``as_of``.
 
         Parameters

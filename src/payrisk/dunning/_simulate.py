@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -11,6 +11,9 @@ import pandas as pd
 from payrisk.dunning._plan import _step_table
 from payrisk.dunning._policy import Policy
 from payrisk.errors import ParameterError
+
+if TYPE_CHECKING:
+    from payrisk.ledger import Ledger
 
 __all__ = ["TONE_SCALE", "simulate_policies"]
 
@@ -26,8 +29,9 @@ def _steps(policy: Policy) -> pd.DataFrame:
     return steps
 
 
-def _cohort(ledger: Any, segments: pd.Series, start: pd.Timestamp, end: pd.Timestamp, p_late: Any) -> pd.DataFrame:
+def _cohort(ledger: Ledger, segments: pd.Series, start: pd.Timestamp, end: pd.Timestamp, p_late: Any) -> pd.DataFrame:
     truth = ledger.truth
+    assert truth is not None  # simulate_policies refuses a ledger without truth
     inv = truth.invoices.set_index("invoice_id")
     inv = inv.loc[(inv["due_date"] >= start) & (inv["due_date"] <= end)]
     led = ledger.invoices.set_index("invoice_id").reindex(inv.index)
@@ -55,7 +59,7 @@ def _cohort(ledger: Any, segments: pd.Series, start: pd.Timestamp, end: pd.Times
     return out
 
 
-def _detected_weekday(ledger: Any, customers: pd.Index, day: pd.Timestamp) -> pd.Series:
+def _detected_weekday(ledger: Ledger, customers: pd.Index, day: pd.Timestamp) -> pd.Series:
     """The payment weekday payrisk sees per customer at ``day`` (-1 when it sees none), as plan_actions times."""
     from payrisk import features
 
@@ -130,7 +134,7 @@ def _simulate(cohort: pd.DataFrame, steps: pd.DataFrame, params: Any, aligned: n
     out: dict[str, Any] = {"cash_by": lambda n: ((after <= n) * amount).sum(axis=1) / amount.sum()}
     out["days_late_mean"] = np.minimum(after, 90).mean(axis=1)
     rows = cohort[["customer_id", "segment", "score", "amount", "due_date"]].reset_index().merge(steps, on="segment")
-    pos = cohort.index.get_indexer(rows["invoice_id"])
+    pos = cohort.index.get_indexer(pd.Index(rows["invoice_id"]))
     d = rows["days_after_due"].fillna(0).to_numpy(dtype=np.int64)
     due = rows["due_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
     step_day = _next_business(due + d) - due
@@ -156,7 +160,7 @@ def _simulate(cohort: pd.DataFrame, steps: pd.DataFrame, params: Any, aligned: n
 
 
 def simulate_policies(
-    ledger: Any,
+    ledger: Ledger,
     policies: Mapping[str, Policy],
     segments: pd.Series,
     start: Any,

@@ -194,13 +194,13 @@ class LatePaymentClassifier(ClassifierMixin, TimeSplitModel):
         if self.calibration != "auto":
             return self.calibration, _Calibrator.fit(self.calibration, raw, y)
         half = len(raw) // 2
-        scores = {}
+        scores: dict[str, float] = {}
         for method in ("platt", "isotonic"):
             if method == "platt" and len(np.unique(y[:half])) < 2:
                 continue  # a logistic map needs both classes; isotonic fits a constant
             cal = _Calibrator.fit(method, raw[:half], y[:half])
             scores[method] = _log_loss(y[half:], cal.apply(raw[half:]))
-        best = min(scores, key=scores.get)
+        best = min(scores, key=scores.__getitem__)
         self.calibration_scores_ = scores
         return best, _Calibrator.fit(best, raw, y)
 

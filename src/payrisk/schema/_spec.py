@@ -43,6 +43,7 @@ class ColumnKind(StrEnum):
     DATE = "date"  #: calendar date, stored as ``datetime64[ns]`` at midnight
     DATETIME = "datetime"  #: date and time, stored as ``datetime64[ns]``
     MONEY = "money"  #: amount in the row's currency, stored as float64
+    NUMBER = "number"  #: a real number that is not money (a probability, days on average), stored as float64
     INT = "int"  #: whole number, stored as Int64 (nullable)
     BOOL = "bool"  #: yes/no, stored as bool
     TEXT = "text"  #: free text or a code, stored as text
@@ -570,10 +571,11 @@ class ValidationReport:
             raise ValidationError(str(self), report=self)
 
     def _read_as(self) -> list[str]:
+        rows: Iterable[Any] = self.inferred.itertuples(index=False)  # named tuples of the report's str columns
         return [
             (f"  read {r.source}" if r.column == "(file)" else f"  read {r.table}.{r.column}"
              + (f" ({r.source})" if r.source != r.column else "")) + f": {r.read_as} ({r.evidence})"
-            for r in self.inferred.itertuples(index=False)
+            for r in rows
         ]  # fmt: skip
 
     def __str__(self) -> str:
@@ -584,7 +586,8 @@ class ValidationReport:
         for t, row in self.counts.iterrows():
             extra = f", {int(row['credit_notes'])} as credit notes" if row["credit_notes"] else ""
             lines.append(f"  {t}: {row['input']} in, {row['accepted']} accepted{extra}, {row['rejected']} rejected")
-        for r in self.summary().itertuples(index=False):
+        summary: Iterable[Any] = self.summary().itertuples(index=False)  # named tuples: rule is a RULES key
+        for r in summary:
             lines.append(
                 f"  - {r.table}.{r.column}: {r.rule} ({RULES.get(r.rule, ('', ''))[0]}), {r.action} "
                 f"{r.rows} rows (e.g. rows {r.examples}). Fix: {r.fix}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,7 @@ from payrisk.schema._spec import (
     suggest_columns,
 )
 
-DATE_DTYPE = "datetime64[ns]"
+DATE_DTYPE: Final = "datetime64[ns]"
 #: source columns consumed by validation, not kept: payment terms, their baseline date, a debit/credit indicator
 _DERIVED = {"terms_days", "baseline_date", "debit_credit"}
 _TINY = 1e-300  #: a non-zero amount below this is a broken value, not money
@@ -333,7 +333,7 @@ class _Table:
             return _text(s).isna().to_numpy()
         return s.isna().to_numpy()
 
-    def fill_default(self, col: str, value: object) -> None:
+    def fill_default(self, col: str, value: str | bool | None) -> None:
         if col not in self.df.columns:
             self.df[col] = value
         elif value is not None:
@@ -546,7 +546,7 @@ def _check_payment_links(pay: _Table, inv: _Table | None, mapping: ColumnMapping
         message="payments.invoice_id: invoice id not among the accepted invoices (absent, or rejected itself)",
     )
     linked = pay.df["invoice_id"].notna().to_numpy() & pay.ok()
-    pos = good.index.get_indexer(pay.df["invoice_id"])  # one hash lookup, reused for every invoice column
+    pos = good.index.get_indexer(pd.Index(pay.df["invoice_id"]))  # one hash lookup, reused for every invoice column
     found = pos >= 0
 
     inv_customer = _at(good["customer_id"], pos, found, pay.df.index)
