@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import pandas as pd
+
+from payrisk.errors import ParameterError
+
+if TYPE_CHECKING:
+    from payrisk.engine import RiskEngine
+    from payrisk.ledger import Ledger
 
 #: metric name suffix -> (what is better, tolerance): "higher", "lower", or a target value to stay close to
 RULES: dict[str, tuple[str | float, float]] = {
@@ -33,6 +39,13 @@ SYNTHETIC = {"fit_as_of": "2024-06-30", "score_on": "2024-07-31", "end": "2024-1
 Progress = Callable[[str, int, int], None]
 
 
+class _Size(TypedDict):
+    """The model size every model of the suite is fitted with."""
+
+    n_estimators: int
+    max_depth: int
+
+
 def _classification(prefix: str, y: np.ndarray, p: np.ndarray, n_boot: int) -> dict[str, dict[str, float]]:
     from payrisk import evaluation
 
@@ -42,7 +55,8 @@ def _classification(prefix: str, y: np.ndarray, p: np.ndarray, n_boot: int) -> d
 def _rounded(prefix: str, table: pd.DataFrame, n: int) -> dict[str, dict[str, float]]:
     """AUC, Brier, log loss and ECE of a classification report, each with its interval and test-set size."""
     names = ("auc", "brier", "log_loss", "ece")
-    return {f"{prefix}.{m}": {k: round(float(v), 5) for k, v in table.loc[m].items()} | {"n": n} for m in names}
+    rows = {m: table.loc[m].to_dict() for m in names}  # the report's rows: value, ci_low, ci_high
+    return {f"{prefix}.{m}": {str(k): round(float(v), 5) for k, v in row.items()} | {"n": n} for m, row in rows.items()}
 
 
 def _survival(prefix: str, model: Any, X: pd.DataFrame, duration: np.ndarray, event: np.ndarray) -> dict[str, Any]:
@@ -65,7 +79,7 @@ def _survival_metrics(
     }
 
 
-def _synthetic(customers: int, seed: int, size: dict[str, int], n_boot: int) -> dict[str, Any]:
+def _synthetic(customers: int, seed: int, size: _Size, n_boot: int) -> dict[str, Any]:
     """The engine on the synthetic world, fitted as of mid-2024; scored on the invoices issued after."""
     from payrisk import datasets
     from payrisk.engine import RiskEngine
@@ -74,10 +88,12 @@ def _synthetic(customers: int, seed: int, size: dict[str, int], n_boot: int) -> 
     ledger = datasets.make_ledger(n_customers=customers, seed=seed)
     engine = RiskEngine(reasons_top_n=0, forecast_weeks=0, **size).fit(ledger, SYNTHETIC["fit_as_of"])
     metrics, _ = model_quality(engine, ledger, SYNTHETIC["end"], n_boot=n_boot)
+    if metrics is None:  # fewer than 100 invoices issued after the fit with a known outcome
+        raise ParameterError(f"{customers} customers are too few to judge the models (under 100 test invoices).")
     return _rounded("synthetic.p_late", metrics, metrics.attrs["n"]) | _open_items(engine, ledger)
 
 
-def _collections(customers: int, seed: int, size: dict[str, int]) -> dict[str, Any]:
+def _collections(customers: int, seed: int, size: _Size) -> dict[str, Any]:
     """Collections judged by cash: the synthetic world's book replayed for 64 business days from mid-2024 with a
     capacity of 5% of the overdue accounts a day; payrisk's plan (response model + gain planner) as a share of the
     oracle's expected extra cash and of the best simple order's (largest first, newest overdue first)."""
@@ -105,7 +121,7 @@ def _collections(customers: int, seed: int, size: dict[str, int]) -> dict[str, A
     for h in (30, 90):
         cash = table[f"expected_extra_cash_{h}d"]  # the replay's expected cash: one draw of answers is noise
         best_rule = cash[["largest_first", "newest_overdue_first"]].max()
-        n = int(table.loc["payrisk", "actions"])
+        n = int(table["actions"].loc["payrisk"])
         out[f"synthetic.collections.share_of_oracle_{h}d"] = {
             "value": round(cash["payrisk"] / cash[["oracle_30d", "oracle_90d"]].max(), 4),  # the better oracle
             "n": n,
@@ -114,7 +130,7 @@ def _collections(customers: int, seed: int, size: dict[str, int]) -> dict[str, A
     return out
 
 
-def _open_items(engine: Any, ledger: Any) -> dict[str, Any]:
+def _open_items(engine: RiskEngine, ledger: Ledger) -> dict[str, Any]:
     """The payment-time model where the engine uses it: the items open a month after its date, their P10/P50/P90
     payment dates against when they were paid (censored at the end of the history)."""
     day = pd.Timestamp(SYNTHETIC["score_on"])
@@ -127,7 +143,7 @@ def _open_items(engine: Any, ledger: Any) -> dict[str, Any]:
     return _survival_metrics("synthetic.pay_time", duration, event, q["p10"], q["p50"], q["p90"])
 
 
-def _ibm(root: Path, size: dict[str, int], n_boot: int) -> dict[str, Any]:
+def _ibm(root: Path, size: _Size, n_boot: int) -> dict[str, Any]:
     """IBM accounts receivable: trained on invoices issued and settled before 2013-07-01, tested on later ones."""
     from payrisk import datasets, features, labels
     from payrisk.models import LatePaymentClassifier, PaymentTimeModel
@@ -150,7 +166,7 @@ def _ibm(root: Path, size: dict[str, int], n_boot: int) -> dict[str, Any]:
     )
 
 
-def _berka(root: Path, size: dict[str, int], n_boot: int) -> dict[str, Any]:
+def _berka(root: Path, size: _Size, n_boot: int) -> dict[str, Any]:
     """Berka (PKDD'99) loans as plans: kept or not, at creation; finished loans created before 1996 train."""
     from payrisk import datasets, features
     from payrisk.models import InstallmentAdherenceClassifier
@@ -167,7 +183,7 @@ def _berka(root: Path, size: dict[str, int], n_boot: int) -> dict[str, Any]:
     return _classification("berka.p_kept", y.loc[test].to_numpy(), model.predict_proba(P.loc[test])[:, 1], n_boot)
 
 
-def _loan_collections(root: Path, size: dict[str, int]) -> dict[str, Any]:
+def _loan_collections(root: Path, size: _Size) -> dict[str, Any]:
     """Loan payments and collections: payment time, loans issued from 2016-09-12 scored by a model of earlier ones."""
     from payrisk import datasets, features, labels
     from payrisk.models import PaymentTimeModel
@@ -205,12 +221,12 @@ def run_suite(
     ``value`` and, where bootstrapped, ``ci_low``/``ci_high``), ``skipped`` (datasets not found) and the default
     ``tolerances`` of each metric.
     """
-    size = {"n_estimators": trees, "max_depth": depth}
+    size: _Size = {"n_estimators": trees, "max_depth": depth}
     root = Path(data_root) if data_root is not None else None
-    real = {
-        "ibm": ("ibm_accounts_receivable", lambda: _ibm(root, size, n_boot)),
-        "berka": ("berka_pkdd99", lambda: _berka(root, size, n_boot)),
-        "loan_collections": ("loan_payments_collections", lambda: _loan_collections(root, size)),
+    real: dict[str, tuple[str, Callable[[Path], dict[str, Any]]]] = {
+        "ibm": ("ibm_accounts_receivable", lambda base: _ibm(base, size, n_boot)),
+        "berka": ("berka_pkdd99", lambda base: _berka(base, size, n_boot)),
+        "loan_collections": ("loan_payments_collections", lambda base: _loan_collections(base, size)),
     }
     report = progress or (lambda step, done, total: None)
     total = 1 + len(real)
@@ -222,7 +238,7 @@ def run_suite(
         if root is None or not (root / folder).is_dir():
             skipped.append(name)
             continue
-        metrics |= run()
+        metrics |= run(root)
     report("done", total, total)
     return {
         "suite": "models",

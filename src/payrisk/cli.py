@@ -19,10 +19,16 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from payrisk._cli_io import FORMATS, emit, load_ledger, progress_bar, write_tables
 from payrisk.errors import ParameterError, PayriskError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from payrisk.engine import RiskEngine
+    from payrisk.ledger import Ledger
 
 __all__ = ["main"]
 
@@ -49,14 +55,14 @@ def _say(args: argparse.Namespace, text: str) -> None:
         print(text, file=sys.stderr)
 
 
-def _ledger(args: argparse.Namespace) -> Any:
+def _ledger(args: argparse.Namespace) -> Ledger:
     ledger = load_ledger(args.data, args.mapping, args.encoding)
     if not ledger.report.ok:
         _say(args, f"note: {ledger.report.n_rejected} input rows were rejected; `payrisk validate` lists them")
     return ledger
 
 
-def _engine(args: argparse.Namespace) -> Any:
+def _engine(args: argparse.Namespace) -> RiskEngine:
     from payrisk.engine import RiskEngine
 
     return RiskEngine.load(args.model)
@@ -125,7 +131,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
-def _actions(args: argparse.Namespace, engine: Any, ledger: Any, worklist: Any) -> Any:
+def _actions(args: argparse.Namespace, engine: RiskEngine, ledger: Ledger, worklist: pd.DataFrame) -> pd.DataFrame:
     from payrisk.dunning import Policy, plan_actions
 
     policy = Policy.from_file(args.policy) if args.policy else Policy.default()
@@ -237,7 +243,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _kpi_lines(ledger: Any, engine: Any, as_of: str) -> list[str]:
+def _kpi_lines(ledger: Ledger, engine: RiskEngine, as_of: str) -> list[str]:
     """The demo's KPI and model-health lines."""
     from payrisk import kpi, monitor
 
