@@ -103,7 +103,7 @@ def _single(size: str, out: Path) -> dict[str, Any]:
     worklist = engine.score(ledger, AS_OF)
     worklist.to_parquet(out / "worklist.parquet")
     _stage("forecast")
-    fc = pr.forecast.cash_inflow(engine, ledger, AS_OF, horizon_weeks=13)
+    fc = pr.forecast.cash_inflow(ledger, engine, AS_OF, horizon_weeks=13)
     _stage("end")
     return _summary(len(ledger.invoices), n_features, engine, len(worklist), fc)
 
@@ -139,7 +139,7 @@ def _dask(size: str, out: Path) -> dict[str, Any]:
         _stage("score")
         prd.score(engine, ledger, AS_OF).to_parquet(out / "worklist")
         _stage("forecast")
-        fc = prd.cash_inflow(engine, ledger, AS_OF, horizon_weeks=13)
+        fc = prd.cash_inflow(ledger, engine, AS_OF, horizon_weeks=13)
         _stage("end")
         import dask.dataframe as dd
 

@@ -113,7 +113,7 @@ def run_plan_speed() -> dict:
     history = big.as_of("2024-06-30")
     policy = pr.dunning.Policy.default()
     t0 = time.perf_counter()
-    actions = pr.dunning.plan_actions(scores, policy, "2024-06-30", history, adherence=engine)
+    actions = pr.dunning.plan_actions(history, scores, policy, "2024-06-30", adherence=engine)
     seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
     baseline = bucket_rule(scores, pd.Timestamp("2024-06-30"))

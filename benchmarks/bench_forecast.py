@@ -117,7 +117,7 @@ def _run_backtest(ledger: pr.Ledger, engine: pr.RiskEngine, figure: str | None =
     if figure:
         origin = max(bt.cells["origin"])
         fitted = engine.fit(ledger, origin)
-        fc = pr.forecast.cash_inflow(fitted, ledger, origin, period_correlation=bt.period_correlation)
+        fc = pr.forecast.cash_inflow(ledger, fitted, origin, period_correlation=bt.period_correlation)
         cur = fc.periods.groupby("currency")["expected"].sum().idxmax()
         actual = bt.cells.loc[(bt.cells["origin"] == origin) & (bt.cells["currency"] == cur)]
         actuals = pd.Series(
@@ -145,10 +145,10 @@ def run_speed() -> dict:
     engine = pr.RiskEngine().fit(pr.datasets.make_ledger(), "2024-06-30")
     big = pr.datasets.make_ledger(n_customers=255_000, start="2023-07-01", end="2024-06-30", seed=5)
     t0 = time.perf_counter()
-    fc = pr.forecast.cash_inflow(engine, big, "2024-06-30", segments=False)
+    fc = pr.forecast.cash_inflow(big, engine, "2024-06-30", segments=False)
     seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
-    pr.forecast.cash_inflow(engine, big, "2024-06-30", segments=True)
+    pr.forecast.cash_inflow(big, engine, "2024-06-30", segments=True)
     with_segments = time.perf_counter() - t0
     print(f"cash_inflow: {fc.n_invoices:,} open invoices in {seconds:.1f} s ({with_segments:.1f} s with segments)")
     return {"open_invoices": fc.n_invoices, "seconds": seconds, "seconds_with_segments": with_segments}

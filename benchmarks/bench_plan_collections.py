@@ -28,10 +28,10 @@ def main() -> None:
     overdue = scores.loc[scores["due_date"] < DAY]
     cap = Capacity.share_of(overdue["customer_id"].nunique(), 0.02)
     t = time.perf_counter()
-    plan = plan_collections(scores, model, cap, DAY, hist)
+    plan = plan_collections(hist, scores, model, cap, DAY)
     seconds = time.perf_counter() - t
     tracemalloc.start()  # a second run for the memory: tracing slows Python down several times
-    plan_collections(scores, model, cap, DAY, hist)
+    plan_collections(hist, scores, model, cap, DAY)
     peak = tracemalloc.get_traced_memory()[1] / 1e9
     tracemalloc.stop()
     # what a team would otherwise run: sort the overdue accounts by amount and take the first N

@@ -26,7 +26,7 @@ def _tables(ledger, fit_as_of: str, score_on: str, prefix: str) -> dict[str, pd.
 
     engine = pr.RiskEngine(reasons_top_n=3, **SIZE).fit(ledger, fit_as_of)
     worklist = engine.score(ledger, score_on)
-    forecast = pr.forecast.cash_inflow(engine, ledger, score_on)
+    forecast = pr.forecast.cash_inflow(ledger, engine, score_on)
     out = {
         f"{prefix}_worklist": worklist,
         f"{prefix}_forecast": forecast.periods,

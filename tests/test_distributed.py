@@ -156,8 +156,8 @@ def test_the_forecast_on_dask_equals_the_single_machine_forecast(client, world, 
     ledger, folder = world
     _, on_dask, _ = engines
     dask_ledger = prd.read_ledger(folder).by_customer(npartitions=4)
-    got = prd.cash_inflow(on_dask, dask_ledger, "2024-07-31", threshold=1000.0)
-    want = pr.forecast.cash_inflow(on_dask, ledger, "2024-07-31", threshold=1000.0)
+    got = prd.cash_inflow(dask_ledger, on_dask, "2024-07-31", threshold=1000.0)
+    want = pr.forecast.cash_inflow(ledger, on_dask, "2024-07-31", threshold=1000.0)
     pd.testing.assert_frame_equal(got.periods, want.periods, rtol=1e-9)
     pd.testing.assert_frame_equal(got.by_customer, want.by_customer, rtol=1e-9)
     pd.testing.assert_frame_equal(got.by_segment, want.by_segment, rtol=1e-9)
@@ -174,7 +174,7 @@ def test_the_weekly_model_trained_on_dask_forecasts_as_well_out_of_time(engines,
     pay = pay.loc[pay["invoice_id"].isin(open_ids)]
     wape = {}
     for name, engine in (("single", single), ("dask", on_dask)):
-        fc = pr.forecast.cash_inflow(engine, ledger, day, horizon_weeks=8, segments=False)
+        fc = pr.forecast.cash_inflow(ledger, engine, day, horizon_weeks=8, segments=False)
         periods = fc.periods.loc[fc.periods["currency"] == "EUR"]
         week = ((pay["payment_date"] - day).dt.days - 1) // 7
         actual = pay.loc[pay["currency"] == "EUR"].groupby(week)["amount"].sum().reindex(range(8), fill_value=0.0)

@@ -30,3 +30,11 @@ def test_every_public_module_has_an_api_page():
     modules = {m for m in pr.__all__ if m.islower() and not m.startswith("_")}
     pages = {p.stem for p in (ROOT / "docs" / "api").glob("*.md")}
     assert modules <= pages, modules - pages
+
+
+def test_the_worklist_table_is_documented_column_by_column():
+    import payrisk as pr
+
+    text = (ROOT / "docs" / "concepts.md").read_text()
+    missing = [c for c in pr.schema.WORKLIST.column_names if f"| `{c}` |" not in text]
+    assert not missing

@@ -218,7 +218,7 @@ def _worklist(ledger: pr.Ledger, day: pd.Timestamp) -> pd.DataFrame:
 def test_plan_collections_acts_within_capacity_by_gain_and_routes_hopeless_debts(response, book):
     day = pd.Timestamp("2024-07-03")
     cap = Capacity(per_day={"phone": 6, "sms": 4, "letter": 4})
-    plan = plan_collections(_worklist(book, day), response, cap, day, book.as_of(day))
+    plan = plan_collections(book.as_of(day), _worklist(book, day), response, cap, day)
     assert plan["customer_id"].is_unique  # one row per account
     send = plan.loc[plan["status"] == "send"]
     assert len(send) > 0 and all(send["channel"].value_counts().get(ch, 0) <= n for ch, n in cap.per_day.items())
@@ -255,15 +255,15 @@ def test_plan_collections_is_idempotent_after_recording(response, book):
     day = pd.Timestamp("2024-07-03")
     cap = Capacity(per_day={"phone": 6, "sms": 4, "letter": 4})
     hist = book.as_of(day)
-    plan = plan_collections(_worklist(book, day), response, cap, day, hist)
-    again = plan_collections(_worklist(book, day), response, cap, day, hist)
+    plan = plan_collections(hist, _worklist(book, day), response, cap, day)
+    again = plan_collections(hist, _worklist(book, day), response, cap, day)
     pd.testing.assert_frame_equal(plan, again)  # deterministic
     sent = plan.loc[plan["status"] == "send"]
     recorded = pr.Ledger.from_frames(
         **{name: getattr(hist, name) for name in ("customers", "invoices", "payments", "plans", "installments")},
         contacts=pd.concat([hist.contacts, pr.dunning.to_contacts(sent)], ignore_index=True),
     )
-    replanned = plan_collections(_worklist(book, day), response, cap, day, recorded)
+    replanned = plan_collections(recorded, _worklist(book, day), response, cap, day)
     twice = replanned.loc[(replanned["status"] == "send") & replanned["customer_id"].isin(sent["customer_id"])]
     assert twice.empty  # nothing planned twice
     assert (replanned.set_index("customer_id").loc[sent["customer_id"], "blocked_by"].str.startswith("pending")).all()
@@ -276,16 +276,16 @@ def test_plan_collections_explores_a_share_of_the_capacity_at_random(response, b
     day = pd.Timestamp("2024-07-03")
     cap = Capacity(per_day={"phone": 6, "sms": 4, "letter": 4})
     hist = book.as_of(day)
-    plan = plan_collections(_worklist(book, day), response, cap, day, hist, explore=0.5, seed=7)
+    plan = plan_collections(hist, _worklist(book, day), response, cap, day, explore=0.5, seed=7)
     explored = plan.loc[plan["explored"]]
     assert explored["channel"].value_counts().to_dict() == {"phone": 3, "sms": 2, "letter": 2}
     assert (explored["status"] == "send").all() and explored["reason"].str.startswith("exploration").all()
     send = plan.loc[plan["status"] == "send"]
     assert all(send["channel"].value_counts().get(ch, 0) <= n for ch, n in cap.per_day.items())
     assert plan["customer_id"].is_unique
-    again = plan_collections(_worklist(book, day), response, cap, day, hist, explore=0.5, seed=7)
+    again = plan_collections(hist, _worklist(book, day), response, cap, day, explore=0.5, seed=7)
     pd.testing.assert_frame_equal(plan, again)  # the draw is fixed by the seed and the day
-    other = plan_collections(_worklist(book, day), response, cap, day, hist, explore=0.5, seed=8)
+    other = plan_collections(hist, _worklist(book, day), response, cap, day, explore=0.5, seed=8)
     assert set(other.loc[other["explored"], "customer_id"]) != set(explored["customer_id"])
     with pytest.raises(pr.errors.ParameterError, match="explore"):
-        plan_collections(_worklist(book, day), response, cap, day, hist, explore=1.5)
+        plan_collections(hist, _worklist(book, day), response, cap, day, explore=1.5)

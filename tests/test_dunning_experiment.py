@@ -151,7 +151,7 @@ def world_plan() -> tuple[pr.Ledger, pd.DataFrame]:
 def test_plan_runs_each_arms_policy_on_exactly_its_customers(world_plan):
     history, scores = world_plan
     exp = Experiment("tone", {"champion": Policy.default(), "strict": _strict()}, {"champion": 0.5, "strict": 0.5})
-    plan = exp.plan(scores, "2024-04-30", history)
+    plan = exp.plan(history, scores, "2024-04-30")
     cols = list(plan.columns)
     assert cols[cols.index("customer_id") + 1] == "arm"
     arm_of = assign_arms(plan["customer_id"], exp.shares, exp.name)
@@ -159,7 +159,7 @@ def test_plan_runs_each_arms_policy_on_exactly_its_customers(world_plan):
     assert set(plan["arm"]) == {"champion", "strict"}
     for arm, policy in exp.arms.items():
         mine = scores.loc[(assign_arms(scores["customer_id"], exp.shares, exp.name) == arm).to_numpy()]
-        alone = plan_actions(mine, policy, "2024-04-30", history)
+        alone = plan_actions(history, mine, policy, "2024-04-30")
         rows = plan.loc[plan["arm"] == arm].drop(columns="arm").reset_index(drop=True)
         pd.testing.assert_frame_equal(rows, alone)
     assert (plan.loc[plan["arm"] == "strict", "tone"] == "strict").all()

@@ -75,7 +75,7 @@ DEFAULT = Policy.default()
 
 def _offers(policy: Policy = DEFAULT, adherence: object = "burden") -> pd.DataFrame:
     model = BurdenModel() if adherence == "burden" else adherence
-    plan = plan_actions(_scores(), policy, TODAY, _ledger(), adherence=model)
+    plan = plan_actions(_ledger(), _scores(), policy, TODAY, adherence=model)
     assert (plan["step"] == "plan-offer").all() and (plan["status"] == "send").all(), plan.to_string()
     return plan.set_index("customer_id")
 

@@ -97,7 +97,7 @@ def _scores() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def plan() -> pd.DataFrame:
-    return plan_actions(_scores(), POLICY, TODAY, _ledger())
+    return plan_actions(_ledger(), _scores(), POLICY, TODAY)
 
 
 def _rows(plan: pd.DataFrame, customer: str) -> pd.DataFrame:
@@ -151,8 +151,8 @@ def test_send_days_are_working_days_and_one_action_per_customer(plan):
 
 
 def test_planning_is_deterministic_and_idempotent(plan):
-    again = plan_actions(_scores(), POLICY, TODAY, _ledger())
+    again = plan_actions(_ledger(), _scores(), POLICY, TODAY)
     pd.testing.assert_frame_equal(again, plan)
     recorded = _ledger(to_contacts(plan))
-    replanned = plan_actions(_scores(), POLICY, TODAY, recorded)
+    replanned = plan_actions(recorded, _scores(), POLICY, TODAY)
     assert not (replanned["status"] == "send").any(), replanned.loc[replanned["status"] == "send"].to_string()

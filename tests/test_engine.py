@@ -143,3 +143,27 @@ def test_the_engine_is_a_scikit_learn_estimator_get_set_params_repr_and_clone():
     assert "n_estimators=30" in repr(engine) and "max_depth=3" in repr(engine)
     with pytest.raises(ParameterError, match="exclude_features"):
         pr.RiskEngine(exclude_features="issue_month").fit(pr.datasets.make_ledger(n_customers=20, seed=0), "2024-06-30")
+
+
+def test_the_worklist_is_the_declared_table(worklist, small, tmp_path):
+    """The engine produces payrisk.schema.WORKLIST: its columns in their order, each of its declared kind."""
+    from payrisk.schema import WORKLIST, check_worklist
+
+    assert list(worklist.columns) == WORKLIST.column_names and worklist.index.name == "invoice_id"
+    kinds = {c.name: c.kind.value for c in WORKLIST.columns}
+    for name, kind in kinds.items():
+        col = worklist[name]
+        if kind == "date":
+            assert pd.api.types.is_datetime64_any_dtype(col), name
+        elif kind in ("money", "number", "int"):
+            assert pd.api.types.is_numeric_dtype(col) and col.notna().all(), name
+        else:
+            assert col.map(lambda v: isinstance(v, str)).all(), name
+    check_worklist(worklist, WORKLIST.column_names, "test")  # the engine's own output passes its check
+    # a worklist saved as CSV and read back without its dates is refused with the fix, not read as garbage
+    worklist.to_csv(tmp_path / "w.csv")
+    back = pd.read_csv(tmp_path / "w.csv", index_col="invoice_id")
+    with pytest.raises(ParameterError, match=r"'pay_p10' holds .* not dates; .*parse_dates="):
+        pr.forecast.cash_inflow(pr.datasets.make_ledger(n_customers=20, seed=0), back, "2024-07-31")
+    with pytest.raises(ParameterError, match=r"plan_actions: the worklist lacks the columns \['p_late'\]"):
+        pr.dunning.plan_actions(small, worklist.drop(columns="p_late"), pr.dunning.Policy.default(), "2024-07-31")

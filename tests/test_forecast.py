@@ -27,7 +27,7 @@ def _fitted() -> tuple[pr.Ledger, pr.RiskEngine]:
 @functools.lru_cache(maxsize=1)
 def _forecast() -> pr.forecast.CashForecast:
     ledger, engine = _fitted()
-    return pr.forecast.cash_inflow(engine, ledger, ORIGIN, horizon_weeks=13, threshold={"EUR": 150_000.0})
+    return pr.forecast.cash_inflow(ledger, engine, ORIGIN, horizon_weeks=13, threshold={"EUR": 150_000.0})
 
 
 def test_expected_cash_is_conserved_per_currency_and_never_mixed():
@@ -109,9 +109,9 @@ def test_a_shared_period_factor_widens_the_intervals():
 def test_bad_parameters_are_refused():
     ledger, engine = _fitted()
     with pytest.raises(ParameterError, match="period_correlation"):
-        pr.forecast.cash_inflow(engine, ledger, ORIGIN, period_correlation=1.0)
+        pr.forecast.cash_inflow(ledger, engine, ORIGIN, period_correlation=1.0)
     with pytest.raises(ParameterError, match="levels"):
-        pr.forecast.cash_inflow(engine, ledger, ORIGIN, levels=(0.9, 0.1))
+        pr.forecast.cash_inflow(ledger, engine, ORIGIN, levels=(0.9, 0.1))
     with pytest.raises(ParameterError, match="freq"):
         pr.forecast.period_edges(ORIGIN, 3, "Q")
 
@@ -151,10 +151,10 @@ def test_a_worklist_gives_a_coarser_forecast_of_the_same_cash():
 
     ledger, engine = _fitted()
     scores = engine.score(ledger, ORIGIN)
-    fc = pr.forecast.cash_inflow(scores, None, ORIGIN, horizon_weeks=13)
+    fc = pr.forecast.cash_inflow(None, scores, ORIGIN, horizon_weeks=13)
     survival_only = copy.copy(engine)
     survival_only.week_model_ = None
-    ref = pr.forecast.cash_inflow(survival_only, ledger, ORIGIN, horizon_weeks=13, segments=False)
+    ref = pr.forecast.cash_inflow(ledger, survival_only, ORIGIN, horizon_weeks=13, segments=False)
     for cur in ("EUR", "GBP"):
         ours = fc.periods.loc[fc.periods["currency"] == cur]
         theirs = ref.periods.loc[ref.periods["currency"] == cur]
@@ -164,4 +164,4 @@ def test_a_worklist_gives_a_coarser_forecast_of_the_same_cash():
         assert ours["expected"].sum() + fc.meta["beyond_horizon"][cur] == pytest.approx(total, rel=1e-9)
     assert set(fc.by_segment.index.get_level_values("segment")) <= set(scores["segment"])
     with pytest.raises(ParameterError, match="p_paid_30d"):
-        pr.forecast.cash_inflow(scores.drop(columns="p_paid_30d"), None, ORIGIN)
+        pr.forecast.cash_inflow(None, scores.drop(columns="p_paid_30d"), ORIGIN)

@@ -65,7 +65,7 @@ def _world(deteriorating_share: float) -> tuple[pr.Ledger, pr.RiskEngine]:
 def test_the_monitor_flags_a_deterioration_after_training_and_says_so():
     ledger, engine = _world(0.8)
     assert (ledger.truth.customers["deteriorated_on"].dropna() > engine.as_of_).all()  # only after training
-    report = monitor.monitor(engine, ledger, "2024-06-30")
+    report = monitor.monitor(ledger, engine, "2024-06-30")
     assert report.retrain and report.summary[0].startswith("Retrain")
     cal = report.calibration.set_index(["quantity", "segment"])
     # the deteriorated customers were reliable or forgetful payers: the model is now too low for them
@@ -85,7 +85,7 @@ def test_the_monitor_flags_a_deterioration_after_training_and_says_so():
 
 def test_the_monitor_stays_quiet_on_the_same_world_without_the_shift():
     ledger, engine = _world(0.0)
-    report = monitor.monitor(engine, ledger, "2024-06-30")
+    report = monitor.monitor(ledger, engine, "2024-06-30")
     assert not report.retrain, report.summary
     assert report.summary[0].startswith("No action needed")
     assert report.score_psi < 0.1
@@ -96,4 +96,4 @@ def test_the_monitor_refuses_a_date_before_training():
     ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
     engine = pr.RiskEngine(n_estimators=20, reasons_top_n=0, forecast_weeks=0).fit(ledger, "2024-03-31")
     with pytest.raises(pr.errors.ParameterError, match="after the engine's training date"):
-        monitor.monitor(engine, ledger, "2024-03-31")
+        monitor.monitor(ledger, engine, "2024-03-31")

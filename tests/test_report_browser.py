@@ -29,8 +29,8 @@ def test_the_report_renders_in_a_browser_with_its_worklist(tmp_path):
     ledger = pr.datasets.make_ledger(n_customers=200, seed=0)
     engine = pr.RiskEngine(n_estimators=40, reasons_top_n=50).fit(ledger, "2024-03-31")
     worklist = engine.score(ledger, "2024-06-30")
-    actions = pr.dunning.plan_actions(worklist, pr.dunning.Policy.default(), "2024-06-30", ledger.as_of("2024-06-30"))
-    path = write_report(tmp_path / "report.html", ledger, engine, "2024-06-30", worklist=worklist, actions=actions)
+    actions = pr.dunning.plan_actions(ledger.as_of("2024-06-30"), worklist, pr.dunning.Policy.default(), "2024-06-30")
+    path = write_report(ledger, engine, "2024-06-30", tmp_path / "report.html", worklist=worklist, actions=actions)
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM

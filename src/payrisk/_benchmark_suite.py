@@ -87,7 +87,7 @@ def _synthetic(customers: int, seed: int, size: _Size, n_boot: int) -> dict[str,
 
     ledger = datasets.make_ledger(n_customers=customers, seed=seed)
     engine = RiskEngine(reasons_top_n=0, forecast_weeks=0, **size).fit(ledger, SYNTHETIC["fit_as_of"])
-    metrics, _ = model_quality(engine, ledger, SYNTHETIC["end"], n_boot=n_boot)
+    metrics, _ = model_quality(ledger, engine, SYNTHETIC["end"], n_boot=n_boot)
     if metrics is None:  # fewer than 100 invoices issued after the fit with a known outcome
         raise ParameterError(f"{customers} customers are too few to judge the models (under 100 test invoices).")
     return _rounded("synthetic.p_late", metrics, metrics.attrs["n"]) | _open_items(engine, ledger)

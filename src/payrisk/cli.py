@@ -126,7 +126,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
     _free(args, args.out)
     engine, ledger = _engine(args), _ledger(args)
-    fc = cash_inflow(engine, ledger, args.as_of, horizon_weeks=args.weeks)
+    fc = cash_inflow(ledger, engine, args.as_of, horizon_weeks=args.weeks)
     emit(fc.periods, args.format, args.out, index=False, dialect=args.csv_dialect)
     return 0
 
@@ -137,7 +137,7 @@ def _actions(args: argparse.Namespace, engine: RiskEngine, ledger: Ledger, workl
     policy = Policy.from_file(args.policy) if args.policy else Policy.default()
     # the whole ledger: the contacts recorded for later days (`payrisk record`) must be seen, or re-planning the
     # same day would plan them again
-    return plan_actions(worklist, policy, args.as_of, ledger, adherence=engine)
+    return plan_actions(ledger, worklist, policy, args.as_of, adherence=engine)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -191,7 +191,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     engine, ledger = _engine(args), _ledger(args)
     worklist = engine.score(ledger, args.as_of)
     actions = _actions(args, engine, ledger, worklist)
-    path = write_report(args.out, ledger, engine, args.as_of, worklist=worklist, actions=actions)
+    path = write_report(ledger, engine, args.as_of, args.out, worklist=worklist, actions=actions)
     print(f"report written to {path.resolve()}")
     return 0
 
@@ -224,10 +224,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"4. worklist as of {args.as_of}: {len(worklist):,} open invoices; first: {head.name} of "
               f"{head['customer_id']} ({head['currency']} {head['open_amount']:,.0f}): {head['reasons']}")  # fmt: skip
         update("forecast", 4, len(steps))
-        fc = forecast.cash_inflow(engine, ledger, args.as_of)
+        fc = forecast.cash_inflow(ledger, engine, args.as_of)
         print(f"5. cash forecast: {len(fc.periods)} currency-weeks, {int(fc.periods['dry'].sum())} dry weeks")
         update("plan", 5, len(steps))
-        actions = dunning.plan_actions(worklist, dunning.Policy.default(), args.as_of, ledger, adherence=engine)
+        actions = dunning.plan_actions(ledger, worklist, dunning.Policy.default(), args.as_of, adherence=engine)
         n_send = int((actions["status"] == "send").sum())
         print(f"6. dunning plan: {n_send:,} actions to send today, {len(actions) - n_send:,} blocked by a guard")
         update("kpis", 6, len(steps))
@@ -235,7 +235,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(line)
         update("report", 7, len(steps))
         path = write_report(
-            out / "report.html", ledger, engine, args.as_of, worklist=worklist, forecast=fc, actions=actions
+            ledger, engine, args.as_of, out / "report.html", worklist=worklist, forecast=fc, actions=actions
         )
         update("done", 8, len(steps))
     summary.update(seconds=round(time.perf_counter() - t0, 1), report=str(path.resolve()))
@@ -255,7 +255,7 @@ def _kpi_lines(ledger: Ledger, engine: RiskEngine, as_of: str) -> list[str]:
             f"days (countback {r['dso_countback']:.1f}), ADD {r['add']:.1f}, CEI {r['cei']:.1f}, paid on time "
             f"{r['on_time_share']:.0%}, promises kept {r['promise_kept_rate']:.0%}"
         )
-    health = monitor.monitor(engine, ledger, as_of)
+    health = monitor.monitor(ledger, engine, as_of)
     lines.append(f"8. model health: {health.summary[0]}")
     lines += [f"   {line}" for line in health.summary[1:4]]
     return lines

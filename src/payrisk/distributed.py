@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from payrisk._compat import ledger_first
 from payrisk._training import TARGETS
 from payrisk.errors import ParameterError
 
@@ -522,7 +523,8 @@ def _attach(part: pd.DataFrame, ranked: pd.DataFrame) -> pd.DataFrame:
     return part.assign(**{c: ranked[c].to_numpy() for c in ranked.columns})
 
 
-def score(engine: Any, ledger: DaskLedger, as_of: Any) -> Any:
+@ledger_first(("engine", "ledger"))
+def score(ledger: DaskLedger, engine: Any, as_of: Any) -> Any:
     """The worklist of a fitted :class:`payrisk.RiskEngine` over a Dask ledger.
 
     Each customer partition is scored with :meth:`RiskEngine.score`; the rows are then ranked across all
@@ -537,7 +539,7 @@ def score(engine: Any, ledger: DaskLedger, as_of: Any) -> Any:
     >>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
     >>> engine = pr.RiskEngine(n_estimators=30, reasons_top_n=0, forecast_weeks=0).fit(ledger, "2024-03-31")
     >>> dl = read_ledger(ledger.write(tempfile.mkdtemp() + "/l")).by_customer(2)
-    >>> got = score(engine, dl, "2024-04-30").compute().sort_values("priority_rank")
+    >>> got = score(dl, engine, "2024-04-30").compute().sort_values("priority_rank")
     >>> want = engine.score(ledger, "2024-04-30")
     >>> bool((got.index == want.index).all() and (got["expected_loss"] == want["expected_loss"]).all())
     True
@@ -568,19 +570,19 @@ def score(engine: Any, ledger: DaskLedger, as_of: Any) -> Any:
 def _partition_book(
     *parts: pd.DataFrame, engine: Any, day: pd.Timestamp, horizon: int, freq: str, segments: bool
 ) -> Any:
-    """The open items of one partition as the additive sums a forecast needs (see payrisk.forecast._OpenBook)."""
-    from payrisk.forecast import _book, _OpenBook, _summarise
+    """The open items of one partition as the additive sums a forecast needs (:class:`payrisk.forecast.OpenBook`)."""
+    from payrisk.forecast import OpenBook
 
     ledger = _partition_ledger(parts)
     if ledger.invoices.empty:
-        return _OpenBook(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), 0)
-    _, starts, _, inv, cdf, seg = _book(engine, ledger, day, horizon, freq, segments)
-    return _summarise(inv, cdf, seg, starts)
+        return OpenBook.empty()
+    return OpenBook.of(ledger, engine, day, horizon, freq, segments)
 
 
+@ledger_first(("engine", "ledger"))
 def cash_inflow(
-    engine: Any,
     ledger: DaskLedger,
+    engine: Any,
     as_of: Any,
     horizon_weeks: int = 13,
     freq: str = "W",
@@ -601,23 +603,22 @@ def cash_inflow(
     >>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
     >>> engine = pr.RiskEngine(n_estimators=30, forecast_weeks=4).fit(ledger, "2024-03-31")
     >>> dl = read_ledger(ledger.write(tempfile.mkdtemp() + "/l")).by_customer(2)
-    >>> got = cash_inflow(engine, dl, "2024-03-31", horizon_weeks=6).periods
-    >>> want = pr.forecast.cash_inflow(engine, ledger, "2024-03-31", horizon_weeks=6).periods
+    >>> got = cash_inflow(dl, engine, "2024-03-31", horizon_weeks=6).periods
+    >>> want = pr.forecast.cash_inflow(ledger, engine, "2024-03-31", horizon_weeks=6).periods
     >>> bool(np.allclose(got["expected"], want["expected"]) and np.allclose(got["high"], want["high"]))
     True
     """
     import dask
     from dask import delayed
 
-    from payrisk.forecast import _assemble, _check_interval, _combine, period_edges
+    from payrisk.forecast import OpenBook
     from payrisk.ledger import to_date
 
-    lv = _check_interval(levels, period_correlation)
+    OpenBook.empty().forecast(as_of, horizon_weeks, freq, levels, period_correlation, threshold)  # checks first
     day = to_date(as_of, "as_of")
-    starts, ends = period_edges(day, horizon_weeks, freq)
     if not ledger.partitioned_by_customer:
         ledger = ledger.by_customer()
     kwargs = {"engine": engine, "day": day, "horizon": horizon_weeks, "freq": freq, "segments": segments}
     parts = zip(*(ledger.tables[name].to_delayed() for name in _TABLES), strict=True)
     books = dask.compute(*[delayed(_partition_book)(*p, **kwargs) for p in parts])
-    return _assemble(_combine(list(books)), day, starts, ends, freq, lv, period_correlation, threshold)
+    return OpenBook.combine(list(books)).forecast(day, horizon_weeks, freq, levels, period_correlation, threshold)

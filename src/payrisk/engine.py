@@ -29,6 +29,7 @@ from payrisk._priority import prioritise
 from payrisk._training import MIN_PLANS, MIN_ROWS, STEPS, Executor, InProcess, check_enough_rows
 from payrisk.errors import ModelFileError, NotFittedError, ParameterError, PayriskWarning
 from payrisk.models._persist import check_manifest, write_manifest
+from payrisk.schema import WORKLIST
 
 __all__ = ["RiskEngine"]
 
@@ -275,7 +276,7 @@ class RiskEngine(BaseEstimator):
             said = reasons["customer_reasons"][:n]
             empty = said == ""
             said[empty] = _invoice_fact(out.iloc[:n], day)[empty]
-        out = out.drop(columns="_row").assign(**reasons)
+        out = out.drop(columns="_row").assign(**reasons)[WORKLIST.column_names]  # the declared table, in its order
         report("done", 4, 4)
         return out
 

@@ -19,15 +19,20 @@ Amounts are never summed across currencies: every figure is per currency.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from payrisk._compat import ledger_first
 from payrisk.errors import ParameterError
+from payrisk.schema import check_worklist
 
-__all__ = ["CashForecast", "cash_inflow", "period_edges"]
+if TYPE_CHECKING:  # pragma: no cover
+    from payrisk.ledger import Ledger
+
+__all__ = ["CashForecast", "OpenBook", "cash_inflow", "period_edges"]
 
 _CDF_STEP = 0.02  #: invoices whose payment curves differ by less (at four periods) share a bin
 _NODES = 100  #: equal-probability nodes of the shared period factor
@@ -88,7 +93,7 @@ class CashForecast:
     ...                          "pay_p10": day + pd.Timedelta(days=3), "pay_p50": day + pd.Timedelta(days=12),
     ...                          "pay_p90": day + pd.Timedelta(days=45), "p_paid_30d": 0.8, "p_paid_60d": 0.95,
     ...                          "p_paid_90d": 0.99})
-    >>> fc = cash_inflow(worklist, None, day, horizon_weeks=4, threshold=100.0)
+    >>> fc = cash_inflow(None, worklist, day, horizon_weeks=4, threshold=100.0)
     >>> fc.n_invoices, fc.periods["period_start"].dt.strftime("%d %b").tolist()
     (2, ['01 Jul', '08 Jul', '15 Jul', '22 Jul'])
     >>> bool((fc.periods["low"] <= fc.periods["expected"]).all()), len(fc.dry_periods()) <= 4
@@ -250,12 +255,7 @@ def _group_expected(keys: pd.Series, currency: np.ndarray, expected: np.ndarray,
 def _worklist_paid_by(scores: pd.DataFrame, day: pd.Timestamp, end_days: np.ndarray) -> np.ndarray:
     """P(paid within each of ``end_days``) from a worklist: a monotone curve through its P10/P50/P90 payment dates
     and its P(paid within 30/60/90 days), linear between them and flat after the last."""
-    missing = [c for c in _WORKLIST if c not in scores.columns]
-    if missing:
-        raise ParameterError(
-            f"The scores lack the columns {missing}: pass the DataFrame that RiskEngine.score returns, or the "
-            "fitted engine itself."
-        )
+    check_worklist(scores, _WORKLIST, "cash_inflow (or pass the fitted engine itself)")
     n = len(scores)
     days = np.column_stack(
         [np.zeros(n)]
@@ -297,9 +297,10 @@ def _book(source: Any, ledger: Any, as_of: Any, horizon: int, freq: str, segment
     return day, starts, ends, inv, cdf, seg
 
 
+@ledger_first(("scores_or_engine", "ledger"))
 def cash_inflow(
+    ledger: Ledger | None,
     scores_or_engine: Any,
-    ledger: Any,
     as_of: Any,
     horizon_weeks: int = 13,
     freq: str = "W",
@@ -344,14 +345,13 @@ def cash_inflow(
     >>> import payrisk as pr
     >>> ledger = pr.datasets.make_ledger(n_customers=300, seed=1)
     >>> engine = pr.RiskEngine(history_days=365).fit(ledger, "2024-03-31")
-    >>> fc = pr.forecast.cash_inflow(engine, ledger, "2024-03-31", horizon_weeks=4, segments=False)
+    >>> fc = pr.forecast.cash_inflow(ledger, engine, "2024-03-31", horizon_weeks=4, segments=False)
     >>> fc.periods[["currency", "period_start", "expected", "low", "high"]].shape
     (12, 5)
     """
-    lv = _check_interval(levels, period_correlation)
-    day, starts, ends, inv, cdf, seg = _book(scores_or_engine, ledger, as_of, horizon_weeks, freq, segments)
-    book = _summarise(inv, cdf, seg, starts)
-    return _assemble(book, day, starts, ends, freq, lv, period_correlation, threshold)
+    _check_interval(levels, period_correlation)  # before the book is made
+    book = OpenBook.of(ledger, scores_or_engine, as_of, horizon_weeks, freq, segments)
+    return book.forecast(as_of, horizon_weeks, freq, levels, period_correlation, threshold)
 
 
 def _check_interval(levels: tuple[float, float], period_correlation: float) -> np.ndarray:
@@ -364,45 +364,94 @@ def _check_interval(levels: tuple[float, float], period_correlation: float) -> n
 
 
 @dataclass
-class _OpenBook:
-    """What a forecast needs of the open items, as sums: the books of disjoint sets of invoices (the customer
-    partitions of a Dask ledger) add up with :func:`_combine`."""
+class OpenBook:
+    """What a forecast needs of the open items at a date, as sums per payment-curve bin, customer and segment.
+
+    The books of disjoint sets of invoices add up (:meth:`combine`): a Dask ledger's customer partitions each make
+    their book and only these sums travel (:func:`payrisk.distributed.cash_inflow`). :meth:`forecast` turns a book
+    into the :class:`CashForecast`; :func:`cash_inflow` is ``OpenBook.of(...).forecast(...)``.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=120, seed=1)
+    >>> engine = pr.RiskEngine(n_estimators=20, reasons_top_n=0, forecast_weeks=0).fit(ledger, "2024-03-31")
+    >>> worklist = engine.score(ledger, "2024-03-31")
+    >>> half = worklist["customer_id"].isin(worklist["customer_id"].unique()[::2])
+    >>> parts = [OpenBook.of(None, worklist.loc[m], "2024-03-31", 4) for m in (half, ~half)]
+    >>> whole = OpenBook.of(None, worklist, "2024-03-31", 4)
+    >>> a = OpenBook.combine(parts).forecast("2024-03-31", 4).periods["expected"]
+    >>> bool(np.allclose(a, whole.forecast("2024-03-31", 4).periods["expected"]))
+    True
+    """
 
     bins: pd.DataFrame  #: per (currency, bin): a1, a2, w0, w1, ... (see _bin_sums)
     by_customer: pd.DataFrame
     by_segment: pd.DataFrame
     n_invoices: int
 
+    @classmethod
+    def of(
+        cls,
+        ledger: Ledger | None,
+        scores_or_engine: Any,
+        as_of: Any,
+        horizon_weeks: int = 13,
+        freq: str = "W",
+        segments: bool = True,
+    ) -> OpenBook:
+        """The book of the items open at the end of ``as_of`` (see :func:`cash_inflow` for the arguments)."""
+        _, starts, _, inv, cdf, seg = _book(scores_or_engine, ledger, as_of, horizon_weeks, freq, segments)
+        amount, currency, expected = expected_by_period(inv, cdf)
+        by_customer = _group_expected(inv["customer_id"].rename("customer_id"), currency, expected, starts)
+        by_segment = pd.DataFrame()
+        if seg is not None:
+            by_segment = _group_expected(pd.Series(seg, name="segment"), currency, expected, starts)
+        return cls(_bin_sums(cdf, amount, currency), by_customer, by_segment, len(amount))
 
-def _summarise(inv: pd.DataFrame, cdf: np.ndarray, seg: np.ndarray | None, starts: pd.DatetimeIndex) -> _OpenBook:
-    amount, currency, expected = expected_by_period(inv, cdf)
-    by_customer = _group_expected(inv["customer_id"].rename("customer_id"), currency, expected, starts)
-    by_segment = pd.DataFrame()
-    if seg is not None:
-        by_segment = _group_expected(pd.Series(seg, name="segment"), currency, expected, starts)
-    return _OpenBook(_bin_sums(cdf, amount, currency), by_customer, by_segment, len(amount))
+    @classmethod
+    def empty(cls) -> OpenBook:
+        """The book of no open items."""
+        return cls(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), 0)
 
+    @classmethod
+    def combine(cls, books: list[OpenBook]) -> OpenBook:
+        """One book from the books of disjoint sets of open items."""
 
-def _combine(books: list[_OpenBook]) -> _OpenBook:
-    """One book from the books of disjoint sets of open items."""
+        def add(frames: list[pd.DataFrame]) -> pd.DataFrame:
+            frames = [f for f in frames if len(f)]
+            if not frames:
+                return pd.DataFrame()
+            both = pd.concat(frames)
+            return both.groupby(level=list(range(both.index.nlevels))).sum().sort_index()
 
-    def add(frames: list[pd.DataFrame]) -> pd.DataFrame:
-        frames = [f for f in frames if len(f)]
-        if not frames:
-            return pd.DataFrame()
-        both = pd.concat(frames)
-        return both.groupby(level=list(range(both.index.nlevels))).sum().sort_index()
+        return cls(
+            add([b.bins for b in books]),
+            add([b.by_customer for b in books]),
+            add([b.by_segment for b in books]),
+            sum(b.n_invoices for b in books),
+        )
 
-    return _OpenBook(
-        add([b.bins for b in books]),
-        add([b.by_customer for b in books]),
-        add([b.by_segment for b in books]),
-        sum(b.n_invoices for b in books),
-    )
+    def forecast(
+        self,
+        as_of: Any,
+        horizon_weeks: int = 13,
+        freq: str = "W",
+        levels: tuple[float, float] = (0.1, 0.9),
+        period_correlation: float = 0.1,
+        threshold: float | dict[str, float] | None = None,
+    ) -> CashForecast:
+        """The cash forecast of this book (see :func:`cash_inflow` for the arguments)."""
+        from payrisk.ledger import to_date
+
+        lv = _check_interval(levels, period_correlation)
+        day = to_date(as_of, "as_of")
+        starts, ends = period_edges(day, horizon_weeks, freq)
+        return _assemble(self, day, starts, ends, freq, lv, period_correlation, threshold)
 
 
 def _assemble(
-    book: _OpenBook,
+    book: OpenBook,
     day: pd.Timestamp,
     starts: pd.DatetimeIndex,
     ends: np.ndarray,

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from payrisk._compat import renamed
 from payrisk._frame import isin, lookup, positions
 from payrisk._manifest import check_digests, digests
 from payrisk.errors import DataFileError, ParameterError, ValidationError
@@ -344,8 +345,9 @@ class Ledger:
         return ledger
 
     # -- slicing -----------------------------------------------------------------------------------------
-    def as_of(self, date: Any) -> Ledger:
-        """The ledger as known at the end of ``date``.
+    @renamed(date="as_of")
+    def as_of(self, as_of: Any) -> Ledger:
+        """The ledger as known at the end of ``as_of``.
 
         Invoices issued later, and payments, credit notes, plans and contacts dated later, do not exist;
         invoices paid later are open; instalments paid later are unpaid; disputes raised later are not
@@ -355,7 +357,7 @@ class Ledger:
 
         Parameters
         ----------
-        date : str, date or Timestamp
+        as_of : str, date or Timestamp
             The cut-off day (inclusive).
 
         Returns
@@ -370,7 +372,7 @@ class Ledger:
         >>> bool(snap.invoices["paid_date"].dropna().le("2023-03-31").all())
         True
         """
-        day = to_date(date)
+        day = to_date(as_of)
         if self.as_of_date is not None and self.as_of_date <= day:
             return self  # already known only up to that day (or earlier): nothing to cut
         end = day + pd.Timedelta(days=1)

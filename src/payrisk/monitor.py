@@ -18,14 +18,18 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from payrisk._compat import ledger_first
 from payrisk.errors import ParameterError
 
-__all__ = ["DriftReport", "calibration_drift", "feature_drift", "monitor", "psi"]
+if TYPE_CHECKING:  # pragma: no cover
+    from payrisk.ledger import Ledger
+
+__all__ = ["DriftReport", "calibration_drift", "feature_drift", "issued_between", "monitor", "psi"]
 
 #: PSI below 0.1: stable; 0.1 to 0.25: moderate shift; above 0.25: major shift (the usual credit-scoring bands)
 PSI_BANDS = (0.1, 0.25)
@@ -111,9 +115,19 @@ _STATS = ["reference_mean", "current_mean", "reference_missing", "current_missin
 
 
 # -- calibration on outcomes known since ----------------------------------------------------------------------------
-def _issued_between(snap: Any, start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.Series, pd.DataFrame]:
+def issued_between(snap: Ledger, start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.Series, pd.DataFrame]:
     """Invoices issued after ``start`` up to ``end`` whose late/on-time outcome is known in ``snap``, with their
-    features at issue (the day before it, as the model saw new invoices in training)."""
+    features at issue (the day before it, as the model saw new invoices in training): what a model fitted at
+    ``start`` is judged on out of time.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> snap = pr.datasets.make_ledger(n_customers=80, seed=0).as_of("2024-09-30")
+    >>> y, X = issued_between(snap, pd.Timestamp("2024-06-30"), pd.Timestamp("2024-09-30"))
+    >>> bool((X.index == y.index).all()), set(y.unique()) <= {0, 1}
+    (True, True)
+    """
     from payrisk import features, labels
 
     y = labels.late_payment(snap, mature_only=True)
@@ -158,7 +172,7 @@ def _calibration_rows(
     from payrisk import features, labels
 
     rows: list[dict[str, Any]] = []
-    y, X = _issued_between(snap, start, end)
+    y, X = issued_between(snap, start, end)
     if len(y):
         group = X["customer_id"].map(seg).astype("object").fillna(_NEWER).to_numpy(dtype=object)
         X = X.drop(columns=list(engine.exclude_features))
@@ -184,9 +198,10 @@ _NOT_LIKE_FOR_LIKE = ("new", _NEWER)
 _CALIBRATION = [*_KEYS, "n", "predicted", "observed", "gap", "gap_then", "drift", "drift_low", "drift_high"]
 
 
+@ledger_first(("engine", "ledger"))
 def calibration_drift(
+    ledger: Ledger,
     engine: Any,
-    ledger: Any,
     as_of: Any,
     segments: pd.Series | None = None,
     baseline_days: int = 180,
@@ -213,7 +228,7 @@ def calibration_drift(
     >>> import payrisk as pr
     >>> ledger = pr.datasets.make_ledger(n_customers=300, seed=0)
     >>> engine = pr.RiskEngine(n_estimators=60, reasons_top_n=0).fit(ledger, "2024-03-31")
-    >>> cal = calibration_drift(engine, ledger, "2024-09-30")
+    >>> cal = calibration_drift(ledger, engine, "2024-09-30")
     >>> set(cal["model"]) >= {"late_payment", "payment_time"}, bool(cal["drift"].abs().max() < 0.5)
     (True, True)
     """
@@ -269,7 +284,7 @@ class DriftReport:
     >>> import payrisk as pr
     >>> ledger = pr.datasets.make_ledger(n_customers=300, seed=0)
     >>> engine = pr.RiskEngine(n_estimators=60, reasons_top_n=0).fit(ledger, "2024-03-31")
-    >>> report = monitor(engine, ledger, "2024-09-30")
+    >>> report = monitor(ledger, engine, "2024-09-30")
     >>> str(report).splitlines()[0] == report.summary[0], report.plot().axes[1].get_title()
     (True, 'calibration drift since training')
     """
@@ -337,9 +352,10 @@ def _wording(cal: pd.DataFrame, since: pd.Timestamp, limit: int = 8) -> list[str
     return lines
 
 
+@ledger_first(("engine", "ledger"))
 def monitor(
+    ledger: Ledger,
     engine: Any,
-    ledger: Any,
     as_of: Any,
     window_days: int = 90,
     tolerance: float = 0.05,
@@ -362,7 +378,7 @@ def monitor(
     >>> import payrisk as pr
     >>> ledger = pr.datasets.make_ledger(n_customers=300, seed=0)
     >>> engine = pr.RiskEngine(n_estimators=60, reasons_top_n=0).fit(ledger, "2024-03-31")
-    >>> report = monitor(engine, ledger, "2024-09-30")
+    >>> report = monitor(ledger, engine, "2024-09-30")
     >>> report.summary[0].split(":")[0] in ("Retrain", "No action needed")
     True
     >>> report.features.columns[:2].tolist()
@@ -385,7 +401,7 @@ def monitor(
     drift = feature_drift(reference, current, _monitored(engine), bins)
     p_ref, p_cur = (engine.late_model_.predict_proba(f)[:, 1] for f in (reference, current))
     score_psi = psi(p_ref, p_cur, bins)
-    cal = calibration_drift(engine, ledger, day, segments)
+    cal = calibration_drift(ledger, engine, day, segments)
     significant = (cal["drift"].abs() >= tolerance) & ((cal["drift_low"] > 0) | (cal["drift_high"] < 0))
     cal["flagged"] = significant & ~cal["segment"].isin(_NOT_LIKE_FOR_LIKE)
     retrain = bool(cal["flagged"].any() or score_psi > PSI_BANDS[1])

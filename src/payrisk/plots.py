@@ -243,7 +243,7 @@ def forecast_fan(forecast: Any, currency: str | None = None, actuals: pd.Series 
     ...                          "pay_p10": day + pd.Timedelta(days=3), "pay_p50": day + pd.Timedelta(days=12),
     ...                          "pay_p90": day + pd.Timedelta(days=45), "p_paid_30d": 0.8, "p_paid_60d": 0.95,
     ...                          "p_paid_90d": 0.99})
-    >>> fc = pr.forecast.cash_inflow(worklist, None, day, horizon_weeks=6)
+    >>> fc = pr.forecast.cash_inflow(None, worklist, day, horizon_weeks=6)
     >>> fig = forecast_fan(fc)
     >>> [a.get_title() for a in fig.axes]
     ['cash inflow per period (EUR)', 'cash inflow cumulative (EUR)']

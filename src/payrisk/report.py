@@ -7,7 +7,7 @@ Examples
 >>> import payrisk as pr, tempfile, pathlib
 >>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
 >>> engine = pr.RiskEngine(n_estimators=30, reasons_top_n=20).fit(ledger, "2024-03-31")
->>> path = write_report(pathlib.Path(tempfile.mkdtemp()) / "report.html", ledger, engine, "2024-06-30")
+>>> path = write_report(ledger, engine, "2024-06-30", pathlib.Path(tempfile.mkdtemp()) / "report.html")
 >>> "<table" in path.read_text() and path.with_name("worklist.csv").is_file()
 True
 """
@@ -18,13 +18,17 @@ import base64
 import html
 import io
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from payrisk._compat import ledger_first
 from payrisk._safe_csv import to_safe_csv
 from payrisk.errors import ParameterError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from payrisk.ledger import Ledger
 
 __all__ = ["model_quality", "write_report"]
 
@@ -43,7 +47,8 @@ def _png(fig: Any) -> str:
     )
 
 
-def model_quality(engine: Any, ledger: Any, as_of: Any, n_boot: int = 100) -> tuple[pd.DataFrame | None, Any]:
+@ledger_first(("engine", "ledger"))
+def model_quality(ledger: Ledger, engine: Any, as_of: Any, n_boot: int = 100) -> tuple[pd.DataFrame | None, Any]:
     """Out-of-time quality of the late-payment model: invoices issued after the model's date whose outcome is
     known at ``as_of``, scored at their issue date. Returns the metrics with intervals and the calibration
     figure, or ``(None, None)`` when fewer than 100 such invoices exist.
@@ -53,20 +58,20 @@ def model_quality(engine: Any, ledger: Any, as_of: Any, n_boot: int = 100) -> tu
     >>> import payrisk as pr
     >>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
     >>> engine = pr.RiskEngine(n_estimators=30, reasons_top_n=0, forecast_weeks=0).fit(ledger, "2024-03-31")
-    >>> metrics, fig = model_quality(engine, ledger, "2024-06-30", n_boot=20)
+    >>> metrics, fig = model_quality(ledger, engine, "2024-06-30", n_boot=20)
     >>> list(metrics.index), list(metrics.columns), metrics.attrs["n"] >= 100
     (['auc', 'gini', 'ks', 'brier', 'log_loss', 'ece'], ['value', 'ci_low', 'ci_high'], True)
     >>> fig.axes[0].get_title()
     'Calibration'
-    >>> model_quality(engine, ledger, "2024-03-31")  # nothing issued after the model's date yet
+    >>> model_quality(ledger, engine, "2024-03-31")  # nothing issued after the model's date yet
     (None, None)
     """
     from payrisk import evaluation, plots
     from payrisk.ledger import to_date
-    from payrisk.monitor import _issued_between
+    from payrisk.monitor import issued_between
 
     day = to_date(as_of)
-    y, X = _issued_between(ledger.as_of(day), engine.as_of_, day)  # features at issue, for these invoices only
+    y, X = issued_between(ledger.as_of(day), engine.as_of_, day)  # features at issue, for these invoices only
     if len(y) < 100 or y.nunique() < 2:
         return None, None
     p = engine.late_model_.predict_proba(X)[:, 1]
@@ -111,11 +116,12 @@ def _worklist_html(worklist: pd.DataFrame, actions: pd.DataFrame | None, n: int)
     return f'<table id="worklist"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
+@ledger_first(("path", "ledger", "engine", "as_of"))
 def write_report(
-    path: str | Path,
-    ledger: Any,
+    ledger: Ledger,
     engine: Any,
     as_of: Any,
+    path: str | Path,
     *,
     worklist: pd.DataFrame | None = None,
     forecast: Any = None,
@@ -149,7 +155,7 @@ def write_report(
     >>> import payrisk as pr, tempfile, pathlib
     >>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
     >>> engine = pr.RiskEngine(n_estimators=30, reasons_top_n=10, forecast_weeks=0).fit(ledger, "2024-03-31")
-    >>> path = write_report(pathlib.Path(tempfile.mkdtemp()) / "report.html", ledger, engine, "2024-06-30",
+    >>> path = write_report(ledger, engine, "2024-06-30", pathlib.Path(tempfile.mkdtemp()) / "report.html",
     ...                     top_n=10, title="Receivables")
     >>> text = path.read_text()
     >>> rows = text.split('<table id="worklist">')[1].split("</table>")[0].count("<tr style=")  # top_n rows shown
@@ -164,7 +170,7 @@ def write_report(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     worklist = engine.score(ledger, day) if worklist is None else worklist
-    forecast = fc.cash_inflow(engine, ledger, day) if forecast is None else forecast
+    forecast = fc.cash_inflow(ledger, engine, day) if forecast is None else forecast
     to_safe_csv(worklist.reset_index(), path.with_name("worklist.csv"))
     sections = [f"<h1>{html.escape(title)}</h1>", f"<p>As of <b>{day.date()}</b>. " + _summary(worklist) + "</p>"]
     sections.append("<h2>What comes first: the worklist in shades of red</h2>")
@@ -182,7 +188,7 @@ def write_report(
         sections.append("<h2>Segments</h2>")
         sections.append(_png(plots.segment_map(engine.segmenter_.predict(ledger, day))))
     sections.append("<h2>Model quality (out of time)</h2>")
-    metrics, fig = model_quality(engine, ledger, day)
+    metrics, fig = model_quality(ledger, engine, day)
     if metrics is None:
         sections.append("<p>Not enough invoices issued after the model's date have a known outcome yet.</p>")
     else:
@@ -245,7 +251,7 @@ def _monitor_sections(engine: Any, ledger: Any, day: pd.Timestamp) -> list[str]:
     from payrisk import monitor
 
     try:
-        report = monitor.monitor(engine, ledger, day)
+        report = monitor.monitor(ledger, engine, day)
     except ParameterError as exc:
         return ["<h2>Model health</h2>", f"<p>Not checked yet: {html.escape(str(exc))}</p>"]
     items = "".join(f"<li>{html.escape(line)}</li>" for line in report.summary)

@@ -4,14 +4,19 @@ capacity per channel, and a replay of the synthetic world that scores any planne
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from payrisk._compat import ledger_first
 from payrisk.dunning._response import _CUSTOMER, ARMS, TONES, ResponseModel
 from payrisk.errors import ParameterError
+from payrisk.schema import check_worklist
+
+if TYPE_CHECKING:  # pragma: no cover
+    from payrisk.ledger import Ledger
 
 __all__ = [
     "Capacity",
@@ -510,12 +515,13 @@ def _book_state(scores: pd.DataFrame, model: ResponseModel, snap: Any, day: pd.T
     return inv
 
 
+@ledger_first(("scores", "model", "capacity", "today", "history", "policy"), today="as_of", history="ledger")
 def plan_collections(
+    ledger: Ledger,
     scores: pd.DataFrame,
     model: ResponseModel,
     capacity: Capacity,
-    today: Any,
-    history: Any,
+    as_of: Any,
     policy: Any = None,
     *,
     horizon: int = 30,
@@ -546,15 +552,16 @@ def plan_collections(
 
     Parameters
     ----------
+    ledger : Ledger
+        The ledger as known on ``as_of``, with the actions already planned.
     scores : DataFrame
         The worklist of :meth:`RiskEngine.score` (index ``invoice_id``; ``customer_id``, ``open_amount``,
         ``due_date``).
     model : ResponseModel
         Fitted on the ledger's contacts log.
     capacity : Capacity
-    today : date-like
-    history : Ledger
-        The ledger as known today, with the actions already planned.
+    as_of : date-like
+        The day the actions are planned for.
     policy : Policy, optional
         Its guards and timing (default :meth:`Policy.default`).
     horizon : int, default 30
@@ -580,8 +587,8 @@ def plan_collections(
     >>> led = pr.datasets.make_ledger(n_customers=300, seed=0)
     >>> model = ResponseModel(templates="^collector_", n_estimators=30).fit(led, "2024-06-30")
     >>> scores = pr.RiskEngine(n_estimators=30, reasons_top_n=0).fit(led, "2024-06-30").score(led, "2024-07-03")
-    >>> plan = plan_collections(scores, model, Capacity(per_day={"phone": 5, "sms": 5, "letter": 5}),
-    ...                         "2024-07-03", led.as_of("2024-07-03"))
+    >>> plan = plan_collections(led.as_of("2024-07-03"), scores, model,
+    ...                         Capacity(per_day={"phone": 5, "sms": 5, "letter": 5}), "2024-07-03")
     >>> int((plan["status"] == "send").sum()) <= 15 and bool(plan["customer_id"].is_unique)
     True
     """
@@ -593,14 +600,10 @@ def plan_collections(
     model._check_fitted()
     if not 0.0 <= explore <= 1.0:
         raise ParameterError(f"plan_collections: explore must lie in [0, 1] (a share of the capacity); got {explore}.")
-    missing = [c for c in ("customer_id", "open_amount", "due_date") if c not in scores.columns]
-    if missing:
-        raise ParameterError(
-            f"plan_collections: the scores lack the columns {missing}; pass RiskEngine.score's output."
-        )
+    check_worklist(scores, ("customer_id", "open_amount", "due_date"), "plan_collections")
     policy = policy or Policy.default()
-    day = to_date(today, "today")
-    snap = history.as_of(day)
+    day = to_date(as_of, "as_of")
+    snap = ledger.as_of(day)
     book = _book_state(scores, model, snap, day)
     if book.empty:
         return pd.DataFrame(columns=PLAN_COLUMNS)
@@ -622,7 +625,7 @@ def plan_collections(
     accounts["expected_extra_cash"] = per.max(axis=1).reindex(accounts.index).fillna(0.0)
     accounts[["channel", "tone"]] = best_arm.reindex(accounts.index).str.split("/", expand=True).to_numpy()
     # guards: planned already, contacted within the gap, the policy's weekly limits
-    con = history.contacts
+    con = ledger.contacts
     pending = con.loc[con["sent_at"] >= day, "customer_id"].unique()
     recent = con.loc[(con["sent_at"] < day) & (con["sent_at"] >= day - pd.Timedelta(days=capacity.min_gap_days))]
     frame = accounts.reset_index()

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from payrisk._compat import ledger_first
 from payrisk._frame import isin, positions
 from payrisk.dunning._policy import Policy
 from payrisk.errors import ParameterError
@@ -205,16 +206,18 @@ class Experiment:
         """The arm of each customer (see :func:`assign_arms`)."""
         return assign_arms(customer_ids, self.shares, self.name)
 
-    def plan(self, scores: pd.DataFrame, today: Any, history: Any, **kwargs: Any) -> pd.DataFrame:
+    @ledger_first(("scores", "today", "history"), method=True, today="as_of", history="ledger")
+    def plan(self, ledger: Any, scores: pd.DataFrame, as_of: Any, **kwargs: Any) -> pd.DataFrame:
         """Today's actions of every arm: each customer's invoices planned with its arm's policy.
 
         Parameters
         ----------
+        ledger : Ledger
+            The ledger with every contact recorded (see :func:`~payrisk.dunning.plan_actions`).
         scores : DataFrame
             The worklist of :meth:`RiskEngine.score` (index ``invoice_id``, with ``customer_id``).
-        today : date-like
-        history : Ledger
-            The ledger as known today, with the contacts already planned.
+        as_of : date-like
+            The day the actions are planned for.
         **kwargs
             Passed on to :func:`~payrisk.dunning.plan_actions` (for instance ``adherence``).
 
@@ -236,7 +239,7 @@ class Experiment:
         plans = []
         for arm in self.shares:
             mine = scores.loc[arm_of == arm]
-            plans.append(plan_actions(mine, self.arms[arm], today, history, **kwargs).assign(arm=arm))
+            plans.append(plan_actions(ledger, mine, self.arms[arm], as_of, **kwargs).assign(arm=arm))
         nonempty = [p for p in plans if len(p)] or plans[:1]
         out = pd.concat(nonempty, ignore_index=True)
         out["arm"] = out["arm"].astype("str")

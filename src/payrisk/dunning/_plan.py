@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from payrisk._compat import ledger_first
 from payrisk.dunning._offers import OFFER_COLUMNS, gate_plan_offers
 from payrisk.dunning._policy import Policy
 from payrisk.dunning._timing import send_days
-from payrisk.errors import ParameterError
+from payrisk.schema import check_worklist
+
+if TYPE_CHECKING:  # pragma: no cover
+    from payrisk.ledger import Ledger
 
 __all__ = ["plan_actions", "to_contacts"]
 
@@ -135,12 +139,15 @@ def _bounce_fallback(actions: pd.DataFrame, policy: Policy, contacts: pd.DataFra
     return out
 
 
-def plan_actions(scores: pd.DataFrame, policy: Policy, today: Any, history: Any, adherence: Any = None) -> pd.DataFrame:
+@ledger_first(("scores", "policy", "today", "history", "adherence"), today="as_of", history="ledger")
+def plan_actions(
+    ledger: Ledger, scores: pd.DataFrame, policy: Policy, as_of: Any, adherence: Any = None
+) -> pd.DataFrame:
     """Today's dunning actions: one per customer, deterministic and idempotent.
 
     Each open invoice in ``scores`` (the worklist of :meth:`RiskEngine.score`) follows the track of its segment: its
     due step is the latest step whose trigger holds today and that was not sent or scheduled yet (a contact with the
-    step's template on the invoice in ``history``, whatever its date: ``history`` is the whole ledger with every
+    step's template on the invoice in ``ledger``, whatever its date: ``ledger`` is the whole ledger with every
     contact recorded, those planned for later days included). Invoice guards (paid or credited, disputed, legal
     minimum amount, formal notice before legal) block single invoices; a customer's remaining due invoices are
     grouped into one action on the most advanced step; contact-pressure guards (per week, per channel) block
@@ -152,14 +159,15 @@ def plan_actions(scores: pd.DataFrame, policy: Policy, today: Any, history: Any,
 
     Parameters
     ----------
+    ledger : Ledger
+        The ledger with every contact recorded, those scheduled after ``as_of`` included (pass the whole ledger,
+        not ``ledger.as_of(day)``, which hides them; what happened after ``as_of`` is not read otherwise).
     scores : DataFrame
         The worklist of :meth:`RiskEngine.score` (index ``invoice_id``; ``customer_id``, ``open_amount``,
         ``due_date``, ``p_late``, ``segment``, optionally ``priority_rank``).
     policy : Policy
-    today : date-like
-    history : Ledger
-        The ledger with every contact recorded, those scheduled after today included (pass the whole ledger,
-        not ``ledger.as_of(today)``, which hides them; what happened after today is not read otherwise).
+    as_of : date-like
+        The day the actions are planned for.
     adherence : RiskEngine or InstallmentAdherenceClassifier, optional
         Gates plan offers; without it no plan is offered.
 
@@ -178,7 +186,7 @@ def plan_actions(scores: pd.DataFrame, policy: Policy, today: Any, history: Any,
     >>> import payrisk as pr
     >>> ledger = pr.datasets.make_ledger(n_customers=200, seed=0)
     >>> scores = pr.RiskEngine(n_estimators=40, reasons_top_n=0).fit(ledger, "2024-03-31").score(ledger, "2024-04-30")
-    >>> actions = plan_actions(scores, Policy.default(), "2024-04-30", ledger.as_of("2024-04-30"))
+    >>> actions = plan_actions(ledger, scores, Policy.default(), "2024-04-30")
     >>> bool(actions.loc[actions["status"] == "send", "customer_id"].is_unique)
     True
     >>> bool((actions.loc[actions["status"] == "blocked", "blocked_by"] != "").all())
@@ -186,15 +194,13 @@ def plan_actions(scores: pd.DataFrame, policy: Policy, today: Any, history: Any,
     """
     from payrisk.ledger import to_date
 
-    missing = [c for c in _NEEDS if c not in scores.columns]
-    if missing:
-        raise ParameterError(f"plan_actions: the scores lack the columns {missing}; pass RiskEngine.score's output.")
-    day = to_date(today, "today")
-    snap = history.as_of(day)
+    check_worklist(scores, _NEEDS, "plan_actions")
+    day = to_date(as_of, "as_of")
+    snap = ledger.as_of(day)
     contacts = snap.contacts
     # sent, or scheduled for any later day (a plan made earlier that waits for its send day): a step recorded on
     # an invoice is never planned again, whatever the date it goes out on
-    scheduled = history.contacts
+    scheduled = ledger.contacts
     steps = _step_table(policy)
     rows = _due_steps(scores, steps, day, scheduled)
     rank = scores["priority_rank"] if "priority_rank" in scores.columns else pd.Series(0, index=scores.index)

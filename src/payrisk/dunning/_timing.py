@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from payrisk._compat import renamed
 from payrisk.errors import ParameterError
 
 __all__ = ["send_days"]
@@ -32,21 +33,22 @@ def _holiday_table(countries: np.ndarray, days: np.ndarray) -> np.ndarray:
     return out
 
 
+@renamed(today="as_of")
 def send_days(
-    today: Any,
+    as_of: Any,
     timing: Any,
     country: np.ndarray,
     pay_weekday: np.ndarray | None = None,
     payrun_day: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The send day of each row (``datetime64[D]``), ``today`` or up to ``timing.max_wait_days`` later.
+    """The send day of each row (``datetime64[D]``), ``as_of`` or up to ``timing.max_wait_days`` later.
 
     A day is allowed when it is one of ``timing.weekdays`` and (with ``skip_holidays``) not a public holiday in
     the row's ``country``. With ``follow_rhythm``, a row with a payment weekday (0 = Monday, -1 = none) is sent on
     the first allowed such weekday, so the message arrives on the day the customer pays; a row with a pay-run
     day of the month (1-31, 0 = none) on the last allowed day before the next pay run, so it is on the desk when
     the run is prepared. When the rhythm day is not within ``max_wait_days``, or the row has no rhythm, the first
-    allowed day. When no day in two weeks is allowed, ``today`` (and the row is not held back).
+    allowed day. When no day in two weeks is allowed, ``as_of`` (and the row is not held back).
 
     Examples
     --------
@@ -57,7 +59,7 @@ def send_days(
     >>> str(send_days("2024-10-01", t, np.array(["NL"]), pay_weekday=np.array([3]))[0])  # pays on Thursdays
     '2024-10-03'
     """
-    start = np.datetime64(pd.Timestamp(today).date(), "D")
+    start = np.datetime64(pd.Timestamp(as_of).date(), "D")
     n = len(country)
     days = start + np.arange(15)
     weekday = (days.astype(np.int64) - 4) % 7  # 1970-01-01 was a Thursday (3)

@@ -35,6 +35,7 @@ from payrisk.schema._spec import (
     suggest_columns,
 )
 from payrisk.schema._validate import DATE_DTYPE, validate_tables
+from payrisk.schema._worklist import WORKLIST, check_worklist
 
 __all__ = [
     "CHANNELS",
@@ -44,11 +45,13 @@ __all__ = [
     "RULES",
     "TABLES",
     "TONES",
+    "WORKLIST",
     "ColumnKind",
     "ColumnMapping",
     "ColumnSpec",
     "TableSpec",
     "ValidationReport",
+    "check_worklist",
     "suggest_columns",
     "validate_tables",
 ]
