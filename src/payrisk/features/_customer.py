@@ -170,11 +170,15 @@ def _share_partial_payments(k: Kernel) -> np.ndarray:
 
 def _mode(k: Kernel, codes: str, n_codes: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
     """The most frequent payment code (ties to the smallest) plus ``offset``, and its share of payments."""
-    counts = k.code_totals("payments", codes, n_codes)
-    mode = counts.argmax(axis=1)
-    n_pay = k.total("payments")
-    top = counts[np.arange(len(mode)), mode]
-    return np.where(n_pay > 0, mode + offset, np.nan), _div(top, n_pay)
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        counts = k.code_totals("payments", codes, n_codes)
+        mode = counts.argmax(axis=1)
+        n_pay = k.total("payments")
+        top = counts[np.arange(len(mode)), mode]
+        return np.where(n_pay > 0, mode + offset, np.nan), _div(top, n_pay)
+
+    return k.once(("mode", codes), compute)
 
 
 feature("pay_weekday")(lambda k: _mode(k, "weekday", 7, 0)[0])
@@ -193,8 +197,13 @@ def _response(k: Kernel, channel: int | None) -> np.ndarray:
     """Share of the contacts known to be answered or not that were answered (``channel``: 1 + its index in
     REMINDER_CHANNELS; None: any channel)."""
     n_codes = len(REMINDER_CHANNELS) + 1
-    sent = k.code_totals("responses", "channel", n_codes)
-    answered = k.code_totals("responses", "channel", n_codes, "answered")
+    sent, answered = k.once(
+        "responses",
+        lambda: (
+            k.code_totals("responses", "channel", n_codes),
+            k.code_totals("responses", "channel", n_codes, "answered"),
+        ),
+    )
     if channel is None:
         return _div(answered.sum(axis=1), sent.sum(axis=1))
     return _div(answered[:, channel], sent[:, channel])

@@ -19,59 +19,71 @@ from payrisk.features._streams import NEVER, SparseMax, Stream, walk_back, windo
 __all__ = ["History", "Prepared"]
 
 
-def _points(ev: Events, by_owner: bool = False) -> Stream:
-    """The events sorted by (customer, day), or by (owner, day)."""
-    key = ("points", by_owner)
-    if key not in ev.cache:
-        group = ev.owner if by_owner else ev.cust
-        assert group is not None
-        ev.cache[key] = Stream(group, ev.day)
-    return ev.cache[key]
-
-
-def _changes(ev: Events, by_owner: bool = False) -> tuple[Stream, np.ndarray, np.ndarray]:
-    """States as changes sorted by (customer or owner, day): the start of each, then the end of those that end;
-    with the state behind each change and its sign (+1, -1)."""
-    key = ("changes", by_owner)
-    if key not in ev.cache:
-        assert ev.end is not None
-        group = ev.owner if by_owner else ev.cust
-        assert group is not None
-        ended = np.flatnonzero(ev.end < NEVER)
-        src = np.concatenate([np.arange(ev.n), ended])
-        sign = np.concatenate([np.ones(ev.n, np.int64), -np.ones(len(ended), np.int64)])
-        s = Stream(group[src], np.concatenate([ev.day, ev.end[ended]]))
-        ev.cache[key] = (s, s.take(src), s.take(sign))
-    return ev.cache[key]
-
-
 class History(Kernel):
     """Customer features for rows (customer code, cutoff day, own invoice position or -1), any cutoffs."""
 
-    def upto(self, stream: Stream, offset: int = 0, group: np.ndarray | None = None) -> np.ndarray:
-        """``stream.upto(rows' customers (or group), rows' cutoff + offset)``, memoised for this set of rows."""
-        key = ("upto", id(stream), offset)
-        if key not in self._memo:  # keep the stream alive with its positions
-            self._memo[key] = (stream, stream.upto(self.c if group is None else group, self.t + offset))
-        return self._memo[key][1]
+    # -- the sorted views of a table, kept with it ---------------------------------------------------------------
+    def _points(self, ev: Events, by_owner: bool = False) -> Stream:
+        """The events sorted by (customer, day), or by (owner, day)."""
+        cache = self._cache(ev)
+        key = ("points", by_owner)
+        if key not in cache:
+            group = ev.owner if by_owner else ev.cust
+            assert group is not None
+            cache[key] = Stream(group, ev.day)
+        return cache[key]
 
+    def _changes(self, ev: Events, by_owner: bool = False) -> tuple[Stream, np.ndarray, np.ndarray]:
+        """States as changes sorted by (customer or owner, day): the start of each, then the end of those that
+        end; with the state behind each change and its sign (+1, -1)."""
+        cache = self._cache(ev)
+        key = ("changes", by_owner)
+        if key not in cache:
+            assert ev.end is not None
+            group = ev.owner if by_owner else ev.cust
+            assert group is not None
+            ended = np.flatnonzero(ev.end < NEVER)
+            src = np.concatenate([np.arange(ev.n), ended])
+            sign = np.concatenate([np.ones(ev.n, np.int64), -np.ones(len(ended), np.int64)])
+            s = Stream(group[src], np.concatenate([ev.day, ev.end[ended]]))
+            cache[key] = (s, s.take(src), s.take(sign))
+        return cache[key]
+
+    def _upto(self, ev: Events, stream: Stream, offset: int = 0, group: np.ndarray | None = None) -> np.ndarray:
+        """``stream.upto(rows' customers (or group), rows' cutoff + offset)``, kept with the table."""
+        cache = self._cache(ev)
+        key = ("upto", id(stream), offset)  # the stream lives in the same cache
+        if key not in cache:
+            cache[key] = stream.upto(self.c if group is None else group, self.t + offset)
+        return cache[key]
+
+    def _owners(self, ev: Events, s: Stream) -> np.ndarray:
+        """The owner of each event, in stream order."""
+        cache = self._cache(ev)
+        if "owners" not in cache:
+            assert ev.owner is not None
+            cache["owners"] = s.take(ev.owner)
+        return cache["owners"]
+
+    # -- sums --------------------------------------------------------------------------------------------------
     def _range_sum(self, ev: Events, values: ValueKey, window: int | None, by_owner: bool) -> np.ndarray:
         """Sum over the events of each row's customer (or own invoice) that count at its cutoff."""
         group = np.where(self.has_own, self.own, -1) if by_owner else None
         if ev.end is None:
-            s, src, sign = _points(ev, by_owner), None, None
+            s, src, sign = self._points(ev, by_owner), None, None
         elif window is None:
-            s, src, sign = _changes(ev, by_owner)
+            s, src, sign = self._changes(ev, by_owner)
         else:
             raise NotImplementedError("a window over states")
-        hi = self.upto(s, 0, group)
-        lo = s.start(self.c if group is None else group) if window is None else self.upto(s, -window, group)
+        hi = self._upto(ev, s, 0, group)
+        lo = s.start(self.c if group is None else group) if window is None else self._upto(ev, s, -window, group)
         if by_owner:
             lo = np.minimum(lo, hi)
         if values is None and sign is None:
             return hi - lo
-        key = ("prefix", ev.end is not None, by_owner, values)
-        pre = ev.cache.get(key)
+        cache = self._cache(ev)
+        key = ("prefix", by_owner, values)
+        pre = cache.get(key)
         if pre is None:
             vals = ev.values(values)
             if vals is None:
@@ -81,8 +93,8 @@ class History(Kernel):
                 vals = s.take(vals) if src is None else vals[src]
                 vals = vals.astype(np.int64) if vals.dtype == bool else vals
                 pre = s.prefix(vals if sign is None else vals * sign)
-            if not isinstance(values, tuple):  # named columns are kept with the events; codes are not
-                ev.cache[key] = pre
+            if not isinstance(values, tuple):  # named columns are kept; codes are not
+                cache[key] = pre
         return pre[hi] - pre[lo]
 
     def _sum(self, ev: Events, values: ValueKey, window: int | None) -> np.ndarray:
@@ -92,22 +104,24 @@ class History(Kernel):
         return np.where(self.has_own, self._range_sum(ev, values, window, by_owner=True), 0)
 
     def _window(self, ev: Events, window: int | None) -> tuple[Stream, np.ndarray, np.ndarray]:
-        s = _points(ev)
-        hi = self.upto(s, 0)
-        lo = s.start(self.c) if window is None else self.upto(s, -window)
+        s = self._points(ev)
+        hi = self._upto(ev, s, 0)
+        lo = s.start(self.c) if window is None else self._upto(ev, s, -window)
         return s, lo, hi
 
+    # -- maxima, medians, weighted means --------------------------------------------------------------------
     def _maximum(self, ev: Events, values: str, window: int | None) -> np.ndarray:
         s, lo, hi = self._window(ev, window)
+        cache = self._cache(ev)
         key = ("sparse_max", values)
-        if key not in ev.cache:
+        if key not in cache:
             vals = ev.values(values)
             assert vals is not None
-            ev.cache[key] = SparseMax(s.take(vals).astype(np.float64))
-        return ev.cache[key].query(lo, hi)
+            cache[key] = SparseMax(s.take(vals).astype(np.float64))
+        return cache[key].query(lo, hi)
 
     def _median(self, ev: Events, values: str, window: int | None) -> np.ndarray:
-        s = _points(ev)
+        s = self._points(ev)
         vals = ev.values(values)
         assert vals is not None
         return window_median(s.group, s.day, s.take(vals), self.c, self.t, window)
@@ -128,12 +142,7 @@ class History(Kernel):
         out[ok] = wvsum[last[ok]] / wsum[last[ok]]
         return out
 
-    def _owners(self, ev: Events, s: Stream) -> np.ndarray:
-        if ("owners",) not in ev.cache:
-            assert ev.owner is not None
-            ev.cache[("owners",)] = s.take(ev.owner)
-        return ev.cache[("owners",)]
-
+    # -- the latest and earliest event of another invoice ------------------------------------------------------
     def _latest(self, ev: Events) -> np.ndarray:
         if ev.end is not None:
             raise NotImplementedError("the latest of states")
@@ -153,10 +162,7 @@ class History(Kernel):
             idx = np.where(skip, first + 1, first)
             return _get(s.day, idx, idx < hi, np.nan)
         # the first state in start order still on at t (not ended by it), skipping the own one
-        key = ("sparse_max", "@end")
-        if key not in ev.cache:
-            ev.cache[key] = SparseMax(s.take(ev.end).astype(np.float64))
-        smax, tf = ev.cache[key], self.t.astype(np.float64)
+        smax, tf = SparseMax(s.take(ev.end).astype(np.float64)), self.t.astype(np.float64)
         j = smax.first_above(first, hi, tf)
         if ev.owner is not None:
             is_own = (j < hi) & (_get(self._owners(ev, s), j, j < hi, -3) == self.own_key)

@@ -108,8 +108,7 @@ class Events:
             self.by_owner[self.owner] = np.arange(self.n)
         self._columns = dict(columns or {})
         self._values: dict[str, np.ndarray] = {}
-        #: derived structures a kernel keeps with the events (sorted streams, prefix sums, sparse tables)
-        self.cache: dict[Any, Any] = {}
+        self.name = ""  #: the table's name in ``EVENT_TABLES``
 
     def values(self, key: ValueKey) -> np.ndarray | None:
         """The per-event values of ``key`` (None: every event counts 1)."""
@@ -169,7 +168,6 @@ class Prepared:
         undated = flag & (dated == NEVER)
         #: the day from which a dispute is visible: its date, or always for an undated flag
         self.inv_dispute_day = np.where(undated, -NEVER, np.where(flag | (dated < NEVER), dated, NEVER))
-        self._events: dict[str, Events] = {}
 
     def __getattr__(self, name: str) -> np.ndarray:
         for loader, names in self._LOADERS.items():
@@ -229,10 +227,11 @@ class Prepared:
         return positions(ids, self.inv_index)
 
     def events(self, name: str) -> Events:
-        """The event table ``name`` (a key of ``EVENT_TABLES``), built on first use."""
-        if name not in self._events:  # the tables' lazy columns see the arrays through a weak proxy: no cycle
-            self._events[name] = EVENT_TABLES[name](weakref.proxy(self))
-        return self._events[name]
+        """The event table ``name`` (a key of ``EVENT_TABLES``), built anew: a kernel keeps the tables it uses
+        last."""
+        ev = EVENT_TABLES[name](weakref.proxy(self))  # lazy columns see the arrays through a weak proxy: no cycle
+        ev.name = name
+        return ev
 
     @cached_property
     def pay_inv_paid(self) -> np.ndarray:

@@ -80,15 +80,15 @@ class SnapshotHistory(Kernel):
     def _counting(self, ev: Events, window: int | None) -> np.ndarray:
         """Indices of the events of known customers that count at T (dated in (T - window, T] if window)."""
 
-        def compute() -> np.ndarray:
+        cache = self._cache(ev)
+        if ("counting", window) not in cache:
             keep = (ev.day <= self.T) & (ev.cust >= 0)
             if window is not None:
                 keep &= ev.day > self.T - window
             if ev.end is not None:
                 keep &= ev.end > self.T
-            return np.flatnonzero(keep)
-
-        return self._once(("counting", id(ev), window), compute)
+            cache["counting", window] = np.flatnonzero(keep)
+        return cache["counting", window]
 
     def _per_row(self, group: np.ndarray, weights: np.ndarray | None, is_exact: bool) -> np.ndarray:
         """Per row: the number (or the sum of ``weights``) of the given events of its customer."""
@@ -113,13 +113,13 @@ class SnapshotHistory(Kernel):
     def _own_events(self, ev: Events) -> tuple[np.ndarray, np.ndarray]:
         """Indices of the events on the rows' own invoices, and the slot of their invoice."""
 
-        def compute() -> tuple[np.ndarray, np.ndarray]:
+        cache = self._cache(ev)
+        if "own_events" not in cache:
             assert ev.owner is not None
             slot = self._own_slot[0][ev.owner]
             idx = np.flatnonzero(slot >= 0)
-            return idx, slot[idx]
-
-        return self._once(("own_events", id(ev)), compute)
+            cache["own_events"] = (idx, slot[idx])
+        return cache["own_events"]
 
     def _own_table(
         self, ev: Events, values: ValueKey, window: int | None, codes: np.ndarray | None = None, k: int = 1
@@ -148,9 +148,8 @@ class SnapshotHistory(Kernel):
     def _own_sum(self, ev: Events, values: ValueKey, window: int | None) -> np.ndarray:
         return self._own_table(ev, values, window)[:, 0]
 
-    def _code_totals(self, table: str, codes: str, k: int, values: ValueKey) -> np.ndarray:
+    def _code_totals(self, ev: Events, codes: str, k: int, values: ValueKey) -> np.ndarray:
         """One bincount over (customer, code) for all the codes at once."""
-        ev = self.p.events(table)
         sel = self._counting(ev, None)
         code = ev.values(codes)
         vals = ev.values(values)
@@ -166,7 +165,7 @@ class SnapshotHistory(Kernel):
         if ev.owner is None:
             return counts
         if ev.by_owner is not None:
-            return counts - np.stack([self.own_total(table, ("code", codes, c, values)) for c in range(k)], axis=1)
+            return counts - np.stack([self.own_total(ev.name, ("code", codes, c, values)) for c in range(k)], axis=1)
         return counts - self._own_table(ev, values, None, codes=code, k=k)
 
     # -- maxima, medians, weighted means --------------------------------------------------------------------
