@@ -289,3 +289,10 @@ def test_plan_collections_explores_a_share_of_the_capacity_at_random(response, b
     assert set(other.loc[other["explored"], "customer_id"]) != set(explored["customer_id"])
     with pytest.raises(pr.errors.ParameterError, match="explore"):
         plan_collections(hist, _worklist(book, day), response, cap, day, explore=1.5)
+
+
+def test_the_key_first_order_needs_its_key():
+    from payrisk.dunning import rule_planner
+
+    with pytest.raises(pr.errors.ParameterError, match=r"key_first.*needs key="):
+        rule_planner("key_first")

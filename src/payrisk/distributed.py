@@ -240,7 +240,7 @@ def training_rows(
     """
     from payrisk.ledger import to_date
 
-    kwargs = {"day": to_date(as_of), "history_days": history_days, "exclude": tuple(exclude_features)}
+    kwargs: dict[str, Any] = {"day": to_date(as_of), "history_days": history_days, "exclude": tuple(exclude_features)}
     return _per_partition(ledger, _partition_training_rows, **kwargs)
 
 
@@ -427,7 +427,7 @@ def _fit_segmenter(ledger: DaskLedger, day: pd.Timestamp, params: dict) -> Any:
 
     seg = PayerSegmenter(**params)
     seg._check_params()
-    kwargs = {"day": day, "window": seg.window_days, "never_after": seg.never_after_days}
+    kwargs: dict[str, Any] = {"day": day, "window": seg.window_days, "never_after": seg.never_after_days}
     stats = _per_partition(ledger, _partition_history, **kwargs).compute().sort_index()
     return seg._fit_history(stats)
 

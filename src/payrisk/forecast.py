@@ -464,7 +464,7 @@ def _assemble(
     frames, beyond = [], {}
     currencies = sorted(pd.unique(book.bins.index.get_level_values("currency"))) if len(book.bins) else []
     for cur in currencies:
-        sums = book.bins.xs(cur, level="currency")
+        sums = book.bins.loc[book.bins.index.get_level_values("currency") == cur].droplevel("currency")
         per_q, cum_q = total_quantiles(_bins_from_sums(sums), period_correlation, lv)
         cum_exp = sums.drop(columns=["a1", "a2"]).sum().to_numpy()  # sum of amount x P(paid by each end)
         exp_cur = np.diff(cum_exp, prepend=0.0)

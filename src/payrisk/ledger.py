@@ -89,8 +89,8 @@ def _template(name: str) -> dict[str, str]:
     for c in spec.columns:
         cname = "credit_note_id" if (name == "credit_notes" and c.name == "invoice_id") else c.name
         cols[cname] = _dtype(c.kind)
-    for c in _DERIVED.get(name, []):
-        cols[c] = "float64"
+    for extra in _DERIVED.get(name, []):
+        cols[extra] = "float64"
     return cols
 
 
@@ -121,9 +121,9 @@ def _conform(name: str, df: pd.DataFrame | None) -> pd.DataFrame:
     for col, dtype in template.items():
         if col not in out.columns:
             fill = False if dtype == "bool" else None
-            changes[col] = pd.Series(fill, index=out.index).astype(dtype)
+            changes[col] = pd.Series(fill, index=out.index).astype(dtype)  # type: ignore[call-overload]  # a dtype name
         elif out[col].dtype != dtype:
-            changes[col] = out[col].astype(dtype)
+            changes[col] = out[col].astype(dtype)  # type: ignore[call-overload]  # a dtype name
     if changes:
         out = out.assign(**changes)
     cols = list(template) + [c for c in out.columns if c not in template]
@@ -268,7 +268,11 @@ class Ledger:
 
         spec = ColumnMapping.coerce(mapping)
         frames = read_sql_tables(source, tables or spec.sql or None)
-        ledger = cls.from_frames(**frames, mapping=spec, strict=strict)
+        get = frames.get
+        ledger = cls.from_frames(
+            customers=get("customers"), invoices=get("invoices"), payments=get("payments"), plans=get("plans"),
+            installments=get("installments"), contacts=get("contacts"), mapping=spec, strict=strict,
+        )  # fmt: skip
         ledger.meta["source"] = "from_sql"
         return ledger
 
@@ -703,7 +707,7 @@ def _derive(tables: dict[str, pd.DataFrame], mapping: ColumnMapping, meta: dict[
     if "customers" not in tables:
         with_ids = ("invoices", "credit_notes", "payments", "plans", "contacts")  # canonical, parsed as text
         ids = [tables[n]["customer_id"] for n in with_ids if n in tables and "customer_id" in tables[n].columns]
-        uniq = pd.unique(pd.concat(ids, ignore_index=True)) if ids else []
+        uniq = pd.unique(pd.concat(ids, ignore_index=True)) if ids else np.array([], dtype=object)
         tables["customers"] = pd.DataFrame({"customer_id": pd.Series(uniq, dtype="str")})
         meta.setdefault("customers_source", "derived from the ids in the other tables")
     return tables

@@ -336,15 +336,15 @@ def _wording(cal: pd.DataFrame, since: pd.Timestamp, limit: int = 8) -> list[str
     flagged = cal.loc[cal["flagged"]]
     order = np.lexsort((-flagged["drift"].abs().to_numpy(), (flagged["segment"] != "all").to_numpy()))
     lines = []
-    for r in flagged.iloc[order[:limit]].itertuples():
-        who = "overall" if r.segment == "all" else f"for the {r.segment} segment"
-        what = "plans" if r.model == "adherence" else "invoices"
-        then = (
-            "calibrated" if abs(r.gap_then) < 0.005 else f"{_points(r.gap_then)} {'low' if r.gap_then > 0 else 'high'}"
-        )
+    for r in flagged.iloc[order[:limit]].to_dict("records"):
+        who = "overall" if r["segment"] == "all" else f"for the {r['segment']} segment"
+        what = "plans" if r["model"] == "adherence" else "invoices"
+        gap, gap_then = float(r["gap"]), float(r["gap_then"])
+        then = "calibrated" if abs(gap_then) < 0.005 else f"{_points(gap_then)} {'low' if gap_then > 0 else 'high'}"
         lines.append(
-            f"{r.quantity} is now {_points(r.gap)} too {'low' if r.gap > 0 else 'high'} {who}; retrain "
-            f"(predicted {r.predicted:.0%}, observed {r.observed:.0%} of {r.n:,} {what} since {since.date()}; "
+            f"{r['quantity']} is now {_points(gap)} too {'low' if gap > 0 else 'high'} {who}; retrain "
+            f"(predicted {r['predicted']:.0%}, observed {r['observed']:.0%} of {r['n']:,} {what} since "
+            f"{since.date()}; "
             f"{then} before)"
         )
     if len(flagged) > limit:

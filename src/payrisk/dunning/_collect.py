@@ -4,7 +4,7 @@ capacity per channel, and a replay of the synthetic world that scores any planne
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -96,7 +96,7 @@ def allocate(candidates: pd.DataFrame, capacity: Capacity) -> pd.DataFrame:
         take = best.loc[rank < room]
         chosen.append(take)
         for ch, n in take["channel"].value_counts().items():
-            left[ch] -= int(n)
+            left[str(ch)] -= int(n)
         full = [ch for ch, v in left.items() if v <= 0]
         c = c.loc[~c["customer_id"].isin(take["customer_id"]) & ~c["channel"].isin(full)]
         if take.empty:  # the best offers all sit on full channels: they were dropped above; go on
@@ -161,14 +161,17 @@ def rule_planner(rule: str, key: pd.Series | None = None, seed: int = 0) -> Call
     rules = ("largest_first", "newest_overdue_first", "oldest_first", "random", "key_first")
     if rule not in rules:
         raise ParameterError(f"rule_planner: unknown rule {rule!r}; use one of {rules}.")
+    if rule == "key_first" and key is None:
+        raise ParameterError("rule_planner('key_first') needs key=, a Series of the ranking value per customer_id.")
     rng = np.random.default_rng(seed)
+    ranking = key if key is not None else pd.Series(dtype=np.float64)
 
     def plan(state: _State) -> pd.DataFrame:
         acc = state.accounts()
         if rule == "random":
             order = acc.index[rng.permutation(len(acc))]
         elif rule == "key_first":
-            order = key.reindex(acc.index).fillna(-np.inf).sort_values(ascending=False, kind="stable").index
+            order = ranking.reindex(acc.index).fillna(-np.inf).sort_values(ascending=False, kind="stable").index
         else:
             order = _ORDERS[rule](acc)
         return _fill_by_rank(order, state.capacity)
@@ -179,7 +182,7 @@ def rule_planner(rule: str, key: pd.Series | None = None, seed: int = 0) -> Call
 def _best_per_account(rows: pd.DataFrame, values: pd.DataFrame, capacity: Capacity) -> pd.DataFrame:
     """Sum each arm's per-invoice value per account, keep every account's arms, and allocate."""
     per = values.groupby(rows["customer_id"].to_numpy()).sum()
-    long = per.stack().rename("value").reset_index()
+    long = cast(pd.Series, per.stack()).rename("value").reset_index()  # one column level: a Series
     long.columns = ["customer_id", "arm", "value"]
     long[["channel", "tone"]] = long["arm"].str.split("/", expand=True)
     return allocate(long[["customer_id", "channel", "tone", "value"]], capacity)
@@ -270,7 +273,7 @@ def _fill(chosen: pd.DataFrame, state: _State, rule: str | None) -> pd.DataFrame
     )
     if not sum(left.per_day.values()):
         return chosen
-    acc = state.accounts().drop(index=chosen["customer_id"], errors="ignore")
+    acc = state.accounts().drop(index=pd.Index(chosen["customer_id"]), errors="ignore")
     order = _ORDERS[rule](acc)
     return pd.concat([chosen, _fill_by_rank(order, left)], ignore_index=True)
 
@@ -284,7 +287,7 @@ def _check_plan(acts: pd.DataFrame, state: pd.DataFrame, capacity: Capacity, nam
             f"simulate_collections: planner {name!r} planned {int(twice.sum())} accounts twice on {day.date()} "
             f"(e.g. {acts.loc[twice, 'customer_id'].iloc[0]!r}); one action per account a day."
         )
-    over = {ch: int(m) for ch, m in acts["channel"].value_counts().items() if m > capacity.per_day.get(ch, 0)}
+    over = {str(ch): int(m) for ch, m in acts["channel"].value_counts().items() if m > capacity.per_day.get(str(ch), 0)}
     if over:
         raise ParameterError(f"simulate_collections: planner {name!r} exceeded the capacity on {day.date()}: {over}")
     allowed = state.loc[state["contactable"], "customer_id"]
@@ -360,7 +363,7 @@ def simulate_collections(
     disputed = led_inv["disputed_date"].reindex(book["invoice_id"]).to_numpy().astype("datetime64[D]")
     dispute_day = np.where(np.isnat(disputed), np.iinfo(np.int64).max // 4, (disputed - epoch).astype(np.int64))
     d_start = int((np.datetime64(day0.date(), "D") - epoch).astype(np.int64))
-    days = []
+    days: list[int] = []
     d = _next_business(np.array([d_start + 1]))[0]
     while len(days) < business_days:
         days.append(d)
@@ -434,7 +437,7 @@ def simulate_collections(
             when = _next_business(today + col.response_days(truth.params.collector, a["channel"].to_numpy()))
             pay[i] = np.where(answered, np.minimum(pay[i], when), pay[i])
             earlier[i] += 1
-            contacted = pd.Index(cust_ids).get_indexer(acts["customer_id"])
+            contacted = pd.Index(cust_ids).get_indexer(pd.Index(acts["customer_id"]))
             contacted = contacted[contacted >= 0]
             last_contact[contacted] = today
             recent_log.append((today, contacted))
@@ -468,7 +471,7 @@ def _explore(
     n = min(len(pool), len(slots))
     tones = np.array(TONES)[rng.integers(0, len(TONES), n)]
     arms = [f"{ch}/{t}" for ch, t in zip(slots[:n], tones, strict=True)]
-    col = per.columns.get_indexer(arms)
+    col = per.columns.get_indexer(pd.Index(arms))
     table = per.reindex(pool[:n]).fillna(0.0).to_numpy()
     values = np.where(col >= 0, table[np.arange(n), np.maximum(col, 0)], 0.0) if n and per.shape[1] else np.zeros(n)
     out = pd.DataFrame({"channel": slots[:n], "tone": tones, "value": values}, index=pd.Index(pool[:n]))
@@ -623,7 +626,7 @@ def plan_collections(
     )
     best_arm = per.idxmax(axis=1) if per.shape[1] else pd.Series("", index=per.index)
     accounts["expected_extra_cash"] = per.max(axis=1).reindex(accounts.index).fillna(0.0)
-    accounts[["channel", "tone"]] = best_arm.reindex(accounts.index).str.split("/", expand=True).to_numpy()
+    accounts[["channel", "tone"]] = best_arm.reindex(accounts.index).astype(str).str.split("/", expand=True).to_numpy()
     # guards: planned already, contacted within the gap, the policy's weekly limits
     con = ledger.contacts
     pending = con.loc[con["sent_at"] >= day, "customer_id"].unique()
@@ -644,7 +647,7 @@ def plan_collections(
     explored = _explore(frame.loc[frame["blocked_by"] == ""], per, left, explore, seed, day)
     left = {ch: n - int((explored["channel"] == ch).sum()) for ch, n in left.items()}
     open_for = frame.loc[worth & (frame["blocked_by"] == "") & ~frame["customer_id"].isin(explored.index)]
-    long = per.reindex(open_for["customer_id"]).stack().rename("value").reset_index()
+    long = cast(pd.Series, per.reindex(open_for["customer_id"]).stack()).rename("value").reset_index()
     long.columns = ["customer_id", "arm", "value"]
     long[["channel", "tone"]] = long["arm"].str.split("/", expand=True)
     room = Capacity(per_day=left, cost=capacity.cost, min_gap_days=capacity.min_gap_days)

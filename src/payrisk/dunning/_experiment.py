@@ -292,7 +292,7 @@ def _check_days(days: Any) -> tuple[int, ...]:
     return tuple(dict.fromkeys(int(d) for d in vals))
 
 
-def _ratio(num: np.ndarray, den: np.ndarray, scale: float) -> np.ndarray:
+def _ratio(num: np.ndarray, den: np.ndarray, scale: float | np.ndarray) -> np.ndarray:
     out = np.full(np.broadcast(num, den).shape, np.nan)
     np.divide(scale * num, den, out=out, where=den > 0)
     return out

@@ -189,7 +189,7 @@ class Prepared:
         self.con_cust = self._table_cust["contacts"]
         self.con_day = to_days(con["sent_at"])
         self.con_inv = self.ledger._invoice_positions("contacts")
-        self.con_channel = pd.Index(list(REMINDER_CHANNELS)).get_indexer(con["channel"]).astype(np.int64)
+        self.con_channel = pd.Index(list(REMINDER_CHANNELS)).get_indexer(pd.Index(con["channel"])).astype(np.int64)
 
     def _load_credit_notes(self) -> None:
         cn = self.ledger.credit_notes
