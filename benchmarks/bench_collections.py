@@ -22,7 +22,7 @@ import payrisk as pr
 from payrisk.dunning import Capacity, ResponseModel, gain_planner, oracle_planner, rule_planner, simulate_collections
 
 START = pd.Timestamp("2024-06-28")
-CUSTOMER = list(pr.dunning._response._CUSTOMER)
+CUSTOMER = list(pr.dunning.RESPONSE_FEATURES)
 
 
 def one_seed(seed: int, shares: tuple[float, ...]) -> list[dict]:
@@ -90,8 +90,8 @@ def _off_policy(rm: ResponseModel, led: pr.Ledger, snap: pr.Ledger) -> dict[str,
 def _in_time(truth, channel: np.ndarray, day: np.ndarray, horizon: int) -> np.ndarray:
     """True where an answer to an action on ``day`` pays within ``horizon`` days (the response time, to the next
     business day)."""
+    from payrisk._calendar import next_business as _next_business
     from payrisk.datasets import _collector as col
-    from payrisk.datasets._days import _next_business
 
     d = (day.astype("datetime64[D]") - np.datetime64("1970-01-01", "D")).astype(np.int64)
     return _next_business(d + col.response_days(truth.params.collector, channel)) - d <= horizon

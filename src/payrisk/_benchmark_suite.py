@@ -98,15 +98,14 @@ def _collections(customers: int, seed: int, size: _Size) -> dict[str, Any]:
     capacity of 5% of the overdue accounts a day; payrisk's plan (response model + gain planner) as a share of the
     oracle's expected extra cash and of the best simple order's (largest first, newest overdue first)."""
     from payrisk import datasets, features
-    from payrisk.dunning import Capacity, ResponseModel, gain_planner, oracle_planner, rule_planner
+    from payrisk.dunning import RESPONSE_FEATURES, Capacity, ResponseModel, gain_planner, oracle_planner, rule_planner
     from payrisk.dunning import simulate_collections as replay
-    from payrisk.dunning._response import _CUSTOMER
 
     ledger = datasets.make_ledger(n_customers=customers, seed=seed)
     day = pd.Timestamp(SYNTHETIC["fit_as_of"])
     model = ResponseModel(templates="^collector_", seed=seed, **size).fit(ledger, day)
     snap = ledger.as_of(day)
-    cust = features.customer_features(snap, day, _CUSTOMER)
+    cust = features.customer_features(snap, day, RESPONSE_FEATURES)
     open_ = snap.open_invoices()
     capacity = Capacity.share_of(open_.loc[open_["due_date"] < day, "customer_id"].nunique(), 0.05)
     planners = {

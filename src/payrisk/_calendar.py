@@ -1,4 +1,6 @@
-"""Business days: weekends and public holidays per country, on integer day numbers (days since 1970-01-01)."""
+"""Day arithmetic on integer day numbers (days since 1970-01-01, a Thursday): weekdays, months, business days,
+weekly and monthly pay runs, and public holidays per country. Shared by the synthetic world and the dunning
+planners."""
 
 from __future__ import annotations
 
@@ -6,7 +8,22 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["closed", "day_numbers"]
+__all__ = [
+    "NEVER",
+    "add_months",
+    "closed",
+    "day_numbers",
+    "month",
+    "month_start",
+    "next_business",
+    "next_payrun",
+    "next_weekday",
+    "prev_business",
+    "prev_payrun",
+    "prev_weekday",
+    "to_datetime",
+    "weekday",
+]
 
 
 def day_numbers(dates: object) -> np.ndarray:
@@ -39,4 +56,62 @@ def closed(country: np.ndarray, day: np.ndarray) -> np.ndarray:
             if hol:
                 sel = rows & (years == year)
                 out[sel] |= np.isin(day[sel], np.fromiter(hol, dtype=np.int64))
+    return out
+
+
+NS_PER_DAY = 86_400 * 10**9
+NEVER = np.iinfo(np.int64).max // (2 * NS_PER_DAY)  #: sentinel day for "never"
+
+
+def weekday(d: np.ndarray) -> np.ndarray:
+    return (d + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
+
+
+def month_start(d: np.ndarray) -> np.ndarray:
+    return d.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+
+def add_months(month_start: np.ndarray, k: np.ndarray | int) -> np.ndarray:
+    m = month_start.astype("datetime64[D]").astype("datetime64[M]") + np.asarray(k)
+    return m.astype("datetime64[D]").astype(np.int64)
+
+
+def month(d: np.ndarray) -> np.ndarray:
+    return d.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12 + 1
+
+
+def next_business(d: np.ndarray) -> np.ndarray:
+    wd = weekday(d)
+    return d + np.where(wd == 5, 2, np.where(wd == 6, 1, 0))
+
+
+def prev_business(d: np.ndarray) -> np.ndarray:
+    wd = weekday(d)
+    return d - np.where(wd == 5, 1, np.where(wd == 6, 2, 0))
+
+
+def next_weekday(d: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return d + (w - weekday(d)) % 7
+
+
+def prev_weekday(d: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return d - (weekday(d) - w) % 7
+
+
+def next_payrun(d: np.ndarray, day: np.ndarray) -> np.ndarray:
+    ms = month_start(d)
+    this = ms + day - 1
+    return np.where(d <= this, this, add_months(ms, 1) + day - 1)
+
+
+def prev_payrun(d: np.ndarray, day: np.ndarray) -> np.ndarray:
+    ms = month_start(d)
+    this = ms + day - 1
+    return np.where(d >= this, this, add_months(ms, -1) + day - 1)
+
+
+def to_datetime(days: np.ndarray) -> np.ndarray:
+    """Integer days (with a sentinel of ``NEVER`` for missing) to datetime64[ns] with NaT."""
+    out = days.astype("datetime64[D]").astype("datetime64[ns]")
+    out[days >= NEVER] = np.datetime64("NaT")
     return out

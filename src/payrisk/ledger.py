@@ -35,7 +35,7 @@ from payrisk.errors import DataFileError, ParameterError, ValidationError
 from payrisk.schema import DATE_DTYPE, TABLES, ColumnKind, ColumnMapping, ValidationReport, validate_tables
 
 if TYPE_CHECKING:  # pragma: no cover
-    from payrisk.datasets._truth import Truth
+    from payrisk.datasets import Truth
 
 __all__ = ["TABLE_NAMES", "Ledger", "LedgerSummary", "to_date"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from payrisk._calendar import closed
-from payrisk.datasets._days import _weekday
+from payrisk._calendar import weekday as _weekday
 from payrisk.datasets._params import ARCHETYPES, COLLECTOR_CHANNELS, COLLECTOR_TONES, CollectorResponse, WorldParams
 
 __all__ = ["closed"]

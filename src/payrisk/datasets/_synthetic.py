@@ -14,21 +14,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.special import expit
 
-from payrisk.datasets._days import (
-    _NEVER,
-    _NS_PER_DAY,
-    _add_months,
-    _month,
-    _month_start,
-    _next_business,
-    _next_payrun,
-    _next_weekday,
-    _prev_business,
-    _prev_payrun,
-    _prev_weekday,
-    _to_datetime,
-    _weekday,
-)
+from payrisk._calendar import NEVER as _NEVER
+from payrisk._calendar import NS_PER_DAY as _NS_PER_DAY
+from payrisk._calendar import add_months as _add_months
+from payrisk._calendar import month as _month
+from payrisk._calendar import month_start as _month_start
+from payrisk._calendar import next_business as _next_business
+from payrisk._calendar import next_payrun as _next_payrun
+from payrisk._calendar import next_weekday as _next_weekday
+from payrisk._calendar import prev_business as _prev_business
+from payrisk._calendar import prev_payrun as _prev_payrun
+from payrisk._calendar import prev_weekday as _prev_weekday
+from payrisk._calendar import to_datetime as _to_datetime
+from payrisk._calendar import weekday as _weekday
 from payrisk.datasets._params import ARCHETYPES, WorldParams
 from payrisk.datasets._truth import Truth
 from payrisk.errors import ParameterError

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from payrisk._compat import renamed
 from payrisk._frame import isin
 from payrisk.datasets._params import ARCHETYPES, WorldParams
 from payrisk.errors import DataFileError
@@ -75,8 +76,9 @@ class Truth:
     params: WorldParams
     actions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["contact_id", "invoice_id"]))
 
-    def archetype_at(self, date: Any) -> pd.Series:
-        """Each customer's archetype at ``date`` (deteriorating customers switch on ``deteriorated_on``).
+    @renamed(date="as_of")
+    def archetype_at(self, as_of: Any) -> pd.Series:
+        """Each customer's archetype at ``as_of`` (deteriorating customers switch on ``deteriorated_on``).
 
         Examples
         --------
@@ -85,7 +87,7 @@ class Truth:
         >>> set(t.archetype_at("2024-01-01")) <= {"reliable", "forgetful", "struggling", "chronic"}
         True
         """
-        day = pd.Timestamp(date)
+        day = pd.Timestamp(as_of)
         c = self.customers.set_index("customer_id")
         switched = c["deteriorated_on"].notna() & (c["deteriorated_on"] <= day)
         return c["archetype_after"].where(switched, c["archetype"]).rename("archetype")
@@ -122,7 +124,9 @@ class Truth:
 
     def _survival_rows(self, inv: pd.DataFrame, d: np.ndarray) -> np.ndarray:
         """P(unpaid at the end of ``due_date + d``) without collector actions, ``d`` of shape (rows, k)."""
-        from payrisk.datasets._days import _prev_business, _prev_payrun, _prev_weekday
+        from payrisk._calendar import prev_business as _prev_business
+        from payrisk._calendar import prev_payrun as _prev_payrun
+        from payrisk._calendar import prev_weekday as _prev_weekday
 
         cust = self._customer_rows.reindex(inv["customer_id"])
         col = lambda name: cust[name].to_numpy()[:, None]  # noqa: E731
@@ -177,22 +181,65 @@ class Truth:
         due = (inv["due_date"].to_numpy().astype("datetime64[D]") - epoch).astype(np.int64)
         return ids, inv, cust, d, due
 
+    def cure_factor(self, archetype: np.ndarray) -> np.ndarray:
+        """How much an answered collector action raises the chance that a never-payer pays at all, per archetype.
+
+        Examples
+        --------
+        >>> import payrisk as pr
+        >>> truth = pr.datasets.make_ledger(n_customers=30, seed=0).truth
+        >>> bool((truth.cure_factor(np.array(["chronic", "reliable"])) >= 0).all())
+        True
+        """
+        from payrisk.datasets import _collector as col
+
+        return col.cure_factor(self.params.collector, archetype)
+
+    def automatic_contacts_7d(self, days_overdue: np.ndarray, amount: np.ndarray) -> np.ndarray:
+        """The world's own automatic reminders in the 7 days up to an invoice's ``days_overdue`` (contact fatigue).
+
+        Examples
+        --------
+        >>> import payrisk as pr
+        >>> truth = pr.datasets.make_ledger(n_customers=30, seed=0).truth
+        >>> truth.automatic_contacts_7d(np.array([0, 15]), np.array([100.0, 100.0])).shape
+        (2,)
+        """
+        from payrisk.datasets import _collector as col
+
+        return col.auto_contacts_7d(self.params, days_overdue, amount)
+
+    def response_days(self, channel: np.ndarray) -> np.ndarray:
+        """Days from a collector action on ``channel`` to the payment it brings, when it is answered.
+
+        Examples
+        --------
+        >>> import payrisk as pr
+        >>> truth = pr.datasets.make_ledger(n_customers=30, seed=0).truth
+        >>> bool((truth.response_days(np.array(["phone", "letter"])) >= 1).all())
+        True
+        """
+        from payrisk.datasets import _collector as col
+
+        return col.response_days(self.params.collector, channel)
+
+    @renamed(day="as_of")
     def answer_probability(
-        self, invoice_ids: Any, day: Any, channel: Any, tone: Any, earlier: Any = 0, recent: Any = 0
+        self, invoice_ids: Any, as_of: Any, channel: Any, tone: Any, earlier: Any = 0, recent: Any = 0
     ) -> pd.Series:
-        """True chance that a collector action on ``day`` is answered with a payment, per invoice.
+        """True chance that a collector action on ``as_of`` is answered with a payment, per invoice.
 
         Parameters
         ----------
         invoice_ids : array-like
-        day : date-like or array of dates
+        as_of : date-like or array of dates
             The day of the action.
         channel, tone : str or array of str
             ``phone``, ``sms`` or ``letter``; ``mild``, ``firm`` or ``strict``.
         earlier : int or array, default 0
             Collector actions already taken on the invoice (each repeat answers less).
         recent : int or array, default 0
-            Collector contacts of the customer in the 7 days up to ``day`` (the automatic reminders of the
+            Collector contacts of the customer in the 7 days up to ``as_of`` (the automatic reminders of the
             world's track are counted on top).
 
         Returns
@@ -210,7 +257,7 @@ class Truth:
         >>> bool(((p >= 0) & (p <= 1)).all())
         True
         """
-        rows = self._rows_on(invoice_ids, day)
+        rows = self._rows_on(invoice_ids, as_of)
         u = self._answer(rows, channel, tone, earlier, recent)
         return pd.Series(u, index=rows[0], name="p_answer")
 
@@ -240,10 +287,11 @@ class Truth:
         )
         return u
 
+    @renamed(day="as_of")
     def action_value(
         self,
         invoice_ids: Any,
-        day: Any,
+        as_of: Any,
         channel: Any,
         tone: Any,
         *,
@@ -251,10 +299,10 @@ class Truth:
         earlier: Any = 0,
         recent: Any = 0,
     ) -> pd.Series:
-        """True expected extra cash within ``horizon_days`` of a collector action on ``day``, per invoice still
+        """True expected extra cash within ``horizon_days`` of a collector action on ``as_of``, per invoice still
         unpaid at the end of that day (as an action is taken only on an open invoice, and the replay acts).
 
-        An answered action brings the payment ``collector.response_days[channel]`` days after ``day``; it adds
+        An answered action brings the payment ``collector.response_days[channel]`` days after ``as_of``; it adds
         cash within the horizon when the invoice would otherwise have been paid after the horizon or never (then
         times the cure factor). So the value is ``amount * p_answer * (cure * P(never | open) + P(paid after
         the horizon | open))``, with the probabilities of the world's own payment-time distribution without
@@ -262,7 +310,7 @@ class Truth:
 
         Parameters
         ----------
-        invoice_ids, day, channel, tone, earlier, recent
+        invoice_ids, as_of, channel, tone, earlier, recent
             As in :meth:`answer_probability`.
         horizon_days : int, default 30
 
@@ -280,10 +328,10 @@ class Truth:
         >>> bool((v >= 0).all()), bool(v.sum() > 0)
         (True, True)
         """
+        from payrisk._calendar import next_business as _next_business
         from payrisk.datasets import _collector as col
-        from payrisk.datasets._days import _next_business
 
-        rows = self._rows_on(invoice_ids, day)
+        rows = self._rows_on(invoice_ids, as_of)
         ids, inv, _, d, due = rows
         u = self._answer(rows, channel, tone, earlier, recent)
         n = len(ids)

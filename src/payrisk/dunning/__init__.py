@@ -22,11 +22,12 @@ from payrisk.dunning._effects import ToneEffect, estimate_tone_effect
 from payrisk.dunning._experiment import Experiment, assign_arms, evaluate_policies
 from payrisk.dunning._plan import plan_actions, to_contacts
 from payrisk.dunning._policy import Guards, PlanOffers, Policy, Step, Timing, Track
-from payrisk.dunning._response import ResponseModel
+from payrisk.dunning._response import RESPONSE_FEATURES, ResponseModel
 from payrisk.dunning._simulate import TONE_SCALE, simulate_policies
 from payrisk.dunning._timing import send_days
 
 __all__ = [
+    "RESPONSE_FEATURES",
     "TONE_SCALE",
     "Capacity",
     "Experiment",

@@ -11,7 +11,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from payrisk._compat import ledger_first
-from payrisk.dunning._response import _CUSTOMER, ARMS, TONES, ResponseModel
+from payrisk.dunning._response import ARMS, RESPONSE_FEATURES, TONES, ResponseModel
 from payrisk.errors import ParameterError
 from payrisk.schema import check_worklist
 
@@ -339,8 +339,7 @@ def simulate_collections(
     >>> bool(t.loc["largest", "extra_cash_30d"] >= 0)
     True
     """
-    from payrisk.datasets import _collector as col
-    from payrisk.datasets._days import _next_business
+    from payrisk._calendar import next_business as _next_business
     from payrisk.ledger import to_date
 
     truth = getattr(ledger, "truth", None)
@@ -371,7 +370,7 @@ def simulate_collections(
     rng = np.random.default_rng(seed)
     draws = rng.random((len(days), n), dtype=np.float32)
     amount = book["amount"].to_numpy(dtype=float)
-    cure = col.cure_factor(truth.params.collector, book["archetype"].to_numpy(dtype=object))
+    cure = truth.cure_factor(book["archetype"].to_numpy(dtype=object))
     cust_codes, cust_ids = pd.factorize(book["customer_id"])
     accounts0 = len(np.unique(cust_codes[(due < d_start) & (t0 > d_start)]))
     rows = []
@@ -391,7 +390,7 @@ def simulate_collections(
                 recent[custs] += 1
             # what the team's ledger shows: the world's automatic reminders of the week on the customer's open
             # invoices beside the replay's own actions
-            auto = col.auto_contacts_7d(truth.params, today - due[idx], amount[idx])
+            auto = truth.automatic_contacts_7d(today - due[idx], amount[idx])
             seen = recent + np.bincount(cust_codes[idx], weights=auto, minlength=len(cust_ids)).astype(np.int64)
             state_inv = pd.DataFrame(
                 {
@@ -434,7 +433,7 @@ def simulate_collections(
                     ).to_numpy()  # fmt: skip
                     expected[h] += float(np.where(waiting, 0.0, v).sum())
             answered = draws[k, i] < u
-            when = _next_business(today + col.response_days(truth.params.collector, a["channel"].to_numpy()))
+            when = _next_business(today + truth.response_days(a["channel"].to_numpy()))
             pay[i] = np.where(answered, np.minimum(pay[i], when), pay[i])
             earlier[i] += 1
             contacted = pd.Index(cust_ids).get_indexer(pd.Index(acts["customer_id"]))
@@ -611,7 +610,7 @@ def plan_collections(
     if book.empty:
         return pd.DataFrame(columns=PLAN_COLUMNS)
     who = pd.DataFrame({"customer_id": book["customer_id"].unique(), "as_of": day - pd.Timedelta(days=1)})
-    cust = features.customer_features(snap, who, _CUSTOMER)
+    cust = features.customer_features(snap, who, RESPONSE_FEATURES)
     X = model.state_features(book, cust.reindex(book["customer_id"]).reset_index(drop=True))
     values = model.uplift(X, horizon=horizon).clip(lower=0).mul(book["open_amount"].to_numpy(), axis=0)
     per = values.groupby(book["customer_id"].to_numpy()).sum()

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from payrisk.dunning._policy import PlanOffers
-from payrisk.features._registry import MISSED_GRACE_DAYS
+from payrisk.features import MISSED_GRACE_DAYS
 
 if TYPE_CHECKING:
     from payrisk.ledger import Ledger

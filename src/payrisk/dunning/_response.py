@@ -17,13 +17,14 @@ from payrisk.errors import NotFittedError, ParameterError
 if TYPE_CHECKING:
     from payrisk.ledger import Ledger
 
-__all__ = ["ARMS", "ResponseModel"]
+__all__ = ["ARMS", "RESPONSE_FEATURES", "ResponseModel"]
 
 CHANNELS = ("phone", "sms", "letter")
 TONES = ("mild", "firm", "strict")
 #: the decisions: no action, or one of the channel x tone actions
 ARMS: tuple[str, ...] = ("none", *(f"{c}/{t}" for c in CHANNELS for t in TONES))
-_CUSTOMER = [
+#: the customer features the response model reads (point in time, known the morning of the row's day)
+RESPONSE_FEATURES = [
     "tenure_days", "share_late_365d", "days_late_mean_365d", "days_late_ewm", "lateness_trend", "n_open",
     "n_overdue", "overdue_amount", "max_days_overdue", "days_since_last_payment", "share_partial_payments",
     "share_disputed", "pay_weekday", "pay_weekday_share", "pay_day_of_month", "pay_day_of_month_share",
@@ -45,7 +46,7 @@ def _state_features(rows: pd.DataFrame, cust: pd.DataFrame) -> pd.DataFrame:
     dom = (day.astype("datetime64[D]") - day.astype("datetime64[D]").astype("datetime64[M]")).astype(np.int64) + 1
     to_run = cust["pay_day_of_month"].fillna(-99).to_numpy() - dom
     on_run = (cust["pay_day_of_month_share"].fillna(0).to_numpy() >= 0.3) & (to_run >= 0) & (to_run <= 4)
-    X = pd.DataFrame(cust[_CUSTOMER].to_numpy(dtype=np.float64), columns=_CUSTOMER, index=rows.index)
+    X = pd.DataFrame(cust[RESPONSE_FEATURES].to_numpy(dtype=np.float64), columns=RESPONSE_FEATURES, index=rows.index)
     X["days_overdue"] = rows["days_overdue"].to_numpy(dtype=np.float64)
     X["log_amount"] = np.log1p(np.maximum(rows["open_amount"].to_numpy(dtype=np.float64), 0))
     X["earlier_actions"] = rows["earlier_actions"].to_numpy(dtype=np.float64)
@@ -354,7 +355,7 @@ class ResponseModel(BaseEstimator):
         # action, contacts and payments are not known yet)
         known = (rows["day"] - pd.Timedelta(days=1)).to_numpy()
         who = pd.DataFrame({"customer_id": rows["customer_id"].to_numpy(), "as_of": known})
-        cust = features.customer_features(snap, who, _CUSTOMER)
+        cust = features.customer_features(snap, who, RESPONSE_FEATURES)
         X = _state_features(rows, cust.reset_index(drop=True).set_index(rows.index))
         if segments is None:
             from payrisk.segment import PayerSegmenter

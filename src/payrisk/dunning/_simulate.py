@@ -104,7 +104,10 @@ def _first_reminder(cohort: pd.DataFrame, steps: pd.DataFrame, params: Any, alig
 def _pay_days(cohort: pd.DataFrame, first: dict, draws: dict) -> tuple[np.ndarray, np.ndarray]:
     """Days from due date to payment of each invoice in each replication (0 when on time, _NEVER when never),
     drawn as the generator draws them: lognormal days late, snapped onto the customer's rhythm."""
-    from payrisk.datasets._days import _NEVER, _next_business, _next_payrun, _next_weekday
+    from payrisk._calendar import NEVER as _NEVER
+    from payrisk._calendar import next_business as _next_business
+    from payrisk._calendar import next_payrun as _next_payrun
+    from payrisk._calendar import next_weekday as _next_weekday
 
     p_late, p_never = cohort["p_late"].to_numpy(), cohort["p_never"].to_numpy()
     late = draws["late"] < p_late
@@ -126,7 +129,7 @@ def _pay_days(cohort: pd.DataFrame, first: dict, draws: dict) -> tuple[np.ndarra
 
 def _simulate(cohort: pd.DataFrame, steps: pd.DataFrame, params: Any, aligned: np.ndarray, draws: dict) -> dict:
     """Outcomes of one policy over the cohort in every replication (arrays of shape (reps,))."""
-    from payrisk.datasets._days import _next_business
+    from payrisk._calendar import next_business as _next_business
 
     first = _first_reminder(cohort, steps, params, aligned)
     after, late = _pay_days(cohort, first, draws)

@@ -15,13 +15,21 @@ Examples
 """
 
 from payrisk.features._builders import customer_features, invoice_features, plan_features
-from payrisk.features._registry import FEATURES, Feature, feature_names, registry_frame, registry_markdown
+from payrisk.features._registry import (
+    FEATURES,
+    MISSED_GRACE_DAYS,
+    Feature,
+    feature_names,
+    registry_frame,
+    registry_markdown,
+)
 
 #: every feature: entity, definition, unit, risk direction and reason-code phrases (a DataFrame by name)
 registry = registry_frame()
 
 __all__ = [
     "FEATURES",
+    "MISSED_GRACE_DAYS",
     "Feature",
     "customer_features",
     "feature_names",
