@@ -126,6 +126,13 @@ class _Table:
                 self._key_text = key
         return self._key_text
 
+    def flag_amount(self, column: str) -> np.ndarray:
+        """Reject zero and negative values of an amount column (rules zero_amount, negative_amount); the values."""
+        amount = self.df[column].to_numpy()
+        self.flag(amount == 0, "zero_amount", column)
+        self.flag(amount < 0, "negative_amount", column)
+        return amount
+
     def flag(
         self,
         mask: np.ndarray | pd.Series,
@@ -425,9 +432,7 @@ def _check_payments(t: _Table) -> None:
     t.parse()
     if "payment_id" not in t.df.columns:
         t.df["payment_id"] = pd.Series(np.arange(t.n), index=t.df.index).astype("str").radd("PAY-")
-    amount = t.df["amount"].to_numpy()
-    t.flag(amount == 0, "zero_amount", "amount")
-    t.flag(amount < 0, "negative_amount", "amount")
+    t.flag_amount("amount")
     t.check_duplicates()
 
 
@@ -435,9 +440,7 @@ def _check_plans(t: _Table) -> None:
     t.require_columns()
     t.parse()
     if "total_amount" in t.df.columns:
-        tot = t.df["total_amount"].to_numpy()
-        t.flag(tot == 0, "zero_amount", "total_amount")
-        t.flag(tot < 0, "negative_amount", "total_amount")
+        t.flag_amount("total_amount")
     t.check_duplicates()
 
 
@@ -446,9 +449,7 @@ def _check_installments(t: _Table) -> None:
     t.parse()
     no = t.df["installment_no"]
     t.flag((no.notna() & (no < 1)).to_numpy(dtype=bool, na_value=False), "installment_no", "installment_no")
-    due = t.df["amount_due"].to_numpy()
-    t.flag(due == 0, "zero_amount", "amount_due")
-    t.flag(due < 0, "negative_amount", "amount_due")
+    due = t.flag_amount("amount_due")
     if "paid_date" not in t.df.columns:
         t.df["paid_date"] = pd.Series(pd.NaT, index=t.df.index, dtype=DATE_DTYPE)
     if "amount_paid" not in t.df.columns:
