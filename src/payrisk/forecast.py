@@ -313,13 +313,13 @@ def cash_inflow(
 
     Parameters
     ----------
+    ledger : Ledger or None
+        The ledger the engine scores (not read when a worklist is given; pass None).
     scores_or_engine : RiskEngine or DataFrame
         A fitted engine: its weekly and payment-time models give each open invoice's payment-date
         distribution (the better forecast). Or the worklist that ``RiskEngine.score`` returned for ``as_of``:
         each invoice's curve then runs through its P10/P50/P90 payment dates and P(paid within 30/60/90 days),
         which is coarser (for an application that keeps worklists, not engines).
-    ledger : Ledger
-        The ledger the engine scores (not read when a worklist is given; pass None).
     as_of : date
         The forecast date; periods start the day after.
     horizon_weeks : int, default 13

@@ -133,12 +133,12 @@ def write_report(
 
     Parameters
     ----------
-    path : str or Path
-        The HTML file to write.
     ledger : Ledger
     engine : RiskEngine
         Fitted; scores the worklist and forecasts when they are not given.
     as_of : date-like
+    path : str or Path
+        The HTML file to write.
     worklist, forecast, actions : optional
         ``engine.score(...)``, :func:`payrisk.forecast.cash_inflow` and :func:`payrisk.dunning.plan_actions`
         results to show (computed when missing, except the actions).
