@@ -1,14 +1,20 @@
 """The SHA-256 of every file in a folder payrisk wrote (a model, an engine, a ledger), and the check on reading it
-back: an edited, missing or added file is refused by name, and no listed path may leave the folder (private)."""
+back: an edited, missing or added file is refused by name, and no listed path may leave the folder (private).
+
+A model or engine folder lists its files in ``MANIFEST.json`` (:func:`write_manifest`, :func:`check_manifest`).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
-from payrisk.errors import PayriskError
+from payrisk.errors import ModelFileError, PayriskError
 
-__all__ = ["check_digests", "digests", "sha256"]
+__all__ = ["MANIFEST_FILE", "check_digests", "check_manifest", "digests", "sha256", "write_manifest"]
+
+MANIFEST_FILE = "MANIFEST.json"
 
 
 def sha256(path: Path) -> str:
@@ -45,3 +51,23 @@ def check_digests(
     extra = sorted(set(digests(folder, skip)) - set(listed))
     if extra:
         raise error(f"{folder}: files not in {record}: {extra[:5]}; remove them, or write the folder again.")
+
+
+def write_manifest(folder: Path) -> Path:
+    """List the SHA-256 of every file under ``folder`` (but the manifest itself) in ``MANIFEST.json``."""
+    doc = {"format": "payrisk-manifest", "algorithm": "sha256", "files": digests(folder, (MANIFEST_FILE,))}
+    (folder / MANIFEST_FILE).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    return folder / MANIFEST_FILE
+
+
+def check_manifest(folder: Path) -> None:
+    """Refuse a folder whose files differ from its manifest: a file edited, missing or added is named."""
+    path = folder / MANIFEST_FILE
+    try:
+        listed = dict(json.loads(path.read_text(encoding="utf-8"))["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ModelFileError(
+            f"{path}: missing or unreadable; payrisk reads only model folders it wrote itself, with their checksums "
+            "(fit and save the model again)."
+        ) from None
+    check_digests(folder, listed, (MANIFEST_FILE,), ModelFileError, MANIFEST_FILE)

@@ -25,10 +25,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from payrisk._frame import positions
+from payrisk._manifest import check_manifest, write_manifest
 from payrisk._priority import prioritise
 from payrisk._training import MIN_PLANS, MIN_ROWS, STEPS, Executor, InProcess, check_enough_rows
 from payrisk.errors import ModelFileError, NotFittedError, ParameterError, PayriskWarning
-from payrisk.models._persist import check_manifest, write_manifest
 from payrisk.schema import WORKLIST
 
 __all__ = ["RiskEngine"]

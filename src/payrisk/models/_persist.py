@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from payrisk._manifest import check_digests, digests, sha256
+from payrisk._manifest import check_manifest, sha256, write_manifest
 from payrisk.errors import ModelFileError
 
 FORMAT_VERSION = 1
@@ -40,29 +40,6 @@ class ModelMetadata(BaseModel):
     metrics: dict[str, Any] = Field(default_factory=dict)
     extra: dict[str, Any] = Field(default_factory=dict)
     booster_sha256: str = ""
-
-
-MANIFEST_FILE = "MANIFEST.json"
-
-
-def write_manifest(folder: Path) -> Path:
-    """List the SHA-256 of every file under ``folder`` (but the manifest itself) in ``MANIFEST.json``."""
-    doc = {"format": "payrisk-manifest", "algorithm": "sha256", "files": digests(folder, (MANIFEST_FILE,))}
-    (folder / MANIFEST_FILE).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-    return folder / MANIFEST_FILE
-
-
-def check_manifest(folder: Path) -> None:
-    """Refuse a folder whose files differ from its manifest: a file edited, missing or added is named."""
-    path = folder / MANIFEST_FILE
-    try:
-        listed = dict(json.loads(path.read_text(encoding="utf-8"))["files"])
-    except (OSError, ValueError, KeyError, TypeError):
-        raise ModelFileError(
-            f"{path}: missing or unreadable; payrisk reads only model folders it wrote itself, with their checksums "
-            "(fit and save the model again)."
-        ) from None
-    check_digests(folder, listed, (MANIFEST_FILE,), ModelFileError, MANIFEST_FILE)
 
 
 def write_model(path: str | Path, booster: Any, meta: ModelMetadata) -> Path:
