@@ -264,11 +264,11 @@ def _train_on_cluster(client: Any, model: Any, rows: Any, labels: Any) -> tuple[
     import xgboost as xgb
     import xgboost.dask  # the dask module of xgboost is imported on request
 
-    model._check_params()
-    meta = rows._meta.select_dtypes(include=["number", "bool"])  # the feature columns, as TimeSplitModel._order
+    model.validate_params()
+    meta = rows._meta.select_dtypes(include=["number", "bool"])  # the feature columns, as TimeSplitModel.fit
     names = [c for c in meta.columns if c not in TARGETS]
     # a model that does not calibrate (the weekly one, an uncalibrated classifier) keeps no slice for it
-    fractions = (model.valid_fraction, model.calibration_fraction if model._calibrates() else 0.0)
+    fractions = model.holdout_fractions()
     train_end, valid_end, last = _time_cuts(rows["as_of"], fractions)
     train = rows.loc[rows["as_of"] <= train_end]
     valid = rows.loc[(rows["as_of"] > train_end) & (rows["as_of"] <= valid_end)]
@@ -276,7 +276,7 @@ def _train_on_cluster(client: Any, model: Any, rows: Any, labels: Any) -> tuple[
     def matrix(frame: Any) -> Any:
         return xgb.dask.DaskDMatrix(client, frame[names].astype("float32"), **labels(frame))
 
-    params = {k: v for k, v in model._xgb_params(names).items() if k != "nthread"}  # each worker's own threads
+    params = {k: v for k, v in model.booster_params(names).items() if k != "nthread"}  # each worker's own threads
     evals = [(matrix(valid), "valid")] if model.valid_fraction > 0 else []
     out = xgb.dask.train(
         client,
@@ -287,10 +287,8 @@ def _train_on_cluster(client: Any, model: Any, rows: Any, labels: Any) -> tuple[
         early_stopping_rounds=model.early_stopping_rounds if evals else None,
         verbose_eval=False,
     )
-    booster = out["booster"]
-    model.best_iteration_ = int(getattr(booster, "best_iteration", model.n_estimators - 1))
     medians = train[names].quantile(0.5).compute().to_numpy()  # approximate on Dask: wording only
-    model._set_booster(booster, names, medians, last)
+    model.set_booster(out["booster"], names, medians, last)
     return rows.loc[rows["as_of"] > valid_end], names
 
 
@@ -311,8 +309,7 @@ def _fit_classifier(client: Any, model: Any, rows: Any, label: str) -> Any:
     if model.calibration != "none":
         raw = _raw_predictions(client, model, cal, names)
         y = cal[label].compute().to_numpy(dtype=np.float64)
-    model.calibration_method_, model.calibrator_ = model._fit_calibration(raw, y)
-    return model
+    return model.fit_calibration(raw, y)
 
 
 def fit_late_payment(client: Any, rows: Any, **params: Any) -> Any:
@@ -347,10 +344,9 @@ def fit_payment_time(client: Any, rows: Any, **params: Any) -> Any:
         return {"label_lower_bound": lower, "label_upper_bound": lower.where(frame["event"], np.inf)}
 
     cal, names = _train_on_cluster(client, model, rows, bounds)
-    mu = np.log(_raw_predictions(client, model, cal, names))
+    raw = _raw_predictions(client, model, cal, names)
     days, event = (cal[c].compute().to_numpy() for c in ("duration", "event"))
-    model._calibrate(mu, days.astype(np.float64), event.astype(bool))
-    return model
+    return model.fit_calibration(raw, np.column_stack([days.astype(np.float64), event.astype(bool)]))
 
 
 def _week_label(frame: pd.DataFrame, day: pd.Timestamp, weeks: int) -> pd.Series:
@@ -365,7 +361,7 @@ def _fit_week(client: Any, rows: Any, day: pd.Timestamp, weeks: int, min_rows: i
     from payrisk.models import PaymentWeekModel
 
     model = PaymentWeekModel(weeks=weeks, **params)
-    model._check_params()
+    model.validate_params()
     week = rows.map_partitions(_week_label, day, weeks, meta=("week", "int64"))
     rows = rows.assign(week=week)
     rows = rows.loc[rows["week"] >= 0]
@@ -417,19 +413,19 @@ def fit_adherence(client: Any, ledger: DaskLedger, as_of: Any, min_plans: int = 
 
 
 def _partition_history(*parts: pd.DataFrame, day: pd.Timestamp, window: int, never_after: int) -> pd.DataFrame:
-    from payrisk.segment import _history
+    from payrisk.segment import payment_history
 
-    return _history(_partition_ledger(parts), day, window, never_after)
+    return payment_history(_partition_ledger(parts), day, window, never_after)
 
 
 def _fit_segmenter(ledger: DaskLedger, day: pd.Timestamp, params: dict) -> Any:
     from payrisk.segment import PayerSegmenter
 
     seg = PayerSegmenter(**params)
-    seg._check_params()
+    seg.validate_params()
     kwargs: dict[str, Any] = {"day": day, "window": seg.window_days, "never_after": seg.never_after_days}
     stats = _per_partition(ledger, _partition_history, **kwargs).compute().sort_index()
-    return seg._fit_history(stats)
+    return seg.fit_history(stats)
 
 
 def fit_segmenter(ledger: DaskLedger, as_of: Any, **params: Any) -> Any:

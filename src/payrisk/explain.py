@@ -72,7 +72,7 @@ def _booster(model: Any) -> Any:
 def _dmatrix(model: Any, X: pd.DataFrame) -> Any:
     import xgboost as xgb
 
-    return xgb.DMatrix(model._matrix(X), feature_names=list(model.feature_names_in_))
+    return xgb.DMatrix(model.matrix(X), feature_names=list(model.feature_names_in_))
 
 
 def margin(model: Any, X: pd.DataFrame) -> np.ndarray:
@@ -136,7 +136,7 @@ def contributions(model: Any, X: pd.DataFrame, method: str = "exact") -> pd.Data
 
         sliced = booster[rng[0] : rng[1]]
         explainer = shap.TreeExplainer(sliced)
-        values = explainer.shap_values(model._matrix(X))
+        values = explainer.shap_values(model.matrix(X))
         base = np.broadcast_to(np.asarray(explainer.expected_value, dtype=np.float64).ravel()[:1], (len(X), 1))
         out = np.column_stack([values, base])
     else:
@@ -299,7 +299,7 @@ def reason_codes(
         raise ParameterError(f"The 'n' parameter must be a positive integer. Got {n!r}.")
     phrases = _phrases(register)
     phi = (contribs if contribs is not None else contributions(model, X, method)).drop(columns="bias")
-    risk = phi.to_numpy() * getattr(model, "_risk_sign", 1)
+    risk = phi.to_numpy() * getattr(model, "risk_sign", 1)
     names = np.asarray(phi.columns)
     values = X[list(names)].to_numpy(dtype=np.float64)
     direction = registry["risk"].reindex(names).fillna(0).to_numpy()

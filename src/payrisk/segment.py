@@ -45,7 +45,7 @@ from payrisk.errors import NotFittedError, ParameterError
 if TYPE_CHECKING:
     from payrisk.ledger import Ledger
 
-__all__ = ["BANDS", "SEGMENTS", "TREATMENT", "PayerSegmenter", "prioritise"]
+__all__ = ["BANDS", "SEGMENTS", "TREATMENT", "PayerSegmenter", "payment_history", "prioritise"]
 
 SEGMENTS: tuple[str, ...] = ("reliable", "forgetful", "struggling", "chronic", "new")
 #: What each segment gets in the default dunning policy (issue 8 builds the tracks).
@@ -59,13 +59,39 @@ TREATMENT: dict[str, str] = {
 _PAYERS = SEGMENTS[:4]
 
 
-def _history(ledger: Ledger, as_of: Any, window_days: int, never_after_days: int) -> pd.DataFrame:
-    """Per customer, the sufficient statistics of the mixture over the window before ``as_of``.
+def payment_history(ledger: Ledger, as_of: Any, window_days: int = 548, never_after_days: int = 120) -> pd.DataFrame:
+    """Per customer, the payment-history sums :class:`PayerSegmenter` learns from, over the ``window_days``
+    before ``as_of``.
 
-    ``n`` settled invoices, ``k`` of them late; for late invoices whose first reminder was mild (or none) and
-    strict: counts ``km``/``ks`` and sums of log days late and its square; ``kp`` late invoices paid in parts;
-    ``nn`` invoices due ``never_after_days`` or more before ``as_of`` (inside the window) and ``nu`` of them
-    still unpaid.
+    They are sums over invoices, so the sums of disjoint sets of customers (a ledger's partitions) are this
+    table's rows: :func:`payrisk.distributed.fit_segmenter` computes them per partition, then
+    :meth:`PayerSegmenter.fit_history` fits the mixture on them.
+
+    Parameters
+    ----------
+    ledger : Ledger
+    as_of : date-like
+    window_days, never_after_days : int
+        As in :class:`PayerSegmenter`.
+
+    Returns
+    -------
+    DataFrame
+        Index ``customer_id`` (sorted), one row per customer with an invoice; float columns: ``n`` invoices
+        settled in the window, ``k`` of them late; of the late ones whose first reminder was mild (or none)
+        and strict: counts ``km`` / ``ks``, sums of log days late ``s1m`` / ``s1s`` and of its square
+        ``s2m`` / ``s2s``; ``kp`` late invoices paid in parts; ``nn`` invoices due ``never_after_days`` or more
+        before ``as_of`` (inside the window) and ``nu`` of them still unpaid.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=50, seed=0)
+    >>> stats = payment_history(ledger, "2024-06-30")
+    >>> list(stats.columns)
+    ['n', 'k', 'km', 's1m', 's2m', 'ks', 's1s', 's2s', 'kp', 'nn', 'nu']
+    >>> bool((stats["k"] <= stats["n"]).all() and stats.index.is_monotonic_increasing)
+    True
     """
     from payrisk.ledger import to_date
 
@@ -233,16 +259,46 @@ class PayerSegmenter(BaseEstimator):
 
     def fit(self, ledger: Ledger, as_of: Any) -> PayerSegmenter:
         """Fit the mixture on the customers with at least ``min_settled`` settled invoices in the window."""
-        self._check_params()
-        return self._fit_history(_history(ledger, as_of, self.window_days, self.never_after_days))
+        self.validate_params()
+        return self.fit_history(payment_history(ledger, as_of, self.window_days, self.never_after_days))
 
-    def _check_params(self) -> None:
+    def validate_params(self) -> None:
+        """Check the parameters, as ``fit`` does before reading the ledger.
+
+        Raises
+        ------
+        payrisk.errors.ParameterError
+            When ``min_settled < 1``, ``window_days < 30`` or ``n_init < 1``.
+
+        Examples
+        --------
+        >>> PayerSegmenter().validate_params()
+        >>> PayerSegmenter(window_days=7).validate_params()
+        Traceback (most recent call last):
+        ...
+        payrisk.errors.ParameterError: PayerSegmenter needs min_settled >= 1, window_days >= 30 and n_init >= 1.
+        """
         if self.min_settled < 1 or self.window_days < 30 or self.n_init < 1:
             raise ParameterError("PayerSegmenter needs min_settled >= 1, window_days >= 30 and n_init >= 1.")
 
-    def _fit_history(self, S: pd.DataFrame) -> PayerSegmenter:
-        """Fit on the per-customer statistics of :func:`_history` (sorted by customer id)."""
-        S = S.loc[S["n"] >= self.min_settled]
+    def fit_history(self, stats: pd.DataFrame) -> PayerSegmenter:
+        """Fit the mixture on per-customer payment-history sums (:func:`payment_history`, sorted by customer id),
+        on the customers with at least ``min_settled`` settled invoices; returns ``self``.
+
+        ``fit(ledger, as_of)`` is ``fit_history(payment_history(ledger, as_of, window_days, never_after_days))``
+        after :meth:`validate_params`; the sums may come from elsewhere (a Dask ledger's partitions).
+
+        Examples
+        --------
+        >>> import payrisk as pr
+        >>> ledger = pr.datasets.make_ledger(n_customers=150, seed=0)
+        >>> seg = PayerSegmenter()
+        >>> seg.fit_history(payment_history(ledger, "2024-06-30", seg.window_days, seg.never_after_days))
+        PayerSegmenter()
+        >>> list(seg.components_.index)
+        ['reliable', 'forgetful', 'struggling', 'chronic']
+        """
+        S = stats.loc[stats["n"] >= self.min_settled]
         if len(S) < 8:
             raise ParameterError(
                 f"Only {len(S)} customers have {self.min_settled}+ settled invoices in the {self.window_days} days "
@@ -313,7 +369,7 @@ class PayerSegmenter(BaseEstimator):
         """
         if not hasattr(self, "components_"):
             raise NotFittedError("This PayerSegmenter is not fitted yet; call fit first.")
-        S = _history(ledger, as_of, self.window_days, self.never_after_days)
+        S = payment_history(ledger, as_of, self.window_days, self.never_after_days)
         c = self.components_
         theta = {
             "weight": c["weight"].to_numpy(),

@@ -82,7 +82,11 @@ class TimeSplitModel(BaseEstimator):
     A subclass declares ``_defaults`` (its parameters and their defaults: the constructor is made from them),
     ``_parameter_constraints`` for the parameters the base does not know, its XGBoost objective
     (``_objective`` or ``_objective_params``), how labels enter the matrix (``_set_label``) and how it calibrates
-    (``_calibrate_rows``); ``fit`` calls :meth:`_fit` with its target.
+    (:meth:`fit_calibration`); ``fit`` calls :meth:`_fit` with its target.
+
+    The steps of ``fit`` are public so that the trees can be grown elsewhere (:mod:`payrisk.distributed` grows
+    them on a Dask cluster): :meth:`validate_params`, :meth:`holdout_fractions`, :meth:`booster_params`, then
+    :meth:`set_booster` with the trained booster and :meth:`fit_calibration` on the calibration rows.
 
     Examples
     --------
@@ -124,23 +128,54 @@ class TimeSplitModel(BaseEstimator):
         except _SklearnInvalidParameterError as exc:
             raise InvalidParameterError(str(exc)) from None
 
-    def _check_params(self) -> None:
-        """Every parameter check made before training (also run by :mod:`payrisk.distributed`)."""
+    def validate_params(self) -> None:
+        """Check every parameter against its constraints, as ``fit`` does before training.
+
+        Raises
+        ------
+        payrisk.errors.InvalidParameterError
+            Naming the first parameter out of its range or of the wrong type.
+
+        Examples
+        --------
+        >>> from payrisk.models import LatePaymentClassifier
+        >>> LatePaymentClassifier().validate_params()
+        >>> LatePaymentClassifier(max_depth=0).validate_params()
+        Traceback (most recent call last):
+        ...
+        payrisk.errors.InvalidParameterError: The 'max_depth' parameter of LatePaymentClassifier must be ...
+        """
         self._validate_params()
+
+    def holdout_fractions(self) -> tuple[float, float]:
+        """The shares of the latest rows kept out of training: (early stopping, calibration).
+
+        The calibration share is 0 for a model that does not calibrate (the weekly model, a classifier with
+        ``calibration="none"``).
+
+        Examples
+        --------
+        >>> from payrisk.models import LatePaymentClassifier
+        >>> LatePaymentClassifier().holdout_fractions()
+        (0.15, 0.15)
+        >>> LatePaymentClassifier(calibration="none").holdout_fractions()
+        (0.15, 0.0)
+        """
+        return self.valid_fraction, self.calibration_fraction if self._calibrates() else 0.0
 
     # -- the template ------------------------------------------------------------------------------------------
     def _fit(self, X: Any, target: Any, time: Any) -> Any:
         """Check, order in time, split, build the matrices, train, calibrate on the latest rows, set metadata."""
         import xgboost as xgb
 
-        self._check_params()
+        self.validate_params()
         M, names, order, t = self._order(X, time)
         target = self._check_target(target)
         if len(target) != len(M):
             raise ParameterError(f"X has {len(M)} rows but the target has {len(target)}.")
         target = target[order]
         n = len(target)
-        n_tr, n_val, n_cal = self._splits(n, calibrate=self._calibrates())
+        n_tr, n_val, n_cal = self._splits(n)
 
         def dmatrix(rows: slice) -> Any:
             d = xgb.DMatrix(M[rows], feature_names=names)
@@ -148,10 +183,10 @@ class TimeSplitModel(BaseEstimator):
             return d
 
         dval = dmatrix(slice(n_tr, n_tr + n_val)) if n_val else None
-        booster = self._train(self._xgb_params(names), dmatrix(slice(0, n_tr)), dval)
+        booster = self._train(self.booster_params(names), dmatrix(slice(0, n_tr)), dval)
         self._set_fitted(booster, names, t, time is not None or _has_column(X, "as_of"), M)
         cal = slice(n - n_cal, n)
-        self._calibrate_rows(self._raw(M[cal]) if n_cal else np.zeros(0), target[cal])
+        self.fit_calibration(self._raw(M[cal]) if n_cal else np.zeros(0), target[cal])
         return self
 
     # hooks of the template
@@ -166,8 +201,28 @@ class TimeSplitModel(BaseEstimator):
         """Whether fit keeps the latest ``calibration_fraction`` of the rows for calibration."""
         return False
 
-    def _calibrate_rows(self, raw: np.ndarray, target: np.ndarray) -> None:
-        """Fit the calibration from the booster's raw output on the calibration rows."""
+    def fit_calibration(self, raw: np.ndarray, target: np.ndarray) -> Any:
+        """Fit the calibration from the booster's uncalibrated output on the calibration rows; returns ``self``.
+
+        ``fit`` calls it on the latest rows (``holdout_fractions()[1]`` of them); call it yourself after
+        :meth:`set_booster` when the trees were grown elsewhere. This model does not calibrate: nothing is fitted.
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n_rows,)
+            ``booster_.predict`` on the calibration rows (up to ``best_iteration_``).
+        target : ndarray
+            Their target, as the model's ``fit`` encodes it.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from payrisk.models import PaymentWeekModel
+        >>> m = PaymentWeekModel()
+        >>> m.fit_calibration(np.zeros(0), np.zeros(0)) is m
+        True
+        """
+        return self
 
     def _objective_params(self) -> dict[str, Any]:
         return dict(self._objective)
@@ -221,10 +276,11 @@ class TimeSplitModel(BaseEstimator):
                 ) from None
         return A.astype(np.float32)
 
-    def _splits(self, n: int, calibrate: bool) -> tuple[int, int, int]:
-        """(train, early-stopping, calibration) row counts; the fractions were checked by ``_check_params``."""
-        n_cal = round(n * self.calibration_fraction) if calibrate else 0
-        n_val = round(n * self.valid_fraction)
+    def _splits(self, n: int) -> tuple[int, int, int]:
+        """(train, early-stopping, calibration) row counts; the fractions were checked by ``validate_params``."""
+        valid, calibration = self.holdout_fractions()
+        n_cal = round(n * calibration)
+        n_val = round(n * valid)
         n_tr = n - n_cal - n_val
         if n_tr < 10:
             raise ParameterError(
@@ -232,8 +288,21 @@ class TimeSplitModel(BaseEstimator):
             )
         return n_tr, n_val, n_cal
 
-    def _matrix(self, X: Any) -> np.ndarray:
-        """The feature matrix of ``X`` in the fitted column order: a DataFrame's columns are matched by name."""
+    def matrix(self, X: Any) -> np.ndarray:
+        """The feature matrix of ``X`` in the fitted column order, as float32: what the booster reads.
+
+        A DataFrame's columns are matched by name (extra columns are ignored, a missing one is refused); an array
+        must have ``n_features_in_`` columns.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from payrisk.models import PaymentWeekModel
+        >>> X = pd.DataFrame({"a": np.arange(60.0), "b": np.arange(60.0) % 7})
+        >>> m = PaymentWeekModel(weeks=2, n_estimators=5).fit(X, np.arange(60) % 3)
+        >>> m.matrix(X[["b", "a"]].assign(note="x")).shape, m.matrix(X).dtype
+        ((60, 2), dtype('float32'))
+        """
         if not hasattr(self, "booster_"):
             raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit first.")
         if not isinstance(X, pd.DataFrame):
@@ -249,10 +318,31 @@ class TimeSplitModel(BaseEstimator):
             raise ParameterError(f"X lacks {len(missing)} feature columns the model needs: {missing[:10]}")
         return X[list(self.feature_names_in_)].to_numpy(dtype=np.float32)
 
+    @property
+    def risk_sign(self) -> int:
+        """+1 when the model's output grows with risk (P(late), days to pay); -1 when it falls (P(plan kept)).
+
+        Examples
+        --------
+        >>> from payrisk.models import InstallmentAdherenceClassifier, LatePaymentClassifier
+        >>> LatePaymentClassifier().risk_sign, InstallmentAdherenceClassifier().risk_sign
+        (1, -1)
+        """
+        return self._risk_sign
+
     # -- xgboost ------------------------------------------------------------------------------------------
-    def _xgb_params(self, names: list[str]) -> dict[str, Any]:
-        """XGBoost's parameters: the tree parameters, then the model's objective."""
-        return {**self._tree_params(names), **self._objective_params()}
+    def booster_params(self, feature_names: list[str]) -> dict[str, Any]:
+        """XGBoost's training parameters (``xgboost.train``'s ``params``) for these feature columns: the tree
+        parameters (with the monotone constraints of ``monotone=True``, by feature name), then the objective.
+
+        Examples
+        --------
+        >>> from payrisk.models import LatePaymentClassifier
+        >>> params = LatePaymentClassifier(max_depth=3).booster_params(["days_to_due"])
+        >>> params["max_depth"], params["objective"]
+        (3, 'binary:logistic')
+        """
+        return {**self._tree_params(feature_names), **self._objective_params()}
 
     def _tree_params(self, names: list[str]) -> dict[str, Any]:
         params = {
@@ -281,9 +371,7 @@ class TimeSplitModel(BaseEstimator):
         if dvalid is not None:
             evals = [(dvalid, "valid")]
             kwargs["early_stopping_rounds"] = self.early_stopping_rounds
-        booster = xgb.train(params, dtrain, self.n_estimators, evals=evals, verbose_eval=False, **kwargs)
-        self.best_iteration_ = int(getattr(booster, "best_iteration", self.n_estimators - 1))
-        return booster
+        return xgb.train(params, dtrain, self.n_estimators, evals=evals, verbose_eval=False, **kwargs)
 
     def _raw(self, M: np.ndarray) -> np.ndarray:
         import xgboost as xgb
@@ -297,15 +385,45 @@ class TimeSplitModel(BaseEstimator):
             warnings.simplefilter("ignore", RuntimeWarning)
             medians = np.nanmedian(M, axis=0)
         as_of = t.max() if time_given and pd.api.types.is_datetime64_any_dtype(t) else None
-        self._set_booster(booster, names, medians, as_of)
+        self.set_booster(booster, names, medians, as_of)
 
-    def _set_booster(self, booster: Any, names: list[str], medians: np.ndarray, training_as_of: Any) -> None:
-        """The fitted state, however the booster was trained (here, or on a Dask cluster)."""
+    def set_booster(
+        self, booster: Any, feature_names: list[str], feature_medians: Any, training_as_of: Any = None
+    ) -> Any:
+        """Adopt a booster trained elsewhere (on a Dask cluster, say) as this model's trees; returns ``self``.
+
+        Sets the fitted state ``fit`` sets before calibrating: ``booster_``, ``best_iteration_`` (the booster's
+        early-stopping round, else its last round), ``feature_names_in_``, ``n_features_in_``,
+        ``feature_medians_`` and ``training_as_of_``. A model that calibrates still needs
+        :meth:`fit_calibration`.
+
+        Parameters
+        ----------
+        booster : xgboost.Booster
+            Trained with :meth:`booster_params` on the columns ``feature_names``, in that order.
+        feature_names : list of str
+        feature_medians : array of shape (len(feature_names),)
+            The usual level of each feature on the training rows ("high" or "low" in reason codes; NaN allowed).
+        training_as_of : pandas.Timestamp, optional
+            The latest row time seen in training.
+
+        Examples
+        --------
+        >>> import numpy as np, xgboost as xgb
+        >>> from payrisk.models import PaymentWeekModel
+        >>> m = PaymentWeekModel(weeks=1, n_estimators=3)
+        >>> X, y = np.arange(40.0).reshape(-1, 1), np.arange(40) % 2
+        >>> booster = xgb.train(m.booster_params(["x"]), xgb.DMatrix(X, y, feature_names=["x"]), m.n_estimators)
+        >>> m.set_booster(booster, ["x"], [19.5]).predict_proba(X[:2]).shape, m.best_iteration_
+        ((2, 2), 2)
+        """
         self.booster_ = booster
-        self.feature_medians_ = np.asarray(medians, dtype=np.float64)
-        self.feature_names_in_ = np.asarray(names, dtype=object)
-        self.n_features_in_ = len(names)
+        self.best_iteration_ = int(getattr(booster, "best_iteration", booster.num_boosted_rounds() - 1))
+        self.feature_medians_ = np.asarray(feature_medians, dtype=np.float64)
+        self.feature_names_in_ = np.asarray(feature_names, dtype=object)
+        self.n_features_in_ = len(feature_names)
         self.training_as_of_ = training_as_of
+        return self
 
     # -- persistence ----------------------------------------------------------------------------------------
     def _calibration_doc(self) -> dict[str, Any]:

@@ -177,8 +177,30 @@ class LatePaymentClassifier(ClassifierMixin, TimeSplitModel):
     def _calibrates(self) -> bool:
         return self.calibration != "none"
 
-    def _calibrate_rows(self, raw: np.ndarray, y: np.ndarray) -> None:
+    def fit_calibration(self, raw: np.ndarray, y: np.ndarray) -> LatePaymentClassifier:
+        """Fit the probability calibration (``calibration``) on the calibration rows; returns ``self``.
+
+        ``fit`` calls it on the latest rows; call it yourself after :meth:`set_booster` when the trees were grown
+        elsewhere. Sets ``calibration_method_`` (``"none"`` without rows, or when they hold one class) and the map
+        ``predict_proba`` applies.
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n_rows,)
+            The booster's uncalibrated P(late) on the calibration rows.
+        y : ndarray of shape (n_rows,)
+            Their labels, 0/1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> clf = LatePaymentClassifier(calibration="platt")
+        >>> raw = np.linspace(0.05, 0.95, 40)
+        >>> clf.fit_calibration(raw, (raw > 0.5).astype(float)).calibration_method_
+        'platt'
+        """
         self.calibration_method_, self.calibrator_ = self._fit_calibration(raw, y)
+        return self
 
     def _fit_calibration(self, raw: np.ndarray, y: np.ndarray) -> tuple[str, _Calibrator]:
         if self.calibration == "none" or len(raw) == 0:
@@ -206,7 +228,7 @@ class LatePaymentClassifier(ClassifierMixin, TimeSplitModel):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated probabilities, shape (n, 2): column 1 is P(late) (the label ``classes_[1]``)."""
-        raw = self._raw(self._matrix(X))
+        raw = self._raw(self.matrix(X))
         p = self.calibrator_.apply(raw)
         return np.column_stack([1 - p, p])
 

@@ -22,7 +22,6 @@ __all__ = ["DISTRIBUTIONS", "PaymentTimeModel"]
 DISTRIBUTIONS: Mapping[str, Any] = MappingProxyType(
     {"normal": stats.norm, "logistic": stats.logistic, "extreme": stats.gumbel_l}
 )
-_DISTS = DISTRIBUTIONS  # the old private name, until its callers use the public one
 _XGB_DIST = {"normal": "normal", "logistic": "logistic", "extreme": "extreme"}
 
 
@@ -114,8 +113,34 @@ class PaymentTimeModel(TimeSplitModel):
     def _calibrates(self) -> bool:
         return True
 
-    def _calibrate_rows(self, raw: np.ndarray, target: np.ndarray) -> None:
-        self._calibrate(np.log(raw), target[:, 0], target[:, 1] != 0)
+    def fit_calibration(self, raw: np.ndarray, target: np.ndarray) -> PaymentTimeModel:
+        """Fit the error distribution, its scale and the interval factor on the calibration rows; returns ``self``.
+
+        ``fit`` calls it on the latest rows; call it yourself after :meth:`set_booster` when the trees were grown
+        elsewhere. Sets ``distribution_``, ``sigma_``, ``interval_scale_`` and ``calibration_loglik_``.
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n_rows,)
+            The booster's output on the calibration rows: ``exp(mu)``, the predicted days + 1.
+        target : ndarray of shape (n_rows, 2)
+            Their days from issue (to payment, or open so far) and event (1 paid, 0 still open: censored).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> days = np.round(np.exp(3 + rng.normal(scale=0.5, size=200)))
+        >>> m = PaymentTimeModel(distribution="normal", interval_calibration=False)
+        >>> m = m.fit_calibration(np.full(200, np.exp(3.0)), np.column_stack([days, np.ones(200)]))
+        >>> m.distribution_, round(m.sigma_, 1)
+        ('normal', 0.5)
+        """
+        mu, days, event = np.log(raw), target[:, 0], target[:, 1] != 0
+        self.distribution_, self.sigma_, self.calibration_loglik_ = self._fit_scale(mu, np.log1p(days), event)
+        self.interval_scale_ = self._fit_interval_scale(mu, days, event) if self.interval_calibration else 1.0
+        self.sigma_ *= self.interval_scale_
+        return self
 
     def _objective_params(self) -> dict[str, Any]:
         """AFT on log(days + 1) with unit scale (the scale is fitted after the trees)."""
@@ -127,12 +152,6 @@ class PaymentTimeModel(TimeSplitModel):
             "aft_loss_distribution_scale": 1.0,
         }
 
-    def _calibrate(self, mu: np.ndarray, days: np.ndarray, event: np.ndarray) -> None:
-        """Distribution, scale and interval factor from the calibration rows' locations ``mu``."""
-        self.distribution_, self.sigma_, self.calibration_loglik_ = self._fit_scale(mu, np.log1p(days), event)
-        self.interval_scale_ = self._fit_interval_scale(mu, days, event) if self.interval_calibration else 1.0
-        self.sigma_ *= self.interval_scale_
-
     def _fit_interval_scale(self, mu: np.ndarray, days: np.ndarray, event: np.ndarray) -> float:
         """The scale factor whose central 50/80/90% intervals best cover the calibration slice (censoring-aware)."""
         from payrisk.evaluation import interval_coverage
@@ -142,7 +161,7 @@ class PaymentTimeModel(TimeSplitModel):
         bounds = np.concatenate([(1 - levels) / 2, (1 + levels) / 2])
         loss = []
         for k in factors:
-            q = self._quantiles_at(mu, bounds, sigma=k * self.sigma_)
+            q = self._quantiles(mu, bounds, sigma=k * self.sigma_)
             cover = [interval_coverage(days, q[:, i], q[:, i + len(levels)], event=event) for i in range(len(levels))]
             loss.append(float(((np.array(cover) - levels) ** 2).sum()))
         return float(factors[int(np.argmin(loss))])
@@ -180,7 +199,7 @@ class PaymentTimeModel(TimeSplitModel):
         >>> m.predict_location(X.iloc[:2]).shape
         (2,)
         """
-        return np.log(self._raw(self._matrix(X)))
+        return np.log(self._raw(self.matrix(X)))
 
     def _location(self, X_or_location: Any) -> np.ndarray:
         """Locations as given (a 1-D array) or predicted from features (a DataFrame or 2-D array)."""
@@ -263,7 +282,7 @@ class PaymentTimeModel(TimeSplitModel):
         True
         """
         qs = np.atleast_1d(np.asarray(q, dtype=np.float64))
-        return self._quantiles_at(self._location(X_or_location), qs, elapsed)
+        return self._quantiles(self._location(X_or_location), qs, elapsed)
 
     def predict_survival(self, X: Any, days: Any, elapsed: Any = None) -> pd.DataFrame:
         """P(still unpaid after ``d`` days from issue) for each row and each ``d`` in ``days``.
@@ -277,7 +296,7 @@ class PaymentTimeModel(TimeSplitModel):
     def predict_quantiles(self, X: Any, q: Any = (0.1, 0.5, 0.9), elapsed: Any = None) -> pd.DataFrame:
         """Days from issue by which the invoice is paid with probability ``q`` (given ``elapsed`` days open)."""
         qs = np.atleast_1d(np.asarray(q, dtype=np.float64))
-        days = self._quantiles_at(self.predict_location(X), qs, elapsed)
+        days = self._quantiles(self.predict_location(X), qs, elapsed)
         return pd.DataFrame(days, index=_index(X), columns=list(qs))
 
     def predict(self, X: Any) -> np.ndarray:
@@ -291,7 +310,7 @@ class PaymentTimeModel(TimeSplitModel):
         >>> bool((m.predict(X) >= 0).all())
         True
         """
-        return self._quantiles_at(self.predict_location(X), np.array([0.5]))[:, 0]
+        return self._quantiles(self.predict_location(X), np.array([0.5]))[:, 0]
 
     def _check_distribution(self) -> None:
         if not hasattr(self, "distribution_"):
@@ -299,13 +318,10 @@ class PaymentTimeModel(TimeSplitModel):
 
             raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit first.")
 
-    # the old private names (the engine asks several questions of one prediction), until the callers switch
-    def _survival_at(self, location: np.ndarray, days: Any, elapsed: Any = None) -> np.ndarray:
-        return self.survival_at(np.asarray(location, dtype=np.float64), days, elapsed)
-
-    def _quantiles_at(
+    def _quantiles(
         self, location: np.ndarray, qs: np.ndarray, elapsed: Any = None, sigma: float | None = None
     ) -> np.ndarray:
+        """:meth:`quantiles_at` from locations, with another scale ``sigma`` when fitting the interval factor."""
         self._check_distribution()
         if ((qs <= 0) | (qs >= 1)).any():
             raise ParameterError(f"Quantiles must lie strictly between 0 and 1. Got {list(qs)}.")

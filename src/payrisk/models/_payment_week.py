@@ -82,7 +82,7 @@ class PaymentWeekModel(TimeSplitModel):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Rows x (``weeks`` + 1): P(paid in week 1), ..., P(paid in week ``weeks``), P(later or never)."""
-        return self._raw(self._matrix(X)).reshape(len(X), self.weeks + 1)
+        return self._raw(self.matrix(X)).reshape(len(X), self.weeks + 1)
 
     def predict(self, X: Any) -> np.ndarray:
         """The most likely week label of each row (``weeks`` for "later or never").
@@ -131,8 +131,6 @@ class PaymentWeekModel(TimeSplitModel):
         k = np.minimum((d // 7).astype(np.int64), self.weeks - 1)
         frac = (d - 7 * k) / 7
         return np.minimum(cdf[:, k] + frac * (cdf[:, k + 1] - cdf[:, k]), 1.0)
-
-    _paid_by = p_paid_by  # the old private name, until its callers use the public one
 
     def _calibration_doc(self) -> dict[str, Any]:
         return {"weeks": int(self.weeks)}
