@@ -81,3 +81,34 @@ def test_no_module_imports_the_whole_package(graph):
     importers = sorted(m for m in graph.find_modules_that_directly_import("payrisk") if m != "payrisk.demo")
     assert importers == []
     assert graph.find_modules_directly_imported_by("payrisk._version") == set()
+
+
+def _unit(module: str) -> str:
+    """A module's unit: the top-level module or package under payrisk it belongs to."""
+    return ".".join(module.split(".")[:2])
+
+
+def test_no_module_imports_the_private_names_of_another():
+    """``payrisk.X`` uses another unit through its public names: no ``_name`` imported across units, and no import
+    from another package's private submodule (``payrisk.datasets._days``). The top-level ``payrisk._*`` modules
+    are the package's shared internals (calendar, manifest, version, ...) and are imported by their public names."""
+    import ast
+    from pathlib import Path
+
+    import payrisk
+
+    root = Path(payrisk.__file__).parent
+    crossings = []
+    for path in root.rglob("*.py"):
+        module = ".".join(("payrisk", *path.relative_to(root).with_suffix("").parts)).removesuffix(".__init__")
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("payrisk.")):
+                continue
+            target = node.module
+            if _unit(target) == _unit(module):
+                continue
+            private_submodule = any(part.startswith("_") for part in target.split(".")[2:])
+            for alias in node.names:
+                if (alias.name.startswith("_") and not alias.name.startswith("__")) or private_submodule:
+                    crossings.append(f"{module}:{node.lineno} imports {alias.name} from {target}")
+    assert crossings == []
