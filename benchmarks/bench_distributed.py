@@ -137,7 +137,7 @@ def _dask(size: str, out: Path) -> dict[str, Any]:
         _stage("fit")
         engine = prd.fit_engine(client, ledger, AS_OF, **ENGINE)
         _stage("score")
-        prd.score(engine, ledger, AS_OF).to_parquet(out / "worklist")
+        prd.score(ledger, engine, AS_OF).to_parquet(out / "worklist")
         _stage("forecast")
         fc = prd.cash_inflow(ledger, engine, AS_OF, horizon_weeks=13)
         _stage("end")

@@ -92,7 +92,7 @@ def test_the_late_model_trained_on_dask_matches_the_single_machine_one(client, w
 def test_the_worklist_on_dask_equals_the_single_machine_one(client, world):
     ledger, folder = world
     engine = pr.RiskEngine(n_estimators=60, forecast_weeks=0, reasons_top_n=0).fit(ledger, "2024-06-30")
-    got = prd.score(engine, prd.read_ledger(folder).by_customer(npartitions=4), "2024-07-31").compute()
+    got = prd.score(prd.read_ledger(folder).by_customer(npartitions=4), engine, "2024-07-31").compute()
     want = engine.score(ledger, "2024-07-31")
     got = got.sort_values("priority_rank")
     assert list(got.index) == list(want.index)  # the same global order, ranked across partitions

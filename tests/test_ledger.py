@@ -249,7 +249,7 @@ def assert_positions_inherited(snap: pr.Ledger) -> None:
     for table in ("payments", "contacts"):
         ids = getattr(snap, table)["invoice_id"].astype(object)
         fresh = np.where(ids.isna(), -1, index.get_indexer(ids.fillna("")))
-        np.testing.assert_array_equal(snap._invoice_positions(table), fresh, err_msg=table)
+        np.testing.assert_array_equal(snap.invoice_positions(table), fresh, err_msg=table)
 
 
 # -- fuzz: malformed tables never crash and never lose a row -----------------------------------------------------

@@ -70,7 +70,7 @@ def _open_at(inv: pd.DataFrame, day: pd.Timestamp) -> np.ndarray:
 def _actuals(ledger: Ledger, day: pd.Timestamp, ends: np.ndarray) -> pd.Series:
     """Cash received per (currency, period) after ``day`` on the invoices open at ``day``."""
     inv, pay = ledger.invoices, ledger.payments
-    at = ledger._invoice_positions("payments")
+    at = ledger.invoice_positions("payments")
     open_now = _open_at(inv, day)
     after = (pay["payment_date"] - day).dt.days.to_numpy(dtype=np.float64, na_value=np.nan)
     ok = (at >= 0) & (after >= 1) & (after <= ends[-1])
@@ -107,7 +107,7 @@ def _runoff_history(ledger: Ledger, day: pd.Timestamp, ends: np.ndarray, n_weeks
     """For weekly origins before ``day``: cash in each period after the origin from the items open at it, where
     already known at ``day`` (index: currency, period; columns: origin)."""
     inv, pay = ledger.invoices, ledger.payments
-    at = ledger._invoice_positions("payments")
+    at = ledger.invoice_positions("payments")
     keep = (at >= 0) & (pay["payment_date"] <= day).to_numpy(dtype=bool, na_value=False)
     pos = at[keep]
     pay_day = pay["payment_date"].to_numpy()[keep]

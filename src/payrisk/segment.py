@@ -101,7 +101,7 @@ def payment_history(ledger: Ledger, as_of: Any, window_days: int = 548, never_af
     con = snap.contacts
     start = day - pd.Timedelta(days=window_days)
     # integer codes and bincounts over the snapshot's cached codes: no hashing or groupby on text ids
-    index, codes = snap._customer_codes()
+    index, codes = snap.customer_codes()
     present = np.zeros(len(index) + 1, bool)  # the extra last slot absorbs a missing id (-1)
     present[codes["customers"]] = present[codes["invoices"]] = True
     known = np.flatnonzero(present[:-1])
@@ -112,13 +112,13 @@ def payment_history(ledger: Ledger, as_of: Any, window_days: int = 548, never_af
     cust = rank[codes["invoices"]]
     strict = np.zeros(len(inv) + 1, bool)
     first_strict = ((con["step"] == 1) & (con["tone"] == "strict")).to_numpy(dtype=bool, na_value=False)
-    strict[snap._invoice_positions("contacts")[first_strict]] = True
+    strict[snap.invoice_positions("contacts")[first_strict]] = True
     strict = strict[:-1]
     settled_recent = (inv["paid_date"].notna() & (inv["paid_date"] > start)).to_numpy()
     days_late = (inv["paid_date"] - inv["due_date"]).dt.days.to_numpy(dtype=np.float64, na_value=np.nan)
     late = settled_recent & (days_late > 0)
     log_days = np.where(late, np.log(np.maximum(np.nan_to_num(days_late), 1)), 0.0)
-    n_pay = np.bincount(snap._invoice_positions("payments") + 1, minlength=len(inv) + 1)[1:]
+    n_pay = np.bincount(snap.invoice_positions("payments") + 1, minlength=len(inv) + 1)[1:]
     parts = np.asarray(n_pay) > 1
     mild_late, strict_late = late & ~strict, late & strict
     due = inv["due_date"].to_numpy()

@@ -154,7 +154,7 @@ class Prepared:
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = led = ledger
-        self.cust_index, self._table_cust = led._customer_codes()  # one factorisation, kept on the ledger
+        self.cust_index, self._table_cust = led.customer_codes()  # one factorisation, kept on the ledger
         inv = led.invoices
         self.inv_index = pd.Index(inv["invoice_id"])
         self.inv_cust = self._table_cust["invoices"]
@@ -180,7 +180,7 @@ class Prepared:
         pay = self.ledger.payments
         self.pay_cust = self._table_cust["payments"]
         self.pay_day = to_days(pay["payment_date"])
-        self.pay_inv = self.ledger._invoice_positions("payments")
+        self.pay_inv = self.ledger.invoice_positions("payments")
         self.pay_cents = _cents(pay["amount"])
         self.pay_amount = pay["amount"].to_numpy(dtype=np.float64)
 
@@ -188,7 +188,7 @@ class Prepared:
         con = self.ledger.contacts
         self.con_cust = self._table_cust["contacts"]
         self.con_day = to_days(con["sent_at"])
-        self.con_inv = self.ledger._invoice_positions("contacts")
+        self.con_inv = self.ledger.invoice_positions("contacts")
         self.con_channel = pd.Index(list(REMINDER_CHANNELS)).get_indexer(pd.Index(con["channel"])).astype(np.int64)
 
     def _load_credit_notes(self) -> None:
