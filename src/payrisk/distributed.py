@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,9 @@ import pandas as pd
 from payrisk._compat import ledger_first
 from payrisk._training import TARGETS
 from payrisk.errors import ParameterError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from payrisk.engine import RiskEngine
 
 __all__ = [
     "DaskExecutor",
@@ -520,7 +523,7 @@ def _attach(part: pd.DataFrame, ranked: pd.DataFrame) -> pd.DataFrame:
 
 
 @ledger_first(("engine", "ledger"))
-def score(ledger: DaskLedger, engine: Any, as_of: Any) -> Any:
+def score(ledger: DaskLedger, engine: RiskEngine, as_of: Any) -> Any:
     """The worklist of a fitted :class:`payrisk.RiskEngine` over a Dask ledger.
 
     Each customer partition is scored with :meth:`RiskEngine.score`; the rows are then ranked across all
@@ -578,7 +581,7 @@ def _partition_book(
 @ledger_first(("engine", "ledger"))
 def cash_inflow(
     ledger: DaskLedger,
-    engine: Any,
+    engine: RiskEngine,
     as_of: Any,
     horizon_weeks: int = 13,
     freq: str = "W",

@@ -18,7 +18,7 @@ import json
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,10 @@ from payrisk._priority import prioritise
 from payrisk._training import MIN_PLANS, MIN_ROWS, STEPS, Executor, InProcess, check_enough_rows
 from payrisk.errors import ModelFileError, NotFittedError, ParameterError, PayriskWarning
 from payrisk.schema import WORKLIST
+
+if TYPE_CHECKING:  # pragma: no cover
+    from payrisk.distributed import DaskLedger
+    from payrisk.ledger import Ledger
 
 __all__ = ["RiskEngine"]
 
@@ -187,7 +191,11 @@ class RiskEngine(BaseEstimator):
 
     # -- fit ----------------------------------------------------------------------------------------------------
     def fit(
-        self, ledger: Any, as_of: Any, progress: Progress | None = None, executor: Executor | None = None
+        self,
+        ledger: Ledger | DaskLedger,
+        as_of: Any,
+        progress: Progress | None = None,
+        executor: Executor | None = None,
     ) -> RiskEngine:
         """Fit every model on what is known at the end of ``as_of``.
 
@@ -238,7 +246,7 @@ class RiskEngine(BaseEstimator):
         if not hasattr(self, "time_model_"):
             raise NotFittedError("This RiskEngine is not fitted yet; call fit(ledger, as_of) first.")
 
-    def score(self, ledger: Any, as_of: Any, progress: Progress | None = None) -> pd.DataFrame:
+    def score(self, ledger: Ledger, as_of: Any, progress: Progress | None = None) -> pd.DataFrame:
         """One row per open invoice at the end of ``as_of``, ordered by priority (1 = act first).
 
         Returns
@@ -280,7 +288,7 @@ class RiskEngine(BaseEstimator):
         report("done", 4, 4)
         return out
 
-    def open_items(self, ledger: Any, as_of: Any) -> tuple[Any, pd.Timestamp, pd.DataFrame, pd.DataFrame]:
+    def open_items(self, ledger: Ledger, as_of: Any) -> tuple[Ledger, pd.Timestamp, pd.DataFrame, pd.DataFrame]:
         """The items the engine scores: ``(snapshot, day, features, invoice lines)`` of the invoices open at the end
         of ``as_of``, rows aligned (the features are the models' inputs; the forecast reads them too).
 

@@ -30,6 +30,7 @@ from payrisk.errors import ParameterError
 from payrisk.schema import check_worklist
 
 if TYPE_CHECKING:  # pragma: no cover
+    from payrisk.engine import RiskEngine
     from payrisk.ledger import Ledger
 
 __all__ = ["CashForecast", "OpenBook", "cash_inflow", "period_edges"]
@@ -300,7 +301,7 @@ def _book(source: Any, ledger: Any, as_of: Any, horizon: int, freq: str, segment
 @ledger_first(("scores_or_engine", "ledger"))
 def cash_inflow(
     ledger: Ledger | None,
-    scores_or_engine: Any,
+    scores_or_engine: RiskEngine | pd.DataFrame,
     as_of: Any,
     horizon_weeks: int = 13,
     freq: str = "W",
@@ -394,7 +395,7 @@ class OpenBook:
     def of(
         cls,
         ledger: Ledger | None,
-        scores_or_engine: Any,
+        scores_or_engine: RiskEngine | pd.DataFrame,
         as_of: Any,
         horizon_weeks: int = 13,
         freq: str = "W",

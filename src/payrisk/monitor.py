@@ -27,6 +27,7 @@ from payrisk._compat import ledger_first
 from payrisk.errors import ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from payrisk.engine import RiskEngine
     from payrisk.ledger import Ledger
 
 __all__ = ["DriftReport", "calibration_drift", "feature_drift", "issued_between", "monitor", "psi"]
@@ -201,7 +202,7 @@ _CALIBRATION = [*_KEYS, "n", "predicted", "observed", "gap", "gap_then", "drift"
 @ledger_first(("engine", "ledger"))
 def calibration_drift(
     ledger: Ledger,
-    engine: Any,
+    engine: RiskEngine,
     as_of: Any,
     segments: pd.Series | None = None,
     baseline_days: int = 180,
@@ -355,7 +356,7 @@ def _wording(cal: pd.DataFrame, since: pd.Timestamp, limit: int = 8) -> list[str
 @ledger_first(("engine", "ledger"))
 def monitor(
     ledger: Ledger,
-    engine: Any,
+    engine: RiskEngine,
     as_of: Any,
     window_days: int = 90,
     tolerance: float = 0.05,

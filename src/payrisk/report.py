@@ -28,6 +28,7 @@ from payrisk._safe_csv import to_safe_csv
 from payrisk.errors import ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from payrisk.engine import RiskEngine
     from payrisk.ledger import Ledger
 
 __all__ = ["model_quality", "write_report"]
@@ -48,7 +49,7 @@ def _png(fig: Any) -> str:
 
 
 @ledger_first(("engine", "ledger"))
-def model_quality(ledger: Ledger, engine: Any, as_of: Any, n_boot: int = 100) -> tuple[pd.DataFrame | None, Any]:
+def model_quality(ledger: Ledger, engine: RiskEngine, as_of: Any, n_boot: int = 100) -> tuple[pd.DataFrame | None, Any]:
     """Out-of-time quality of the late-payment model: invoices issued after the model's date whose outcome is
     known at ``as_of``, scored at their issue date. Returns the metrics with intervals and the calibration
     figure, or ``(None, None)`` when fewer than 100 such invoices exist.
@@ -119,7 +120,7 @@ def _worklist_html(worklist: pd.DataFrame, actions: pd.DataFrame | None, n: int)
 @ledger_first(("path", "ledger", "engine", "as_of"))
 def write_report(
     ledger: Ledger,
-    engine: Any,
+    engine: RiskEngine,
     as_of: Any,
     path: str | Path,
     *,

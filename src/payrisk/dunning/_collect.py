@@ -301,7 +301,7 @@ def _check_plan(acts: pd.DataFrame, state: pd.DataFrame, capacity: Capacity, nam
 
 
 def simulate_collections(
-    ledger: Any,
+    ledger: Ledger,
     planners: Mapping[str, Callable[[_State], pd.DataFrame]],
     start: Any,
     capacity: Capacity,

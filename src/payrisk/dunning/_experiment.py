@@ -19,7 +19,7 @@ import math
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,9 @@ from payrisk._compat import ledger_first
 from payrisk._frame import isin, positions
 from payrisk.dunning._policy import Policy
 from payrisk.errors import ParameterError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from payrisk.ledger import Ledger
 
 __all__ = ["Experiment", "assign_arms", "evaluate_policies"]
 
@@ -207,7 +210,7 @@ class Experiment:
         return assign_arms(customer_ids, self.shares, self.name)
 
     @ledger_first(("scores", "today", "history"), method=True, today="as_of", history="ledger")
-    def plan(self, ledger: Any, scores: pd.DataFrame, as_of: Any, **kwargs: Any) -> pd.DataFrame:
+    def plan(self, ledger: Ledger, scores: pd.DataFrame, as_of: Any, **kwargs: Any) -> pd.DataFrame:
         """Today's actions of every arm: each customer's invoices planned with its arm's policy.
 
         Parameters
@@ -321,7 +324,7 @@ def _bootstrap(x: np.ndarray, num: np.ndarray, den: np.ndarray, scale: np.ndarra
 
 
 def evaluate_policies(
-    ledger: Any,
+    ledger: Ledger,
     arms: pd.Series,
     start: Any,
     as_of: Any,
