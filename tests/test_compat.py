@@ -53,3 +53,20 @@ def test_what_counts_as_a_ledger(fitted):
     ledger, engine, worklist = fitted
     assert is_ledger(ledger) and is_ledger(ledger.as_of("2024-07-31"))
     assert not is_ledger(engine) and not is_ledger(worklist) and not is_ledger("2024-07-31")
+
+
+def test_one_warning_per_old_call_and_a_value_given_twice_is_refused(fitted):
+    import warnings
+
+    ledger, _, worklist = fitted
+    policy = pr.dunning.Policy.default()
+    snap = ledger.as_of("2024-07-31")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pr.dunning.plan_actions(worklist, policy, today="2024-07-31", history=snap)
+    said = [str(w.message) for w in caught if issubclass(w.category, DeprecationWarning)]
+    assert len(said) == 1 and "'today' is now 'as_of'" in said[0] and "'history' is now 'ledger'" in said[0]
+    with pytest.raises(TypeError, match="got both 'today'"):
+        pr.dunning.plan_actions(snap, worklist, policy, today="2024-07-31", as_of="2024-07-31")
+    with pytest.raises(TypeError, match="multiple values"):
+        pr.dunning.plan_actions(worklist, policy, "2024-07-31", snap, as_of="2024-07-31")

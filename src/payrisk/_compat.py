@@ -24,8 +24,23 @@ def is_ledger(value: Any) -> bool:
     return (hasattr(value, "invoices") and hasattr(value, "as_of")) or hasattr(value, "partitioned_by_customer")
 
 
-def _warn(message: str) -> None:
-    warnings.warn(message + " The old form goes in the next release.", DeprecationWarning, stacklevel=3)
+def _rename(func: Callable[..., Any], kwargs: dict[str, Any], old_to_new: dict[str, str], said: list[str]) -> None:
+    """Move old keyword names onto the new ones in place; a value given under both names is refused."""
+    for old, new in old_to_new.items():
+        if old in kwargs:
+            if new in kwargs:
+                raise TypeError(f"{func.__qualname__}() got both {old!r} (its old name) and {new!r}; pass {new!r}.")
+            said.append(f"the parameter {old!r} is now {new!r}")
+            kwargs[new] = kwargs.pop(old)
+
+
+def _say(func: Callable[..., Any], said: list[str]) -> None:
+    if said:
+        warnings.warn(
+            f"{func.__qualname__}: {'; '.join(said)}. The old form goes in the next release.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
 
 
 def renamed(**old_to_new: str) -> Callable[[F], F]:
@@ -34,10 +49,9 @@ def renamed(**old_to_new: str) -> Callable[[F], F]:
     def wrap(func: F) -> F:
         @functools.wraps(func)
         def call(*args: Any, **kwargs: Any) -> Any:
-            for old, new in old_to_new.items():
-                if old in kwargs:
-                    _warn(f"{func.__qualname__}: the parameter {old!r} is now {new!r}.")
-                    kwargs[new] = kwargs.pop(old)
+            said: list[str] = []
+            _rename(func, kwargs, old_to_new, said)
+            _say(func, said)
             return func(*args, **kwargs)
 
         return call  # type: ignore[return-value]
@@ -47,7 +61,7 @@ def renamed(**old_to_new: str) -> Callable[[F], F]:
 
 def ledger_first(old_order: tuple[str, ...], method: bool = False, **old_to_new: str) -> Callable[[F], F]:
     """Accept the old positional order ``old_order`` (the names as they were) when the first argument is not a
-    ledger, and the old keyword names ``old_to_new``; either way with a warning naming the new form."""
+    ledger, and the old keyword names ``old_to_new``; either way with one warning naming the new form."""
 
     def wrap(func: F) -> F:
         params = [
@@ -60,18 +74,18 @@ def ledger_first(old_order: tuple[str, ...], method: bool = False, **old_to_new:
         @functools.wraps(func)
         def call(*args: Any, **kwargs: Any) -> Any:
             head, rest = (args[:1], args[1:]) if method else ((), args)
-            for old, new in old_to_new.items():
-                if old in kwargs:
-                    _warn(f"{func.__qualname__}: the parameter {old!r} is now {new!r}.")
-                    kwargs[new] = kwargs.pop(old)
+            said: list[str] = []
+            _rename(func, kwargs, old_to_new, said)
             if rest and rest[0] is not None and not is_ledger(rest[0]):
-                _warn(f"{func.__qualname__}: pass the ledger first and the date as as_of.")
+                said.append("pass the ledger first and the date as as_of")
                 named = dict(zip(old_positions, rest, strict=False))
-                for old, new in old_to_new.items():
-                    if old in named:
-                        named[new] = named.pop(old)
+                _rename(func, named, old_to_new, [])
+                twice = sorted(set(named) & set(kwargs))
+                if twice:
+                    raise TypeError(f"{func.__qualname__}() got multiple values for {twice}.")
                 kwargs = {**named, **kwargs}
                 rest = ()
+            _say(func, said)
             return func(*head, *rest, **kwargs)
 
         return call  # type: ignore[return-value]

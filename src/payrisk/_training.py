@@ -131,13 +131,16 @@ class InProcess:
     """
 
     def __init__(self) -> None:
-        self._snaps: dict[tuple[int, pd.Timestamp], Any] = {}
+        self._ledger: Any = None
+        self._snaps: dict[pd.Timestamp, Any] = {}
 
     def _snap(self, ledger: Any, day: pd.Timestamp) -> Any:
-        key = (id(ledger), day)
-        if key not in self._snaps:
-            self._snaps[key] = ledger.as_of(day)
-        return self._snaps[key]
+        """The snapshot at ``day``, made once per ledger (the ledger is held, so a cached one is never stale)."""
+        if ledger is not self._ledger:
+            self._ledger, self._snaps = ledger, {}
+        if day not in self._snaps:
+            self._snaps[day] = ledger.as_of(day)
+        return self._snaps[day]
 
     def training_rows(
         self, ledger: Any, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...]

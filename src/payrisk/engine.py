@@ -175,7 +175,7 @@ class RiskEngine(BaseEstimator):
                 f"The 'reason_method' parameter must be 'exact' or 'approx'. Got {self.reason_method!r}."
             )
         excl = self.exclude_features
-        if isinstance(excl, str) or not all(isinstance(c, str) for c in excl):
+        if excl is None or isinstance(excl, str) or not all(isinstance(c, str) for c in excl):
             raise ParameterError(
                 f"The 'exclude_features' parameter must be a list of feature names, e.g. ['issue_month']. Got {excl!r}."
             )
