@@ -58,7 +58,7 @@ _TREE_CONSTRAINTS: dict[str, list[Any]] = {
 }
 
 
-def _keyword_init(qualname: str, defaults: dict[str, Any]) -> Any:
+def _keyword_init(module: str, qualname: str, defaults: dict[str, Any]) -> Any:
     """An ``__init__`` that stores each keyword parameter as an attribute (scikit-learn style), with the explicit
     keyword-only signature ``inspect.signature`` (and so ``get_params``, ``clone`` and ``repr``) reads."""
 
@@ -73,6 +73,7 @@ def _keyword_init(qualname: str, defaults: dict[str, Any]) -> Any:
     params = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=v) for n, v in defaults.items()]
     __init__.__signature__ = inspect.Signature([self_param, *params], return_annotation=None)  # type: ignore[attr-defined]
     __init__.__qualname__ = f"{qualname}.__init__"
+    __init__.__module__ = module  # the model's own module (the documentation reads the constructor there)
     return __init__
 
 
@@ -108,7 +109,7 @@ class TimeSplitModel(BaseEstimator):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "_defaults" in cls.__dict__:
-            cls.__init__ = _keyword_init(cls.__qualname__, dict(cls._defaults))  # type: ignore[method-assign]
+            cls.__init__ = _keyword_init(cls.__module__, cls.__qualname__, dict(cls._defaults))  # type: ignore[method-assign]
             known = {**_TREE_CONSTRAINTS, **cls._parameter_constraints}
             cls._parameter_constraints = {name: known[name] for name in cls._defaults}
 
