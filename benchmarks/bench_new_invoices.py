@@ -1,0 +1,84 @@
+"""The engine's P(late) for new invoices beside the direct issue-date classifier and the prior (issue 22's
+baseline): does the engine, trained on landmark rows, lose what its own parts know about invoices in their first
+week?
+
+Each dataset is fitted once (the engine and a LatePaymentClassifier on issue-date rows, both on what was known at
+the fit date) and scored week by week after it: the invoices issued in each week are scored by the engine's
+worklist at the week's end and by the classifier on their features at issue; the outcome is whether each was paid
+late. AUCs with customer-bootstrap intervals, beside the customer's prior late share.
+
+Usage: python benchmarks/bench_new_invoices.py [synthetic] [ibm]   -> benchmarks/results/new_invoices.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import payrisk as pr
+from payrisk import evaluation as ev
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+RESULTS = Path(__file__).resolve().parent / "results"
+CASES = {
+    "synthetic": ("2024-06-30", "2024-11-30", lambda: pr.datasets.make_ledger(n_customers=1500, seed=0)),
+    "ibm": ("2013-06-30", "2013-11-30", lambda: pr.datasets.load_ibm_ar(DATA / "ibm_accounts_receivable")),
+}
+
+
+def one(name: str) -> dict:
+    fit_on, last, load = CASES[name]
+    ledger = load()
+    day = pd.Timestamp(fit_on)
+    t = time.perf_counter()
+    engine = pr.RiskEngine(reasons_top_n=0, forecast_weeks=0).fit(ledger, day)
+    X = pr.features.invoice_features(ledger, "issue_date")
+    y_train = pr.labels.late_payment(ledger, as_of=day, mature_only=True)
+    issued = X["as_of"] + pd.Timedelta(days=1)
+    train = y_train.index.intersection(X.index[(issued <= day).to_numpy()])
+    direct = pr.models.LatePaymentClassifier().fit(X.loc[train], y_train.loc[train])
+    fit_s = time.perf_counter() - t
+    outcome = pr.labels.late_payment(ledger)  # known at the end of the data
+    rows = []
+    for end in pd.date_range(day + pd.Timedelta(days=7), last, freq="7D"):
+        new = X.index[((issued > end - pd.Timedelta(days=7)) & (issued <= end)).to_numpy()]
+        new = new.intersection(outcome.index)
+        worklist = engine.score(ledger, end)
+        new = new.intersection(worklist.index)
+        if not len(new):
+            continue
+        rows.append(
+            pd.DataFrame(
+                {
+                    "week_end": end,
+                    "customer_id": X.loc[new, "customer_id"].to_numpy(),
+                    "late": outcome.loc[new].to_numpy(),
+                    "engine": worklist.loc[new, "p_late"].to_numpy(),
+                    "direct": direct.predict_proba(X.loc[new])[:, 1],
+                    "prior": X.loc[new, "share_late"].fillna(float(np.nanmean(X.loc[train, "share_late"]))).to_numpy(),
+                },
+                index=new,
+            )
+        )
+    scored = pd.concat(rows)
+    out = {"dataset": name, "fit_as_of": fit_on, "scored_to": last, "n": len(scored), "fit_s": round(fit_s, 1)}
+    groups = scored["customer_id"].to_numpy()
+    for method in ("engine", "direct", "prior"):
+        v, lo, hi = ev.bootstrap_ci(
+            ev.auc, scored["late"].to_numpy(), scored[method].to_numpy(), n_boot=200, groups=groups
+        )
+        out[f"{method}_auc"] = [round(v, 4), round(lo, 4), round(hi, 4)]
+    print(json.dumps(out), flush=True)
+    return out
+
+
+if __name__ == "__main__":
+    names = sys.argv[1:] or list(CASES)
+    results = [one(n) for n in names if n != "ibm" or (DATA / "ibm_accounts_receivable").is_dir()]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "new_invoices.json").write_text(json.dumps(results, indent=1))
