@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from payrisk._compat import ledger_first
-from payrisk._training import TARGETS
+from payrisk._training import MIN_PLANS, MIN_ROWS, TARGETS
 from payrisk.errors import ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -476,13 +476,9 @@ class DaskExecutor:
         return fit_payment_time(self.client, rows, **size)
 
     def fit_week(self, rows: Any, day: pd.Timestamp, weeks: int, size: dict[str, int]) -> tuple[Any, int]:
-        from payrisk._training import MIN_ROWS
-
         return _fit_week(self.client, rows, day, weeks, MIN_ROWS, size)
 
     def fit_adherence(self, ledger: DaskLedger, day: pd.Timestamp) -> tuple[Any, int]:
-        from payrisk._training import MIN_PLANS
-
         return _fit_adherence(self.client, ledger, day, MIN_PLANS, {})
 
     def fit_segmenter(self, ledger: DaskLedger, day: pd.Timestamp) -> Any:
@@ -613,7 +609,7 @@ def cash_inflow(
     from payrisk.forecast import OpenBook
     from payrisk.ledger import to_date
 
-    OpenBook.empty().forecast(as_of, horizon_weeks, freq, levels, period_correlation, threshold)  # checks first
+    OpenBook.check_interval(levels, period_correlation)  # before the partitions are read
     day = to_date(as_of, "as_of")
     if not ledger.partitioned_by_customer:
         ledger = ledger.by_customer()

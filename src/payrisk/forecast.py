@@ -350,18 +350,9 @@ def cash_inflow(
     >>> fc.periods[["currency", "period_start", "expected", "low", "high"]].shape
     (12, 5)
     """
-    _check_interval(levels, period_correlation)  # before the book is made
+    OpenBook.check_interval(levels, period_correlation)  # before the book is made
     book = OpenBook.of(ledger, scores_or_engine, as_of, horizon_weeks, freq, segments)
     return book.forecast(as_of, horizon_weeks, freq, levels, period_correlation, threshold)
-
-
-def _check_interval(levels: tuple[float, float], period_correlation: float) -> np.ndarray:
-    if not 0 <= period_correlation < 1:
-        raise ParameterError(f"The 'period_correlation' parameter must be in [0, 1). Got {period_correlation}.")
-    lv = np.asarray(levels, dtype=np.float64)
-    if lv.shape != (2,) or not (0 < lv[0] < lv[1] < 1):
-        raise ParameterError(f"The 'levels' parameter must be two probabilities, low < high. Got {levels}.")
-    return lv
 
 
 @dataclass
@@ -410,6 +401,24 @@ class OpenBook:
             by_segment = _group_expected(pd.Series(seg, name="segment"), currency, expected, starts)
         return cls(_bin_sums(cdf, amount, currency), by_customer, by_segment, len(amount))
 
+    @staticmethod
+    def check_interval(levels: tuple[float, float], period_correlation: float) -> np.ndarray:
+        """The interval levels as an array, or a clear error for levels or a period correlation out of range: the
+        one check of :func:`cash_inflow`, :meth:`forecast` and :func:`payrisk.distributed.cash_inflow`, made before
+        any book is computed.
+
+        Examples
+        --------
+        >>> OpenBook.check_interval((0.1, 0.9), 0.1).tolist()
+        [0.1, 0.9]
+        """
+        if not 0 <= period_correlation < 1:
+            raise ParameterError(f"The 'period_correlation' parameter must be in [0, 1). Got {period_correlation}.")
+        lv = np.asarray(levels, dtype=np.float64)
+        if lv.shape != (2,) or not (0 < lv[0] < lv[1] < 1):
+            raise ParameterError(f"The 'levels' parameter must be two probabilities, low < high. Got {levels}.")
+        return lv
+
     @classmethod
     def empty(cls) -> OpenBook:
         """The book of no open items."""
@@ -445,7 +454,7 @@ class OpenBook:
         """The cash forecast of this book (see :func:`cash_inflow` for the arguments)."""
         from payrisk.ledger import to_date
 
-        lv = _check_interval(levels, period_correlation)
+        lv = self.check_interval(levels, period_correlation)
         day = to_date(as_of, "as_of")
         starts, ends = period_edges(day, horizon_weeks, freq)
         return _assemble(self, day, starts, ends, freq, lv, period_correlation, threshold)

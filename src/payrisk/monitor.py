@@ -160,9 +160,8 @@ def _rate_rows(
 
 def _paid_by_due(model: Any, X: pd.DataFrame) -> np.ndarray:
     """The payment-time model's P(paid within ``days_to_due`` days of the cutoff), row by row."""
-
     days = np.maximum(X["days_to_due"].to_numpy(dtype=np.float64), 0.0)
-    return model.p_paid_by(X, np.asarray(days, dtype=np.float64)[:, None])[:, 0]
+    return model.p_paid_by(X, days[:, None])[:, 0]
 
 
 def _calibration_rows(
