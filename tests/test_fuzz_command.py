@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import payrisk as pr
@@ -107,6 +107,7 @@ def test_parquet_and_excel_exports_never_crash_or_lose_a_row(tmp_path_factory, c
     sep = max([",", ";", "\t", "|"], key=lambda d: text.split("\n", 1)[0].count(d))
     rows = [r for r in csv.reader(io.StringIO(text), delimiter=sep) if r]
     header, body = rows[0], [r + [""] * (len(rows[0]) - len(r)) for r in rows[1:]]
+    assume(kind != "parquet" or len(set(header)) == len(header))  # a Parquet file cannot hold a repeated column
     frame = pd.DataFrame([r[: len(header)] for r in body], columns=header)
     mixed = rnd.random() < 0.5  # numbers as numbers where they parse, text where they do not: object columns
     if mixed and "amount" in frame.columns:
