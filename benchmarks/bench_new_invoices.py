@@ -7,7 +7,11 @@ the fit date) and scored week by week after it: the invoices issued in each week
 worklist at the week's end and by the classifier on their features at issue; the outcome is whether each was paid
 late. AUCs with customer-bootstrap intervals, beside the customer's prior late share.
 
-Usage: python benchmarks/bench_new_invoices.py [synthetic] [ibm]   -> benchmarks/results/new_invoices.json
+Cases: the default world, the short-term world (monthly bills on 14-day terms), the short-term world with many
+customers of few invoices each, and IBM's receivables (real).
+
+Usage: python benchmarks/bench_new_invoices.py [synthetic] [short_term] [few_invoices] [ibm]
+    -> benchmarks/results/new_invoices.json
 """
 
 from __future__ import annotations
@@ -27,6 +31,22 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RESULTS = Path(__file__).resolve().parent / "results"
 CASES = {
     "synthetic": ("2024-06-30", "2024-11-30", lambda: pr.datasets.make_ledger(n_customers=1500, seed=0)),
+    "short_term": (
+        "2024-06-30",
+        "2024-11-30",
+        lambda: pr.datasets.make_ledger(n_customers=5000, seed=0, params=pr.datasets.WorldParams.short_term()),
+    ),
+    "few_invoices": (
+        "2024-06-30",
+        "2024-11-30",
+        lambda: pr.datasets.make_ledger(
+            n_customers=20000,
+            seed=0,
+            params=pr.datasets.WorldParams.short_term(
+                invoices_per_month_median=0.2, invoices_per_month_sigma=0.5, existing_customer_share=0.1
+            ),
+        ),
+    ),
     "ibm": ("2013-06-30", "2013-11-30", lambda: pr.datasets.load_ibm_ar(DATA / "ibm_accounts_receivable")),
 }
 

@@ -227,3 +227,27 @@ def test_bad_parameters_are_refused():
         pr.datasets.make_ledger(start="2024-01-01", end="2023-01-01")
     with pytest.raises(PydanticValidationError, match="archetype_shares must sum to 1"):
         WorldParams(archetype_shares={"reliable": 0.5, "forgetful": 0.5, "struggling": 0.5, "chronic": 0.0})
+
+
+def test_the_short_term_world_is_a_book_of_monthly_bills_paid_within_days():
+    """The preset's promises, measured on its ledger: 14-day terms, monthly bills, payment within days, short
+    histories, deteriorating customers; and its truth is as calibrated as the default world's."""
+    led = pr.datasets.make_ledger(n_customers=1500, seed=2, params=WorldParams.short_term())
+    default = pr.datasets.make_ledger(n_customers=300, seed=2)
+    inv = led.invoices
+    terms = (inv["due_date"] - inv["issue_date"]).dt.days
+    assert (terms == 14).mean() > 0.75
+    assert inv.groupby("customer_id").size().median() < default.invoices.groupby("customer_id").size().median()
+    days_to_pay = (inv["paid_date"] - inv["issue_date"]).dt.days.dropna()
+    default_days = (default.invoices["paid_date"] - default.invoices["issue_date"]).dt.days
+    assert days_to_pay.median() <= 10 < default_days.median()
+    cust = led.truth.customers
+    created = led.customers.set_index("customer_id")["created_date"].reindex(cust["customer_id"])
+    assert (created.to_numpy() >= np.datetime64(inv["issue_date"].min())).mean() > 0.6
+    assert cust["deteriorates"].mean() > default.truth.customers["deteriorates"].mean()
+    joined = inv.merge(led.truth.invoices, on=["invoice_id", "customer_id", "due_date"], validate="one_to_one")
+    g = joined.assign(bin=pd.qcut(joined["p_late"], 10, labels=False)).groupby("bin")
+    p, late, n = g["p_late"].mean(), g["late"].mean(), g.size()
+    assert ((late - p).abs() / np.sqrt(p * (1 - p) / n) < 4).all()
+    with pytest.raises(PydanticValidationError):
+        WorldParams.short_term(terms_probs=(0.5, 0.2))

@@ -35,6 +35,8 @@ RULES: dict[str, tuple[str | float, float]] = {
     "vs_best_rule_30d": ("higher", 0.05),
     "vs_best_rule_90d": ("higher", 0.05),
 }
+#: the suite's steps as its progress counts them: two synthetic worlds, then each real dataset
+STEPS = 5
 SYNTHETIC = {"fit_as_of": "2024-06-30", "score_on": "2024-07-31", "end": "2024-12-31"}
 Progress = Callable[[str, int, int], None]
 
@@ -79,18 +81,20 @@ def _survival_metrics(
     }
 
 
-def _synthetic(customers: int, seed: int, size: _Size, n_boot: int) -> dict[str, Any]:
-    """The engine on the synthetic world, fitted as of mid-2024; scored on the invoices issued after."""
+def _synthetic(customers: int, seed: int, size: _Size, n_boot: int, world: str = "synthetic") -> dict[str, Any]:
+    """The engine on a synthetic world (the default one, or ``short_term``: monthly bills on 14-day terms),
+    fitted as of mid-2024; scored on the invoices issued after, and on the items open a month later."""
     from payrisk import datasets
     from payrisk.engine import RiskEngine
     from payrisk.report import model_quality
 
-    ledger = datasets.make_ledger(n_customers=customers, seed=seed)
+    params = datasets.WorldParams.short_term() if world == "short_term" else None
+    ledger = datasets.make_ledger(n_customers=customers, seed=seed, params=params)
     engine = RiskEngine(reasons_top_n=0, forecast_weeks=0, **size).fit(ledger, SYNTHETIC["fit_as_of"])
     metrics, _ = model_quality(ledger, engine, SYNTHETIC["end"], n_boot=n_boot)
     if metrics is None:  # fewer than 100 invoices issued after the fit with a known outcome
         raise ParameterError(f"{customers} customers are too few to judge the models (under 100 test invoices).")
-    return _rounded("synthetic.p_late", metrics, metrics.attrs["n"]) | _open_items(engine, ledger)
+    return _rounded(f"{world}.p_late", metrics, metrics.attrs["n"]) | _open_items(engine, ledger, world)
 
 
 def _collections(customers: int, seed: int, size: _Size) -> dict[str, Any]:
@@ -129,7 +133,7 @@ def _collections(customers: int, seed: int, size: _Size) -> dict[str, Any]:
     return out
 
 
-def _open_items(engine: RiskEngine, ledger: Ledger) -> dict[str, Any]:
+def _open_items(engine: RiskEngine, ledger: Ledger, world: str) -> dict[str, Any]:
     """The payment-time model where the engine uses it: the items open a month after its date, their P10/P50/P90
     payment dates against when they were paid (censored at the end of the history)."""
     day = pd.Timestamp(SYNTHETIC["score_on"])
@@ -139,7 +143,7 @@ def _open_items(engine: RiskEngine, ledger: Ledger) -> dict[str, Any]:
     event = (paid <= end).to_numpy()
     duration = (paid.where(event, end) - day).dt.days.to_numpy()
     q = {c: (worklist[f"pay_{c}"] - day).dt.days.to_numpy() for c in ("p10", "p50", "p90")}
-    return _survival_metrics("synthetic.pay_time", duration, event, q["p10"], q["p50"], q["p90"])
+    return _survival_metrics(f"{world}.pay_time", duration, event, q["p10"], q["p50"], q["p90"])
 
 
 def _ibm(root: Path, size: _Size, n_boot: int) -> dict[str, Any]:
@@ -228,11 +232,13 @@ def run_suite(
         "loan_collections": ("loan_payments_collections", lambda base: _loan_collections(base, size)),
     }
     report = progress or (lambda step, done, total: None)
-    total = 1 + len(real)
+    total = STEPS
     report("synthetic world", 0, total)
     metrics = _synthetic(customers, seed, size, n_boot) | _collections(customers, seed, size)
+    report("short-term world", 1, total)
+    metrics |= _synthetic(customers, seed, size, n_boot, world="short_term")
     skipped = []
-    for k, (name, (folder, run)) in enumerate(real.items(), start=1):
+    for k, (name, (folder, run)) in enumerate(real.items(), start=2):
         report(name, k, total)
         if root is None or not (root / folder).is_dir():
             skipped.append(name)

@@ -16,15 +16,19 @@ import numpy as np
 import pandas as pd
 
 from payrisk import features, labels
+from payrisk._frame import isin
 from payrisk.errors import ParameterError
 
 __all__ = [
+    "AT_ISSUE",
     "MIN_PLANS",
     "MIN_ROWS",
+    "NOT_FEATURES",
     "STEPS",
     "TARGETS",
     "Executor",
     "InProcess",
+    "check_enough_outcomes",
     "check_enough_rows",
     "landmark_rows",
     "training_rows",
@@ -36,6 +40,10 @@ __all__ = [
 STEPS = ("landmark features", "late-payment model", "payment-time model", "adherence model", "segments")
 #: the target columns of the training rows (``week`` and ``kept`` where the weekly and adherence models add them)
 TARGETS = ("duration", "event", "late", "late_known", "week", "kept")
+#: the column that marks a training row made on its invoice's issue day (beside the landmark rows)
+AT_ISSUE = "at_issue"
+#: the columns of the training rows that are not features
+NOT_FEATURES = (*TARGETS, AT_ISSUE)
 MIN_ROWS = 200  #: landmark rows needed to fit the engine, and known payment weeks to fit the weekly model
 MIN_PLANS = 100  #: finished plans needed to fit the plan-adherence model
 LANDMARK_STEP = 5  #: days between landmarks: every weekday and every day of the month comes round
@@ -63,21 +71,39 @@ def _open_at(inv: pd.DataFrame, day: pd.Timestamp, phase: np.ndarray) -> pd.Data
 
 
 def landmark_rows(snap: Any, day: pd.Timestamp, history_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Open invoices at the landmarks of the ``history_days`` before ``day`` (an ``as_of`` column) and their
-    targets followed to the end of ``day`` (:func:`payrisk.labels.landmark_targets`)."""
+    """Open invoices at the landmarks of the ``history_days`` before ``day`` (an ``as_of`` column), and every
+    invoice issued in those days at the end of its issue day (``at_issue`` True), with their targets followed to
+    the end of ``day`` (:func:`payrisk.labels.landmark_targets`).
+
+    The landmark rows sample the open book as a worklist sees it on any day, so an invoice is there in proportion
+    to how long it stays open: one paid within ten days is a row with a chance of about one in three. The issue
+    rows give every invoice one row at its youngest age (a quick payer's invoices as often as a slow payer's),
+    so the late-payment model has seen the invoices it scores on their first days. An invoice whose landmark
+    falls on its issue day is kept once, as that landmark row. The payment-time and weekly models are fitted on
+    the landmark rows alone: they forecast the open book, whose mix the landmarks keep.
+    """
     inv = snap.invoices
     phase = pd.util.hash_array(inv["invoice_id"].to_numpy(dtype=object)) % np.uint64(LANDMARK_EVERY)
     phase = phase.astype(np.int64)
     parts = [_open_at(inv, mark, phase).assign(as_of=mark) for mark in landmarks(day, history_days)]
     rows = pd.concat(parts, ignore_index=True) if parts else inv.iloc[:0].assign(as_of=pd.NaT)
-    return rows.reset_index(drop=True), labels.landmark_targets(rows, day)
+    rows = rows.assign(**{AT_ISSUE: False})
+    first = day - pd.Timedelta(days=history_days)
+    paid_on_issue = inv["paid_date"].notna() & (inv["paid_date"] <= inv["issue_date"])
+    seen = isin(inv["invoice_id"], rows.loc[(rows["issue_date"] == rows["as_of"]).to_numpy(), "invoice_id"])
+    issued = (inv["issue_date"] >= first) & (inv["issue_date"] < day)
+    fresh = inv.loc[issued.to_numpy() & ~paid_on_issue.to_numpy() & ~seen]
+    fresh = fresh.assign(as_of=fresh["issue_date"], **{AT_ISSUE: True})
+    rows = pd.concat([rows, fresh], ignore_index=True).sort_values("as_of", kind="stable")
+    rows = rows.reset_index(drop=True)
+    return rows, labels.landmark_targets(rows, day)
 
 
 def training_rows(snap: Any, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...] = ()) -> pd.DataFrame:
     """The landmark rows' point-in-time invoice features (less ``exclude``) with their target columns."""
     rows, target = landmark_rows(snap, day, history_days)
     X = features.invoice_features(snap, rows[["invoice_id", "as_of"]]).drop(columns=list(exclude))
-    return X.assign(**{c: target[c].to_numpy() for c in target.columns})
+    return X.assign(**{c: target[c].to_numpy() for c in target.columns}, **{AT_ISSUE: rows[AT_ISSUE].to_numpy()})
 
 
 def check_enough_rows(n_rows: int, history_days: int, day: pd.Timestamp) -> None:
@@ -86,6 +112,17 @@ def check_enough_rows(n_rows: int, history_days: int, day: pd.Timestamp) -> None
         raise ParameterError(
             f"Only {n_rows} invoice rows were open at the landmarks of the {history_days} days before "
             f"{day.date()}: too few to fit. Choose a later as_of or a longer history_days."
+        )
+
+
+def check_enough_outcomes(n_rows: int) -> None:
+    """Refuse to fit the late-payment model on fewer than :data:`MIN_ROWS` rows whose outcome is known (due by
+    the fit date), saying what to change: issue rows of a short history can pass :func:`check_enough_rows`
+    while none of their invoices has come due."""
+    if n_rows < MIN_ROWS:
+        raise ParameterError(
+            f"Only {n_rows} invoice rows in the history have a known late-payment outcome (due by the fit date): "
+            "too few to fit. Choose a later as_of or a longer history_days."
         )
 
 
@@ -152,18 +189,20 @@ class InProcess:
 
     @staticmethod
     def _features(rows: pd.DataFrame) -> pd.DataFrame:
-        return rows.drop(columns=[c for c in TARGETS if c in rows.columns])
+        return rows.drop(columns=[c for c in NOT_FEATURES if c in rows.columns])
 
     def fit_late(self, rows: pd.DataFrame, size: dict[str, int]) -> Any:
         from payrisk.models import LatePaymentClassifier
 
         rows = rows.loc[(rows["days_to_due"] >= 0).to_numpy() & rows["late_known"].to_numpy()]
+        check_enough_outcomes(len(rows))
         X = self._features(rows)
         return LatePaymentClassifier(**size).fit(X, rows["late"].to_numpy(), time=X["as_of"])
 
     def fit_time(self, rows: pd.DataFrame, size: dict[str, int]) -> Any:
         from payrisk.models import PaymentTimeModel
 
+        rows = rows.loc[~rows[AT_ISSUE].to_numpy()]
         X = self._features(rows)
         surv = labels.SurvivalTarget.from_arrays(rows["duration"], rows["event"])
         return PaymentTimeModel(**size).fit(X, surv, time=X["as_of"])
@@ -171,6 +210,7 @@ class InProcess:
     def fit_week(self, rows: pd.DataFrame, day: pd.Timestamp, weeks: int, size: dict[str, int]) -> tuple[Any, int]:
         from payrisk.models import PaymentWeekModel
 
+        rows = rows.loc[~rows[AT_ISSUE].to_numpy()]
         follow_up = (day - rows["as_of"]).dt.days.to_numpy()
         week = labels.payment_week(rows["duration"], rows["event"], follow_up, weeks)
         known = week >= 0

@@ -266,7 +266,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     import json
     import platform
 
-    from payrisk._benchmark_suite import compare, run_suite, settings_differ
+    from payrisk._benchmark_suite import STEPS, compare, run_suite, settings_differ
     from payrisk._version import __version__
 
     baseline = _read_json(args.compare) if args.compare else None
@@ -277,7 +277,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         customers = args.customers or wanted.get("customers", 2000)
         seed = args.seed if args.seed is not None else wanted.get("seed", 0)
         t0 = time.perf_counter()
-        with progress_bar(4, "benchmark", _progress(args)) as update:
+        with progress_bar(STEPS, "benchmark", _progress(args)) as update:
             doc = run_suite(customers, seed, args.data, args.trees, args.depth, progress=update)
         doc |= {"payrisk": __version__, "python": platform.python_version()}
         doc["seconds"] = round(time.perf_counter() - t0, 1)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from payrisk._compat import ledger_first
-from payrisk._training import MIN_PLANS, MIN_ROWS, TARGETS
+from payrisk._training import AT_ISSUE, MIN_PLANS, MIN_ROWS, NOT_FEATURES, check_enough_outcomes
 from payrisk.errors import ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -269,7 +269,7 @@ def _train_on_cluster(client: Any, model: Any, rows: Any, labels: Any) -> tuple[
 
     model.validate_params()
     meta = rows._meta.select_dtypes(include=["number", "bool"])  # the feature columns, as TimeSplitModel.fit
-    names = [c for c in meta.columns if c not in TARGETS]
+    names = [c for c in meta.columns if c not in NOT_FEATURES]
     # a model that does not calibrate (the weekly one, an uncalibrated classifier) keeps no slice for it
     fractions = model.holdout_fractions()
     train_end, valid_end, last = _time_cuts(rows["as_of"], fractions)
@@ -328,6 +328,7 @@ def fit_late_payment(client: Any, rows: Any, **params: Any) -> Any:
 
     model = LatePaymentClassifier(**params)
     rows = rows.loc[(rows["days_to_due"] >= 0) & rows["late_known"]]
+    check_enough_outcomes(int(rows.shape[0].compute()))
     return _fit_classifier(client, model, rows, "late")
 
 
@@ -341,6 +342,7 @@ def fit_payment_time(client: Any, rows: Any, **params: Any) -> Any:
     from payrisk.models import PaymentTimeModel
 
     model = PaymentTimeModel(**params)
+    rows = rows.loc[~rows[AT_ISSUE]]  # the landmark rows: the open book as the forecast meets it
 
     def bounds(frame: Any) -> dict[str, Any]:
         lower = frame["duration"].astype("float64") + 1.0  # log(days + 1): payment on the issue day is day 0
@@ -365,6 +367,7 @@ def _fit_week(client: Any, rows: Any, day: pd.Timestamp, weeks: int, min_rows: i
 
     model = PaymentWeekModel(weeks=weeks, **params)
     model.validate_params()
+    rows = rows.loc[~rows[AT_ISSUE]]
     week = rows.map_partitions(_week_label, day, weeks, meta=("week", "int64"))
     rows = rows.assign(week=week)
     rows = rows.loc[rows["week"] >= 0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ARCHETYPES: tuple[str, ...] = ("reliable", "forgetful", "struggling", "chronic")
@@ -221,6 +223,40 @@ class WorldParams(BaseModel):
 
     #: the true response to collector actions (calls, SMS, letters) on overdue invoices
     collector: CollectorResponse = Field(default_factory=CollectorResponse)
+
+    @classmethod
+    def short_term(cls, **changes: Any) -> WorldParams:
+        """The short-term world: a telco's or consumer lender's book rather than a wholesaler's.
+
+        Monthly bills of small amounts on 14-day terms (a few on 30), most paid within days of issue, few days
+        late when late; many customers who joined during the history (short histories: seven in ten), a fifth of
+        the reliable and forgetful customers deteriorating, and few payment plans. The other knobs are the
+        default world's; ``changes`` override any of them.
+
+        Examples
+        --------
+        >>> p = WorldParams.short_term()
+        >>> p.terms_days, p.invoices_per_month_median
+        ((14, 30), 1.0)
+        """
+        preset: dict[str, Any] = {
+            "archetype_shares": _per_archetype(0.5, 0.25, 0.15, 0.1),
+            "deteriorating_share": 0.2,
+            "invoices_per_month_median": 1.0,
+            "invoices_per_month_sigma": 0.15,
+            "amount_median": 80.0,
+            "amount_sigma_between": 0.6,
+            "amount_sigma_within": 0.25,
+            "terms_days": (14, 30),
+            "terms_probs": (0.85, 0.15),
+            "other_terms_share": 0.05,
+            "existing_customer_share": 0.3,
+            "early_beta": (2.0, 1.0),
+            "late_days_median": _per_archetype(2.0, 4.0, 12.0, 25.0),
+            "plans_per_year": _per_archetype(0.0, 0.02, 0.2, 0.15),
+            "legal_min_amount": 150.0,
+        }
+        return cls(**(preset | changes))
 
     @model_validator(mode="after")
     def _check(self) -> WorldParams:

@@ -1,0 +1,86 @@
+"""The engine's training rows: every invoice at its issue day beside the landmark rows (no length bias at the
+youngest age), nothing twice, nothing from after the fit date, and the forecast models' rows unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import payrisk as pr
+from payrisk import _training as training
+
+DAY = pd.Timestamp("2024-06-30")
+HISTORY = 365
+
+
+@pytest.fixture(scope="module")
+def world() -> pr.Ledger:
+    return pr.datasets.make_ledger(n_customers=300, seed=5, params=pr.datasets.WorldParams.short_term())
+
+
+@pytest.fixture(scope="module")
+def rows(world):
+    return training.landmark_rows(world.as_of(DAY), DAY, HISTORY)
+
+
+def test_every_invoice_issued_in_the_window_has_a_row_on_its_issue_day(world, rows):
+    r, _ = rows
+    inv = world.as_of(DAY).invoices
+    first = DAY - pd.Timedelta(days=HISTORY)
+    issued = inv.loc[(inv["issue_date"] >= first) & (inv["issue_date"] < DAY)]
+    open_at_issue = issued.loc[~(issued["paid_date"] <= issued["issue_date"])]
+    at_issue = r.loc[r["as_of"] == r["issue_date"], "invoice_id"]
+    assert set(at_issue) == set(open_at_issue["invoice_id"])
+    assert not r.duplicated(["invoice_id", "as_of"]).any()
+    # a landmark falling on the issue day keeps its row (marked as a landmark row): it is not made twice
+    assert (r.loc[r["at_issue"], "as_of"] == r.loc[r["at_issue"], "issue_date"]).all()
+
+
+def test_the_landmark_rows_are_the_open_book_sampled_as_before(world, rows):
+    r, _ = rows
+    snap = world.as_of(DAY)
+    inv = snap.invoices
+    phase = (pd.util.hash_array(inv["invoice_id"].to_numpy(dtype=object)) % np.uint64(training.LANDMARK_EVERY)).astype(
+        int
+    )
+    expected = pd.concat([training._open_at(inv, m, phase).assign(as_of=m) for m in training.landmarks(DAY, HISTORY)])
+    got = r.loc[~r["at_issue"].to_numpy()]
+    assert got["invoice_id"].tolist() == expected["invoice_id"].tolist()
+    assert got["as_of"].tolist() == expected["as_of"].tolist()
+
+
+def test_quick_payers_are_no_longer_under_represented(world, rows):
+    """Among the rows at most 5 days into an invoice's life, the share paid within 10 days of issue matches
+    the invoices issued (the landmark rows alone see such invoices about one time in six)."""
+    r, _ = rows
+    young = r.loc[(r["as_of"] - r["issue_date"]).dt.days <= 5]
+    quick = ((young["paid_date"] - young["issue_date"]).dt.days <= 10).mean()
+    inv = world.as_of(DAY).invoices
+    issued = inv.loc[(inv["issue_date"] >= DAY - pd.Timedelta(days=HISTORY)) & (inv["issue_date"] < DAY)]
+    issued = issued.loc[~(issued["paid_date"] <= issued["issue_date"])]
+    truth = ((issued["paid_date"] - issued["issue_date"]).dt.days <= 10).mean()
+    assert abs(quick - truth) < 0.03
+    per_invoice = young.loc[young["issue_date"] >= issued["issue_date"].min()].groupby("invoice_id").size()
+    assert per_invoice.max() <= 2  # the issue row and at most one landmark in the first days
+    assert set(per_invoice.index) == set(issued["invoice_id"])
+
+
+def test_targets_are_followed_only_to_the_fit_date(world, rows):
+    r, target = rows
+    assert (r["as_of"] < DAY).all()
+    paid_after = r["paid_date"].notna() & (r["paid_date"] > DAY)
+    assert not target.loc[paid_after.to_numpy(), "event"].any()
+    assert (target["duration"] >= 0).all()
+
+
+def test_the_forecast_models_are_fitted_on_the_landmark_rows_only(world):
+    built = training.training_rows(world.as_of(DAY), DAY, HISTORY)
+    assert built["at_issue"].any() and (~built["at_issue"]).any()
+    feats = training.InProcess._features(built)
+    assert not set(training.NOT_FEATURES) & set(feats.columns)
+    time_model = training.InProcess().fit_time(built, {"n_estimators": 20, "max_depth": 3})
+    size = {"n_estimators": 20, "max_depth": 3}
+    landmark_only = training.InProcess().fit_time(built.loc[~built["at_issue"].to_numpy()], size)
+    X = feats.iloc[:200]
+    np.testing.assert_allclose(time_model.predict(X), landmark_only.predict(X))
