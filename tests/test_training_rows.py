@@ -84,3 +84,11 @@ def test_the_forecast_models_are_fitted_on_the_landmark_rows_only(world):
     landmark_only = training.InProcess().fit_time(built.loc[~built["at_issue"].to_numpy()], size)
     X = feats.iloc[:200]
     np.testing.assert_allclose(time_model.predict(X), landmark_only.predict(X))
+
+
+def test_an_engine_with_landmark_rows_but_no_invoice_due_yet_is_refused_by_name():
+    long_terms = pr.datasets.WorldParams(terms_days=(90,), terms_probs=(1.0,), existing_customer_share=0.0)
+    led = pr.datasets.make_ledger(n_customers=400, seed=1, start="2024-01-01", end="2024-06-30", params=long_terms)
+    with pytest.raises(pr.errors.ParameterError, match=r"known late-payment outcome .* too few to fit"):
+        pr.RiskEngine(n_estimators=20).fit(led, "2024-03-15")
+    assert training.MIN_OUTCOMES < training.MIN_ROWS  # a book that fits today keeps fitting

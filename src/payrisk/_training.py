@@ -21,6 +21,7 @@ from payrisk.errors import ParameterError
 
 __all__ = [
     "AT_ISSUE",
+    "MIN_OUTCOMES",
     "MIN_PLANS",
     "MIN_ROWS",
     "NOT_FEATURES",
@@ -45,6 +46,7 @@ AT_ISSUE = "at_issue"
 #: the columns of the training rows that are not features
 NOT_FEATURES = (*TARGETS, AT_ISSUE)
 MIN_ROWS = 200  #: landmark rows needed to fit the engine, and known payment weeks to fit the weekly model
+MIN_OUTCOMES = 50  #: rows with a known late-payment outcome needed to fit the late-payment model
 MIN_PLANS = 100  #: finished plans needed to fit the plan-adherence model
 LANDMARK_STEP = 5  #: days between landmarks: every weekday and every day of the month comes round
 LANDMARK_EVERY = 6  #: each open invoice is a row at one landmark in six (every 30 days, at its own phase)
@@ -116,10 +118,9 @@ def check_enough_rows(n_rows: int, history_days: int, day: pd.Timestamp) -> None
 
 
 def check_enough_outcomes(n_rows: int) -> None:
-    """Refuse to fit the late-payment model on fewer than :data:`MIN_ROWS` rows whose outcome is known (due by
-    the fit date), saying what to change: issue rows of a short history can pass :func:`check_enough_rows`
-    while none of their invoices has come due."""
-    if n_rows < MIN_ROWS:
+    """Refuse to fit the late-payment model on fewer than :data:`MIN_OUTCOMES` rows whose outcome is known (due
+    by the fit date), saying what to change: a short history can have its landmark rows and no invoice due yet."""
+    if n_rows < MIN_OUTCOMES:
         raise ParameterError(
             f"Only {n_rows} invoice rows in the history have a known late-payment outcome (due by the fit date): "
             "too few to fit. Choose a later as_of or a longer history_days."
@@ -142,7 +143,9 @@ class Executor(Protocol):
 
     def training_rows(self, ledger: Any, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...]) -> Any: ...
 
-    def count(self, rows: Any) -> int: ...
+    def count(self, rows: Any) -> int:
+        """The landmark rows (the issue rows are not counted: :func:`check_enough_rows` is the landmark rule)."""
+        ...
 
     def fit_late(self, rows: Any, size: dict[str, int]) -> Any: ...
 
@@ -185,7 +188,7 @@ class InProcess:
         return training_rows(self._snap(ledger, day), day, history_days, exclude)
 
     def count(self, rows: pd.DataFrame) -> int:
-        return len(rows)
+        return int((~rows[AT_ISSUE]).sum())
 
     @staticmethod
     def _features(rows: pd.DataFrame) -> pd.DataFrame:

@@ -470,7 +470,7 @@ class DaskExecutor:
         return training_rows(ledger, day, history_days, exclude).persist()
 
     def count(self, rows: Any) -> int:
-        return len(rows)
+        return int((~rows[AT_ISSUE]).sum().compute())
 
     def fit_late(self, rows: Any, size: dict[str, int]) -> Any:
         return fit_late_payment(self.client, rows, **size)
