@@ -82,7 +82,9 @@ class RiskEngine(BaseEstimator):
     days, at a phase set by its id), with its features at that day and what happened after it
     (days to payment, censored at ``as_of``; paid after its due date, for invoices not yet due, mature only).
     That is exactly the situation of the rows :meth:`score` sees: open items at a date, some new, some long
-    overdue.
+    overdue. The late-payment model also learns from every invoice of the history on its issue day: an invoice
+    is a landmark row in proportion to how long it stays open, so without them a quick payer's new invoices
+    would be rare among its rows.
 
     Parameters
     ----------
@@ -114,6 +116,7 @@ class RiskEngine(BaseEstimator):
     segmenter_ : PayerSegmenter or None (None without enough customers with history)
     as_of_ : pandas.Timestamp
     n_landmark_rows_ : int
+        The landmark rows (the issue-day rows of the late-payment model beside them are not counted).
 
     Examples
     --------
