@@ -92,3 +92,15 @@ def test_an_engine_with_landmark_rows_but_no_invoice_due_yet_is_refused_by_name(
     with pytest.raises(pr.errors.ParameterError, match=r"known late-payment outcome .* too few to fit"):
         pr.RiskEngine(n_estimators=20).fit(led, "2024-03-15")
     assert training.MIN_OUTCOMES < training.MIN_ROWS  # a book that fits today keeps fitting
+
+
+def test_a_ledger_of_plans_without_invoices_is_told_where_plans_are_modelled():
+    from conftest import shared_data_dir
+
+    folder = shared_data_dir() / "berka_pkdd99"
+    if not folder.is_dir():
+        pytest.skip("Berka not found under ../shared/data")
+    plans_only = pr.datasets.load_berka(folder)
+    assert len(plans_only.invoices) == 0 and len(plans_only.plans) > 0
+    with pytest.raises(pr.errors.ParameterError, match=r"holds no invoices \(\d+ payment plans\).*plan_features"):
+        pr.RiskEngine(n_estimators=20).fit(plans_only, "1997-06-30")

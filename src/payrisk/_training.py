@@ -108,13 +108,21 @@ def training_rows(snap: Any, day: pd.Timestamp, history_days: int, exclude: tupl
     return X.assign(**{c: target[c].to_numpy() for c in target.columns}, **{AT_ISSUE: rows[AT_ISSUE].to_numpy()})
 
 
-def check_enough_rows(n_rows: int, history_days: int, day: pd.Timestamp) -> None:
-    """Refuse to fit the engine on fewer than :data:`MIN_ROWS` landmark rows, saying what to change."""
-    if n_rows < MIN_ROWS:
+def check_enough_rows(n_rows: int, history_days: int, day: pd.Timestamp, ledger: Any = None) -> None:
+    """Refuse to fit the engine on fewer than :data:`MIN_ROWS` landmark rows, saying what to change (a ledger of
+    payment plans without invoices is told where plans are modelled)."""
+    if n_rows >= MIN_ROWS:
+        return
+    if ledger is not None and not len(ledger.invoices):
         raise ParameterError(
-            f"Only {n_rows} invoice rows were open at the landmarks of the {history_days} days before "
-            f"{day.date()}: too few to fit. Choose a later as_of or a longer history_days."
+            f"The ledger holds no invoices ({len(ledger.plans)} payment plans): RiskEngine learns from invoices. "
+            "For plans alone, fit payrisk.models.InstallmentAdherenceClassifier on "
+            "payrisk.features.plan_features(ledger, 'created_date') and payrisk.labels.plan_kept(ledger)."
         )
+    raise ParameterError(
+        f"Only {n_rows} invoice rows were open at the landmarks of the {history_days} days before "
+        f"{day.date()}: too few to fit. Choose a later as_of or a longer history_days."
+    )
 
 
 def check_enough_outcomes(n_rows: int) -> None:

@@ -215,7 +215,7 @@ class RiskEngine(BaseEstimator):
         report(STEPS[0], 0, len(STEPS))
         rows = run.training_rows(ledger, day, self.history_days, tuple(self.exclude_features))
         n_rows = run.count(rows)
-        check_enough_rows(n_rows, self.history_days, day)
+        check_enough_rows(n_rows, self.history_days, day, ledger)
         size = {"n_estimators": self.n_estimators, "max_depth": self.max_depth}
         report(STEPS[1], 1, len(STEPS))
         self.late_model_ = run.fit_late(rows, size)
