@@ -40,9 +40,22 @@ def test_the_gate_fails_on_a_degraded_model_and_shows_what_moved(baseline, capsy
     assert json.loads((tmp_path / "r.json").read_text())["model"] == {"trees": 1, "depth": 1}
 
 
-def test_a_run_on_other_data_is_refused_not_compared(baseline, capsys):
+def _no_run(*args, **kwargs):
+    raise AssertionError("the suite ran although the command was to be refused first")
+
+
+def test_a_run_on_other_data_is_refused_before_it_runs(baseline, capsys, monkeypatch):
+    monkeypatch.setattr(suite, "run_suite", _no_run)  # a refusal known up front costs no run of minutes
     assert main(["--quiet", "benchmark", "--compare", str(baseline), "--customers", "250", "--trees", "40"]) == 2
     assert "data settings ['customers']" in capsys.readouterr().err
+
+
+def test_an_existing_output_file_is_refused_before_the_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(suite, "run_suite", _no_run)
+    taken = tmp_path / "results.json"
+    taken.write_text("{}")
+    assert main(["--quiet", "benchmark", *SMALL, "--out", str(taken)]) == 2
+    assert "does not write over it" in capsys.readouterr().err and taken.read_text() == "{}"
 
 
 def test_a_missing_metric_fails_the_gate(baseline, tmp_path, capsys):

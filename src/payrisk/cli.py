@@ -261,21 +261,37 @@ def _kpi_lines(ledger: Ledger, engine: RiskEngine, as_of: str) -> list[str]:
     return lines
 
 
+def _check_settings(baseline: dict[str, Any], doc: dict[str, Any]) -> None:
+    """Refuse to compare runs on other data (customers, seed; the datasets found may differ: missing metrics say
+    so)."""
+    from payrisk._benchmark_suite import settings_differ
+
+    differ = [k for k in settings_differ(baseline, doc) if k != "datasets"]
+    if differ:
+        raise ParameterError(
+            f"the run's data settings {differ} differ from the baseline's ({baseline['settings']}); run with the "
+            "baseline's --customers and --seed, or update the baseline deliberately"
+        )
+
+
 def cmd_benchmark(args: argparse.Namespace) -> int:
     """The model benchmark suite (synthetic world + real datasets), written as JSON and gated on a baseline."""
     import json
     import platform
 
-    from payrisk._benchmark_suite import STEPS, compare, run_suite, settings_differ
+    from payrisk._benchmark_suite import STEPS, compare, run_suite
     from payrisk._version import __version__
 
     baseline = _read_json(args.compare) if args.compare else None
+    _free(args, args.out)  # refused before a run of minutes, not after it
     if args.results:
         doc = _read_json(args.results)
     else:
         wanted = (baseline or {}).get("settings", {})
         customers = args.customers or wanted.get("customers", 2000)
         seed = args.seed if args.seed is not None else wanted.get("seed", 0)
+        if baseline is not None:  # a run on other data could not be compared: say so before running it
+            _check_settings(baseline, {"settings": {**wanted, "customers": customers, "seed": seed}})
         t0 = time.perf_counter()
         with progress_bar(STEPS, "benchmark", _progress(args)) as update:
             doc = run_suite(customers, seed, args.data, args.trees, args.depth, progress=update)
@@ -291,12 +307,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=2))
     if baseline is None:
         return 0
-    differ = [k for k in settings_differ(baseline, doc) if k != "datasets"]
-    if differ:
-        raise ParameterError(
-            f"the run's data settings {differ} differ from the baseline's ({baseline['settings']}); run with the "
-            "baseline's --customers and --seed, or update the baseline deliberately"
-        )
+    _check_settings(baseline, doc)
     table = compare(baseline, doc)
     failed = table["status"].isin(["worse", "missing"])
     shown = table.assign(_order=table["status"].map({"worse": 0, "missing": 1, "better": 2, "ok": 3}))
