@@ -31,7 +31,9 @@ __all__ = [
     "InProcess",
     "check_enough_outcomes",
     "check_enough_rows",
+    "forecast_rows",
     "landmark_rows",
+    "late_rows",
     "training_rows",
     "usable_plans",
     "usable_weeks",
@@ -106,6 +108,22 @@ def training_rows(snap: Any, day: pd.Timestamp, history_days: int, exclude: tupl
     rows, target = landmark_rows(snap, day, history_days)
     X = features.invoice_features(snap, rows[["invoice_id", "as_of"]]).drop(columns=list(exclude))
     return X.assign(**{c: target[c].to_numpy() for c in target.columns}, **{AT_ISSUE: rows[AT_ISSUE].to_numpy()})
+
+
+def late_rows(rows: Any) -> Any:
+    """The rows the late-payment model learns from: not yet due at their cutoff, outcome known (pandas or Dask)."""
+    return _where(rows, (rows["days_to_due"] >= 0) & rows["late_known"])
+
+
+def forecast_rows(rows: Any) -> Any:
+    """The rows the payment-time and weekly models learn from: the landmark rows, the open book as the forecast
+    meets it (pandas or Dask)."""
+    return _where(rows, ~rows[AT_ISSUE])
+
+
+def _where(rows: Any, mask: Any) -> Any:
+    """Rows where ``mask`` holds: by position on pandas (the rows repeat invoice ids), by partition on Dask."""
+    return rows.loc[mask.to_numpy() if isinstance(rows, pd.DataFrame) else mask]
 
 
 def check_enough_rows(n_rows: int, history_days: int, day: pd.Timestamp, ledger: Any = None) -> None:
@@ -205,7 +223,7 @@ class InProcess:
     def fit_late(self, rows: pd.DataFrame, size: dict[str, int]) -> Any:
         from payrisk.models import LatePaymentClassifier
 
-        rows = rows.loc[(rows["days_to_due"] >= 0).to_numpy() & rows["late_known"].to_numpy()]
+        rows = late_rows(rows)
         check_enough_outcomes(len(rows))
         X = self._features(rows)
         return LatePaymentClassifier(**size).fit(X, rows["late"].to_numpy(), time=X["as_of"])
@@ -213,7 +231,7 @@ class InProcess:
     def fit_time(self, rows: pd.DataFrame, size: dict[str, int]) -> Any:
         from payrisk.models import PaymentTimeModel
 
-        rows = rows.loc[~rows[AT_ISSUE].to_numpy()]
+        rows = forecast_rows(rows)
         X = self._features(rows)
         surv = labels.SurvivalTarget.from_arrays(rows["duration"], rows["event"])
         return PaymentTimeModel(**size).fit(X, surv, time=X["as_of"])
@@ -221,7 +239,7 @@ class InProcess:
     def fit_week(self, rows: pd.DataFrame, day: pd.Timestamp, weeks: int, size: dict[str, int]) -> tuple[Any, int]:
         from payrisk.models import PaymentWeekModel
 
-        rows = rows.loc[~rows[AT_ISSUE].to_numpy()]
+        rows = forecast_rows(rows)
         follow_up = (day - rows["as_of"]).dt.days.to_numpy()
         week = labels.payment_week(rows["duration"], rows["event"], follow_up, weeks)
         known = week >= 0

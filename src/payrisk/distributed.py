@@ -32,7 +32,15 @@ import numpy as np
 import pandas as pd
 
 from payrisk._compat import ledger_first
-from payrisk._training import AT_ISSUE, MIN_PLANS, MIN_ROWS, NOT_FEATURES, check_enough_outcomes
+from payrisk._training import (
+    AT_ISSUE,
+    MIN_PLANS,
+    MIN_ROWS,
+    NOT_FEATURES,
+    check_enough_outcomes,
+    forecast_rows,
+    late_rows,
+)
 from payrisk.errors import ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -327,7 +335,7 @@ def fit_late_payment(client: Any, rows: Any, **params: Any) -> Any:
     from payrisk.models import LatePaymentClassifier
 
     model = LatePaymentClassifier(**params)
-    rows = rows.loc[(rows["days_to_due"] >= 0) & rows["late_known"]]
+    rows = late_rows(rows)
     check_enough_outcomes(int(rows.shape[0].compute()))
     return _fit_classifier(client, model, rows, "late")
 
@@ -342,7 +350,7 @@ def fit_payment_time(client: Any, rows: Any, **params: Any) -> Any:
     from payrisk.models import PaymentTimeModel
 
     model = PaymentTimeModel(**params)
-    rows = rows.loc[~rows[AT_ISSUE]]  # the landmark rows: the open book as the forecast meets it
+    rows = forecast_rows(rows)
 
     def bounds(frame: Any) -> dict[str, Any]:
         lower = frame["duration"].astype("float64") + 1.0  # log(days + 1): payment on the issue day is day 0
@@ -367,7 +375,7 @@ def _fit_week(client: Any, rows: Any, day: pd.Timestamp, weeks: int, min_rows: i
 
     model = PaymentWeekModel(weeks=weeks, **params)
     model.validate_params()
-    rows = rows.loc[~rows[AT_ISSUE]]
+    rows = forecast_rows(rows)
     week = rows.map_partitions(_week_label, day, weeks, meta=("week", "int64"))
     rows = rows.assign(week=week)
     rows = rows.loc[rows["week"] >= 0]
