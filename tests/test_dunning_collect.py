@@ -142,9 +142,13 @@ def test_response_model_finds_the_effect_of_calls_and_beats_the_naive_difference
     est = response.effects_.loc[("all", "phone")]
     true_phone = true[channel == "phone"].mean()
     assert est["effect"] > 0 and est["ci_low"] > 0
-    # the doubly robust estimate is far closer to the truth than the naive difference (selection: the log
-    # works fresh debts)
+    # each channel's effect on the treated, read from its response window: the interval holds the world's value
+    for c in ("phone", "sms", "letter"):
+        row = response.effects_.loc[("all", c)]
+        assert row["ci_low"] <= true[channel == c].mean() <= row["ci_high"], (c, row, true[channel == c].mean())
+    # both estimates are far closer to the truth than the naive difference (selection: the log works fresh debts)
     assert abs(est["effect"] - true_phone) < 0.5 * abs(est["naive"] - true_phone)
+    assert abs(est["dr"] - true_phone) < 0.5 * abs(est["naive"] - true_phone)
     assert set(response.positivity_.index.get_level_values("arm")) >= {"none", "phone", "sms", "letter"}
 
 
@@ -172,6 +176,21 @@ def test_answer_chance_recovers_the_worlds_response(response: ResponseModel, boo
     up = response.uplift(X, horizon=30)
     assert (up.to_numpy() <= u.to_numpy() + 1e-12).all() and (up.to_numpy() >= 0).all()
     assert set(response.support_.index) == {"phone", "sms", "letter"}
+
+
+def test_response_windows_find_the_days_the_worlds_answers_pay(response: ResponseModel, book: pr.Ledger):
+    """The world pays an answered action on the next business day from its channel's response days (a call's
+    promise 3 days on, a letter's 7): the window learned from the log starts there and ends within a weekend and
+    a holiday of it, and no answer is counted before it."""
+    windows = response.response_windows_
+    assert set(windows.index) == {"phone", "sms", "letter"}
+    answered = {d: response.answered_within(d) for d in range(1, response.answer_days + 1)}
+    for channel, days in book.truth.params.collector.response_days.items():
+        assert windows.loc[channel, "first_day"] == days, windows
+        assert days <= windows.loc[channel, "last_day"] <= days + 3, windows
+        assert days == 1 or answered[days - 1][channel] == 0.0
+        assert answered[min(days + 3, response.answer_days)][channel] == pytest.approx(1.0)
+        assert all(answered[d][channel] <= answered[d + 1][channel] for d in range(1, response.answer_days))
 
 
 def test_off_policy_value_of_a_plan_covers_its_true_value(response: ResponseModel, book: pr.Ledger):

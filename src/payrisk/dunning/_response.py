@@ -10,7 +10,7 @@ import pandas as pd
 from scipy.stats import norm
 from sklearn.base import BaseEstimator
 
-from payrisk._calendar import closed, day_numbers
+from payrisk._calendar import closed, day_numbers, next_business
 from payrisk.dunning._effects import _cluster_mean, _folds
 from payrisk.errors import NotFittedError, ParameterError
 
@@ -31,7 +31,7 @@ RESPONSE_FEATURES = [
     "n_reminders_365d", "reminder_response_7d", "reminder_response_7d_phone", "reminder_response_7d_sms",
     "reminder_response_7d_letter",
 ]  # fmt: skip
-_ROW = ["days_overdue", "log_amount", "earlier_actions", "contacts_7d", "timed", "closed"]
+_ROW = ["days_overdue", "log_amount", "earlier_actions", "contacts_7d", "timed", "closed", "weekday"]
 _CLIP = 0.002  #: propensities of single arms are clipped below at this (tones split a channel thinly)
 _MAX_WEIGHT = 20.0  #: censoring weights are capped here
 _TRANSPORT_DAYS = 7  #: the answer chance is carried this many days beyond the oldest debt the log acted on
@@ -53,7 +53,10 @@ def _state_features(rows: pd.DataFrame, cust: pd.DataFrame) -> pd.DataFrame:
     X["contacts_7d"] = rows["contacts_7d"].to_numpy(dtype=np.float64)
     X["timed"] = (on_weekday | on_run).astype(np.float64)
     X["closed"] = closed(rows["country"].fillna("NL").to_numpy(dtype=object), day).astype(np.float64)
-    return X
+    # the day of the week: payments come on business days, so what a window of days after the row can hold
+    # turns on where the row's day falls in the week
+    X["weekday"] = ((day + 3) % 7).astype(np.float64)
+    return X[[*RESPONSE_FEATURES, *_ROW]]
 
 
 def _with_arm(X: pd.DataFrame, arm: np.ndarray) -> pd.DataFrame:
@@ -100,12 +103,16 @@ class ResponseModel(BaseEstimator):
     actions already taken on the invoice, contacts in the last 7 days, whether the day meets the customer's
     payment weekday or pay run, and whether it is a weekend or holiday.
 
-    What acting changes is learned as the **answer chance** of each action: the chance that it brings the payment
-    within ``answer_days``, beyond the chance of paying then anyway. A no-action model gives that chance (``m``,
-    fitted on the control rows); the answer model is fitted on the actions alone to P(paid in the window) =
-    u + (1 - u) * m, so the noise of what would have happened anyway is not learned twice (older debts, repeated
-    actions and recent contacts never answer more: monotone). The :meth:`uplift` on P(paid within H days) is then
-    u times the no-action model's chance of *not* paying within H. Actions on debts older than the log ever acted
+    What acting changes is learned as the **answer chance** of each action: the chance that it brings the
+    payment, beyond paying anyway. Each channel's answers pay in a window of days after the action (a call's
+    promise in a few days, a letter's in a week): the window is learned from the log, as the days on which acted
+    invoices are paid clearly more often than comparable invoices without an action (:attr:`response_windows_`).
+    A no-action model gives the chance of paying in that window anyway (``m``, fitted on the control rows open on
+    its first day); the answer model is fitted on the actions alone to P(paid in the window) = u + (1 - u) * m, so
+    the noise of what would have happened anyway is not learned twice, and the narrower the window, the less of
+    that noise there is (older debts, repeated actions and recent contacts never answer more: monotone). The
+    :meth:`uplift` on P(paid within H days) is then u times the no-action model's chance of *not* paying within
+    H (times the share of the channel's answers that come within H). Actions on debts older than the log ever acted
     on (by more than 7 days) or repeated more often than it did get no uplift: there is no evidence there.
 
     Beside it, outcome models per channel (a T-learner, XGBoost with the tone as input) and a propensity model
@@ -128,7 +135,8 @@ class ResponseModel(BaseEstimator):
     n_folds : int, default 3
     level : float, default 0.95
     answer_days : int, default 10
-        The window in which an answered action pays: the slowest channel's response and a weekend.
+        The longest an answer takes: each channel's window of answer days is searched within it (the slowest
+        channel's response and a weekend).
     min_support : float, default 0.01
         A channel whose logged chance at a row is below this counts as unsupported there (:attr:`positivity_`).
     seed : int, default 0
@@ -138,8 +146,9 @@ class ResponseModel(BaseEstimator):
     effects_ : DataFrame
         Per segment and channel (and ``all``): ``n`` rows, ``n_treated``, ``mean_control``, the ``effect`` on
         P(paid within the first horizon) where the channel was used (on the treated: the effect the log can
-        support without extrapolating; doubly robust from the no-action model and the propensities) with
-        ``ci_low``/``ci_high``, and the ``naive`` difference in means beside it.
+        support without extrapolating), from the answers in the channel's response window, with
+        ``ci_low``/``ci_high``; the doubly robust estimate from the outcome model and the propensities beside it
+        (``dr``, ``dr_ci_low``, ``dr_ci_high``), and the ``naive`` difference in means.
     positivity_ : DataFrame
         Per segment and channel (and ``none``): ``share_low`` (rows where the logged policy's chance of the
         channel is below 0.01), ``min_propensity``, ``n``; ``positivity_ok_`` is False when a channel is unsupported
@@ -147,6 +156,10 @@ class ResponseModel(BaseEstimator):
     support_ : DataFrame
         Per channel, the days overdue the log acted on (``days_overdue_low``/``days_overdue_high``, 0.5% and 99.5%
         quantiles) and ``max_earlier_actions``: where :meth:`uplift` has evidence.
+    response_windows_ : DataFrame
+        Per channel, ``first_day`` and ``last_day`` of the window its answers pay in, and per day 1 to
+        ``answer_days`` the share of actions paid that day beyond paying anyway (the excess the window is read
+        from); :meth:`answered_within` sums it.
     answer_model_ : xgboost.Booster
         The answer chance of an action (the features and the arm's channel and tone).
     rows_ : DataFrame
@@ -400,22 +413,106 @@ class ResponseModel(BaseEstimator):
         self.positivity_ok_ = bool((self.positivity_["share_low"] <= 0.5).all())
         return self
 
+    def _response_windows(self, rows: pd.DataFrame, arms: np.ndarray, m: np.ndarray, w: np.ndarray) -> pd.DataFrame:
+        """When each channel's answers pay, learned from the log: per day ``k`` after an action (1 to
+        ``answer_days``), the share of actions paid that day beyond the share of comparable rows without an action
+        (the controls' daily shares on the same weekday, scaled by the no-action chance ``m``). The window is the
+        run of days around the busiest one whose excess is at least two standard errors; a channel without a
+        clear excess keeps the whole of ``answer_days``."""
+        days = np.arange(1, self.answer_days + 1)
+        dtp = rows["days_to_paid"].to_numpy()
+        control = (arms == "none") & (w > 0)
+        paid_on = (dtp[:, None] == days[None, :]).astype(np.float64)
+        # the controls' daily shares per weekday of the row's day (payments keep to business days), and their
+        # chance of paying in the whole span
+        weekday = ((day_numbers(rows["day"]) + 3) % 7).astype(np.int64)
+        f_control, m_control = np.zeros((7, len(days))), np.zeros(7)
+        for d in range(7):
+            sel = control & (weekday == d)
+            if w[sel].sum() > 0:
+                f_control[d] = np.average(paid_on[sel], axis=0, weights=w[sel])
+                m_control[d] = np.average(m[sel], weights=w[sel])
+        channel = np.char.partition(arms.astype(str), "/")[:, 0]
+        out: dict[str, dict[str | int, float]] = {}
+        for c in CHANNELS:
+            acted = (channel == c) & (w > 0)
+            if acted.sum() < 50:
+                continue
+            f_acted = np.average(paid_on[acted], axis=0, weights=w[acted])
+            # what the acted rows would have paid each day anyway: the controls of the same weekday, scaled by
+            # the no-action model's chance of the acted rows against theirs
+            scale = m[acted] / np.maximum(m_control[weekday[acted]], 1e-9)
+            background = np.average(f_control[weekday[acted]] * scale[:, None], axis=0, weights=w[acted])
+            excess = f_acted - background
+            clear = excess > 2 * np.sqrt(f_acted * (1 - f_acted) / acted.sum() + 1e-12)
+            peak = int(np.argmax(np.where(clear, excess, -np.inf)))
+            lo = hi = peak
+            while clear.any() and lo > 0 and clear[lo - 1]:
+                lo -= 1
+            while clear.any() and hi < len(days) - 1 and clear[hi + 1]:
+                hi += 1
+            if not clear.any():
+                lo, hi = 0, len(days) - 1
+            row: dict[str | int, float] = {int(k): float(e) for k, e in zip(days, excess, strict=True)}
+            out[c] = {"first_day": int(days[lo]), "last_day": int(days[hi]), **row}
+        return pd.DataFrame.from_dict(out, orient="index").rename_axis("channel")
+
     def _fit_answer(self, rows: pd.DataFrame, X: pd.DataFrame, arms: np.ndarray, hazard: np.ndarray) -> None:
-        """The answer chance of an action: fitted on the actions to P(paid within ``answer_days``) = u + (1 - u) m,
-        with ``m`` the cross-fitted no-action chance of paying in the window; and where the log has evidence."""
+        """The answer chance of an action, where the log has evidence.
+
+        Each channel's answers pay in a window of days after the action (:attr:`response_windows_`). An action's
+        row counts when its invoice is still open on the window's first day and no later action cuts the window;
+        it is fitted to P(paid in the window) = u + (1 - u) m, with ``m`` the chance of paying in that window
+        anyway, from a no-action model fitted on the control rows open on the window's first day. A window of the
+        days the answers come keeps the payments that would have come anyway (the noise) out of the fit."""
         import xgboost as xgb
 
         wd = self.answer_days
-        y = (rows["days_to_paid"].to_numpy() <= wd).astype(np.float64)
+        dtp = rows["days_to_paid"].to_numpy()
         w = self._censoring_weights(rows, hazard, (wd,))[wd]
         control = (arms == "none") & (w > 0)
-        # the chance of paying in the window anyway, from every control row: an action's row is never among them,
-        # so its own outcome cannot leak into its m (cross-fitting would only leave a third of the controls out)
+        # the chance of paying within answer_days anyway, from every control row: an action's row is never among
+        # them, so its own outcome cannot leak into its m (cross-fitting would only leave a third out)
+        y = (dtp <= wd).astype(np.float64)
         model = self._booster("binary:logistic").fit(X.loc[control], y[control], sample_weight=w[control])
-        m = model.predict_proba(X)[:, 1]
-        acted = (arms != "none") & (w > 0)
+        m_all = model.predict_proba(X)[:, 1]
+        self.response_windows_ = self._response_windows(rows, arms, m_all, w)
+        channel = np.char.partition(arms.astype(str), "/")[:, 0]
+        acted = np.zeros(len(rows), dtype=bool)
+        ya, ma = np.zeros(len(rows)), np.zeros(len(rows))
+        # per treated row: uncensored through its window, the no-action chances of paying before the window and
+        # in it (for the effects, :meth:`_effects`)
+        rows["window_seen"], rows["m_window"], rows["paid_before_window"] = False, np.nan, np.nan
+        m_window: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        day = day_numbers(rows["day"])
+        for c, (lo, hi) in self.response_windows_[["first_day", "last_day"]].astype(int).iterrows():
+            # an answer due on a weekend pays on the next business day: each row's window runs to it
+            last = next_business(day + hi) - day
+            wc = self._censoring_weights(rows, hazard, (hi + 2,))[hi + 2]
+            if (lo, hi) not in m_window:
+                open_ = (arms == "none") & (wc > 0) & (dtp >= lo)
+                yc = (dtp[open_] <= last[open_]).astype(np.float64)
+                fit = self._booster("binary:logistic").fit(X.loc[open_], yc, sample_weight=wc[open_])
+                before = np.zeros(len(rows))
+                if lo > 1:
+                    wb = self._censoring_weights(rows, hazard, (lo - 1,))[lo - 1]
+                    seen = (arms == "none") & (wb > 0)
+                    yb = (dtp[seen] < lo).astype(np.float64)
+                    fit_b = self._booster("binary:logistic").fit(X.loc[seen], yb, sample_weight=wb[seen])
+                    before = fit_b.predict_proba(X)[:, 1]
+                m_window[(lo, hi)] = (fit.predict_proba(X)[:, 1], before)
+            treated = (channel == c) & (wc > 0)
+            rows.loc[treated, "window_seen"] = True
+            rows.loc[treated, "m_window"] = m_window[(lo, hi)][0][treated]
+            rows.loc[treated, "paid_before_window"] = m_window[(lo, hi)][1][treated]
+            rows.loc[treated, "window_first_day"] = lo
+            rows.loc[treated, "window_last_day"] = last[treated]
+            sel = treated & (dtp >= lo)
+            acted |= sel
+            ya[sel] = (dtp[sel] <= last[sel]).astype(np.float64)
+            ma[sel] = m_window[(lo, hi)][0][sel]
         Xa = _with_arm(X.loc[acted], arms[acted]).drop(columns="acted")
-        ya, ma = y[acted], m[acted]
+        ya, ma = ya[acted], ma[acted]
         # start from the mean answer chance (the moment estimate), then learn how it varies
         u0 = float(np.clip((ya.mean() - ma.mean()) / max(1 - ma.mean(), 1e-3), 0.01, 0.9))
         self.answer_margin_ = float(np.log(u0 / (1 - u0)))
@@ -427,10 +524,9 @@ class ResponseModel(BaseEstimator):
         }  # fmt: skip
         self.answer_model_ = xgb.train(params, data, num_boost_round=300, obj=_answer_objective(ma))
         self.answer_columns_ = list(Xa.columns)
-        rows["m_answer"] = m
+        rows["m_answer"] = m_all
         treated = rows.loc[arms != "none"]
-        channel = treated["arm"].str.split("/").str[0]
-        g = treated.groupby(channel)
+        g = treated.groupby(treated["arm"].str.split("/").str[0])
         self.support_ = pd.DataFrame(
             {
                 "days_overdue_low": g["days_overdue"].quantile(0.005),
@@ -468,10 +564,29 @@ class ResponseModel(BaseEstimator):
             raise NotFittedError("This ResponseModel is not fitted yet; call fit(ledger, as_of) first.")
 
     def _effects(self, rows: pd.DataFrame, hz: int) -> pd.DataFrame:
-        """Per segment and channel, the effect where the channel was used (on the treated): doubly robust, from
-        the no-action model and the propensities; cluster-robust intervals by customer."""
+        """Per segment and channel, the effect where the channel was used (on the treated), two ways, with
+        cluster-robust intervals by customer.
+
+        ``effect``: from the answers in the channel's response window. On each action's row, (paid in the window -
+        m) / (1 - m) estimates its answer chance, with ``m`` the no-action chance of paying in the window (rows
+        paid before the window count 0, and the rest are scaled by the chance of still being open then); times the
+        no-action chance of not paying within ``hz`` days and the share of answers that pay within them, it is the
+        row's effect on P(paid within ``hz``). Its mean over the actions is the effect on the treated.
+
+        ``dr``: doubly robust from the no-action outcome model at ``hz`` days and the propensities. It needs no
+        window, but its control rows are cut by the log's next action (censored, and weighted back by the
+        action hazard), and it is noisier: the payments that come anyway stay in it."""
         z = norm.ppf(0.5 + self.level / 2)
         out = []
+        in_time = self.answered_within(hz)
+        dtp = rows["days_to_paid"].to_numpy()
+        opened = dtp >= rows["window_first_day"].to_numpy()
+        in_window = (opened & (dtp <= rows["window_last_day"].to_numpy())).astype(np.float64)
+        m_w = rows["m_window"].to_numpy()
+        unpaid = (1.0 - rows[f"mu_{hz}d_none"].to_numpy()) / np.maximum(
+            1.0 - rows["paid_before_window"].to_numpy(), 1e-6
+        )
+        answer = np.where(opened, (in_window - m_w) / np.maximum(1.0 - m_w, 1e-6), 0.0)
         arm = rows["arm"].to_numpy()
         y = rows[f"paid_{hz}d"].to_numpy()
         w = rows[f"weight_{hz}d"].to_numpy()
@@ -491,14 +606,19 @@ class ResponseModel(BaseEstimator):
                 if n_t == 0:
                     continue
                 resid = y[i] - mu0[i]
-                eff = float((ti * resid - ci * odds[i] * resid).sum() / n_t)
-                psi = (ti * (resid - eff) - ci * odds[i] * resid) * len(i) / n_t
-                _, se = _cluster_mean(psi, pd.factorize(g["customer_id"])[0])
+                cluster = pd.factorize(g["customer_id"])[0]
+                dr = float((ti * resid - ci * odds[i] * resid).sum() / n_t)
+                psi = (ti * (resid - dr) - ci * odds[i] * resid) * len(i) / n_t
+                _, dr_se = _cluster_mean(psi, cluster)
+                seen = t[i] & rows["window_seen"].to_numpy()[i]
+                row_effect = answer[i] * unpaid[i] * in_time.get(channel, 1.0)
+                eff, se = _cluster_mean(row_effect[seen], cluster[seen]) if seen.any() else (np.nan, np.nan)
                 out.append(
                     {
                         "segment": seg, "channel": channel, "n": len(g), "n_treated": int(t[i].sum()),
                         "mean_control": float(np.average(y[i], weights=ci)) if ci.sum() else np.nan, "effect": eff,
                         "ci_low": eff - z * se, "ci_high": eff + z * se,
+                        "dr": dr, "dr_ci_low": dr - z * dr_se, "dr_ci_high": dr + z * dr_se,
                         "naive": float(np.average(y[i], weights=ti) - np.average(y[i], weights=ci))
                         if ci.sum() else np.nan,
                     }
@@ -533,7 +653,20 @@ class ResponseModel(BaseEstimator):
         if hz not in self.outcome_models_:
             raise ParameterError(f"uplift: horizon {hz} is not one of the fitted horizons {self.horizons}.")
         unpaid = 1.0 - _predict(self.outcome_models_[hz], X, "none")
-        return self.answer_probability(X, arms).mul(unpaid, axis=0)
+        answer = self.answer_probability(X, arms)
+        in_time = {a: self.answered_within(hz).get(a.split("/")[0], 1.0) for a in answer.columns}
+        return answer.mul(unpaid, axis=0).mul(pd.Series(in_time), axis=1)
+
+    def answered_within(self, days: int) -> dict[str, float]:
+        """Per channel, the share of answers that pay within ``days`` of the action (from
+        :attr:`response_windows_`: the excess payments of the window's days up to ``days``)."""
+        self._check_fitted()
+        out = {}
+        for c, r in self.response_windows_.iterrows():
+            window = list(range(int(r["first_day"]), int(r["last_day"]) + 1))
+            excess = np.clip(r[window].to_numpy(dtype=np.float64), 1e-9, None)
+            out[str(c)] = float(excess[np.array(window) <= days].sum() / excess.sum())
+        return out
 
     def state_features(self, rows: pd.DataFrame, customer_features: pd.DataFrame) -> pd.DataFrame:
         """The model's features of rows (``invoice_id``, ``customer_id``, ``day``, ``days_overdue``,
