@@ -10,7 +10,7 @@ import pandas as pd
 from scipy.stats import norm
 from sklearn.base import BaseEstimator
 
-from payrisk._calendar import closed, day_numbers, next_business
+from payrisk._calendar import closed, day_numbers, next_business, weekday
 from payrisk.dunning._effects import _cluster_mean, _folds
 from payrisk.errors import NotFittedError, ParameterError
 
@@ -42,7 +42,7 @@ def _state_features(rows: pd.DataFrame, cust: pd.DataFrame) -> pd.DataFrame:
     """The model's features of (invoice, day) rows: the customer's behaviour known then and the row's state."""
     day = day_numbers(rows["day"])
     wd = cust["pay_weekday"].to_numpy()
-    on_weekday = (cust["pay_weekday_share"].fillna(0).to_numpy() >= 0.5) & ((day + 3) % 7 == wd)
+    on_weekday = (cust["pay_weekday_share"].fillna(0).to_numpy() >= 0.5) & (weekday(day) == wd)
     dom = (day.astype("datetime64[D]") - day.astype("datetime64[D]").astype("datetime64[M]")).astype(np.int64) + 1
     to_run = cust["pay_day_of_month"].fillna(-99).to_numpy() - dom
     on_run = (cust["pay_day_of_month_share"].fillna(0).to_numpy() >= 0.3) & (to_run >= 0) & (to_run <= 4)
@@ -55,7 +55,7 @@ def _state_features(rows: pd.DataFrame, cust: pd.DataFrame) -> pd.DataFrame:
     X["closed"] = closed(rows["country"].fillna("NL").to_numpy(dtype=object), day).astype(np.float64)
     # the day of the week: payments come on business days, so what a window of days after the row can hold
     # turns on where the row's day falls in the week
-    X["weekday"] = ((day + 3) % 7).astype(np.float64)
+    X["weekday"] = weekday(day).astype(np.float64)
     return X[[*RESPONSE_FEATURES, *_ROW]]
 
 
@@ -413,7 +413,7 @@ class ResponseModel(BaseEstimator):
         self.positivity_ok_ = bool((self.positivity_["share_low"] <= 0.5).all())
         return self
 
-    def _response_windows(self, rows: pd.DataFrame, arms: np.ndarray, m: np.ndarray, w: np.ndarray) -> pd.DataFrame:
+    def _response_windows(self, rows: pd.DataFrame, channel: np.ndarray, m: np.ndarray, w: np.ndarray) -> pd.DataFrame:
         """When each channel's answers pay, learned from the log: per day ``k`` after an action (1 to
         ``answer_days``), the share of actions paid that day beyond the share of comparable rows without an action
         (the controls' daily shares on the same weekday, scaled by the no-action chance ``m``). The window is the
@@ -421,18 +421,17 @@ class ResponseModel(BaseEstimator):
         clear excess keeps the whole of ``answer_days``."""
         days = np.arange(1, self.answer_days + 1)
         dtp = rows["days_to_paid"].to_numpy()
-        control = (arms == "none") & (w > 0)
+        control = (channel == "none") & (w > 0)
         paid_on = (dtp[:, None] == days[None, :]).astype(np.float64)
         # the controls' daily shares per weekday of the row's day (payments keep to business days), and their
         # chance of paying in the whole span
-        weekday = ((day_numbers(rows["day"]) + 3) % 7).astype(np.int64)
+        wd = weekday(day_numbers(rows["day"])).astype(np.int64)
         f_control, m_control = np.zeros((7, len(days))), np.zeros(7)
         for d in range(7):
-            sel = control & (weekday == d)
+            sel = control & (wd == d)
             if w[sel].sum() > 0:
                 f_control[d] = np.average(paid_on[sel], axis=0, weights=w[sel])
                 m_control[d] = np.average(m[sel], weights=w[sel])
-        channel = np.char.partition(arms.astype(str), "/")[:, 0]
         out: dict[str, dict[str | int, float]] = {}
         for c in CHANNELS:
             acted = (channel == c) & (w > 0)
@@ -441,8 +440,8 @@ class ResponseModel(BaseEstimator):
             f_acted = np.average(paid_on[acted], axis=0, weights=w[acted])
             # what the acted rows would have paid each day anyway: the controls of the same weekday, scaled by
             # the no-action model's chance of the acted rows against theirs
-            scale = m[acted] / np.maximum(m_control[weekday[acted]], 1e-9)
-            background = np.average(f_control[weekday[acted]] * scale[:, None], axis=0, weights=w[acted])
+            scale = m[acted] / np.maximum(m_control[wd[acted]], 1e-9)
+            background = np.average(f_control[wd[acted]] * scale[:, None], axis=0, weights=w[acted])
             excess = f_acted - background
             clear = excess > 2 * np.sqrt(f_acted * (1 - f_acted) / acted.sum() + 1e-12)
             peak = int(np.argmax(np.where(clear, excess, -np.inf)))
@@ -476,13 +475,14 @@ class ResponseModel(BaseEstimator):
         y = (dtp <= wd).astype(np.float64)
         model = self._booster("binary:logistic").fit(X.loc[control], y[control], sample_weight=w[control])
         m_all = model.predict_proba(X)[:, 1]
-        self.response_windows_ = self._response_windows(rows, arms, m_all, w)
-        channel = np.char.partition(arms.astype(str), "/")[:, 0]
+        channel = np.char.partition(arms.astype(str), "/")[:, 0]  # "none" for the control rows
+        self.response_windows_ = self._response_windows(rows, channel, m_all, w)
         acted = np.zeros(len(rows), dtype=bool)
         ya, ma = np.zeros(len(rows)), np.zeros(len(rows))
         # per treated row: uncensored through its window, the no-action chances of paying before the window and
         # in it (for the effects, :meth:`_effects`)
-        rows["window_seen"], rows["m_window"], rows["paid_before_window"] = False, np.nan, np.nan
+        rows["window_seen"] = False
+        rows[["m_window", "paid_before_window", "window_first_day", "window_last_day"]] = np.nan
         m_window: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         day = day_numbers(rows["day"])
         for c, (lo, hi) in self.response_windows_[["first_day", "last_day"]].astype(int).iterrows():
@@ -654,7 +654,8 @@ class ResponseModel(BaseEstimator):
             raise ParameterError(f"uplift: horizon {hz} is not one of the fitted horizons {self.horizons}.")
         unpaid = 1.0 - _predict(self.outcome_models_[hz], X, "none")
         answer = self.answer_probability(X, arms)
-        in_time = {a: self.answered_within(hz).get(a.split("/")[0], 1.0) for a in answer.columns}
+        within = self.answered_within(hz)
+        in_time = {a: within.get(a.split("/")[0], 1.0) for a in answer.columns}
         return answer.mul(unpaid, axis=0).mul(pd.Series(in_time), axis=1)
 
     def answered_within(self, days: int) -> dict[str, float]:
