@@ -163,8 +163,13 @@ class ResponseModel(BaseEstimator):
     answer_model_ : xgboost.Booster
         The answer chance of an action (the features and the arm's channel and tone).
     rows_ : DataFrame
-        The training rows with ``arm``, outcomes ``paid_7d``/``paid_30d``, cross-fitted ``mu_*`` and
-        ``propensity``, ``segment``.
+        The training rows with ``arm``, outcomes ``paid_7d``/``paid_30d``, ``days_to_paid``,
+        ``days_to_next_action`` (where a later logged action censors the row), censoring weights ``weight_*``,
+        cross-fitted ``mu_*`` and ``propensity``, ``segment``; on the actions, whether the channel's response window
+        was seen uncensored (``window_seen``), its days (``window_first_day``, ``window_last_day``, the last pushed
+        to the next business day), the no-action chances of paying in it (``m_window``) and before it
+        (``paid_before_window``), and on every row the no-action chance of paying within ``answer_days``
+        (``m_answer``).
 
     Examples
     --------
