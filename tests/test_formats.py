@@ -84,13 +84,17 @@ def test_ambiguous_dates_name_yaml_in_the_command(tmp_path, capsys):
         st.decimals(min_value=-(10**7), max_value=10**7, places=2, allow_nan=False), min_size=1, max_size=20
     ),
     style=st.sampled_from([(".", ","), (",", "."), (",", " "), (".", "")]),
+    minus=st.sampled_from(["-{}", "{}-", "({})"]),
 )
-def test_amounts_in_any_locale_are_read_exactly_or_refused(values, style):
+def test_amounts_in_any_locale_are_read_exactly_or_refused(values, style, minus):
+    """Any locale's separators, and negatives as most tools write them, SAP's trailing minus (``1.234,56-``) and
+    the accountant's brackets (``(1.234,56)``) included."""
     decimal, thousands = style
     text = []
     for v in values:
         whole, frac = f"{abs(v):,.2f}".split(".")
-        text.append(("-" if v < 0 else "") + whole.replace(",", thousands) + decimal + frac)
+        number = whole.replace(",", thousands) + decimal + frac
+        text.append(minus.format(number) if v < 0 else number)
     frame = invoices(["2024-01-01"] * len(text), text)
     try:
         ledger = pr.Ledger.from_frames(invoices=frame)

@@ -167,7 +167,7 @@ def infer_separators(values: pd.Series) -> Separators:
     True
     """
     t = pd.Series(values.dropna().unique(), dtype=object).astype(str)
-    t = t.str.replace(r"[\s\u00a0\u202f€$£¥']|^\(|\)$|^[+-]|[A-Z]{3}$|^[A-Z]{3}", "", regex=True)
+    t = t.str.replace(r"[\s\u00a0\u202f€$£¥']|^\(|\)$|^[+-]|-$|[A-Z]{3}$|^[A-Z]{3}", "", regex=True)
     t = t.loc[t.str.contains(r"[.,]", regex=True) & t.str.fullmatch(r"[\d.,]+")]
     if t.empty:
         return Separators(".", None, "no separators in the values")
