@@ -85,9 +85,11 @@ def test_excel_unicode_text_reads_as_utf16(tmp_path):
     assert ledger.invoices["customer_id"].tolist() == ["Café"] and ledger.invoices["amount"].tolist() == [1.5]
 
 
+@pytest.mark.parametrize("title", [0, 2])
 @pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
-def test_broken_records_become_report_rows_with_their_lines_and_nothing_is_lost(tmp_path, sep):
+def test_broken_records_become_report_rows_with_their_lines_and_nothing_is_lost(tmp_path, sep, title):
     lines = [
+        *["Open items, all customers", "printed 30.06.2024"][:title],
         "invoice_id,customer_id,issue_date,due_date,amount",
         "I1,C1,2024-01-01,2024-01-31,100.5",
         'I2,"C2,2024-01-01,2024-01-31,1.5',  # a stray quote swallows the next line
@@ -105,7 +107,50 @@ def test_broken_records_become_report_rows_with_their_lines_and_nothing_is_lost(
     assert sorted(ledger.invoices["invoice_id"]) == ["I1", "I3", "I6"]  # the line after the stray quote is kept
     rejected = pd.read_csv(tmp_path / "rejected.csv", dtype=str)
     assert set(rejected["rule"]) == {"malformed_record"}
-    assert [m.split(":")[1].strip() for m in rejected["message"]] == ["line 3", "line 5", "line 6"]
+    # the lines of the file as it is: a title above the header counts
+    assert [m.split(":")[1].strip() for m in rejected["message"]] == [f"line {k + title}" for k in (3, 5, 6)]
+
+
+def test_a_title_above_the_header_is_skipped_and_said_in_csv_and_excel(tmp_path):
+    title = ["Offene Posten;;;;", "Stand: 30.06.2024;;;;", ""]
+    rows = ["Belegnummer;Kunde;Belegdatum;Nettofälligkeit;Betrag", "1;K1;01.02.2024;02.03.2024;1.234,56",
+            "2;K1;05.02.2024;06.03.2024;1.234,56-", "3;K2;15.02.2024;16.03.2024;99,00"]  # fmt: skip
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "columns:\n  invoices: {Belegnummer: invoice_id, Kunde: customer_id, Belegdatum: issue_date, "
+        "Nettofälligkeit: due_date, Betrag: amount}\ndate_formats:\n  invoices: {issue_date: '%d.%m.%Y', "
+        "due_date: '%d.%m.%Y'}\n"
+    )
+    csv_dir = tmp_path / "csv"
+    csv_dir.mkdir()
+    (csv_dir / "invoices.csv").write_text("\n".join(title + rows) + "\n", encoding="utf-8")
+    out = _run("validate", str(csv_dir), "--mapping", str(mapping))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "header on line 4" in out.stdout and "Offene Posten / Stand: 30.06.2024" in out.stdout
+    ledger = pr.Ledger.from_frames(**read_folder(csv_dir), mapping=str(mapping))
+    amounts = sorted([*ledger.invoices["amount"], *ledger.credit_notes["amount"]])
+    assert amounts == [-1234.56, 99.0, 1234.56]  # SAP's trailing minus: a credit note
+    xl_dir = tmp_path / "xlsx"
+    xl_dir.mkdir()
+    grid = [["Open items report", *[None] * 4], ["printed 2024-06-30", *[None] * 4], [None] * 5]
+    grid += [r.split(";") for r in rows]
+    pd.DataFrame(grid).to_excel(xl_dir / "invoices.xlsx", header=False, index=False)
+    out = _run("validate", str(xl_dir), "--mapping", str(mapping))
+    assert out.returncode == 0 and "header on row 4" in out.stdout, out.stdout + out.stderr
+    assert len(pr.Ledger.from_frames(**read_folder(xl_dir), mapping=str(mapping)).invoices) == 2
+
+
+def test_a_header_is_never_skipped_by_guess(tmp_path):
+    """Rows above the widest row that fill more than half its fields are not a title: the file is read as it is
+    (here the first line is the header and the records carry an extra, unnamed field: each is rejected)."""
+    text = "invoice_id,customer_id,issue_date,due_date,amount\n" + "".join(
+        f"I{k},C{k},2024-01-01,2024-01-31,{k}.5,x,y\n" for k in range(5)
+    )
+    (tmp_path / "invoices.csv").write_text(text)
+    out = _run("validate", str(tmp_path))
+    assert out.returncode == 1 and "header on" not in out.stdout, out.stdout + out.stderr
+    ledger = pr.Ledger.from_frames(**read_folder(tmp_path))
+    assert ledger.report.counts.loc["invoices", "input"] == 5 and ledger.report.counts.loc["invoices", "rejected"] == 5
 
 
 def test_validate_reports_rejected_rows_and_exits_1(tmp_path):

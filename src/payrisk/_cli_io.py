@@ -48,18 +48,40 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
 
 
 def _sniff_delimiter(text: str) -> str:
-    """The delimiter that splits the header and the first records into the same number of fields (most fields
-    on a tie); a comma when none splits the header."""
+    """The delimiter that splits the most of the first lines into the same number of fields, two or more (most
+    fields on a tie); a comma when none splits them. A title line above the header (one field) does not count."""
     head = text.splitlines()[:50]
     best, score = ",", (0, 0)
     for d in _DELIMITERS:
-        rows = [r for r in csv.reader(head, delimiter=d) if r]
-        if not rows or len(rows[0]) < 2:
+        widths = pd.Series([len(r) for r in csv.reader(head, delimiter=d) if r])
+        widths = widths.loc[widths >= 2]
+        if widths.empty:
             continue
-        same = sum(len(r) == len(rows[0]) for r in rows)
-        if (same, len(rows[0])) > score:
-            best, score = d, (same, len(rows[0]))
+        common = widths.value_counts()
+        width = int(common.index[0])  # value_counts sorts by count, the wider first on a tie is not assured:
+        width = max(w for w, n in common.items() if n == common.iloc[0])
+        if (int(common.iloc[0]), width) > score:
+            best, score = d, (int(common.iloc[0]), width)
     return best
+
+
+def _header_row(filled: list[int]) -> int:
+    """Which of the first rows is the header, from the number of non-empty fields of each (0 for a blank row):
+    the first with two or more that has at least as many as most of the rows after it. The rows above it (a
+    report's title, the date it was printed) must each fill at most half as many fields, else the first row is
+    the header and the file is read as it is: a row is never skipped by guess."""
+    for i, k in enumerate(filled):
+        after = [n for n in filled[i + 1 : i + 31] if n > 0]
+        if k >= 2 and (not after or k >= float(np.median(after))):
+            return i if all(n <= k / 2 for n in filled[:i]) else 0
+    return 0
+
+
+def _title_lines(text: str, sep: str) -> int:
+    """How many physical lines of ``text`` stand above its header (:func:`_header_row`); 0 for most files."""
+    head = text.split("\n", 61)[:60]
+    filled = [sum(1 for f in next(csv.reader([line], delimiter=sep), []) if f.strip()) for line in head]
+    return _header_row(filled)
 
 
 def _read_csv(
@@ -86,18 +108,34 @@ def _read_csv(
         )
     text, used = _decode(raw, path, encoding)
     sep = delimiter or _sniff_delimiter(text)
+    title = _title_lines(text, sep)
+    if title:  # a report's title above the header: read from the header on, number the lines as in the file
+        lines = text.split("\n", title)
+        text = lines[-1]
     limit = csv.field_size_limit()
     csv.field_size_limit(max(limit, len(text) + 1))  # a stray quote may run to the end of the file: one field
     try:
-        frame, notes = _read_records(path, table, text, sep, encoding, delimiter, used)
+        frame, notes = _read_records(path, table, text, sep, encoding, delimiter, used, title)
     finally:
         csv.field_size_limit(limit)
+    if title:
+        above = " / ".join(t.strip().rstrip(sep) for t in lines[:-1] if t.strip().rstrip(sep))[:120]
+        notes.append((table, "(file)", path.name, f"header on line {title + 1}",
+                      f"the {title} line(s) above it skipped, a title: {above!r}"))  # fmt: skip
     return frame, notes, {"encoding": used, "delimiter": sep}
 
 
 def _read_records(
-    path: Path, table: str, text: str, sep: str, encoding: str | None, delimiter: str | None, used: str
+    path: Path,
+    table: str,
+    text: str,
+    sep: str,
+    encoding: str | None,
+    delimiter: str | None,
+    used: str,
+    offset: int = 0,
 ) -> tuple[pd.DataFrame, list]:
+    """The records of ``text`` (the file from its header on: ``offset`` lines above it were skipped)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=False)
     try:
         header = next(r for r in reader if r)
@@ -140,12 +178,13 @@ def _read_records(
                     # a stray quote joined whole records: each line is a record of its own again, so only the
                     # broken line is rejected and none after it is lost
                     for r, k in lines:
-                        keep(r, f"line {k}")
+                        keep(r, f"line {k + offset}")
                 else:
-                    keep(record, f"line {end}" if end == start + 1 else f"lines {start + 1}-{end}")
+                    where = f"line {end + offset}" if end == start + 1 else f"lines {start + 1 + offset}-{end + offset}"
+                    keep(record, where)
             start = end
     except csv.Error as exc:
-        raise DataFileError(f"{path}, line {reader.line_num}: not a readable CSV record ({exc}).") from None
+        raise DataFileError(f"{path}, line {reader.line_num + offset}: not a readable CSV record ({exc}).") from None
     frame = pd.DataFrame(rows, columns=header, dtype=object)
     if any(b is not None for b in bad):
         frame[MALFORMED] = pd.Series(bad, dtype=object)
@@ -231,12 +270,30 @@ def read_workbook(path: Path, table: str, sheet: str | None = None) -> tuple[pd.
     elif sheet not in names:
         raise DataFileError(f"{path}: no sheet {sheet!r}; the sheets are {names}.")
     try:
-        frame = pd.read_excel(path, sheet_name=sheet, dtype=str, engine="openpyxl", keep_default_na=False)
+        grid = pd.read_excel(path, sheet_name=sheet, dtype=str, engine="openpyxl", keep_default_na=False, header=None)
     except Exception as exc:
         raise DataFileError(f"{path}, sheet {sheet!r}: not readable ({type(exc).__name__}: {exc}).") from None
-    frame = frame.replace("", None)
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame, [(table, "(file)", f"{path.name}, sheet {sheet!r}", "Excel workbook", f"{len(names)} sheets")]
+    grid = grid.replace("", None)
+    # the first 60 rows only: a bounded look for the header, never a pass over the records
+    filled = grid.head(60).map(lambda v: pd.notna(v) and str(v).strip() != "").sum(axis=1)
+    top = _header_row(filled.astype(int).tolist())
+    notes = [(table, "(file)", f"{path.name}, sheet {sheet!r}", "Excel workbook", f"{len(names)} sheets")]
+    if top:  # a report's title above the header
+        above = " / ".join(str(v).strip() for v in grid.iloc[:top].stack().dropna().tolist())[:120]
+        notes.append((table, "(file)", f"{path.name}, sheet {sheet!r}", f"header on row {top + 1}",
+                      f"the {top} row(s) above it skipped, a title: {above!r}"))  # fmt: skip
+    # the header's names as pandas gives them: an empty one is "Unnamed: j", a repeated one gets ".1", ".2"
+    header: list[str] = []
+    for j, c in enumerate(grid.iloc[top] if len(grid) else []):
+        name = str(c).strip() if pd.notna(c) and str(c).strip() else f"Unnamed: {j}"
+        base, k = name, 0
+        while name in header:
+            k += 1
+            name = f"{base}.{k}"
+        header.append(name)
+    frame = grid.iloc[top + 1 :].reset_index(drop=True)
+    frame.columns = header
+    return frame, notes
 
 
 def read_table_file(
