@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,15 +54,13 @@ def _sniff_delimiter(text: str) -> str:
     head = text.splitlines()[:50]
     best, score = ",", (0, 0)
     for d in _DELIMITERS:
-        widths = pd.Series([len(r) for r in csv.reader(head, delimiter=d) if r])
-        widths = widths.loc[widths >= 2]
-        if widths.empty:
+        widths = Counter(len(r) for r in csv.reader(head, delimiter=d) if len(r) >= 2)
+        if not widths:
             continue
-        common = widths.value_counts()
-        width = int(common.index[0])  # value_counts sorts by count, the wider first on a tie is not assured:
-        width = max(w for w, n in common.items() if n == common.iloc[0])
-        if (int(common.iloc[0]), width) > score:
-            best, score = d, (int(common.iloc[0]), width)
+        most = max(widths.values())
+        width = max(w for w, n in widths.items() if n == most)  # the widest of the most common widths
+        if (most, width) > score:
+            best, score = d, (most, width)
     return best
 
 
@@ -279,7 +278,7 @@ def read_workbook(path: Path, table: str, sheet: str | None = None) -> tuple[pd.
     top = _header_row(filled.astype(int).tolist())
     notes = [(table, "(file)", f"{path.name}, sheet {sheet!r}", "Excel workbook", f"{len(names)} sheets")]
     if top:  # a report's title above the header
-        above = " / ".join(str(v).strip() for v in grid.iloc[:top].stack().dropna().tolist())[:120]
+        above = " / ".join(str(v).strip() for v in grid.iloc[:top].to_numpy().ravel() if pd.notna(v))[:120]
         notes.append((table, "(file)", f"{path.name}, sheet {sheet!r}", f"header on row {top + 1}",
                       f"the {top} row(s) above it skipped, a title: {above!r}"))  # fmt: skip
     # the header's names as pandas gives them: an empty one is "Unnamed: j", a repeated one gets ".1", ".2"
