@@ -83,12 +83,12 @@ def test_ambiguous_dates_name_yaml_in_the_command(tmp_path, capsys):
     values=st.lists(
         st.decimals(min_value=-(10**7), max_value=10**7, places=2, allow_nan=False), min_size=1, max_size=20
     ),
-    style=st.sampled_from([(".", ","), (",", "."), (",", " "), (".", "")]),
+    style=st.sampled_from([(".", ","), (",", "."), (",", " "), (".", ""), (".", "'"), (".", "\u2019")]),
     minus=st.sampled_from(["-{}", "{}-", "({})"]),
 )
 def test_amounts_in_any_locale_are_read_exactly_or_refused(values, style, minus):
-    """Any locale's separators, and negatives as most tools write them, SAP's trailing minus (``1.234,56-``) and
-    the accountant's brackets (``(1.234,56)``) included."""
+    """Any locale's separators (Swiss 1'234.50 too), and negatives as most tools write them, SAP's trailing
+    minus (``1.234,56-``) and the accountant's brackets (``(1.234,56)``) included."""
     decimal, thousands = style
     text = []
     for v in values:

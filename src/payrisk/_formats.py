@@ -165,8 +165,18 @@ def infer_separators(values: pd.Series) -> Separators:
     (',', '.')
     >>> infer_separators(pd.Series(["3.300", "1.250"])).decimal is None
     True
+    >>> infer_separators(pd.Series(["1'234.50", "12.50"])).thousands  # Swiss grouping
+    "'"
     """
     t = pd.Series(values.dropna().unique(), dtype=object).astype(str)
+    found = _infer_separators(t)
+    # an apostrophe between digit groups is a thousands separator (Swiss 1'234.50, also written 1’234.50)
+    if found.decimal is not None and found.thousands is None and t.str.contains(r"\d['’]\d{3}(?!\d)").any():
+        return Separators(found.decimal, "'", f"{found.evidence}; the apostrophe groups thousands")
+    return found
+
+
+def _infer_separators(t: pd.Series) -> Separators:
     t = t.str.replace(r"[\s\u00a0\u202f€$£¥']|^\(|\)$|^[+-]|-$|[A-Z]{3}$|^[A-Z]{3}", "", regex=True)
     t = t.loc[t.str.contains(r"[.,]", regex=True) & t.str.fullmatch(r"[\d.,]+")]
     if t.empty:

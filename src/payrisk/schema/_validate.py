@@ -294,7 +294,9 @@ class _Table:
             txt = _text(s)
             t = txt.str.replace(r"[\s\u00a0\u202f€$£¥]", "", regex=True)
             t = t.str.replace(r"^\((.*)\)$", r"-\1", regex=True)  # accounting negatives: (12.50)
-            t = t.str.replace(r"^(\d[\d.,]*)-$", r"-\1", regex=True)  # SAP's trailing minus: 1.234,56-
+            t = t.str.replace(r"^(\d[\d.,'\u2019]*)-$", r"-\1", regex=True)  # SAP's trailing minus: 1.234,56-
+            if thousands == "'":
+                t = t.str.replace("\u2019", "'", regex=False)  # the typographic apostrophe of Swiss grouping
             if thousands:
                 # a thousands separator only between groups of three digits: 1.5 with '.' grouping is refused
                 group = re.escape(thousands)
