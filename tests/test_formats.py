@@ -136,3 +136,13 @@ def test_implausible_amounts_and_dates_are_rejected_with_their_rule():
     assert rules == {0: "implausible_amount", 1: "implausible_amount", 2: "implausible_date", 3: "implausible_date"}
     roomy = pr.Ledger.from_frames(invoices=frame.iloc[:1], mapping={"max_amount": 1e309})
     assert roomy.report.ok
+
+
+def test_a_currency_code_in_the_amount_is_refused_as_such_and_the_rest_is_read():
+    frame = invoices(["2024-01-01"] * 3, ["EUR 1.234,56", "1.234,56 EUR", "12,50"])
+    ledger = pr.Ledger.from_frames(invoices=frame)
+    assert ledger.invoices["amount"].tolist() == [12.5]  # the plain amount is read with the file's comma
+    issues = ledger.report.issues
+    bad = issues.loc[issues["rule"] == "unparsable_amount"]
+    assert len(bad) == 2 and sorted(bad["row"]) == [0, 1] and "currency code ('EUR 1.234,56')" in bad["fix"].iloc[0]
+    assert ledger.report.counts.loc["invoices", "input"] == 3 and ledger.report.counts.loc["invoices", "rejected"] == 2

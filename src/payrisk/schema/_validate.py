@@ -308,8 +308,15 @@ class _Table:
             vals = pd.to_numeric(t, errors="coerce").astype(float)
             vals.index = self.df.index
         bad = (s.notna().to_numpy() & ~np.isfinite(vals.to_numpy())) | misgrouped
-        self.flag(bad, "unparsable_amount", name, fix=f"write the amount as digits with the file's separators, or set "
-                  f"them: {self.mapping.example(decimal=',', thousands='.')}")  # fmt: skip
+        fix = "write the amount as digits with the file's separators, or set them: " + self.mapping.example(
+            decimal=",", thousands="."
+        )
+        coded = _text(s)[bad].str.strip().str.contains(r"^[A-Za-z]{3}\s*[-+(\d]|\d\)?\s*[A-Za-z]{3}$", regex=True)
+        if coded.any():  # a currency code written into the amount: said as such, never stripped by guess
+            example = _text(s)[bad][coded.to_numpy()].iloc[0]
+            fix = (f"the amount carries a currency code ({example!r}): write the code in a currency column and the "
+                   f"amount as digits")  # fmt: skip
+        self.flag(bad, "unparsable_amount", name, fix=fix)
         v = np.abs(vals.to_numpy())
         implausible = ~bad & np.isfinite(v) & ((v > self.mapping.max_amount) | ((v > 0) & (v < _TINY)))
         self.flag(implausible, "implausible_amount", name, message=f"{self.named(name)}: amount above "
