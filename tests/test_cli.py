@@ -140,6 +140,24 @@ def test_a_title_above_the_header_is_skipped_and_said_in_csv_and_excel(tmp_path)
     assert len(pr.Ledger.from_frames(**read_folder(xl_dir), mapping=str(mapping)).invoices) == 2
 
 
+def test_a_header_repeated_at_a_page_break_is_said_and_sways_nothing(tmp_path):
+    header = "Factuurnummer;Debiteur;Factuurdatum;Vervaldatum;Bedrag"
+    rows = [f"F{k};D{k % 3};{k + 13}-03-2024;{k + 13}-04-2024;{k},50" for k in range(6)]
+    (tmp_path / "invoices.csv").write_text("\n".join([header, *rows[:3], header, *rows[3:]]) + "\n")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "columns:\n  invoices: {Factuurnummer: invoice_id, Debiteur: customer_id, Factuurdatum: issue_date, "
+        "Vervaldatum: due_date, Bedrag: amount}\n"
+    )
+    out = _run("validate", str(tmp_path), "--mapping", str(mapping), "--out", str(tmp_path / "rejected.csv"))
+    assert out.returncode == 1 and "repeated_header" in out.stdout, out.stdout + out.stderr
+    ledger = pr.Ledger.from_frames(**read_folder(tmp_path), mapping=str(mapping))
+    counts = ledger.report.counts.loc["invoices"]
+    assert counts["input"] == 7 and counts["accepted"] == 6 and counts["rejected"] == 1
+    assert set(ledger.report.issues["rule"]) == {"repeated_header"}  # the dates and amounts read without doubt
+    assert sorted(ledger.invoices["amount"]) == [k + 0.5 for k in range(6)]
+
+
 def test_a_header_is_never_skipped_by_guess(tmp_path):
     """Rows above the widest row that fill more than half its fields are not a title: the file is read as it is
     (here the first line is the header and the records carry an extra, unnamed field: each is rejected)."""

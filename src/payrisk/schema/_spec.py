@@ -222,6 +222,10 @@ RULES: dict[str, tuple[str, str]] = {
         "the record does not split into the header's fields (a stray quote, or a field missing or too many)",
         "correct the line in the file: one field per column, and quotes around a field that holds the delimiter",
     ),
+    "repeated_header": (
+        "the record repeats the header (a page break of a report export), so it holds no values",
+        "nothing to fix in the other records; export without page headers to keep the report clean",
+    ),
     "debit_credit": (
         "the debit/credit indicator is neither debit (S, D, debit) nor credit (H, C, credit)",
         "map the indicator's values onto S/H, or leave the column out and sign the amounts",

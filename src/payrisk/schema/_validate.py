@@ -100,6 +100,18 @@ class _Table:
             self.flag(self.malformed, "malformed_record", "(record)")
             self.parts[-1]["value"] = frame_text = self.raw[MALFORMED].to_numpy()[self.malformed]
             self.parts[-1]["message"] = [f"{self.name}: {t}" for t in frame_text]
+        # a record that repeats the header, column by column (a report's page break): said, then left out of the
+        # other rules, as a malformed record is
+        text_cols = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c].dtype)]
+        if self.n and len(text_cols) == len(frame.columns) and len(text_cols) >= 2:
+            same = np.ones(self.n, dtype=bool)
+            for c in text_cols:  # per column, not per record
+                same &= (frame[c].astype("string").str.strip() == str(c).strip()).fillna(False).to_numpy(dtype=bool)
+            repeated = same & ~self.malformed
+            if repeated.any():
+                self.flag(repeated, "repeated_header", "(record)")
+                self.malformed = self.malformed | repeated
+                self.src.loc[repeated] = None  # its words are no values: they must not sway how a column is read
         self._user = {canonical: user for user, canonical in user_map.items()}
 
     def note(self, column: str, read_as: str, evidence: str) -> None:
