@@ -158,6 +158,17 @@ def test_a_header_repeated_at_a_page_break_is_said_and_sways_nothing(tmp_path):
     assert sorted(ledger.invoices["amount"]) == [k + 0.5 for k in range(6)]
 
 
+def test_the_delimiter_is_read_off_the_header_not_off_decimal_commas(tmp_path):
+    """Every record holds one decimal comma, so a comma splits more lines alike than the pipe does when records
+    are broken; the header settles it."""
+    rows = [
+        f"I{k}|C{k}|2024-01-{k + 10}|2024-02-{k + 10}|{k}23,50" + ("|extra" if k % 3 == 0 else "") for k in range(9)
+    ]
+    (tmp_path / "invoices.csv").write_text("\n".join(["invoice_id|customer_id|issue_date|due_date|amount", *rows]))
+    ledger = pr.Ledger.from_frames(**read_folder(tmp_path))
+    assert ledger.report.counts.loc["invoices", "accepted"] == 6 and ledger.invoices["amount"].min() == 123.5
+
+
 def test_a_header_is_never_skipped_by_guess(tmp_path):
     """Rows above the widest row that fill more than half its fields are not a title: the file is read as it is
     (here the first line is the header and the records carry an extra, unnamed field: each is rejected)."""

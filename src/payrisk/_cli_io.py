@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,18 +48,27 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
 
 
 def _sniff_delimiter(text: str) -> str:
-    """The delimiter that splits the most of the first lines into the same number of fields, two or more (most
-    fields on a tie); a comma when none splits them. A title line above the header (one field) does not count."""
-    head = text.splitlines()[:50]
+    """The delimiter that splits the header and the first records into the same number of fields (most fields
+    on a tie); a comma when none splits the header. Lines above the header that no delimiter splits (a report's
+    title, the date it was printed) are passed over; a title such as ``Open items;;;;`` splits as the records do."""
+    lines = text.splitlines()[:80]
+    start = next(
+        (
+            k
+            for k, line in enumerate(lines)
+            if any(len(next(csv.reader([line], delimiter=d), [])) >= 2 for d in _DELIMITERS)
+        ),
+        0,
+    )
+    head = lines[start : start + 50]
     best, score = ",", (0, 0)
     for d in _DELIMITERS:
-        widths = Counter(len(r) for r in csv.reader(head, delimiter=d) if len(r) >= 2)
-        if not widths:
+        rows = [r for r in csv.reader(head, delimiter=d) if r]
+        if not rows or len(rows[0]) < 2:
             continue
-        most = max(widths.values())
-        width = max(w for w, n in widths.items() if n == most)  # the widest of the most common widths
-        if (most, width) > score:
-            best, score = d, (most, width)
+        same = sum(len(r) == len(rows[0]) for r in rows)
+        if (same, len(rows[0])) > score:
+            best, score = d, (same, len(rows[0]))
     return best
 
 
