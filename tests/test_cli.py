@@ -169,6 +169,17 @@ def test_the_delimiter_is_read_off_the_header_not_off_decimal_commas(tmp_path):
     assert ledger.report.counts.loc["invoices", "accepted"] == 6 and ledger.invoices["amount"].min() == 123.5
 
 
+def test_a_proposed_mapping_that_found_no_column_says_what_is_missing_in_its_own_syntax(tmp_path):
+    (tmp_path / "invoices.csv").write_text("Col1;Col2;Col3;Col4;Col5\nR1;K1;2024-01-01;2024-01-31;10\n")
+    mapping = tmp_path / "m.yaml"
+    assert _run("map", str(tmp_path / "invoices.csv"), "--out", str(mapping)).returncode == 0
+    out = _run("validate", str(tmp_path), "--mapping", str(mapping))
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    # a table's section with comments only is an empty mapping, not a type error of the file
+    assert "valid dictionary" not in out.stderr and "is missing" in out.stderr
+    assert 'columns: {"invoices": {' in out.stderr  # the fix as a line of the mapping file
+
+
 def test_a_header_is_never_skipped_by_guess(tmp_path):
     """Rows above the widest row that fill more than half its fields are not a title: the file is read as it is
     (here the first line is the header and the records carry an extra, unnamed field: each is rejected)."""

@@ -444,6 +444,15 @@ class ColumnMapping(BaseModel):
             raise ValueError(f"files: unknown tables {unknown}; tables are {sorted(TABLES)}")
         return value
 
+    @field_validator("columns", "date_formats", mode="before")
+    @classmethod
+    def _empty_sections(cls, value: Any) -> Any:
+        """A table's section left with comments only (``invoices:`` and nothing under it, as ``payrisk map``
+        writes where it found no column) is an empty one: what is then missing is said column by column."""
+        if isinstance(value, Mapping):
+            return {k: ({} if v is None else v) for k, v in value.items()}
+        return value
+
     @field_validator("columns")
     @classmethod
     def _check_columns(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
