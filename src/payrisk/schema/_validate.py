@@ -327,9 +327,10 @@ class _Table:
         fix = "write the amount as digits with the file's separators, or set them: " + self.mapping.example(
             decimal=",", thousands="."
         )
-        coded = _text(s)[bad].str.strip().str.contains(r"^[A-Za-z]{3}\s*[-+(\d]|\d\)?\s*[A-Za-z]{3}$", regex=True)
+        shown = _text(s.loc[bad]) if bad.any() else pd.Series(dtype=object)  # the rejected values only
+        coded = shown.str.strip().str.contains(r"^[A-Za-z]{3}\s*[-+(\d]|\d\)?\s*[A-Za-z]{3}$", regex=True).fillna(False)
         if coded.any():  # a currency code written into the amount: said as such, never stripped by guess
-            example = _text(s)[bad][coded.to_numpy()].iloc[0]
+            example = shown[coded.to_numpy(dtype=bool)].iloc[0]
             fix = (f"the amount carries a currency code ({example!r}): write the code in a currency column and the "
                    f"amount as digits")  # fmt: skip
         self.flag(bad, "unparsable_amount", name, fix=fix)
