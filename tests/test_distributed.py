@@ -99,6 +99,8 @@ def test_the_worklist_on_dask_equals_the_single_machine_one(client, world):
     assert list(got.index) == list(want.index)  # the same global order, ranked across partitions
     cols = ["customer_id", "p_late", "p_paid_30d", "expected_loss", "segment", "priority_rank", "red", "band"]
     pd.testing.assert_frame_equal(got[cols], want[cols], check_exact=True, check_dtype=False)
+    cols = ["p_problem_90d", "alert"]  # the early warning reads the customer's whole history: one partition holds it
+    pd.testing.assert_frame_equal(got[cols], want[cols], check_exact=True, check_dtype=False)
 
 
 @pytest.fixture(scope="module")
@@ -115,9 +117,9 @@ def engines(client, world):
 
 def test_the_engine_fitted_on_dask_has_every_model_of_the_single_machine_one(engines):
     single, on_dask, steps = engines
-    assert steps[-1] == "done" and len(steps) == 6
+    assert steps[-1] == "done" and len(steps) == 7
     assert on_dask.n_landmark_rows_ == single.n_landmark_rows_
-    for name in ("late_model_", "time_model_", "week_model_"):
+    for name in ("late_model_", "time_model_", "week_model_", "problem_model_"):
         a, b = getattr(single, name), getattr(on_dask, name)
         assert list(a.feature_names_in_) == list(b.feature_names_in_), name
         assert b.training_as_of_ == a.training_as_of_, name

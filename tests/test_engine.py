@@ -70,7 +70,9 @@ def test_priority_beats_common_practice_on_the_truth(engine, small, worklist):
 
 def test_save_load_scores_the_same(engine, small, worklist, tmp_path):
     folder = engine.save(tmp_path / "engine")
-    assert {"engine.json", "late_payment", "payment_time", "payment_week"} <= {p.name for p in folder.iterdir()}
+    assert {"engine.json", "late_payment", "payment_time", "payment_week", "early_warning"} <= {
+        p.name for p in folder.iterdir()
+    }
     assert not list(folder.rglob("*.pkl")) and not list(folder.rglob("*.pickle"))
     back = pr.RiskEngine.load(folder)
     pd.testing.assert_frame_equal(back.score(small, SCORE), worklist)
@@ -112,6 +114,8 @@ def test_the_future_does_not_change_the_fit(engine, small):
     X = pr.features.invoice_features(small.as_of(FIT), "issue_date").iloc[:200]
     np.testing.assert_allclose(cut.time_model_.predict_location(X), engine.time_model_.predict_location(X))
     np.testing.assert_allclose(cut.late_model_.predict_proba(X), engine.late_model_.predict_proba(X))
+    C = pr.features.customer_features(small.as_of(FIT), FIT)
+    np.testing.assert_allclose(cut.problem_model_.predict_proba(C), engine.problem_model_.predict_proba(C))
 
 
 def test_errors(small):
@@ -126,7 +130,8 @@ def test_errors(small):
 @pytest.mark.parametrize(
     "params",
     [{"n_estimators": 0}, {"max_depth": 0}, {"history_days": 7}, {"forecast_weeks": -1}, {"annual_rate": 8},
-     {"horizon_days": 0.5}, {"loss_given_nonpayment": 1.5}, {"reasons_top_n": -1}, {"n_estimators": True}],
+     {"horizon_days": 0.5}, {"loss_given_nonpayment": 1.5}, {"reasons_top_n": -1}, {"n_estimators": True},
+     {"alert_level": 1.0}, {"alert_level": 0}],
 )  # fmt: skip
 def test_parameters_out_of_range_are_refused_by_name(small, params):
     with pytest.raises(ParameterError, match=f"'{next(iter(params))}' parameter"):
@@ -156,7 +161,10 @@ def test_the_worklist_is_the_declared_table(worklist, small, tmp_path):
         if kind == "date":
             assert pd.api.types.is_datetime64_any_dtype(col), name
         elif kind in ("money", "number", "int"):
-            assert pd.api.types.is_numeric_dtype(col) and col.notna().all(), name
+            declared = WORKLIST.column(name)
+            assert pd.api.types.is_numeric_dtype(col) and (declared.nullable or col.notna().all()), name
+        elif kind == "bool":
+            assert pd.api.types.is_bool_dtype(col), name
         else:
             assert col.map(lambda v: isinstance(v, str)).all(), name
     check_worklist(worklist, WORKLIST.column_names, "test")  # the engine's own output passes its check
@@ -167,3 +175,37 @@ def test_the_worklist_is_the_declared_table(worklist, small, tmp_path):
         pr.forecast.cash_inflow(pr.datasets.make_ledger(n_customers=20, seed=0), back, "2024-07-31")
     with pytest.raises(ParameterError, match=r"plan_actions: the worklist lacks the columns \['p_late'\]"):
         pr.dunning.plan_actions(small, worklist.drop(columns="p_late"), pr.dunning.Policy.default(), "2024-07-31")
+
+
+def test_the_early_warning_sees_problems_coming_better_than_the_customers_late_share(engine, small):
+    """Out of time (looked at monthly after the fit, outcome read at the end of the data): the customers the early
+    warning ranks first become a problem within 90 days more often, and the deteriorating ones stand out."""
+    from payrisk import evaluation as ev
+
+    looks = []
+    for day in pd.date_range("2024-04-30", "2024-08-31", freq="MS") - pd.Timedelta(days=1):
+        ew = engine.early_warning(small, day, reasons=False)
+        quiet = ew.loc[~ew["problem_now"]]
+        share = pr.features.customer_features(small.as_of(day), day)["share_late"].reindex(quiet.index)
+        looks.append(quiet.assign(as_of=day, share_late=share.fillna(share.mean()).to_numpy()))
+    looks = pd.concat(looks).reset_index()
+    y = pr.labels.customer_problem(small, looks[["customer_id", "as_of"]])["problem"].to_numpy()
+    assert ev.auc(y, looks["p_problem_90d"]) > max(0.8, ev.auc(y, looks["share_late"]) + 0.03)
+    alerts = looks["alert"].to_numpy()
+    assert alerts.any() and y[alerts].mean() > 2 * y.mean()  # an alert is worth reading
+    c = small.truth.customers.set_index("customer_id").reindex(looks["customer_id"])
+    changed = (c["deteriorated_on"] <= looks["as_of"].to_numpy()).to_numpy() & (c["archetype"] == "reliable").to_numpy()
+    steady = ~c["deteriorates"].to_numpy() & (c["archetype"] == "reliable").to_numpy()
+    assert looks["p_problem_90d"][changed].median() > 2 * looks["p_problem_90d"][steady].median()
+
+
+def test_early_warning_lists_customers_in_business_with_reasons_for_the_alerts(engine, small, worklist):
+    ew = engine.early_warning(small, SCORE)
+    assert ew.index.is_unique and set(worklist["customer_id"]) <= set(ew.index)
+    assert not (ew["alert"] & ew["problem_now"]).any()
+    assert (ew.loc[ew["alert"], "p_problem_90d"] >= engine.alert_level).all()
+    assert (ew.loc[ew["alert"], "reasons"].str.len() > 0).all() and (ew.loc[~ew["alert"], "reasons"] == "").all()
+    assert ew["alert"].iloc[: int(ew["alert"].sum())].all()  # the alerts come first
+    per_row = ew.reindex(worklist["customer_id"])  # the worklist carries each customer's warning
+    np.testing.assert_allclose(worklist["p_problem_90d"].to_numpy(), per_row["p_problem_90d"].to_numpy())
+    assert (worklist["alert"].to_numpy() == per_row["alert"].to_numpy()).all()

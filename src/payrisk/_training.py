@@ -16,33 +16,46 @@ import numpy as np
 import pandas as pd
 
 from payrisk import features, labels
-from payrisk._frame import isin
+from payrisk._frame import DayIntervals, isin
 from payrisk.errors import ParameterError
 
 __all__ = [
     "AT_ISSUE",
     "MIN_OUTCOMES",
     "MIN_PLANS",
+    "MIN_PROBLEMS",
     "MIN_ROWS",
     "NOT_FEATURES",
     "STEPS",
     "TARGETS",
+    "WARNING_DAYS",
     "Executor",
     "InProcess",
     "check_enough_outcomes",
     "check_enough_rows",
+    "customers_in_business",
     "forecast_rows",
     "landmark_rows",
     "late_rows",
+    "problem_rows",
     "training_rows",
     "usable_plans",
+    "usable_problems",
     "usable_weeks",
 ]
 
 #: the engine's fitting steps, as progress reports them
-STEPS = ("landmark features", "late-payment model", "payment-time model", "adherence model", "segments")
-#: the target columns of the training rows (``week`` and ``kept`` where the weekly and adherence models add them)
-TARGETS = ("duration", "event", "late", "late_known", "week", "kept")
+STEPS = (
+    "landmark features",
+    "late-payment model",
+    "payment-time model",
+    "adherence model",
+    "early-warning model",
+    "segments",
+)
+#: the target columns of the training rows (``week``, ``kept`` and ``problem`` where the weekly, adherence and
+#: early-warning models add them)
+TARGETS = ("duration", "event", "late", "late_known", "week", "kept", "problem")
 #: the column that marks a training row made on its invoice's issue day (beside the landmark rows)
 AT_ISSUE = "at_issue"
 #: the columns of the training rows that are not features
@@ -50,6 +63,9 @@ NOT_FEATURES = (*TARGETS, AT_ISSUE)
 MIN_ROWS = 200  #: landmark rows needed to fit the engine, and known payment weeks to fit the weekly model
 MIN_OUTCOMES = 50  #: rows with a known late-payment outcome needed to fit the late-payment model
 MIN_PLANS = 100  #: finished plans needed to fit the plan-adherence model
+MIN_PROBLEMS = 50  #: customer-months that became a problem (and as many that did not) to fit the early warning
+WARNING_DAYS = 90  #: the early warning's horizon: a problem within this many days
+RECENT_DAYS = 365  #: a customer "in business" has an open invoice or one issued in this many days
 LANDMARK_STEP = 5  #: days between landmarks: every weekday and every day of the month comes round
 LANDMARK_EVERY = 6  #: each open invoice is a row at one landmark in six (every 30 days, at its own phase)
 
@@ -110,6 +126,39 @@ def training_rows(snap: Any, day: pd.Timestamp, history_days: int, exclude: tupl
     return X.assign(**{c: target[c].to_numpy() for c in target.columns}, **{AT_ISSUE: rows[AT_ISSUE].to_numpy()})
 
 
+def customers_in_business(snap: Any, cutoffs: pd.DataFrame) -> np.ndarray:
+    """Which (``customer_id``, ``as_of``) rows are customers in business at their cutoff: an invoice open at the
+    end of that day, or one issued in the :data:`RECENT_DAYS` before it (the customers an early warning is for)."""
+    inv = snap.invoices
+    ids = pd.Index(cutoffs["customer_id"].astype(str).unique())
+    code = ids.get_indexer(inv["customer_id"].astype(str))
+    mine = code >= 0
+    epoch = pd.Timestamp("1970-01-01")
+    issue = (inv["issue_date"] - epoch).dt.days.to_numpy(np.int64)[mine]
+    settled = (inv["paid_date"] - epoch).dt.days.fillna(np.iinfo(np.int32).max).to_numpy(np.int64)[mine]
+    business = DayIntervals(code[mine], issue, np.maximum(settled, issue + RECENT_DAYS))
+    day = (cutoffs["as_of"] - epoch).dt.days.to_numpy(np.int64)
+    return business.covering(ids.get_indexer(cutoffs["customer_id"].astype(str)), day) > 0
+
+
+def problem_rows(snap: Any, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The early warning's training rows: the customers in business at monthly cutoffs of the ``history_days``
+    before ``day`` whose :data:`WARNING_DAYS` horizon has passed by ``day``, who were not a problem at the cutoff;
+    their point-in-time customer features (less ``exclude``) and ``problem`` (:func:`payrisk.labels.customer_problem`).
+    """
+    marks = [m for m in landmarks(day, history_days) if m + pd.Timedelta(days=WARNING_DAYS) <= day]
+    marks = [m for m in marks if ((m - pd.Timestamp("1970-01-01")).days // LANDMARK_STEP) % LANDMARK_EVERY == 0]
+    ids = snap.customers["customer_id"].to_numpy(dtype=object)
+    when = np.repeat(np.array(marks, dtype="datetime64[ns]"), len(ids))
+    cut = pd.DataFrame({"customer_id": np.tile(ids, len(marks)), "as_of": when})
+    cut = cut.loc[customers_in_business(snap, cut)].reset_index(drop=True)
+    target = labels.customer_problem(snap, cut, as_of=day, horizon_days=WARNING_DAYS)
+    keep = (~target["already"] & target["known"]).to_numpy()
+    cut = cut.loc[keep].reset_index(drop=True)
+    C = features.customer_features(snap, cut).drop(columns=[c for c in exclude if c != "as_of"], errors="ignore")
+    return C.reset_index().assign(problem=target["problem"].to_numpy()[keep])
+
+
 def late_rows(rows: Any) -> Any:
     """The rows the late-payment model learns from: not yet due at their cutoff, outcome known (pandas or Dask)."""
     return _where(rows, (rows["days_to_due"] >= 0) & rows["late_known"])
@@ -163,6 +212,13 @@ def usable_plans(kept: pd.Series | np.ndarray, min_plans: int = MIN_PLANS) -> bo
     return len(kept) >= min_plans and 0 < float(np.mean(kept)) < 1
 
 
+def usable_problems(problem: pd.Series | np.ndarray, min_problems: int = MIN_PROBLEMS) -> bool:
+    """The early warning is fitted on at least ``min_problems`` customer-months that became a problem and as many
+    that did not."""
+    n = int(np.sum(problem))
+    return n >= min_problems and len(problem) - n >= min_problems
+
+
 class Executor(Protocol):
     """Where the engine's fitting steps run. Each ``fit_*`` returns a fitted model, or None (with the count the
     engine's note reports) where the rules above leave the model out."""
@@ -180,6 +236,10 @@ class Executor(Protocol):
     def fit_week(self, rows: Any, day: pd.Timestamp, weeks: int, size: dict[str, int]) -> tuple[Any, int]: ...
 
     def fit_adherence(self, ledger: Any, day: pd.Timestamp) -> tuple[Any, int]: ...
+
+    def fit_problem(
+        self, ledger: Any, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...]
+    ) -> tuple[Any, int]: ...
 
     def fit_segmenter(self, ledger: Any, day: pd.Timestamp) -> Any: ...
 
@@ -259,6 +319,19 @@ class InProcess:
             return None, len(kept)
         P = features.plan_features(snap, "created_date").loc[kept.index]
         return InstallmentAdherenceClassifier().fit(P, kept), len(kept)
+
+    def fit_problem(
+        self, ledger: Any, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...]
+    ) -> tuple[Any, int]:
+        from payrisk.models import CustomerProblemClassifier
+
+        rows = problem_rows(self._snap(ledger, day), day, history_days, exclude)
+        if not usable_problems(rows["problem"]):
+            return None, int(rows["problem"].sum())
+        X = rows.drop(columns=["customer_id", "problem"])
+        return CustomerProblemClassifier().fit(X, rows["problem"].to_numpy(), time=X["as_of"]), int(
+            rows["problem"].sum()
+        )
 
     def fit_segmenter(self, ledger: Any, day: pd.Timestamp) -> Any:
         from payrisk.segment import PayerSegmenter

@@ -426,6 +426,29 @@ def fit_adherence(client: Any, ledger: DaskLedger, as_of: Any, min_plans: int = 
     return _fit_adherence(client, ledger, to_date(as_of), min_plans, params)[0]
 
 
+def _partition_problem_rows(
+    *parts: pd.DataFrame, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...]
+) -> pd.DataFrame:
+    """The early warning's customer rows of one partition, with the single-machine code."""
+    from payrisk._training import problem_rows
+
+    return problem_rows(_partition_ledger(parts).as_of(day), day, history_days, exclude)
+
+
+def _fit_problem(
+    client: Any, ledger: DaskLedger, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...]
+) -> tuple[Any, int]:
+    from payrisk._training import usable_problems
+    from payrisk.models import CustomerProblemClassifier
+
+    kwargs: dict[str, Any] = {"day": day, "history_days": history_days, "exclude": exclude}
+    rows = _per_partition(ledger, _partition_problem_rows, **kwargs).persist()
+    problem = rows["problem"].compute()
+    if not usable_problems(problem):
+        return None, int(problem.sum())
+    return _fit_classifier(client, CustomerProblemClassifier(), rows, "problem"), int(problem.sum())
+
+
 def _partition_history(*parts: pd.DataFrame, day: pd.Timestamp, window: int, never_after: int) -> pd.DataFrame:
     from payrisk.segment import payment_history
 
@@ -491,6 +514,11 @@ class DaskExecutor:
 
     def fit_adherence(self, ledger: DaskLedger, day: pd.Timestamp) -> tuple[Any, int]:
         return _fit_adherence(self.client, ledger, day, MIN_PLANS, {})
+
+    def fit_problem(
+        self, ledger: DaskLedger, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...]
+    ) -> tuple[Any, int]:
+        return _fit_problem(self.client, ledger, day, history_days, exclude)
 
     def fit_segmenter(self, ledger: DaskLedger, day: pd.Timestamp) -> Any:
         return _fit_segmenter(ledger, day, {})

@@ -27,7 +27,17 @@ from sklearn.base import BaseEstimator
 from payrisk._frame import positions
 from payrisk._manifest import check_manifest, write_manifest
 from payrisk._priority import prioritise
-from payrisk._training import MIN_PLANS, MIN_ROWS, STEPS, Executor, InProcess, check_enough_rows
+from payrisk._training import (
+    MIN_PLANS,
+    MIN_PROBLEMS,
+    MIN_ROWS,
+    STEPS,
+    WARNING_DAYS,
+    Executor,
+    InProcess,
+    check_enough_rows,
+    customers_in_business,
+)
 from payrisk.errors import ModelFileError, NotFittedError, ParameterError, PayriskWarning
 from payrisk.schema import WORKLIST
 
@@ -107,12 +117,18 @@ class RiskEngine(BaseEstimator):
         Weeks of the direct weekly payment distribution (:class:`~payrisk.models.PaymentWeekModel`) that the
         cash forecast reads; trained on the landmarks followed for all of them. 0 leaves it out (the forecast
         then reads the payment-time model alone).
+    alert_level : float, default 0.3
+        The early warning alerts on a customer who is not a problem yet when its P(becoming a problem within 90
+        days) is at least this (:meth:`early_warning`; a problem is an invoice 30 days overdue, a missed plan
+        instalment or a hand-over).
 
     Attributes
     ----------
     late_model_, time_model_ : fitted models
     week_model_ : PaymentWeekModel or None (None when ``forecast_weeks=0`` or too few landmarks are that old)
     adherence_model_ : InstallmentAdherenceClassifier or None (None without enough finished plans)
+    problem_model_ : CustomerProblemClassifier or None
+        The early warning (None without enough customer-months that became a problem, and that did not).
     segmenter_ : PayerSegmenter or None (None without enough customers with history)
     as_of_ : pandas.Timestamp
     n_landmark_rows_ : int
@@ -145,6 +161,7 @@ class RiskEngine(BaseEstimator):
         max_depth: int = 4,
         exclude_features: tuple[str, ...] = (),
         forecast_weeks: int = 13,
+        alert_level: float = 0.3,
     ) -> None:
         self.history_days = history_days
         self.horizon_days = horizon_days
@@ -156,6 +173,7 @@ class RiskEngine(BaseEstimator):
         self.max_depth = max_depth
         self.exclude_features = exclude_features
         self.forecast_weeks = forecast_weeks
+        self.alert_level = alert_level
 
     def _validate_params(self) -> None:
         """Each parameter in its range, named in the error (scikit-learn's convention: checked at fit)."""
@@ -181,6 +199,12 @@ class RiskEngine(BaseEstimator):
         if excl is None or isinstance(excl, str) or not all(isinstance(c, str) for c in excl):
             raise ParameterError(
                 f"The 'exclude_features' parameter must be a list of feature names, e.g. ['issue_month']. Got {excl!r}."
+            )
+        level = self.alert_level
+        if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < level < 1:
+            raise ParameterError(
+                "The 'alert_level' parameter must be a probability strictly between 0 and 1 (30% is 0.3). "
+                f"Got {level!r}."
             )
         rate = self.annual_rate
         if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate <= 1:
@@ -234,6 +258,12 @@ class RiskEngine(BaseEstimator):
             _note(f"the plan-adherence model was left out: {n_plans} finished plans by {day.date()} ({MIN_PLANS} "
                   "needed, kept and broken both); payment plans are offered without a P(kept) gate")  # fmt: skip
         report(STEPS[4], 4, len(STEPS))
+        self.problem_model_, n_problems = run.fit_problem(ledger, day, self.history_days, tuple(self.exclude_features))
+        if self.problem_model_ is None:
+            _note(f"the early warning was left out: {n_problems} customer-months became a problem within "
+                  f"{WARNING_DAYS} days in the history ({MIN_PROBLEMS} needed, and as many that did not); no "
+                  "customer is alerted")  # fmt: skip
+        report(STEPS[5], 5, len(STEPS))
         try:
             self.segmenter_ = run.fit_segmenter(ledger, day)
         except ParameterError as exc:
@@ -257,8 +287,10 @@ class RiskEngine(BaseEstimator):
         DataFrame
             Index ``invoice_id``: ``customer_id``, ``currency``, ``open_amount``, ``due_date``, ``days_overdue``,
             ``p_late``, ``pay_p10``/``pay_p50``/``pay_p90`` (dates), ``p_paid_30d``/``60d``/``90d``,
-            ``expected_loss``, ``segment``, ``segment_why``, ``priority_rank``, ``red``, ``band``, ``reasons``
-            (for a collector) and ``customer_reasons`` (for the customer; empty beyond ``reasons_top_n``).
+            ``expected_loss``, ``segment``, ``segment_why``, the customer's early warning ``p_problem_90d`` and
+            ``alert`` (:meth:`early_warning`), ``priority_rank``, ``red``, ``band``, ``reasons`` (for a
+            collector) and ``customer_reasons`` (for the customer; empty beyond ``reasons_top_n``). The columns
+            are declared in :data:`payrisk.schema.WORKLIST`.
         """
         from payrisk import explain
 
@@ -269,6 +301,11 @@ class RiskEngine(BaseEstimator):
         out = self._predict(X, inv, day)
         report("segments and priority", 2, 4)
         out = self._segment_and_prioritise(out, snap, day)
+        customers = pd.unique(out["customer_id"].to_numpy())
+        warn = self._warnings(snap, pd.DataFrame({"customer_id": customers, "as_of": day}), reasons=False)
+        at = positions(out["customer_id"], warn.index)
+        out["p_problem_90d"] = warn["p_problem_90d"].to_numpy()[at]
+        out["alert"] = warn["alert"].to_numpy()[at]
         report("reasons", 3, 4)
         n = len(out) if self.reasons_top_n is None else min(self.reasons_top_n, len(out))
         reasons = {
@@ -290,6 +327,61 @@ class RiskEngine(BaseEstimator):
         out = out.drop(columns="_row").assign(**reasons)[WORKLIST.column_names]  # the declared table, in its order
         report("done", 4, 4)
         return out
+
+    def early_warning(self, ledger: Ledger, as_of: Any, reasons: bool = True) -> pd.DataFrame:
+        """The customers in business at the end of ``as_of`` who may become a problem: P(an invoice 30 days
+        overdue, a missed plan instalment or a hand-over within 90 days), the alerts first, then by that chance.
+
+        A customer is in business with an invoice open at that day or one issued in the year before it. Customers
+        who are a problem already (an invoice 30+ days overdue and open, or a missed instalment or hand-over in
+        the last 90 days) are listed with ``problem_now`` and no alert: they are in the worklist's overdue items.
+
+        Returns
+        -------
+        DataFrame
+            Index ``customer_id``: ``p_problem_90d`` (NaN when the engine has no early warning:
+            ``problem_model_`` is None), ``problem_now``, ``alert`` (not a problem yet and ``p_problem_90d >=
+            alert_level``) and ``reasons`` (for a collector; for the alerts only, empty without ``reasons``).
+
+        Examples
+        --------
+        >>> import payrisk as pr
+        >>> ledger = pr.datasets.make_ledger(n_customers=400, seed=0)
+        >>> engine = pr.RiskEngine(n_estimators=30, reasons_top_n=0, forecast_weeks=0).fit(ledger, "2024-03-31")
+        >>> ew = engine.early_warning(ledger, "2024-04-30")
+        >>> bool(ew["p_problem_90d"].between(0, 1).all()), bool((ew["alert"] <= ~ew["problem_now"]).all())
+        (True, True)
+        """
+        from payrisk.ledger import to_date
+
+        self._check_fitted()
+        day = to_date(as_of, "as_of")
+        snap = ledger.as_of(day)
+        ids = snap.customers["customer_id"].astype(str)
+        cut = pd.DataFrame({"customer_id": ids.to_numpy(), "as_of": day})
+        cut = cut.loc[customers_in_business(snap, cut)].reset_index(drop=True)
+        out = self._warnings(snap, cut, reasons)
+        order = np.lexsort((-out["p_problem_90d"].fillna(-1).to_numpy(), ~out["alert"].to_numpy()))
+        return out.iloc[order]  # the alerts first, then by the chance of becoming a problem
+
+    def _warnings(self, snap: Any, cut: pd.DataFrame, reasons: bool) -> pd.DataFrame:
+        """:meth:`early_warning` for the (``customer_id``, ``as_of``) rows of ``cut``, in their order."""
+        from payrisk import explain, features, labels
+
+        now = labels.customer_problem(snap, cut, horizon_days=WARNING_DAYS)["already"].to_numpy()
+        p = np.full(len(cut), np.nan)
+        model = getattr(self, "problem_model_", None)
+        if model is not None and len(cut):
+            C = features.customer_features(snap, cut)
+            p = model.predict_proba(C[list(model.feature_names_in_)])[:, 1]
+        alert = ~now & (p >= self.alert_level)
+        why = np.full(len(cut), "", dtype=object)
+        if reasons and alert.any():
+            r = explain.reason_codes(model, C.iloc[np.flatnonzero(alert)], n=3, register="collector")
+            joined = r[["reason_1", "reason_2", "reason_3"]].agg("; ".join, axis=1).str.strip("; ")
+            why[alert] = joined.str.replace(r"(; )+", "; ", regex=True).to_numpy()
+        index = pd.Index(cut["customer_id"].to_numpy(), name="customer_id", dtype="str")
+        return pd.DataFrame({"p_problem_90d": p, "problem_now": now, "alert": alert, "reasons": why}, index=index)
 
     def open_items(self, ledger: Ledger, as_of: Any) -> tuple[Ledger, pd.Timestamp, pd.DataFrame, pd.DataFrame]:
         """The items the engine scores: ``(snapshot, day, features, invoice lines)`` of the invoices open at the end
@@ -377,6 +469,8 @@ class RiskEngine(BaseEstimator):
             self.week_model_.save(path / "payment_week")
         if self.adherence_model_ is not None:
             self.adherence_model_.save(path / "adherence")
+        if self.problem_model_ is not None:
+            self.problem_model_.save(path / "early_warning")
         doc = {
             "format": _FORMAT,
             "format_version": _FORMAT_VERSION,
@@ -386,6 +480,7 @@ class RiskEngine(BaseEstimator):
             "n_landmark_rows": self.n_landmark_rows_,
             "adherence": self.adherence_model_ is not None,
             "payment_week": self.week_model_ is not None,
+            "early_warning": self.problem_model_ is not None,
             "segmenter": None
             if self.segmenter_ is None
             else {
@@ -401,6 +496,7 @@ class RiskEngine(BaseEstimator):
     def load(cls, path: str | Path) -> RiskEngine:
         """Read an engine written by :meth:`save`; each model checks its own files."""
         from payrisk.models import (
+            CustomerProblemClassifier,
             InstallmentAdherenceClassifier,
             LatePaymentClassifier,
             PaymentTimeModel,
@@ -434,6 +530,8 @@ class RiskEngine(BaseEstimator):
         engine.time_model_ = PaymentTimeModel.load(path / "payment_time")
         engine.adherence_model_ = InstallmentAdherenceClassifier.load(path / "adherence") if doc["adherence"] else None
         engine.week_model_ = PaymentWeekModel.load(path / "payment_week") if doc.get("payment_week") else None
+        warns = doc.get("early_warning")
+        engine.problem_model_ = CustomerProblemClassifier.load(path / "early_warning") if warns else None
         engine.segmenter_ = None
         if doc["segmenter"] is not None:
             seg = PayerSegmenter(**doc["segmenter"]["params"])

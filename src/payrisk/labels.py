@@ -21,12 +21,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from payrisk._frame import DayIntervals
 from payrisk.errors import ParameterError
 from payrisk.ledger import Ledger, to_date
 
 __all__ = [
+    "PROBLEM_KINDS",
     "SurvivalTarget",
     "check_survival_target",
+    "customer_problem",
     "days_to_pay",
     "landmark_targets",
     "late_outcome",
@@ -321,3 +324,114 @@ def plan_kept(
     y = pd.Series(kept[known].astype(np.int8).to_numpy(), index=pd.Index(agg.index[known], name="plan_id"), name="kept")
     y.attrs.update(as_of=day, max_missed=max_missed, mature_only=mature_only, n_excluded=int((~known).sum()))
     return y
+
+
+#: what makes a customer a problem (:func:`customer_problem`), in the order the events are told apart
+PROBLEM_KINDS = ("overdue", "broken_plan", "handover")
+
+
+def _days(values: Any) -> np.ndarray:
+    """Dates as whole days since 1970-01-01 (int64); missing dates far in the future."""
+    arr = np.asarray(values, dtype="datetime64[ns]")
+    out = arr.astype("datetime64[D]").astype(np.int64)
+    out[np.isnat(arr)] = np.iinfo(np.int32).max
+    return out
+
+
+def customer_problem(
+    ledger: Ledger, cutoffs: pd.DataFrame, as_of: Any = None, horizon_days: int = 90, overdue_days: int = 30
+) -> pd.DataFrame:
+    """Does the customer become a problem within ``horizon_days`` after each cutoff? The early-warning target.
+
+    A customer becomes a problem on the day one of these happens (known at the end of ``as_of``):
+
+    - ``overdue``: an invoice is still not settled in full ``overdue_days`` days after its due date;
+    - ``broken_plan``: a plan instalment is not paid in full ``overdue_days`` days after its due date (the miss
+      that breaks a plan in :func:`plan_kept`);
+    - ``handover``: the account is handed over (a contact on the ``legal`` channel).
+
+    A customer *is* a problem at a cutoff while an invoice of it is past that limit and unsettled, or within
+    ``horizon_days`` after a missed instalment or a hand-over. Early warning is about the customers who are not a
+    problem yet, so those rows are marked ``already``.
+
+    Parameters
+    ----------
+    ledger : Ledger
+    cutoffs : DataFrame
+        ``customer_id`` and ``as_of`` (the end of the day the customer is looked at), one row per question.
+    as_of : date, optional
+        The day at whose end outcomes are read (default: the end of the ledger).
+    horizon_days, overdue_days : int
+
+    Returns
+    -------
+    DataFrame
+        In the order of ``cutoffs`` (its index): ``problem`` (int8: a problem begins in the ``horizon_days``
+        after the cutoff), ``known`` (the whole horizon has passed by ``as_of``, or the problem already began:
+        a quiet customer is known to have stayed quiet only at the horizon's end), ``already`` (a problem at the
+        cutoff), ``first_problem`` (the day the first problem began in the horizon, NaT when none) and
+        ``first_problem_kind`` (one of :data:`PROBLEM_KINDS`, empty when none).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> inv = pd.DataFrame({"invoice_id": ["a", "b"], "customer_id": ["x", "y"], "issue_date": "2024-01-01",
+    ...                     "due_date": "2024-01-31", "amount": 10.0, "paid_date": [None, "2024-02-10"]})
+    >>> ledger = Ledger.from_frames(invoices=inv)
+    >>> days = pd.to_datetime(["2024-01-15", "2024-01-15", "2024-03-31"])
+    >>> cut = pd.DataFrame({"customer_id": ["x", "y", "x"], "as_of": days})
+    >>> y = customer_problem(ledger, cut, as_of="2024-06-30")
+    >>> y["problem"].tolist(), y["already"].tolist(), y["first_problem_kind"].tolist()
+    ([1, 0, 0], [False, False, True], ['overdue', '', ''])
+    """
+    snap, day = _day(ledger, as_of)
+    limit = pd.Timedelta(days=int(overdue_days))
+    horizon = int(horizon_days)
+    today = int(_days([day.to_datetime64()])[0])
+    inv = snap.invoices
+    inv = inv.loc[(inv["amount"] > 0).to_numpy()]
+    start_inv = _days(inv["due_date"] + limit)
+    end_inv = _days(inv["paid_date"])
+    hit = (end_inv > start_inv) & (start_inv <= today)  # still unsettled at the end of the limit's day
+    ins = snap.installments
+    full = ins["paid_date"].notna() & (ins["amount_paid"] >= ins["amount_due"] - 0.005)
+    in_time = (full & (ins["paid_date"] <= ins["due_date"] + limit)).to_numpy()
+    start_ins = _days(ins["due_date"] + limit)
+    missed = ~in_time & (start_ins <= today)
+    plan_customer = snap.plans.set_index("plan_id")["customer_id"]
+    ins_customer = plan_customer.reindex(ins["plan_id"]).to_numpy()
+    legal = snap.contacts.loc[(snap.contacts["channel"] == "legal").to_numpy()]
+    start_legal = _days(legal["sent_at"].dt.normalize())
+    customer = np.concatenate(
+        [
+            inv["customer_id"].to_numpy(dtype=object)[hit],
+            ins_customer[missed].astype(object),
+            legal["customer_id"].to_numpy(dtype=object),
+        ]
+    )
+    start = np.concatenate([start_inv[hit], start_ins[missed], start_legal])
+    end = np.concatenate([end_inv[hit], start_ins[missed] + horizon, start_legal + horizon])
+    kind = np.repeat(np.arange(3, dtype=np.int8), [int(hit.sum()), int(missed.sum()), len(legal)])
+    ask = cutoffs["customer_id"].astype(str)
+    names = pd.Index(ask.unique())
+    events = DayIntervals(names.get_indexer(pd.Index(customer.astype(str))), start, end)
+    group, at = names.get_indexer(ask), _days(cutoffs["as_of"])
+    already = events.covering(group, at) > 0
+    problem = events.starting(group, at, at + horizon) > 0
+    first = events.order[events.next_start(group, at)[problem]]  # the problem's event, where one begins
+    first_day = np.full(len(at), np.datetime64("NaT"), dtype="datetime64[ns]")
+    first_day[problem] = start[first].astype("datetime64[D]")
+    first_kind = np.full(len(at), -1, dtype=np.int64)
+    first_kind[problem] = kind[first]
+    known = problem | (at + horizon <= today)
+    labels_ = np.array([*PROBLEM_KINDS, ""], dtype=object)
+    return pd.DataFrame(
+        {
+            "problem": problem.astype(np.int8),
+            "known": known,
+            "already": already,
+            "first_problem": first_day,
+            "first_problem_kind": labels_[first_kind],
+        },
+        index=cutoffs.index,
+    )

@@ -1,6 +1,7 @@
 """One self-contained HTML file for a credit manager: the worklist in shades of red with reasons and the planned
-action, the cash-inflow fan chart with dry weeks, the KPIs they report (DSO, ADD, CEI, ageing, on-time share), the
-segment map, the model's out-of-time quality and its health since training (drift).
+action, the early warning (customers who may become a problem, with the reasons), the cash-inflow fan chart with
+dry weeks, the KPIs they report (DSO, ADD, CEI, ageing, on-time share), the segment map, the model's out-of-time
+quality and its health since training (drift).
 
 Examples
 --------
@@ -177,6 +178,7 @@ def write_report(
     sections.append("<h2>What comes first: the worklist in shades of red</h2>")
     sections.append('<p><a href="worklist.csv">worklist.csv</a> (all rows, safe to open in a spreadsheet)</p>')
     sections.append(_worklist_html(worklist, actions, top_n))
+    sections += _early_warning_sections(ledger, engine, day, top_n)
     sections.append("<h2>When the money comes in</h2>")
     currencies = list(dict.fromkeys(forecast.periods["currency"]))
     for cur in currencies:
@@ -221,6 +223,32 @@ _KPI_LABELS = {
     "on_time_share": "paid on time",
     "promise_kept_rate": "promises kept",
 }
+
+
+def _early_warning_sections(ledger: Any, engine: Any, day: pd.Timestamp, top_n: int) -> list[str]:
+    """The alerted customers, most at risk first, with the reasons; a line when the engine has no early warning."""
+    from payrisk._training import WARNING_DAYS
+
+    out = ["<h2>Early warning: customers who may become a problem</h2>"]
+    if engine.problem_model_ is None:
+        return [*out, "<p>No early warning: too few customers became a problem in the engine's history.</p>"]
+    ew = engine.early_warning(ledger, day)
+    alerts = ew.loc[ew["alert"]]
+    out.append(
+        "<p>"
+        + html.escape(
+            f"{len(ew):,} customers in business, {int(ew['problem_now'].sum()):,} a problem now (an invoice 30+ days "
+            f"overdue, a missed instalment or a hand-over), {len(alerts):,} alerted: a chance of at least "
+            f"{engine.alert_level:.0%} of becoming one within {WARNING_DAYS} days."
+        )
+        + "</p>"
+    )
+    rows = "".join(
+        f"<tr><td>{html.escape(str(c))}</td><td>{p:.0%}</td><td>{html.escape(str(why))}</td></tr>"
+        for c, p, why in zip(alerts.index[:top_n], alerts["p_problem_90d"], alerts["reasons"], strict=False)
+    )
+    head = f"<th>customer</th><th>P(problem within {WARNING_DAYS} days)</th><th>why</th>"
+    return [*out, f'<table id="early-warning"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>']
 
 
 def _kpi_table(table: pd.DataFrame, table_id: str) -> str:

@@ -7,12 +7,17 @@ Examples
 'auto'
 """
 
-from payrisk.models._late_payment import InstallmentAdherenceClassifier, LatePaymentClassifier
+from payrisk.models._late_payment import (
+    CustomerProblemClassifier,
+    InstallmentAdherenceClassifier,
+    LatePaymentClassifier,
+)
 from payrisk.models._payment_time import DISTRIBUTIONS, PaymentTimeModel
 from payrisk.models._payment_week import PaymentWeekModel
 
 __all__ = [
     "DISTRIBUTIONS",
+    "CustomerProblemClassifier",
     "InstallmentAdherenceClassifier",
     "LatePaymentClassifier",
     "PaymentTimeModel",

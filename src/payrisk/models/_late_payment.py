@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import StrOptions
 from payrisk.errors import ParameterError, PayriskWarning
 from payrisk.models._base import TREE_PARAMETERS, TimeSplitModel
 
-__all__ = ["InstallmentAdherenceClassifier", "LatePaymentClassifier"]
+__all__ = ["CustomerProblemClassifier", "InstallmentAdherenceClassifier", "LatePaymentClassifier"]
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -271,5 +271,30 @@ class InstallmentAdherenceClassifier(LatePaymentClassifier):
         "reg_lambda": 2.0,
         "valid_fraction": 0.2,
         "calibration_fraction": 0.2,
+        "calibration": "platt",
+    }
+
+
+class CustomerProblemClassifier(LatePaymentClassifier):
+    """P(the customer becomes a problem within 90 days): the early warning, one row per customer and day.
+
+    The same calibrated, out-of-time gradient-boosting classifier as :class:`LatePaymentClassifier`, fitted on
+    :func:`payrisk.features.customer_features` rows at monthly cutoffs with :func:`payrisk.labels.customer_problem`
+    (an invoice 30 days overdue, a missed plan instalment or a hand-over in the 90 days after the cutoff), for the
+    customers who were not a problem at the cutoff. Its default trees are smaller: there is one row per customer
+    and month, not per invoice.
+
+    Examples
+    --------
+    >>> CustomerProblemClassifier().get_params()["max_depth"]
+    3
+    """
+
+    _kind: ClassVar[str] = "CustomerProblemClassifier"
+    _defaults: ClassVar[dict[str, Any]] = {
+        **LatePaymentClassifier._defaults,
+        "n_estimators": 300,
+        "max_depth": 3,
+        "min_child_weight": 5.0,
         "calibration": "platt",
     }

@@ -15,8 +15,8 @@ __all__ = ["WORKLIST", "check_worklist"]
 K = ColumnKind
 
 
-def _c(name: str, kind: ColumnKind, desc: str) -> ColumnSpec:
-    return ColumnSpec(name=name, kind=kind, required=True, nullable=False, description=desc)
+def _c(name: str, kind: ColumnKind, desc: str, nullable: bool = False) -> ColumnSpec:
+    return ColumnSpec(name=name, kind=kind, required=True, nullable=nullable, description=desc)
 
 
 #: the worklist's columns in their order, with their kind and meaning
@@ -41,6 +41,14 @@ WORKLIST = TableSpec(
         _c("expected_wait_days", K.NUMBER, "Expected days until paid, within the horizon."),
         _c("segment", K.TEXT, "The customer's payer segment (reliable, forgetful, struggling, chronic, new)."),
         _c("segment_why", K.TEXT, "Why the customer is in that segment, in plain words."),
+        _c(
+            "p_problem_90d",
+            K.NUMBER,
+            "The customer's early warning: P(an invoice 30 days overdue, a missed plan instalment or a hand-over "
+            "within 90 days); empty when the engine has none (too few problems in its history).",
+            nullable=True,
+        ),
+        _c("alert", K.BOOL, "The customer is not a problem yet, but its p_problem_90d reached the alert level."),
         _c(
             "expected_loss",
             K.MONEY,
