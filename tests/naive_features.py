@@ -182,6 +182,12 @@ def customer_block(ledger: Ledger, snap: Ledger, customer_id: str, T: pd.Timesta
     out["overdue_amount"] = float(overdue["open_amount"].sum())
     out["max_days_overdue"] = maximum([days_between(T, d) for d in overdue["due_date"]])
 
+    # invoices that fell due in the 90 days up to T: paid by the due date, or not (paid later or still open at T)
+    fell = inv.loc[(inv["due_date"] < T) & (inv["due_date"] >= T - pd.Timedelta(days=90))]
+    not_by_due = [pd.isna(r.paid_date) or r.paid_date > r.due_date for r in fell.itertuples()]
+    out["n_late_due_90d"] = float(sum(not_by_due))
+    out["share_late_due_90d"] = share(not_by_due)
+
     # payments
     out["days_since_last_payment"] = float(days_between(T, pay["payment_date"].max())) if len(pay) else NAN
     out["n_payments"] = float(len(pay))

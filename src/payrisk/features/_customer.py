@@ -152,6 +152,17 @@ def _max_days_overdue(k: Kernel) -> np.ndarray:
     return k.t - (k.earliest("overdue") - 1)  # an overdue state starts the day after the due date
 
 
+# -- invoices that fell due: paid by their due date or not, whether settled yet or not --------------------------
+@feature("n_late_due_90d")
+def _n_late_due_90d(k: Kernel) -> np.ndarray:
+    return k.total("fell_due", "late", 90)
+
+
+@feature("share_late_due_90d")
+def _share_late_due_90d(k: Kernel) -> np.ndarray:
+    return _div(k.total("fell_due", "late", 90), k.total("fell_due", None, 90))
+
+
 # -- payments ------------------------------------------------------------------------------------------------
 @feature("days_since_last_payment")
 def _days_since_last_payment(k: Kernel) -> np.ndarray:

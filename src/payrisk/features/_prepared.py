@@ -318,6 +318,21 @@ def _overdue(p: Prepared) -> Events:
     )
 
 
+def _fell_due(p: Prepared) -> Events:
+    """Invoices from the day after their due date, when it is known whether they were paid by it (``late``: paid
+    after it, or not yet)."""
+    n = len(p.inv_issue)
+    late = p.inv_paid > p.inv_due
+    return Events(
+        p.inv_cust,
+        p.inv_due + 1,
+        owner=np.arange(n),
+        n_invoices=n,
+        one_per_invoice=True,
+        columns={"late": lambda: late},
+    )
+
+
 def _paid_on(p: Prepared, overdue: bool) -> Events:
     """Payments on an invoice while it is open (``overdue``: while it is overdue): from the payment day (or the
     day the invoice became overdue, if later) to the invoice's paid day."""
@@ -387,6 +402,7 @@ EVENT_TABLES: dict[str, Callable[[Prepared], Events]] = {
     "settled": _settled,
     "open": _open,
     "overdue": _overdue,
+    "fell_due": _fell_due,
     "paid_while_open": lambda p: _paid_on(p, overdue=False),
     "paid_while_overdue": lambda p: _paid_on(p, overdue=True),
     "payments": _payments,

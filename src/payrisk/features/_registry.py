@@ -288,6 +288,25 @@ _CUSTOMER += [
         1,
     ),
     _f(
+        "n_late_due_90d",
+        "customer",
+        "Other invoices that fell due in the 90 days up to the cutoff (due date in [cutoff - 90, cutoff - 1]) and "
+        "were not paid by it: paid late, or still open. Unlike share_late_90d it does not wait for them to be paid.",
+        "count",
+        "{value} invoices not paid by their due date in the last 90 days",
+        "every invoice due in the last 90 days paid by its due date",
+        1,
+    ),
+    _f(
+        "share_late_due_90d",
+        "customer",
+        "Share of the other invoices that fell due in those 90 days not paid by their due date.",
+        "share",
+        "{value:.0%} of the invoices due in the last 90 days not paid by their due date",
+        "paid by the due date in the last 90 days",
+        1,
+    ),
+    _f(
         "days_since_last_payment",
         "customer",
         "Cutoff minus the latest payment date of the customer (unallocated or on other invoices).",
