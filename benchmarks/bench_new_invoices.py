@@ -62,8 +62,14 @@ def one(name: str) -> dict:
     issued = X["as_of"] + pd.Timedelta(days=1)
     train = y_train.index.intersection(X.index[(issued <= day).to_numpy()])
     direct = pr.models.LatePaymentClassifier().fit(X.loc[train], y_train.loc[train])
+    # the direct payment-time model: days from issue on the same issue-date rows, open invoices censored at the fit
+    t_train = pr.labels.days_to_pay(ledger, as_of=day)
+    fitted = X.index[(issued <= day).to_numpy()].intersection(t_train.index)
+    at = t_train.index.get_indexer(fitted)
+    direct_time = pr.models.PaymentTimeModel().fit(X.loc[fitted], t_train.duration[at], t_train.event[at])
     fit_s = time.perf_counter() - t
     outcome = pr.labels.late_payment(ledger)  # known at the end of the data
+    paid_date = ledger.invoices.set_index("invoice_id")["paid_date"]
     rows = []
     for end in pd.date_range(day + pd.Timedelta(days=7), last, freq="7D"):
         new = X.index[((issued > end - pd.Timedelta(days=7)) & (issued <= end)).to_numpy()]
@@ -72,10 +78,19 @@ def one(name: str) -> dict:
         new = new.intersection(worklist.index)
         if not len(new):
             continue
+        age = (end - issued.loc[new]).dt.days.to_numpy()
+        q = direct_time.predict_quantiles(X.loc[new], (0.1, 0.5, 0.9), elapsed=age)
+        issue_day = issued.loc[new].to_numpy()
         rows.append(
             pd.DataFrame(
                 {
                     "week_end": end,
+                    "paid_date": paid_date.loc[new].to_numpy(),
+                    **{f"engine_{c}": worklist.loc[new, c].to_numpy() for c in ("pay_p10", "pay_p50", "pay_p90")},
+                    **{
+                        f"direct_pay_p{round(k * 100)}": issue_day + pd.to_timedelta(np.ceil(q[k]), unit="D").to_numpy()
+                        for k in (0.1, 0.5, 0.9)
+                    },
                     "customer_id": X.loc[new, "customer_id"].to_numpy(),
                     "late": outcome.loc[new].to_numpy(),
                     "engine": worklist.loc[new, "p_late"].to_numpy(),
@@ -93,6 +108,17 @@ def one(name: str) -> dict:
             ev.auc, scored["late"].to_numpy(), scored[method].to_numpy(), n_boot=200, groups=groups
         )
         out[f"{method}_auc"] = [round(v, 4), round(lo, 4), round(hi, 4)]
+    # payment dates of the new invoices paid by the end of the data (the same invoices for both models)
+    paid = scored.loc[scored["paid_date"].notna()]
+    out["n_paid"] = len(paid)
+    for method in ("engine", "direct"):
+        err = (paid[f"{method}_pay_p50"] - paid["paid_date"]).dt.days.abs().to_numpy(dtype=np.float64)
+        inside = (paid[f"{method}_pay_p10"] <= paid["paid_date"]) & (paid["paid_date"] <= paid[f"{method}_pay_p90"])
+        for key, values in (("pay_mae_days", err), ("pay_coverage_80", inside.to_numpy(dtype=np.float64))):
+            v, lo, hi = ev.bootstrap_ci(
+                lambda a, b: float(np.mean(a)), values, values, n_boot=200, groups=paid["customer_id"].to_numpy()
+            )
+            out[f"{method}_{key}"] = [round(v, 3), round(lo, 3), round(hi, 3)]
     print(json.dumps(out), flush=True)
     return out
 
