@@ -45,6 +45,10 @@ def test_the_report_renders_in_a_browser_with_its_worklist(tmp_path):
         assert len(rows) == min(100, len(worklist))
         first = rows[0].find_elements(By.TAG_NAME, "td")
         assert first[1].text == worklist["customer_id"].iloc[0] and first[2].text == worklist.index[0]
+        alerts = engine.early_warning(ledger, "2024-06-30")
+        alerts = alerts.loc[alerts["alert"]]
+        warned = driver.find_elements(By.CSS_SELECTOR, "#early-warning tbody tr")
+        assert [r.find_elements(By.TAG_NAME, "td")[0].text for r in warned] == list(alerts.index[:100])
         images = driver.find_elements(By.TAG_NAME, "img")
         assert images and all(driver.execute_script("return arguments[0].naturalWidth", im) > 0 for im in images)
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
