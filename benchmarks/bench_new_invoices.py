@@ -10,8 +10,9 @@ late. AUCs with customer-bootstrap intervals, beside the customer's prior late s
 Cases: the default world, the short-term world (monthly bills on 14-day terms), the short-term world with many
 customers of few invoices each, and IBM's receivables (real).
 
-Usage: python benchmarks/bench_new_invoices.py [synthetic] [short_term] [few_invoices] [ibm]
-    -> benchmarks/results/new_invoices.json
+Usage: python benchmarks/bench_new_invoices.py [--select-size] [synthetic] [short_term] [few_invoices] [ibm]
+    -> benchmarks/results/new_invoices.json (new_invoices_select_size.json with --select-size: the engine's models
+    choose their tree size by time-ordered validation, ``RiskEngine(select_size=True)``)
 """
 
 from __future__ import annotations
@@ -51,12 +52,12 @@ CASES = {
 }
 
 
-def one(name: str) -> dict:
+def one(name: str, select_size: bool = False) -> dict:
     fit_on, last, load = CASES[name]
     ledger = load()
     day = pd.Timestamp(fit_on)
     t = time.perf_counter()
-    engine = pr.RiskEngine(reasons_top_n=0, forecast_weeks=0).fit(ledger, day)
+    engine = pr.RiskEngine(reasons_top_n=0, forecast_weeks=0, select_size=select_size).fit(ledger, day)
     X = pr.features.invoice_features(ledger, "issue_date")
     y_train = pr.labels.late_payment(ledger, as_of=day, mature_only=True)
     issued = X["as_of"] + pd.Timedelta(days=1)
@@ -101,7 +102,14 @@ def one(name: str) -> dict:
             )
         )
     scored = pd.concat(rows)
-    out = {"dataset": name, "fit_as_of": fit_on, "scored_to": last, "n": len(scored), "fit_s": round(fit_s, 1)}
+    out = {
+        "dataset": name,
+        "select_size": select_size,
+        "fit_as_of": fit_on,
+        "scored_to": last,
+        "n": len(scored),
+        "fit_s": round(fit_s, 1),
+    }
     groups = scored["customer_id"].to_numpy()
     for method in ("engine", "direct", "prior"):
         v, lo, hi = ev.bootstrap_ci(
@@ -124,7 +132,9 @@ def one(name: str) -> dict:
 
 
 if __name__ == "__main__":
-    names = sys.argv[1:] or list(CASES)
-    results = [one(n) for n in names if n != "ibm" or (DATA / "ibm_accounts_receivable").is_dir()]
+    select = "--select-size" in sys.argv
+    names = [a for a in sys.argv[1:] if a != "--select-size"] or list(CASES)
+    results = [one(n, select) for n in names if n != "ibm" or (DATA / "ibm_accounts_receivable").is_dir()]
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "new_invoices.json").write_text(json.dumps(results, indent=1))
+    out = "new_invoices_select_size.json" if select else "new_invoices.json"
+    (RESULTS / out).write_text(json.dumps(results, indent=1))

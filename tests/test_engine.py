@@ -131,7 +131,7 @@ def test_errors(small):
     "params",
     [{"n_estimators": 0}, {"max_depth": 0}, {"history_days": 7}, {"forecast_weeks": -1}, {"annual_rate": 8},
      {"horizon_days": 0.5}, {"loss_given_nonpayment": 1.5}, {"reasons_top_n": -1}, {"n_estimators": True},
-     {"alert_level": 1.0}, {"alert_level": 0}],
+     {"alert_level": 1.0}, {"alert_level": 0}, {"select_size": "yes"}],
 )  # fmt: skip
 def test_parameters_out_of_range_are_refused_by_name(small, params):
     with pytest.raises(ParameterError, match=f"'{next(iter(params))}' parameter"):

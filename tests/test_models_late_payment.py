@@ -96,3 +96,29 @@ def test_adherence_monotone_constraints_point_the_good_way(world):
     worse = base.assign(share_late=np.minimum(base["share_late"] + 0.3, 1.0))  # later payer: less likely kept
     assert (clf.predict_proba(worse)[:, 1] <= clf.predict_proba(base)[:, 1] + 1e-9).all()
     assert (clf.predict_proba(worse)[:, 1] < clf.predict_proba(base)[:, 1] - 1e-6).any()
+
+
+def test_select_size_chooses_by_time_ordered_validation_never_the_calibration_rows(split, tmp_path):
+    """The size is chosen on the early-stopping slice at two origins: the calibration rows (the latest) never
+    change the choice, a small book takes the regularised trees its validation loss prefers, and the choice is
+    saved with the model."""
+    Xtr, ytr, Xte, _ = split
+    small = Xtr.sort_values("as_of").iloc[:3000]
+    y = ytr.loc[small.index].to_numpy()
+    a = LatePaymentClassifier(select_size=True, n_estimators=200).fit(small, y)
+    flipped = y.copy()
+    flipped[-int(0.15 * len(y)) :] = 1 - flipped[-int(0.15 * len(y)) :]  # the calibration rows, turned over
+    b = LatePaymentClassifier(select_size=True, n_estimators=200).fit(small, flipped)
+    sel = a.size_selection_
+    assert sel == b.size_selection_ and sel["origins"] == 2 and len(sel["candidates"]) == 4  # its own size is one
+    losses = [c["validation_loss"] for c in sel["candidates"]]
+    chosen = sel["candidates"][int(np.argmin(losses))]
+    assert sel["chosen"] == {k: chosen[k] for k in ("max_depth", "min_child_weight", "reg_lambda")}
+    fixed = LatePaymentClassifier(n_estimators=200).fit(small, y)
+    if sel["chosen"]["max_depth"] != 4:  # the booster is the chosen size's, not the default one
+        assert not np.allclose(a.predict_proba(Xte)[:, 1], fixed.predict_proba(Xte)[:, 1])
+    back = LatePaymentClassifier.load(a.save(tmp_path / "m"))
+    assert back.size_selection_ == sel
+    np.testing.assert_allclose(back.predict_proba(Xte)[:, 1], a.predict_proba(Xte)[:, 1])
+    with pytest.raises(ParameterError, match="valid_fraction > 0"):
+        LatePaymentClassifier(select_size=True, valid_fraction=0.0).fit(small, y)

@@ -94,6 +94,7 @@ def test_constructor_defaults_are_unchanged():
         "valid_fraction": 0.15,
         "calibration_fraction": 0.15,
         "monotone": False,
+        "select_size": False,
         "n_jobs": 2,
         "random_state": 0,
     }

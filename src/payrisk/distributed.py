@@ -276,6 +276,11 @@ def _train_on_cluster(client: Any, model: Any, rows: Any, labels: Any) -> tuple[
     import xgboost.dask  # the dask module of xgboost is imported on request
 
     model.validate_params()
+    if getattr(model, "select_size", False):
+        raise ParameterError(
+            f"{type(model).__name__}(select_size=True) is not available on a Dask cluster: the trees are grown once, "
+            "at the size given (max_depth, min_child_weight, reg_lambda). Choose the size on a sample in one process."
+        )
     meta = rows._meta.select_dtypes(include=["number", "bool"])  # the feature columns, as TimeSplitModel.fit
     names = [c for c in meta.columns if c not in NOT_FEATURES]
     # a model that does not calibrate (the weekly one, an uncalibrated classifier) keeps no slice for it

@@ -117,6 +117,11 @@ class RiskEngine(BaseEstimator):
         Weeks of the direct weekly payment distribution (:class:`~payrisk.models.PaymentWeekModel`) that the
         cash forecast reads; trained on the landmarks followed for all of them. 0 leaves it out (the forecast
         then reads the payment-time model alone).
+    select_size : bool, default False
+        The late-payment, payment-time and weekly models choose their tree size by time-ordered validation inside
+        the training rows (``select_size`` of the models; the choice is in each model's ``size_selection_`` and
+        saved metadata). Worth it on small books (a few thousand to tens of thousands of invoices); not on a Dask
+        cluster.
     alert_level : float, default 0.3
         The early warning alerts on a customer who is not a problem yet when its P(becoming a problem within 90
         days) is at least this (:meth:`early_warning`; a problem is an invoice 30 days overdue, a missed plan
@@ -161,6 +166,7 @@ class RiskEngine(BaseEstimator):
         max_depth: int = 4,
         exclude_features: tuple[str, ...] = (),
         forecast_weeks: int = 13,
+        select_size: bool = False,
         alert_level: float = 0.3,
     ) -> None:
         self.history_days = history_days
@@ -173,6 +179,7 @@ class RiskEngine(BaseEstimator):
         self.max_depth = max_depth
         self.exclude_features = exclude_features
         self.forecast_weeks = forecast_weeks
+        self.select_size = select_size
         self.alert_level = alert_level
 
     def _validate_params(self) -> None:
@@ -200,6 +207,8 @@ class RiskEngine(BaseEstimator):
             raise ParameterError(
                 f"The 'exclude_features' parameter must be a list of feature names, e.g. ['issue_month']. Got {excl!r}."
             )
+        if not isinstance(self.select_size, bool | np.bool_):
+            raise ParameterError(f"The 'select_size' parameter must be True or False. Got {self.select_size!r}.")
         level = self.alert_level
         if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < level < 1:
             raise ParameterError(
@@ -240,7 +249,9 @@ class RiskEngine(BaseEstimator):
         rows = run.training_rows(ledger, day, self.history_days, tuple(self.exclude_features))
         n_rows = run.count(rows)
         check_enough_rows(n_rows, self.history_days, day, ledger)
-        size = {"n_estimators": self.n_estimators, "max_depth": self.max_depth}
+        size: dict[str, Any] = {"n_estimators": self.n_estimators, "max_depth": self.max_depth}
+        if self.select_size:
+            size["select_size"] = True
         report(STEPS[1], 1, len(STEPS))
         self.late_model_ = run.fit_late(rows, size)
         report(STEPS[2], 2, len(STEPS))

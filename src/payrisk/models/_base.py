@@ -24,6 +24,15 @@ from sklearn.utils._param_validation import InvalidParameterError as _SklearnInv
 from payrisk.errors import InvalidParameterError, NotFittedError, ParameterError
 from payrisk.models._persist import FeatureSpec, ModelMetadata, read_model, write_model
 
+#: The sizes ``select_size=True`` chooses among (besides the model's own): shallow and strongly regularised for
+#: small books, deeper for large ones
+SIZE_GRID: tuple[dict[str, float], ...] = (
+    {"max_depth": 2, "min_child_weight": 10.0, "reg_lambda": 5.0},
+    {"max_depth": 3, "min_child_weight": 5.0, "reg_lambda": 2.0},
+    {"max_depth": 4, "min_child_weight": 5.0, "reg_lambda": 1.0},
+    {"max_depth": 6, "min_child_weight": 2.0, "reg_lambda": 1.0},
+)
+
 #: The tree parameters (and their defaults) every model inherits; a model overrides or leaves out some.
 TREE_PARAMETERS: dict[str, Any] = {
     "n_estimators": 600,
@@ -37,6 +46,7 @@ TREE_PARAMETERS: dict[str, Any] = {
     "valid_fraction": 0.15,
     "calibration_fraction": 0.15,
     "monotone": False,
+    "select_size": False,
     "n_jobs": 2,
     "random_state": 0,
 }
@@ -53,6 +63,7 @@ _TREE_CONSTRAINTS: dict[str, list[Any]] = {
     "valid_fraction": [Interval(Real, 0, 0.5, closed="left")],
     "calibration_fraction": [Interval(Real, 0, 0.5, closed="left")],
     "monotone": ["boolean"],
+    "select_size": ["boolean"],
     "n_jobs": [Integral],
     "random_state": [Interval(Integral, 0, None, closed="left")],
 }
@@ -183,12 +194,56 @@ class TimeSplitModel(BaseEstimator):
             self._set_label(d, target[rows])
             return d
 
-        dval = dmatrix(slice(n_tr, n_tr + n_val)) if n_val else None
-        booster = self._train(self.booster_params(names), dmatrix(slice(0, n_tr)), dval)
+        if self.select_size:
+            booster = self._select_size(names, n_tr, n_val, dmatrix)
+        else:
+            dval = dmatrix(slice(n_tr, n_tr + n_val)) if n_val else None
+            booster = self._train(self.booster_params(names), dmatrix(slice(0, n_tr)), dval)
         self._set_fitted(booster, names, t, time is not None or _has_column(X, "as_of"), M)
         cal = slice(n - n_cal, n)
         self.fit_calibration(self._raw(M[cal]) if n_cal else np.zeros(0), target[cal])
         return self
+
+    def _select_size(self, names: list[str], n_tr: int, n_val: int, dmatrix: Any) -> Any:
+        """Choose the tree size (depth, minimum child weight, L2 penalty) among the model's own and
+        :data:`SIZE_GRID` by time-ordered validation inside the training rows: each size is trained on the rows
+        before an origin and scored on the early-stopping slice after it, at two origins (the later one is the
+        early-stopping split of a plain fit); the lowest mean validation loss wins. The calibration rows are never
+        seen. Records ``size_selection_`` and returns the chosen size's booster of the later origin."""
+        if not n_val:
+            raise ParameterError(
+                f"{type(self).__name__}(select_size=True) chooses the size on the early-stopping slice: give "
+                "valid_fraction > 0."
+            )
+        folds = [(slice(0, n_tr), slice(n_tr, n_tr + n_val))]
+        if n_tr - n_val >= 10:
+            folds.insert(0, (slice(0, n_tr - n_val), slice(n_tr - n_val, n_tr)))
+        own = {"max_depth": self.max_depth, "min_child_weight": self.min_child_weight, "reg_lambda": self.reg_lambda}
+        sizes = [own, *(g for g in SIZE_GRID if g != own)]
+        matrices = [(dmatrix(tr), dmatrix(va)) for tr, va in folds]
+        base = self.booster_params(names)
+        scores, boosters = [], []
+        for size in sizes:
+            params = {**base, "max_depth": size["max_depth"], "min_child_weight": size["min_child_weight"]}
+            params["lambda"] = size["reg_lambda"]
+            losses = []
+            for dtrain, dvalid in matrices:
+                booster = self._train(params, dtrain, dvalid)
+                losses.append(float(booster.best_score))
+            scores.append(float(np.mean(losses)))
+            boosters.append(booster)
+        best = int(np.argmin(scores))
+
+        def plain(size: dict[str, Any]) -> dict[str, Any]:
+            return {"max_depth": int(size["max_depth"]), "min_child_weight": float(size["min_child_weight"]),
+                    "reg_lambda": float(size["reg_lambda"])}  # fmt: skip
+
+        self.size_selection_ = {
+            "chosen": plain(sizes[best]),
+            "candidates": [{**plain(z), "validation_loss": v} for z, v in zip(sizes, scores, strict=True)],
+            "origins": len(folds),
+        }
+        return boosters[best]
 
     # hooks of the template
     def _check_target(self, target: Any) -> np.ndarray:
@@ -452,6 +507,7 @@ class TimeSplitModel(BaseEstimator):
             extra={
                 "best_iteration": self.best_iteration_,
                 "feature_medians": [None if np.isnan(v) else float(v) for v in self.feature_medians_],
+                **({"size_selection": self.size_selection_} if hasattr(self, "size_selection_") else {}),
             },
         )
         return write_model(path, self.booster_, meta)
@@ -468,6 +524,8 @@ class TimeSplitModel(BaseEstimator):
         medians = meta.extra.get("feature_medians") or [None] * model.n_features_in_
         model.feature_medians_ = np.array([np.nan if v is None else v for v in medians], dtype=np.float64)
         model.training_as_of_ = None if meta.training_as_of is None else pd.Timestamp(meta.training_as_of)
+        if "size_selection" in meta.extra:
+            model.size_selection_ = meta.extra["size_selection"]
         model._restore_calibration(meta.calibration)
         return model
 

@@ -83,6 +83,11 @@ class LatePaymentClassifier(ClassifierMixin, TimeSplitModel):
     calibration : {"auto", "isotonic", "platt", "none"}
     monotone : bool
         Constrain features with a known risk direction in ``pr.features.registry`` to move the score that way.
+    select_size : bool
+        Choose ``max_depth``, ``min_child_weight`` and ``reg_lambda`` among these and ``SIZE_GRID`` by
+        time-ordered validation inside the training rows (two origins on the early-stopping slice; never the
+        calibration rows): for small books, where the default trees may be too large. The choice and each
+        candidate's validation loss are in ``size_selection_`` and the saved metadata.
     n_jobs, random_state : int
 
     Attributes
@@ -95,6 +100,8 @@ class LatePaymentClassifier(ClassifierMixin, TimeSplitModel):
     n_features_in_ : int
     best_iteration_ : int
     calibration_method_ : str
+    size_selection_ : dict
+        With ``select_size=True``: the ``chosen`` size, each candidate's ``validation_loss`` and the ``origins``.
     training_as_of_ : pandas.Timestamp or None
         The latest row time seen in fit.
 

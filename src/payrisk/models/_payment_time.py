@@ -49,7 +49,7 @@ class PaymentTimeModel(TimeSplitModel):
     distribution : {"auto", "normal", "logistic", "extreme"}
     interval_calibration : bool, default True
     n_estimators, learning_rate, max_depth, min_child_weight, subsample, colsample_bytree, reg_lambda,
-    early_stopping_rounds, valid_fraction, calibration_fraction, monotone, n_jobs, random_state :
+    early_stopping_rounds, valid_fraction, calibration_fraction, monotone, select_size, n_jobs, random_state :
         As in :class:`LatePaymentClassifier`.
 
     Attributes

@@ -29,7 +29,7 @@ class PaymentWeekModel(TimeSplitModel):
     ----------
     weeks : int, default 13
     n_estimators, learning_rate, max_depth, min_child_weight, subsample, colsample_bytree, reg_lambda,
-    early_stopping_rounds, valid_fraction, n_jobs, random_state :
+    early_stopping_rounds, valid_fraction, select_size, n_jobs, random_state :
         As in :class:`LatePaymentClassifier`.
 
     Attributes
