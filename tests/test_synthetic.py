@@ -230,15 +230,17 @@ def test_bad_parameters_are_refused():
 
 
 def test_the_short_term_world_is_a_book_of_monthly_bills_paid_within_days():
-    """The preset's promises, measured on its ledger: 14-day terms, monthly bills, payment within days, short
-    histories, deteriorating customers; and its truth is as calibrated as the default world's."""
+    """The preset's promises, measured on its ledger: 14-day terms, monthly bills, payment within days (or on the
+    due date by direct debit), short histories, deteriorating customers; and its truth is as calibrated as the
+    default world's."""
     led = pr.datasets.make_ledger(n_customers=1500, seed=2, params=WorldParams.short_term())
     default = pr.datasets.make_ledger(n_customers=300, seed=2)
     inv = led.invoices
     terms = (inv["due_date"] - inv["issue_date"]).dt.days
     assert (terms == 14).mean() > 0.75
     assert inv.groupby("customer_id").size().median() < default.invoices.groupby("customer_id").size().median()
-    days_to_pay = (inv["paid_date"] - inv["issue_date"]).dt.days.dropna()
+    debit = led.truth.invoices.set_index("invoice_id")["direct_debit"].reindex(inv["invoice_id"]).to_numpy()
+    days_to_pay = (inv["paid_date"] - inv["issue_date"]).dt.days.loc[~debit].dropna()
     default_days = (default.invoices["paid_date"] - default.invoices["issue_date"]).dt.days
     assert days_to_pay.median() <= 10 < default_days.median()
     cust = led.truth.customers
@@ -251,3 +253,37 @@ def test_the_short_term_world_is_a_book_of_monthly_bills_paid_within_days():
     assert ((late - p).abs() / np.sqrt(p * (1 - p) / n) < 4).all()
     with pytest.raises(PydanticValidationError):
         WorldParams.short_term(terms_probs=(0.5, 0.2))
+
+
+def test_direct_debit_is_collected_on_the_due_date_unless_it_fails_and_the_truth_knows():
+    """A direct-debit invoice is paid on the last business day on or before its due date, or, when the collection
+    fails (with a share of the customer's own chance of paying late), late like any other; the truth's survival
+    follows both, and the default world has no direct debit (its draw unchanged)."""
+    from payrisk._calendar import direct_debit_day
+
+    led = pr.datasets.make_ledger(n_customers=1500, seed=4, params=WorldParams.short_term())
+    truth = led.truth.invoices.set_index("invoice_id")
+    inv = led.invoices.set_index("invoice_id").loc[truth.index]
+    debit = truth["direct_debit"].to_numpy()
+    assert (
+        0.3 < debit.mean() < 0.5
+        and not pr.datasets.make_ledger(n_customers=100, seed=4).truth.invoices["direct_debit"].any()
+    )
+    day = lambda s: s.to_numpy().astype("datetime64[D]").astype(np.int64)  # noqa: E731
+    collected = direct_debit_day(day(inv["issue_date"]), day(inv["due_date"]))
+    on_day = inv["paid_date"].notna().to_numpy() & (day(inv["paid_date"].fillna(inv["due_date"])) == collected)
+    late = (inv["paid_date"].isna() | (inv["paid_date"] > inv["due_date"])).to_numpy()
+    due = (inv["due_date"] < led.end_date).to_numpy()  # its collection day has come
+    assert (on_day | late)[debit & due].all()  # collected on its day, or failed and late: never early or between
+    fails = late[debit & due].mean()
+    assert fails < 0.4 * late[~debit & due].mean()  # a failed collection is rare beside a late payment
+    p = truth["p_late"].to_numpy()
+    assert abs(fails - p[debit & due].mean()) < 4 * np.sqrt(fails * (1 - fails) / (debit & due).sum())
+    cutoff = led.end_date - pd.Timedelta(days=200)
+    due_ok = (inv["due_date"] <= cutoff).to_numpy() & debit
+    for d in (-3, -1, 0, 7, 30):
+        unpaid = ~(inv["paid_date"] <= inv["due_date"] + pd.Timedelta(days=d)).to_numpy()[due_ok]
+        want = led.truth.survival([d])[d].to_numpy()[due_ok]
+        # collector actions only bring payments forward: the empirical share is at most the truth, and close
+        assert unpaid.mean() <= want.mean() + 4 * _se(want.mean(), due_ok.sum()), d
+        assert abs(unpaid.mean() - want.mean()) < 0.01 + 4 * _se(want.mean(), due_ok.sum()), d

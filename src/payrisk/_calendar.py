@@ -13,6 +13,7 @@ __all__ = [
     "add_months",
     "closed",
     "day_numbers",
+    "direct_debit_day",
     "month",
     "month_start",
     "next_business",
@@ -88,6 +89,21 @@ def next_business(d: np.ndarray) -> np.ndarray:
 def prev_business(d: np.ndarray) -> np.ndarray:
     wd = weekday(d)
     return d - np.where(wd == 5, 1, np.where(wd == 6, 2, 0))
+
+
+def direct_debit_day(issue: np.ndarray, due: np.ndarray) -> np.ndarray:
+    """The day a direct debit is collected: the last business day on or before the due date (the due date itself
+    when that is before the issue date).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> due = np.array([19_728, 19_729])  # Saturday 2024-01-06, Sunday 2024-01-07
+    >>> direct_debit_day(np.array([19_700, 19_729]), due).tolist()  # Friday; a Sunday invoice due the same day
+    [19727, 19729]
+    """
+    back = prev_business(due)
+    return np.where(back >= issue, back, due)
 
 
 def next_weekday(d: np.ndarray, w: np.ndarray) -> np.ndarray:

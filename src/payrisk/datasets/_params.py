@@ -126,6 +126,12 @@ class WorldParams(BaseModel):
     archetype_shares: dict[str, float] = Field(default_factory=lambda: _per_archetype(0.45, 0.25, 0.18, 0.12))
     #: share of reliable and forgetful customers who turn struggling at a random date
     deteriorating_share: float = Field(default=0.12, ge=0, le=1)
+    #: share of customers who pay by direct debit: each invoice is collected on its due date (the last business
+    #: day on or before it) unless the collection fails; a failed one runs late like any other invoice
+    direct_debit_share: float = Field(default=0.0, ge=0, le=1)
+    #: a direct-debit collection fails with this share of the invoice's chance of being paid late otherwise
+    #: (insufficient funds follow the customer's own risk)
+    direct_debit_fail_factor: float = Field(default=0.15, ge=0, le=1)
     #: shift of the hidden customer effect when a customer deteriorates
     deterioration_shift: float = 0.5
     #: when customers deteriorate: uniformly between these fractions of the history (a late, narrow window
@@ -229,9 +235,10 @@ class WorldParams(BaseModel):
         """The short-term world: a telco's or consumer lender's book rather than a wholesaler's.
 
         Monthly bills of small amounts on 14-day terms (a few on 30), most paid within days of issue, few days
-        late when late; many customers who joined during the history (short histories: seven in ten), a fifth of
-        the reliable and forgetful customers deteriorating, and few payment plans. The other knobs are the
-        default world's; ``changes`` override any of them.
+        late when late; four in ten customers pay by direct debit (collected on the due date, failing with 15% of
+        their chance of paying late otherwise); many customers who joined during the history (short histories:
+        seven in ten), a fifth of the reliable and forgetful customers deteriorating, and few payment plans. The
+        other knobs are the default world's; ``changes`` override any of them.
 
         Examples
         --------
@@ -255,6 +262,7 @@ class WorldParams(BaseModel):
             "late_days_median": _per_archetype(2.0, 4.0, 12.0, 25.0),
             "plans_per_year": _per_archetype(0.0, 0.02, 0.2, 0.15),
             "legal_min_amount": 150.0,
+            "direct_debit_share": 0.4,
         }
         return cls(**(preset | changes))
 

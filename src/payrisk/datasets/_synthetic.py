@@ -17,6 +17,7 @@ from scipy.special import expit
 from payrisk._calendar import NEVER as _NEVER
 from payrisk._calendar import NS_PER_DAY as _NS_PER_DAY
 from payrisk._calendar import add_months as _add_months
+from payrisk._calendar import direct_debit_day
 from payrisk._calendar import month as _month
 from payrisk._calendar import month_start as _month_start
 from payrisk._calendar import next_business as _next_business
@@ -125,6 +126,10 @@ class _World:
             "deteriorates": deteriorates,
             "deteriorated_on": det_on,
             "rate": rate,
+            # drawn from a spawned generator, and only where there is direct debit: the default world is unchanged
+            "direct_debit": (self.rng.spawn(1)[0].random(n) < p.direct_debit_share)
+            if p.direct_debit_share > 0
+            else np.zeros(n, dtype=bool),
             "amount_scale": p.amount_median * np.exp(p.amount_sigma_between * rng.standard_normal(n)),
             "terms": _choice(rng, tuple(p.terms_days), n, p=np.array(p.terms_probs)),
             "country": country,
@@ -187,6 +192,8 @@ class _World:
             + p.new_customer_effect * np.exp(-np.maximum(tenure_months, 0) / 6.0)
         )
         p_late = expit(logit)
+        direct_debit = c["direct_debit"][cust]
+        p_late = np.where(direct_debit, p_late * p.direct_debit_fail_factor, p_late)  # a failed collection
         p_never = p_late * _lookup(p.never_given_late, arche)
         return {
             "cust": cust,
@@ -197,6 +204,7 @@ class _World:
             "archetype": arche,
             "p_late": p_late,
             "p_never": p_never,
+            "direct_debit": direct_debit,
         }
 
     def payment_days(self, c: dict[str, np.ndarray], inv: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -254,6 +262,7 @@ class _World:
         back = np.where(snap & (back >= issue), back, raw)
         biz_back = _prev_business(back)
         on_time_day = np.minimum(np.where(biz_back >= issue, biz_back, _next_business(back)), due)
+        on_time_day = np.where(inv["direct_debit"], direct_debit_day(issue, due), on_time_day)
         pay = np.where(late, late_pay_day(mu), on_time_day)
         # potential outcomes of the first reminder's tone (delivered, as logged otherwise): days late
         dispute = p.dispute_delay * disputed
@@ -797,6 +806,7 @@ def _truth(w: _World, c, inv, pay, lost, pl, ins, cust_ids, inv_ids, plan_ids, a
             "first_channel": _text(CHANNELS, pay["channel"]),
             "first_bounced": pay["bounced"],
             "first_aligned": pay["aligned"],
+            "direct_debit": inv["direct_debit"],
             "days_late_if_mild": pay["if_mild"],
             "days_late_if_strict": pay["if_strict"],
             "late": pay["late"],

@@ -157,6 +157,13 @@ class Truth:
         terms = inv["terms"].to_numpy(dtype=float)[:, None]
         p_b_ge_k = stats.beta.sf(np.clip((-d - 0.5) / terms, 0, 1), a, b)
         early = p + (1 - p) * (1 - p_b_ge_k)
+        if "direct_debit" in inv.columns:  # collected on its day unless the collection fails (then late)
+            from payrisk._calendar import direct_debit_day
+
+            collected = direct_debit_day(due - terms.astype(np.int64), due)
+            early = np.where(
+                inv["direct_debit"].to_numpy(dtype=bool)[:, None], np.where(day < collected, 1.0, p), early
+            )
         return np.where(d >= 0, late_part, early)
 
     @cached_property
