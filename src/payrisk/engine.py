@@ -73,6 +73,12 @@ def _invoice_fact(rows: pd.DataFrame, day: pd.Timestamp) -> np.ndarray:
     return np.asarray([f"{a} open on this invoice, which {v} {d}" for a, v, d in zip(amount, verb, due, strict=True)])
 
 
+def _joined(reasons: pd.DataFrame) -> np.ndarray:
+    """The three reasons of each row of :func:`payrisk.explain.reason_codes` in one text ("a; b; c")."""
+    joined = reasons[["reason_1", "reason_2", "reason_3"]].agg("; ".join, axis=1).str.strip("; ")
+    return joined.str.replace(r"(; )+", "; ", regex=True).to_numpy()
+
+
 def _open_rows(snap: Any, day: pd.Timestamp, X: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The open invoices (open amount > 0) among the feature rows of ``invoice_features(snap, day)`` and their
     invoice lines indexed by id. The rows come in ledger order, so they align by position (no id lookup)."""
@@ -329,8 +335,7 @@ class RiskEngine(BaseEstimator):
             phi = explain.contributions(self.time_model_, Xt, self.reason_method)
             for column, register in (("reasons", "collector"), ("customer_reasons", "customer")):
                 r = explain.reason_codes(self.time_model_, Xt, n=3, register=register, contribs=phi, exclude=_MECHANICS)
-                joined = r[["reason_1", "reason_2", "reason_3"]].agg("; ".join, axis=1).str.strip("; ")
-                reasons[column][:n] = joined.str.replace(r"(; )+", "; ", regex=True).to_numpy()
+                reasons[column][:n] = _joined(r)
             # a customer always gets a plain fact about the invoice, even when no account fact raised the score
             said = reasons["customer_reasons"][:n]
             empty = said == ""
@@ -388,9 +393,7 @@ class RiskEngine(BaseEstimator):
         alert = ~now & (p >= self.alert_level)
         why = np.full(len(cut), "", dtype=object)
         if reasons and alert.any():
-            r = explain.reason_codes(model, C.iloc[np.flatnonzero(alert)], n=3, register="collector")
-            joined = r[["reason_1", "reason_2", "reason_3"]].agg("; ".join, axis=1).str.strip("; ")
-            why[alert] = joined.str.replace(r"(; )+", "; ", regex=True).to_numpy()
+            why[alert] = _joined(explain.reason_codes(model, C.iloc[np.flatnonzero(alert)], n=3, register="collector"))
         index = pd.Index(cut["customer_id"].to_numpy(), name="customer_id", dtype="str")
         return pd.DataFrame({"p_problem_90d": p, "problem_now": now, "alert": alert, "reasons": why}, index=index)
 
