@@ -53,6 +53,8 @@ def test_the_report_renders_in_a_browser_with_its_worklist(tmp_path):
         assert images and all(driver.execute_script("return arguments[0].naturalWidth", im) > 0 for im in images)
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert not errors, errors
+        warned_rows = [bool(r.find_elements(By.TAG_NAME, "td")[-3].text) for r in rows]
+        assert warned_rows == list(worklist["alert"].head(len(rows)))  # the customer's alert on its invoices
         planned = [r.find_elements(By.TAG_NAME, "td")[-1].text for r in rows]
         sent = set(actions.loc[actions["status"] == "send", "customer_id"])
         assert any(planned) and all(

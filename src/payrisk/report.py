@@ -37,7 +37,8 @@ __all__ = ["model_quality", "write_report"]
 _WORKLIST_COLUMNS = [
     ("priority_rank", "#"), ("customer_id", "customer"), ("invoice_id", "invoice"), ("currency", "cur"),
     ("open_amount", "open"), ("days_overdue", "days overdue"), ("p_late", "P(late)"), ("p_paid_30d", "P(paid 30d)"),
-    ("expected_loss", "expected loss"), ("segment", "segment"), ("reasons", "why"), ("action", "planned action"),
+    ("expected_loss", "expected loss"), ("segment", "segment"), ("warning", "early warning"), ("reasons", "why"),
+    ("action", "planned action"),
 ]  # fmt: skip
 
 
@@ -105,6 +106,10 @@ def _worklist_html(worklist: pd.DataFrame, actions: pd.DataFrame | None, n: int)
         rows["action"] = rows["customer_id"].map(text).fillna("")
     else:
         rows["action"] = ""
+    # the customer's early warning: its chance of becoming a problem, where it raised an alert
+    alert = rows["alert"].to_numpy(dtype=bool) if "alert" in rows else np.zeros(len(rows), bool)
+    chance = rows["p_problem_90d"].to_numpy(dtype=float) if "p_problem_90d" in rows else np.full(len(rows), np.nan)
+    rows["warning"] = [f"alert: {p:.0%} in 90 days" if a else "" for a, p in zip(alert, chance, strict=True)]
     head = "".join(f"<th>{html.escape(label)}</th>" for _, label in _WORKLIST_COLUMNS)
     body = []
     for rec, red in zip(rows.to_dict("records"), rows["red"].fillna(0), strict=True):
