@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -107,3 +109,32 @@ def test_survival_curves_beat_the_population_curve(fitted):
     flat = np.tile(pop, (len(d), 1))
     assert ev.integrated_brier_score(d, e, s, grid) < 0.9 * ev.integrated_brier_score(d, e, flat, grid)
     assert ev.concordance_index_ipcw(d, e, model.predict_quantiles(Xte, [0.5])[0.5]) > 0.7
+
+
+def test_the_scale_follows_the_location_so_each_part_of_the_book_is_covered():
+    """Where the spread of log days grows with the expected wait (0.3 below, 1.0 above), one scale would cover
+    the short waits nearly always and the long ones rarely; the location bins' scales recover both, and each
+    half's 80% interval covers about 80% of fresh rows."""
+    rng = np.random.default_rng(3)
+
+    def draw(n: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        x = rng.random(n)
+        sigma = np.where(x < 0.5, 0.3, 1.0)
+        days = np.round(np.expm1(4.0 + 2.0 * x + sigma * rng.standard_normal(n)))  # 55 to 400 days typically
+        return pd.DataFrame({"x": x}), days, x < 0.5
+
+    X, days, _ = draw(12000)
+    m = PaymentTimeModel(n_estimators=200, distribution="normal").fit(X, days)
+    assert len(m.scale_factors_) == 5 and m.scale_factors_[-1] > 2 * m.scale_factors_[0]
+    Xt, dt, short = draw(4000)
+
+    def covered(model: PaymentTimeModel) -> list[float]:
+        q = model.predict_quantiles(Xt, [0.1, 0.9])
+        inside = ((dt >= np.ceil(q[0.1])) & (dt <= np.ceil(q[0.9]))).to_numpy()  # in whole days, as the worklist
+        return [inside[short].mean(), inside[~short].mean()]
+
+    assert all(abs(c - 0.8) < 0.07 for c in covered(m)), covered(m)
+    one = copy.deepcopy(m)
+    one.scale_edges_, one.scale_factors_ = np.zeros(0), np.ones(1)  # one scale for every row, as before
+    short_cover, long_cover = covered(one)
+    assert short_cover > 0.95 and long_cover < 0.7

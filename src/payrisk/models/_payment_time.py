@@ -25,6 +25,12 @@ DISTRIBUTIONS: Mapping[str, Any] = MappingProxyType(
 _XGB_DIST = {"normal": "normal", "logistic": "logistic", "extreme": "extreme"}
 
 
+#: quantiles are capped at a hundred years: "not in any foreseeable time", and still a date a worklist can hold
+MAX_DAYS = 36_500
+SCALE_BINS = 5  #: location bins with their own scale, at most
+MIN_BIN_ROWS = 200  #: calibration rows each location bin needs (fewer rows: fewer bins, or one scale)
+
+
 def _censored_loglik(z_event: np.ndarray, z_cens: np.ndarray, sigma: float, dist: Any) -> float:
     """Log-likelihood of log-times standardised by ``sigma``: densities for events, tails for censored."""
     ll = dist.logpdf(z_event).sum() - len(z_event) * np.log(sigma) + dist.logsf(z_cens).sum()
@@ -44,6 +50,12 @@ class PaymentTimeModel(TimeSplitModel):
     :func:`payrisk.evaluation.interval_coverage`): the likelihood fits the whole curve, the collector reads its
     intervals. On the synthetic world this took the out-of-time 80% coverage from 0.83 to about 0.80.
 
+    The scale depends on the location: the calibration rows are cut into up to five bins of equal size by their
+    predicted location, and each bin's scale is fitted by the same censored likelihood (a long expected wait is
+    more uncertain than a short one: an item 60 days overdue pays within days or much later). On the default world
+    this took the 80% coverage of items 31-90 days overdue from 0.41 to about 0.57, and of the whole book from
+    0.77 to 0.79.
+
     Parameters
     ----------
     distribution : {"auto", "normal", "logistic", "extreme"}
@@ -56,9 +68,13 @@ class PaymentTimeModel(TimeSplitModel):
     ----------
     distribution_ : str
     sigma_ : float
-        Scale of the error on log(days + 1), fitted on the calibration slice.
+        Scale of the error on log(days + 1), fitted on the calibration slice (times ``interval_scale_``).
+    scale_edges_, scale_factors_ : ndarray
+        The location bins' edges and each bin's scale relative to ``sigma_``: a row's scale is
+        ``sigma_ * scale_factors_[searchsorted(scale_edges_, mu)]``.
     interval_scale_ : float
-        The factor applied to the likelihood scale by ``interval_calibration`` (1.0 without it).
+        The factor applied to the likelihood scale by ``interval_calibration`` (1.0 without it), over the whole
+        calibration slice; each location bin's own adjustment is in ``scale_factors_``.
 
     Examples
     --------
@@ -138,9 +154,43 @@ class PaymentTimeModel(TimeSplitModel):
         """
         mu, days, event = np.log(raw), target[:, 0], target[:, 1] != 0
         self.distribution_, self.sigma_, self.calibration_loglik_ = self._fit_scale(mu, np.log1p(days), event)
-        self.interval_scale_ = self._fit_interval_scale(mu, days, event) if self.interval_calibration else 1.0
+        self.scale_edges_, self.scale_factors_ = self._fit_location_scales(mu, np.log1p(days), event)
+        self.interval_scale_ = 1.0
+        if self.interval_calibration:
+            self.interval_scale_ = self._fit_interval_scale(mu, days, event)
+            at = np.searchsorted(self.scale_edges_, mu)
+            for b in range(len(self.scale_factors_)):  # each location bin's intervals cover their share too
+                inside = at == b
+                if len(self.scale_factors_) > 1 and (inside & event).sum() >= MIN_BIN_ROWS // 4:
+                    k = self._fit_interval_scale(mu[inside], days[inside], event[inside])
+                    self.scale_factors_[b] *= k / self.interval_scale_
         self.sigma_ *= self.interval_scale_
         return self
+
+    def _fit_location_scales(self, mu: np.ndarray, y: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Bins of the location (up to :data:`SCALE_BINS`, at least :data:`MIN_BIN_ROWS` rows each) and each bin's
+        scale by censored likelihood, relative to the global ``sigma_``."""
+        n_bins = int(min(SCALE_BINS, len(mu) // MIN_BIN_ROWS))
+        if n_bins < 2:
+            return np.zeros(0), np.ones(1)
+        edges = np.unique(np.quantile(mu, np.linspace(0, 1, n_bins + 1)[1:-1]))
+        at = np.searchsorted(edges, mu)
+        dist = DISTRIBUTIONS[self.distribution_]
+        grid = self.sigma_ * np.exp(np.linspace(np.log(0.25), np.log(4.0), 121))
+        factors = np.ones(len(edges) + 1)
+        for b in range(len(edges) + 1):
+            ev, ce = (at == b) & e, (at == b) & ~e
+            if not ev.any():
+                continue
+            ll = [_censored_loglik((y[ev] - mu[ev]) / s, (y[ce] - mu[ce]) / s, s, dist) for s in grid]
+            factors[b] = grid[int(np.argmax(ll))] / self.sigma_
+        return edges, factors
+
+    def _sigma_at(self, mu: np.ndarray) -> np.ndarray:
+        """Each row's scale, from its location's bin (``mu`` of any shape)."""
+        edges = getattr(self, "scale_edges_", np.zeros(0))
+        factors = getattr(self, "scale_factors_", np.ones(1))
+        return self.sigma_ * np.asarray(factors)[np.searchsorted(edges, mu)]
 
     def _objective_params(self) -> dict[str, Any]:
         """AFT on log(days + 1) with unit scale (the scale is fitted after the trees)."""
@@ -153,7 +203,8 @@ class PaymentTimeModel(TimeSplitModel):
         }
 
     def _fit_interval_scale(self, mu: np.ndarray, days: np.ndarray, event: np.ndarray) -> float:
-        """The scale factor whose central 50/80/90% intervals best cover the calibration slice (censoring-aware)."""
+        """The scale factor whose central 50/80/90% intervals best cover the calibration rows given (censoring-aware;
+        the whole slice, or one location bin's rows). 1.0 where no row decides the coverage."""
         from payrisk.evaluation import interval_coverage
 
         factors = np.exp(np.linspace(np.log(0.5), np.log(2.0), 81))
@@ -161,8 +212,11 @@ class PaymentTimeModel(TimeSplitModel):
         bounds = np.concatenate([(1 - levels) / 2, (1 + levels) / 2])
         loss = []
         for k in factors:
-            q = self._quantiles(mu, bounds, sigma=k * self.sigma_)
-            cover = [interval_coverage(days, q[:, i], q[:, i + len(levels)], event=event) for i in range(len(levels))]
+            q = self._quantiles(mu, bounds, sigma=k * self._sigma_at(mu))
+            try:
+                cover = [interval_coverage(days, q[:, i], q[:, i + len(levels)], event=event) for i in range(3)]
+            except ParameterError:  # every censored time inside its interval: nothing to judge the factor by
+                return 1.0
             loss.append(float(((np.array(cover) - levels) ** 2).sum()))
         return float(factors[int(np.argmin(loss))])
 
@@ -208,7 +262,7 @@ class PaymentTimeModel(TimeSplitModel):
         return np.asarray(X_or_location, dtype=np.float64)
 
     def _z(self, mu: np.ndarray, days: np.ndarray) -> np.ndarray:
-        return (np.log1p(np.maximum(days, 0)) - mu) / self.sigma_
+        return (np.log1p(np.maximum(days, 0)) - mu) / self._sigma_at(mu)
 
     def survival_at(self, X_or_location: Any, days: Any, elapsed: Any = None) -> np.ndarray:
         """P(still unpaid ``d`` days after issue), as an array of rows x days.
@@ -319,14 +373,15 @@ class PaymentTimeModel(TimeSplitModel):
             raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit first.")
 
     def _quantiles(
-        self, location: np.ndarray, qs: np.ndarray, elapsed: Any = None, sigma: float | None = None
+        self, location: np.ndarray, qs: np.ndarray, elapsed: Any = None, sigma: np.ndarray | None = None
     ) -> np.ndarray:
-        """:meth:`quantiles_at` from locations, with another scale ``sigma`` when fitting the interval factor."""
+        """:meth:`quantiles_at` from locations, with other scales ``sigma`` (one per row) when fitting the interval
+        factor."""
         self._check_distribution()
         if ((qs <= 0) | (qs >= 1)).any():
             raise ParameterError(f"Quantiles must lie strictly between 0 and 1. Got {list(qs)}.")
         mu = np.asarray(location, dtype=np.float64)[:, None]
-        sigma = self.sigma_ if sigma is None else sigma
+        sigma = self._sigma_at(mu) if sigma is None else np.asarray(sigma, dtype=np.float64).reshape(-1, 1)
         dist = DISTRIBUTIONS[self.distribution_]
         if elapsed is None:
             level = qs[None, :]
@@ -334,7 +389,8 @@ class PaymentTimeModel(TimeSplitModel):
             a = np.broadcast_to(np.asarray(elapsed, dtype=np.float64), (len(mu),))[:, None]
             fa = dist.cdf(self._z(mu, a))
             level = fa + qs[None, :] * (1 - fa)
-        return np.maximum(np.expm1(mu + sigma * dist.ppf(np.clip(level, 1e-12, 1 - 1e-12))), 0.0)
+        days = np.expm1(np.minimum(mu + sigma * dist.ppf(np.clip(level, 1e-12, 1 - 1e-12)), np.log1p(MAX_DAYS)))
+        return np.maximum(days, 0.0)
 
     def predict_pay_date(self, X: pd.DataFrame, issue_date: Any, q: float = 0.5, elapsed: Any = None) -> pd.Series:
         """The ``q`` quantile of the payment date: ``issue_date`` plus the predicted days (rounded up)."""
@@ -344,11 +400,19 @@ class PaymentTimeModel(TimeSplitModel):
 
     # -- persistence ------------------------------------------------------------------------------------------
     def _calibration_doc(self) -> dict[str, Any]:
-        return {"distribution": self.distribution_, "sigma": self.sigma_, "interval_scale": self.interval_scale_}
+        return {
+            "distribution": self.distribution_,
+            "sigma": self.sigma_,
+            "scale_edges": [float(v) for v in self.scale_edges_],
+            "scale_factors": [float(v) for v in self.scale_factors_],
+            "interval_scale": self.interval_scale_,
+        }
 
     def _restore_calibration(self, doc: dict[str, Any]) -> None:
         self.distribution_ = doc["distribution"]
         self.sigma_ = float(doc["sigma"])
+        self.scale_edges_ = np.asarray(doc.get("scale_edges", []), dtype=np.float64)  # a model saved before: one
+        self.scale_factors_ = np.asarray(doc.get("scale_factors", [1.0]), dtype=np.float64)
         self.interval_scale_ = float(doc.get("interval_scale", 1.0))
 
 
