@@ -85,7 +85,7 @@ def test_copula_quantiles_match_a_simulation():
     n_sims = 4000
     g = rng.standard_normal(n_sims)[:, None]
     z = np.sqrt(1 - rho) * rng.standard_normal((n_sims, len(location))) + np.sqrt(rho) * g
-    days = np.expm1(location + model.sigma_ * dist.ppf(stats.norm.cdf(z)))
+    days = np.expm1(location + model.scale_at(location) * dist.ppf(stats.norm.cdf(z)))
     cum = np.stack([(days <= d) @ amount for d in ends], axis=1)
     per = np.diff(np.concatenate([np.zeros((n_sims, 1)), cum], axis=1), axis=1)
     tol = 0.03 * cum.mean(axis=0).max()

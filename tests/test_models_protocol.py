@@ -14,7 +14,7 @@ from payrisk.models import DISTRIBUTIONS, PaymentTimeModel, PaymentWeekModel
 @pytest.fixture(scope="module")
 def data() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
-    n = 400
+    n = 3000  # calibration rows enough for two location bins with their own scales
     X = pd.DataFrame({"slow": rng.normal(size=n), "days_to_due": rng.integers(0, 60, n).astype(float)})
     days = np.round(np.exp(3 + 0.5 * X["slow"].to_numpy() + rng.normal(scale=0.4, size=n)))
     paid = rng.random(n) < 0.8
@@ -27,9 +27,14 @@ def time_model(data) -> PaymentTimeModel:
     return PaymentTimeModel(n_estimators=20).fit(X, days, paid)
 
 
+def _scale(m: PaymentTimeModel, loc: np.ndarray) -> np.ndarray:
+    """Each row's scale as the attributes document it: ``sigma_`` times its location bin's factor."""
+    return m.sigma_ * m.scale_factors_[np.searchsorted(m.scale_edges_, loc)]
+
+
 def _z(m: PaymentTimeModel, loc: np.ndarray, days: np.ndarray) -> np.ndarray:
     """log(days + 1) standardised by the fitted location and scale, computed here."""
-    return (np.log1p(np.maximum(days, 0)) - loc) / m.sigma_
+    return (np.log1p(np.maximum(days, 0)) - loc) / _scale(m, loc)
 
 
 def test_survival_and_quantiles_from_features_or_locations_match_the_distribution(time_model, data):
@@ -37,6 +42,7 @@ def test_survival_and_quantiles_from_features_or_locations_match_the_distributio
     m = time_model
     dist = DISTRIBUTIONS[m.distribution_]
     loc = m.predict_location(X)
+    assert len(m.scale_factors_) >= 2  # the scale read per row, from its location's bin
     grid = [0.0, 10.0, 30.0, 90.0]
     s = m.survival_at(loc, grid)
     np.testing.assert_allclose(s, dist.sf(_z(m, loc[:, None], np.array(grid)[None, :])), rtol=1e-12)
@@ -49,11 +55,12 @@ def test_survival_and_quantiles_from_features_or_locations_match_the_distributio
     np.testing.assert_allclose(m.survival_at(loc, grid, elapsed), want, rtol=1e-12)
     levels = np.array([0.1, 0.5, 0.9])
     q = m.quantiles_at(loc, levels)
-    np.testing.assert_allclose(q, np.maximum(np.expm1(loc[:, None] + m.sigma_ * dist.ppf(levels)), 0), rtol=1e-12)
+    scale = _scale(m, loc)[:, None]
+    np.testing.assert_allclose(q, np.maximum(np.expm1(loc[:, None] + scale * dist.ppf(levels)), 0), rtol=1e-12)
     np.testing.assert_array_equal(q, m.predict_quantiles(X, levels).to_numpy())
     np.testing.assert_array_equal(m.predict(X), q[:, 1])
     f5 = dist.cdf(_z(m, loc, np.full(len(X), 5.0)))[:, None]  # P(T <= t | T > 5) = q  <=>  F(t) = F(5) + q (1 - F(5))
-    want = np.maximum(np.expm1(loc[:, None] + m.sigma_ * dist.ppf(f5 + levels * (1 - f5))), 0)
+    want = np.maximum(np.expm1(loc[:, None] + scale * dist.ppf(f5 + levels * (1 - f5))), 0)
     np.testing.assert_allclose(m.quantiles_at(X, levels, elapsed=5), want, rtol=1e-9)
     np.testing.assert_allclose(m.survival_at(loc, q[:, [1]]), 0.5)  # the median is where half are still unpaid
 

@@ -186,11 +186,21 @@ class PaymentTimeModel(TimeSplitModel):
             factors[b] = grid[int(np.argmax(ll))] / self.sigma_
         return edges, factors
 
-    def _sigma_at(self, mu: np.ndarray) -> np.ndarray:
-        """Each row's scale, from its location's bin (``mu`` of any shape)."""
+    def scale_at(self, location: np.ndarray) -> np.ndarray:
+        """Each row's scale of the error on log(days + 1), from its location's bin (``location`` of any shape,
+        as :meth:`predict_location` gives it): ``log(days + 1) = location + scale * e``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> X = pd.DataFrame({"x": np.arange(60.0)})
+        >>> m = PaymentTimeModel(n_estimators=5).fit(X, np.arange(60) % 30)
+        >>> m.scale_at(m.predict_location(X.iloc[:2])).shape
+        (2,)
+        """
         edges = getattr(self, "scale_edges_", np.zeros(0))
         factors = getattr(self, "scale_factors_", np.ones(1))
-        return self.sigma_ * np.asarray(factors)[np.searchsorted(edges, mu)]
+        return self.sigma_ * np.asarray(factors)[np.searchsorted(edges, location)]
 
     def _objective_params(self) -> dict[str, Any]:
         """AFT on log(days + 1) with unit scale (the scale is fitted after the trees)."""
@@ -212,7 +222,7 @@ class PaymentTimeModel(TimeSplitModel):
         bounds = np.concatenate([(1 - levels) / 2, (1 + levels) / 2])
         loss = []
         for k in factors:
-            q = self._quantiles(mu, bounds, sigma=k * self._sigma_at(mu))
+            q = self._quantiles(mu, bounds, sigma=k * self.scale_at(mu))
             try:
                 cover = [interval_coverage(days, q[:, i], q[:, i + len(levels)], event=event) for i in range(3)]
             except ParameterError:  # every censored time inside its interval: nothing to judge the factor by
@@ -262,7 +272,7 @@ class PaymentTimeModel(TimeSplitModel):
         return np.asarray(X_or_location, dtype=np.float64)
 
     def _z(self, mu: np.ndarray, days: np.ndarray) -> np.ndarray:
-        return (np.log1p(np.maximum(days, 0)) - mu) / self._sigma_at(mu)
+        return (np.log1p(np.maximum(days, 0)) - mu) / self.scale_at(mu)
 
     def survival_at(self, X_or_location: Any, days: Any, elapsed: Any = None) -> np.ndarray:
         """P(still unpaid ``d`` days after issue), as an array of rows x days.
@@ -381,7 +391,7 @@ class PaymentTimeModel(TimeSplitModel):
         if ((qs <= 0) | (qs >= 1)).any():
             raise ParameterError(f"Quantiles must lie strictly between 0 and 1. Got {list(qs)}.")
         mu = np.asarray(location, dtype=np.float64)[:, None]
-        sigma = self._sigma_at(mu) if sigma is None else np.asarray(sigma, dtype=np.float64).reshape(-1, 1)
+        sigma = self.scale_at(mu) if sigma is None else np.asarray(sigma, dtype=np.float64).reshape(-1, 1)
         dist = DISTRIBUTIONS[self.distribution_]
         if elapsed is None:
             level = qs[None, :]
