@@ -37,7 +37,6 @@ from payrisk import evaluation as ev
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RESULTS = Path(__file__).resolve().parent / "results"
-WORLD_END = "2024-12-31"
 CASES = {
     "synthetic": ("2024-03-31", "2024-09-29", lambda: pr.datasets.make_ledger(n_customers=2000, seed=0)),
     "short_term": (

@@ -27,9 +27,20 @@ __all__ = [
 ]
 
 
-def day_numbers(dates: object) -> np.ndarray:
-    """Dates (anything numpy reads as datetime64) as integer days since 1970-01-01."""
-    return np.asarray(dates, dtype="datetime64[D]").astype(np.int64)
+def day_numbers(dates: object, missing: int | None = None) -> np.ndarray:
+    """Dates (anything numpy reads as datetime64) as integer days since 1970-01-01; a missing date becomes
+    ``missing`` when given (e.g. a day far in the future for "not paid yet").
+
+    Examples
+    --------
+    >>> day_numbers(["1970-01-03", None], missing=99).tolist()
+    [2, 99]
+    """
+    arr = np.asarray(dates, dtype="datetime64[D]")
+    days = arr.astype(np.int64)
+    if missing is not None:
+        days[np.isnat(arr)] = missing
+    return days
 
 
 @lru_cache(maxsize=64)

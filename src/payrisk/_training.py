@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from payrisk import features, labels
+from payrisk._calendar import day_numbers
 from payrisk._frame import DayIntervals, isin
 from payrisk.errors import ParameterError
 
@@ -77,6 +78,11 @@ def landmarks(day: pd.Timestamp, history_days: int) -> list[pd.Timestamp]:
     return list(days[(days - pd.Timestamp("1970-01-01")).days % LANDMARK_STEP == 0])
 
 
+def _landmark_number(day: pd.Timestamp) -> int:
+    """The landmark's number: days since 1970-01-01 over :data:`LANDMARK_STEP` (the same for every ``as_of``)."""
+    return (day - pd.Timestamp("1970-01-01")).days // LANDMARK_STEP
+
+
 def _open_at(inv: pd.DataFrame, day: pd.Timestamp, phase: np.ndarray) -> pd.DataFrame:
     """Invoices issued by ``day``, not fully paid by its end (as far as the snapshot knows), whose turn it is.
 
@@ -85,8 +91,7 @@ def _open_at(inv: pd.DataFrame, day: pd.Timestamp, phase: np.ndarray) -> pd.Data
     and payment weekdays make the days until payment depend on it) at the row count of monthly landmarks.
     """
     settled = inv["paid_date"].notna() & (inv["paid_date"] <= day)
-    number = (day - pd.Timestamp("1970-01-01")).days // LANDMARK_STEP
-    turn = (phase + number) % LANDMARK_EVERY == 0
+    turn = (phase + _landmark_number(day)) % LANDMARK_EVERY == 0
     return inv.loc[((inv["issue_date"] <= day) & ~settled).to_numpy() & turn]
 
 
@@ -133,11 +138,10 @@ def customers_in_business(snap: Any, cutoffs: pd.DataFrame) -> np.ndarray:
     ids = pd.Index(cutoffs["customer_id"].astype(str).unique())
     code = ids.get_indexer(inv["customer_id"].astype(str))
     mine = code >= 0
-    epoch = pd.Timestamp("1970-01-01")
-    issue = (inv["issue_date"] - epoch).dt.days.to_numpy(np.int64)[mine]
-    settled = (inv["paid_date"] - epoch).dt.days.fillna(np.iinfo(np.int32).max).to_numpy(np.int64)[mine]
+    issue = day_numbers(inv["issue_date"])[mine]
+    settled = day_numbers(inv["paid_date"], missing=np.iinfo(np.int32).max)[mine]
     business = DayIntervals(code[mine], issue, np.maximum(settled, issue + RECENT_DAYS))
-    day = (cutoffs["as_of"] - epoch).dt.days.to_numpy(np.int64)
+    day = day_numbers(cutoffs["as_of"])
     return business.covering(ids.get_indexer(cutoffs["customer_id"].astype(str)), day) > 0
 
 
@@ -147,7 +151,7 @@ def problem_rows(snap: Any, day: pd.Timestamp, history_days: int, exclude: tuple
     their point-in-time customer features (less ``exclude``) and ``problem`` (:func:`payrisk.labels.customer_problem`).
     """
     marks = [m for m in landmarks(day, history_days) if m + pd.Timedelta(days=WARNING_DAYS) <= day]
-    marks = [m for m in marks if ((m - pd.Timestamp("1970-01-01")).days // LANDMARK_STEP) % LANDMARK_EVERY == 0]
+    marks = [m for m in marks if _landmark_number(m) % LANDMARK_EVERY == 0]  # every 30 days
     ids = snap.customers["customer_id"].to_numpy(dtype=object)
     when = np.repeat(np.array(marks, dtype="datetime64[ns]"), len(ids))
     cut = pd.DataFrame({"customer_id": np.tile(ids, len(marks)), "as_of": when})
@@ -326,12 +330,11 @@ class InProcess:
         from payrisk.models import CustomerProblemClassifier
 
         rows = problem_rows(self._snap(ledger, day), day, history_days, exclude)
+        n_problems = int(rows["problem"].sum())
         if not usable_problems(rows["problem"]):
-            return None, int(rows["problem"].sum())
+            return None, n_problems
         X = rows.drop(columns=["customer_id", "problem"])
-        return CustomerProblemClassifier().fit(X, rows["problem"].to_numpy(), time=X["as_of"]), int(
-            rows["problem"].sum()
-        )
+        return CustomerProblemClassifier().fit(X, rows["problem"].to_numpy(), time=X["as_of"]), n_problems
 
     def fit_segmenter(self, ledger: Any, day: pd.Timestamp) -> Any:
         from payrisk.segment import PayerSegmenter

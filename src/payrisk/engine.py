@@ -386,7 +386,7 @@ class RiskEngine(BaseEstimator):
 
         now = labels.customer_problem(snap, cut, horizon_days=WARNING_DAYS)["already"].to_numpy()
         p = np.full(len(cut), np.nan)
-        model = getattr(self, "problem_model_", None)
+        model = self.problem_model_
         if model is not None and len(cut):
             C = features.customer_features(snap, cut)
             p = model.predict_proba(C[list(model.feature_names_in_)])[:, 1]

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from payrisk._calendar import day_numbers
 from payrisk._frame import DayIntervals
 from payrisk.errors import ParameterError
 from payrisk.ledger import Ledger, to_date
@@ -276,6 +277,12 @@ def payment_week(duration: Any, event: Any, follow_up: Any, weeks: int = 13) -> 
     return np.where(known, week, -1)
 
 
+def _paid_in_time(ins: pd.DataFrame, grace_days: int) -> pd.Series:
+    """Instalments paid in full within ``grace_days`` of their due date (the rule a missed instalment breaks)."""
+    full = ins["paid_date"].notna() & (ins["amount_paid"] >= ins["amount_due"] - 0.005)
+    return full & (ins["paid_date"] <= ins["due_date"] + pd.Timedelta(days=int(grace_days)))
+
+
 def plan_kept(
     ledger: Ledger, as_of: Any = None, max_missed: int = 0, grace_days: int = 30, mature_only: bool = False
 ) -> pd.Series:
@@ -308,8 +315,7 @@ def plan_kept(
     """
     snap, day = _day(ledger, as_of)
     ins = snap.installments
-    full = ins["paid_date"].notna() & (ins["amount_paid"] >= ins["amount_due"] - 0.005)
-    ok_in_time = full & (ins["paid_date"] <= ins["due_date"] + pd.Timedelta(days=grace_days))
+    ok_in_time = _paid_in_time(ins, grace_days)
     decided = ins["due_date"] + pd.Timedelta(days=grace_days) <= day
     missed = decided & ~ok_in_time
     g = pd.DataFrame({"plan_id": ins["plan_id"], "missed": missed, "decided": decided}).groupby("plan_id")
@@ -331,11 +337,8 @@ PROBLEM_KINDS = ("overdue", "broken_plan", "handover")
 
 
 def _days(values: Any) -> np.ndarray:
-    """Dates as whole days since 1970-01-01 (int64); missing dates far in the future."""
-    arr = np.asarray(values, dtype="datetime64[ns]")
-    out = arr.astype("datetime64[D]").astype(np.int64)
-    out[np.isnat(arr)] = np.iinfo(np.int32).max
-    return out
+    """Dates as whole days since 1970-01-01; a missing date (not paid yet) far in the future."""
+    return day_numbers(values, missing=np.iinfo(np.int32).max)
 
 
 def customer_problem(
@@ -394,8 +397,7 @@ def customer_problem(
     end_inv = _days(inv["paid_date"])
     hit = (end_inv > start_inv) & (start_inv <= today)  # still unsettled at the end of the limit's day
     ins = snap.installments
-    full = ins["paid_date"].notna() & (ins["amount_paid"] >= ins["amount_due"] - 0.005)
-    in_time = (full & (ins["paid_date"] <= ins["due_date"] + limit)).to_numpy()
+    in_time = _paid_in_time(ins, overdue_days).to_numpy()
     start_ins = _days(ins["due_date"] + limit)
     missed = ~in_time & (start_ins <= today)
     plan_customer = snap.plans.set_index("plan_id")["customer_id"]

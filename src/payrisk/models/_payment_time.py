@@ -198,9 +198,7 @@ class PaymentTimeModel(TimeSplitModel):
         >>> m.scale_at(m.predict_location(X.iloc[:2])).shape
         (2,)
         """
-        edges = getattr(self, "scale_edges_", np.zeros(0))
-        factors = getattr(self, "scale_factors_", np.ones(1))
-        return self.sigma_ * np.asarray(factors)[np.searchsorted(edges, location)]
+        return self.sigma_ * self.scale_factors_[np.searchsorted(self.scale_edges_, location)]
 
     def _objective_params(self) -> dict[str, Any]:
         """AFT on log(days + 1) with unit scale (the scale is fitted after the trees)."""
