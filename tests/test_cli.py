@@ -31,7 +31,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_every_command_has_help_with_an_example(capsys):
-    for command in ("demo", "validate", "fit", "score", "forecast", "plan", "report", "benchmark"):
+    for command in ("demo", "validate", "fit", "score", "warn", "forecast", "plan", "report", "benchmark"):
         assert main([command, "--help"]) == 0
         out = capsys.readouterr().out
         assert f"payrisk {command}" in out and "Example:" in out
@@ -218,6 +218,29 @@ def test_score_forecast_and_plan_write_machine_readable_output(folder, capsys):
     assert main(["--quiet", "plan", *common, "--format", "csv", "--out", str(folder / "actions.csv")]) == 0
     actions = pd.read_csv(folder / "actions.csv")
     assert set(actions["status"]) <= {"send", "blocked"} and actions["customer_id"].notna().all()
+
+
+def test_warn_lists_the_alerts_with_reasons_and_every_customer_with_all(folder, capsys):
+    common = [str(folder / "data"), "--model", str(folder / "model"), "--as-of", "2024-04-30", "--format", "json"]
+    assert main(["warn", *common, "--all"]) == 0
+    captured = capsys.readouterr()
+    every = pd.DataFrame(json.loads(captured.out))
+    engine = pr.RiskEngine.load(folder / "model")
+    expected = engine.early_warning(pr.Ledger.from_frames(**read_folder(folder / "data")), "2024-04-30")
+    assert every["customer_id"].tolist() == expected.index.tolist()  # the alerts first, then by the chance
+    assert (every["alert"] == (every["p_problem_90d"] >= engine.alert_level) & ~every["problem_now"]).all()
+    assert f"{int(every['alert'].sum())} of {len(every)} customers in business alerted" in captured.err
+    # by default the alerts only, each with its reasons; a lower level alerts on more customers
+    assert main(["--quiet", "warn", *common, "--alert-level", "0.05"]) == 0
+    alerts = pd.DataFrame(json.loads(capsys.readouterr().out))
+    low = every.loc[(every["p_problem_90d"] >= 0.05) & ~every["problem_now"]]
+    assert len(alerts) == len(low) > every["alert"].sum() and (alerts["reasons"].str.len() > 0).all()
+    assert main(["warn", *common, "--alert-level", "30"]) == 2
+    assert "--alert-level must be a probability" in capsys.readouterr().err
+    engine.problem_model_ = None  # a book with too few problems to learn from: said, not an empty list
+    engine.save(folder / "no_warning")
+    assert main(["warn", str(folder / "data"), "--model", str(folder / "no_warning"), "--as-of", "2024-04-30"]) == 2
+    assert "has no early warning" in capsys.readouterr().err
 
 
 def test_report_is_one_self_contained_file_with_the_worklist(folder):

@@ -1,4 +1,4 @@
-"""The ``payrisk`` command: demo, validate, fit, score, forecast, plan, report, benchmark.
+"""The ``payrisk`` command: demo, validate, fit, score, warn, forecast, plan, report, benchmark.
 
 Exit codes: 0 done; 1 done, but input rows were rejected (``validate``) or a check failed; 2 a usage or input
 error (the message says what to fix); 3 an internal error of payrisk (a bug; ``--debug`` or ``PAYRISK_DEBUG=1``
@@ -37,6 +37,7 @@ EXAMPLES = {
     "validate": "payrisk validate data/ --mapping mapping.yaml --out rejected.csv",
     "fit": "payrisk fit data/ --as-of 2024-06-30 --out model/",
     "score": "payrisk score data/ --model model/ --as-of 2024-07-31 --format csv --out worklist.csv",
+    "warn": "payrisk warn data/ --model model/ --as-of 2024-07-31 --format csv --out alerts.csv",
     "forecast": "payrisk forecast data/ --model model/ --as-of 2024-07-31 --weeks 13 --format json",
     "plan": "payrisk plan data/ --model model/ --as-of 2024-07-31 --policy policy.yaml --out actions.csv",
     "report": "payrisk report data/ --model model/ --as-of 2024-07-31 --policy policy.yaml --out report.html",
@@ -118,6 +119,32 @@ def cmd_score(args: argparse.Namespace) -> int:
     with progress_bar(4, "score", _progress(args)) as update:
         worklist = engine.score(ledger, args.as_of, progress=update)
     emit(worklist, args.format, args.out, dialect=args.csv_dialect)
+    return 0
+
+
+def cmd_warn(args: argparse.Namespace) -> int:
+    """The early warning: the customers who may become a problem within 90 days, the alerts first."""
+    _free(args, args.out)
+    engine = _engine(args)
+    if engine.problem_model_ is None:
+        raise ParameterError(
+            f"The model in {args.model} has no early warning: too few customers of its history became a problem "
+            "(an invoice 30 days overdue, a missed instalment or a hand-over) to learn from. Fit it again with "
+            "`payrisk fit` on more customers' data or with a later --as-of (a longer history)."
+        )
+    if args.alert_level is not None:
+        if not 0 < args.alert_level < 1:
+            raise ParameterError(f"--alert-level must be a probability between 0 and 1; got {args.alert_level}.")
+        engine.set_params(alert_level=args.alert_level)
+    ledger = _ledger(args)
+    found = engine.early_warning(ledger, args.as_of)
+    n_alerts, n_now = int(found["alert"].sum()), int(found["problem_now"].sum())
+    _say(
+        args,
+        f"{n_alerts} of {len(found)} customers in business alerted (P(a problem within 90 days) >= "
+        f"{engine.alert_level:g}); {n_now} are a problem already (see `payrisk score`)",
+    )
+    emit(found if args.all else found.loc[found["alert"]], args.format, args.out, dialect=args.csv_dialect)
     return 0
 
 
@@ -423,6 +450,7 @@ def _parser() -> argparse.ArgumentParser:
 
     for name, run, text in (
         ("score", cmd_score, "Score the open invoices: the worklist in order of priority, with reasons."),
+        ("warn", cmd_warn, "The early warning: customers likely to become a problem within 90 days, with reasons."),
         ("forecast", cmd_forecast, "Forecast cash inflow per week with intervals and dry weeks."),
         ("plan", cmd_plan, "Plan today's dunning actions with a policy file (default: the shipped policy)."),
         ("report", cmd_report, "Write the HTML report: worklist, forecast, segments, model quality."),
@@ -432,6 +460,10 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--out", required=name == "report", help="output file (default: stdout)")
         if name == "forecast":
             p.add_argument("--weeks", type=int, default=13)
+        if name == "warn":
+            p.add_argument("--all", action="store_true", help="every customer in business, not only the alerts")
+            p.add_argument("--alert-level", type=float, help="alert from this P(a problem within 90 days) "
+                           "(default: the model's alert_level, 0.3 unless fitted otherwise)")  # fmt: skip
         if name in ("plan", "report"):
             p.add_argument("--policy", help="dunning policy file (YAML or JSON)")
         p.set_defaults(run=run)
