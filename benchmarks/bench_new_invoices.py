@@ -5,7 +5,9 @@ week?
 Each dataset is fitted once (the engine and a LatePaymentClassifier on issue-date rows, both on what was known at
 the fit date) and scored week by week after it: the invoices issued in each week are scored by the engine's
 worklist at the week's end and by the classifier on their features at issue; the outcome is whether each was paid
-late. AUCs with customer-bootstrap intervals, beside the customer's prior late share.
+late. AUCs with customer-bootstrap intervals, beside the customer's prior late share; on the synthetic worlds
+also the oracle (the world's true probability of each invoice being late, ``truth.invoices.p_late``), and the ECE
+of every probability (the prior's is a share, not a probability, and has none).
 
 Cases: the default world, the short-term world (monthly bills on 14-day terms), the short-term world with many
 customers of few invoices each, and IBM's receivables (real).
@@ -71,6 +73,7 @@ def one(name: str, select_size: bool = False) -> dict:
     fit_s = time.perf_counter() - t
     outcome = pr.labels.late_payment(ledger)  # known at the end of the data
     paid_date = ledger.invoices.set_index("invoice_id")["paid_date"]
+    truth = None if ledger.truth is None else ledger.truth.invoices.set_index("invoice_id")["p_late"]
     rows = []
     for end in pd.date_range(day + pd.Timedelta(days=7), last, freq="7D"):
         new = X.index[((issued > end - pd.Timedelta(days=7)) & (issued <= end)).to_numpy()]
@@ -97,6 +100,7 @@ def one(name: str, select_size: bool = False) -> dict:
                     "engine": worklist.loc[new, "p_late"].to_numpy(),
                     "direct": direct.predict_proba(X.loc[new])[:, 1],
                     "prior": X.loc[new, "share_late"].fillna(float(np.nanmean(X.loc[train, "share_late"]))).to_numpy(),
+                    "oracle": np.nan if truth is None else truth.loc[new].to_numpy(),
                 },
                 index=new,
             )
@@ -111,11 +115,12 @@ def one(name: str, select_size: bool = False) -> dict:
         "fit_s": round(fit_s, 1),
     }
     groups = scored["customer_id"].to_numpy()
-    for method in ("engine", "direct", "prior"):
-        v, lo, hi = ev.bootstrap_ci(
-            ev.auc, scored["late"].to_numpy(), scored[method].to_numpy(), n_boot=200, groups=groups
-        )
+    y = scored["late"].to_numpy()
+    for method in ("engine", "direct", "prior", "oracle")[: 4 if truth is not None else 3]:
+        v, lo, hi = ev.bootstrap_ci(ev.auc, y, scored[method].to_numpy(), n_boot=200, groups=groups)
         out[f"{method}_auc"] = [round(v, 4), round(lo, 4), round(hi, 4)]
+        if method != "prior":
+            out[f"{method}_ece"] = round(ev.ece(y, scored[method].to_numpy()), 4)
     # payment dates of the new invoices paid by the end of the data (the same invoices for both models)
     paid = scored.loc[scored["paid_date"].notna()]
     out["n_paid"] = len(paid)
