@@ -3,6 +3,9 @@ to add where they leave several, never guessed."""
 
 from __future__ import annotations
 
+import ast
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -53,8 +56,16 @@ def test_ibm_style_dates_are_read_and_the_report_says_how():
 
 def test_an_ambiguous_date_column_is_refused_with_the_line_to_add(tmp_path):
     frame = invoices(["03/04/2024", "05/06/2024"])
-    with pytest.raises(ParameterError, match=r"date_formats=\{'invoices': \{'issue_date': '%d/%m/%Y'\}\}"):
-        pr.Ledger.from_frames(invoices=frame)  # the API: Python syntax
+    with pytest.raises(ParameterError, match=r"mapping=\{'date_formats': \{'invoices': \{'issue_date': '%d/%m/%Y'"):
+        pr.Ledger.from_frames(invoices=frame)  # the API: its mapping= argument
+    with pytest.raises(ParameterError) as refused:  # a mapping given as a ColumnMapping: the fix in its syntax
+        pr.Ledger.from_frames(invoices=frame, mapping=pr.schema.ColumnMapping(decimal="."))
+    fix = re.search(r"ColumnMapping\(date_formats=(\{.*?\}\})\)", str(refused.value)).group(1)
+    mapping = pr.schema.ColumnMapping(date_formats=ast.literal_eval(fix))
+    with pytest.raises(ParameterError, match=r"invoices.due_date.*ColumnMapping\(date_formats="):  # the next column
+        pr.Ledger.from_frames(invoices=frame, mapping=mapping)
+    mapping.date_formats["invoices"]["due_date"] = "%d/%m/%Y"
+    assert pr.Ledger.from_frames(invoices=frame, mapping=mapping).invoices["issue_date"].dt.month.tolist() == [4, 6]
     data = tmp_path / "data"
     data.mkdir()
     frame.to_csv(data / "invoices.csv", index=False)
@@ -107,8 +118,13 @@ def test_amounts_in_any_locale_are_read_exactly_or_refused(values, style, minus)
 
 
 def test_three_digits_after_one_separator_is_never_read_by_guess():
-    with pytest.raises(ParameterError, match=r"3\.300.*decimal=','"):
+    with pytest.raises(ParameterError, match=r"3\.300") as refused:
         pr.Ledger.from_frames(invoices=invoices(["2024-01-01"], ["3.300"]))
+    fixes = re.findall(r"mapping=(\{[^}]*\})", str(refused.value))  # the lines to paste, as the API takes them
+    read = [
+        pr.Ledger.from_frames(invoices=invoices(["2024-01-01"], ["3.300"]), mapping=ast.literal_eval(f)) for f in fixes
+    ]
+    assert sorted(r.invoices["amount"].iloc[0] for r in read) == [3.3, 3300.0]
     one = pr.Ledger.from_frames(invoices=invoices(["2024-01-01"] * 2, ["3.300", "12,50"]))  # a comma settles it
     assert sorted(one.invoices["amount"]) == [12.5, 3300.0]
     said = pr.Ledger.from_frames(invoices=invoices(["2024-01-01"], ["3.300"]), mapping={"decimal": "."})

@@ -368,17 +368,25 @@ class ColumnMapping(BaseModel):
 
     def example(self, **fields: Any) -> str:
         """The mapping setting ``fields`` in the syntax the user writes it in: a YAML or JSON line for a mapping
-        file (the command), Python for the API.
+        file (the command), the ``mapping=`` argument for an API call given a dict or no mapping, and the
+        constructor for one given a ``ColumnMapping``.
 
         Examples
         --------
         >>> ColumnMapping().example(decimal=",")
         "ColumnMapping(decimal=',')"
+        >>> ColumnMapping.coerce({"decimal": ","}).example(date_formats={"invoices": {"due_date": "%d.%m.%Y"}})
+        "mapping={'date_formats': {'invoices': {'due_date': '%d.%m.%Y'}}}"
+        >>> ColumnMapping.coerce(None).example(columns={"invoices": {"Faellig": "due_date"}})  # the short form
+        "mapping={'invoices': {'Faellig': 'due_date'}}"
         """
         if self._syntax == "yaml":
             return "; ".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in fields.items())
         if self._syntax == "json":
             return ", ".join(f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in fields.items())
+        if self._syntax == "dict":
+            short = set(fields) == {"columns"}  # {table: {your column: payrisk column}}, as coerce reads it
+            return f"mapping={fields['columns'] if short else fields!r}"
         return "ColumnMapping(" + ", ".join(f"{k}={v!r}" for k, v in fields.items()) + ")"
 
     def in_syntax(self, syntax: str) -> ColumnMapping:
@@ -389,9 +397,10 @@ class ColumnMapping(BaseModel):
 
     @classmethod
     def coerce(cls, mapping: ColumnMapping | Mapping[str, Any] | str | Path | None) -> ColumnMapping:
-        """Build a mapping from a mapping object, a plain dict, or a JSON/YAML file path."""
+        """Build a mapping from a mapping object, a plain dict, or a JSON/YAML file path (its fixes are then
+        written in the same syntax: :meth:`example`)."""
         if mapping is None:
-            return cls()
+            return cls().in_syntax("dict")
         if isinstance(mapping, ColumnMapping):
             return mapping
         if isinstance(mapping, str | Path):
@@ -399,7 +408,7 @@ class ColumnMapping(BaseModel):
         data = dict(mapping)
         if data and set(data) <= set(TABLES):  # the short form {table: {user: canonical}}
             data = {"columns": data}
-        return cls.model_validate(data)
+        return cls.model_validate(data).in_syntax("dict")
 
     @classmethod
     def from_file(cls, path: str | Path) -> ColumnMapping:

@@ -193,11 +193,7 @@ class _Table:
                 hints = suggest_columns(col.name, present)
                 example = hints[0] if hints else "<your column>"
                 hint = f" Columns that look like it: {hints}." if hints else ""
-                line = (  # in the user's syntax: the API's mapping= argument, or the mapping file's line
-                    f"mapping={{'{self.name}': {{'{example}': '{col.name}'}}}}"
-                    if self.mapping._syntax == "python"
-                    else self.mapping.example(columns={self.name: {example: col.name}})
-                )
+                line = self.mapping.example(columns={self.name: {example: col.name}})  # in the user's syntax
                 raise ColumnMissingError(
                     f"{self.name}: required column {col.name!r} ({col.description}) is missing. "
                     f"Columns present: {present}.{hint} Fix: map your column onto it, e.g. {line}."
