@@ -16,7 +16,9 @@ days overdue, a missed instalment or a hand-over). Figures with customer-bootstr
 - on the synthetic deteriorating customers, the lead time of the first alert before the customer's first invoice
   30 days overdue after it deteriorated (alerts in the 90 days before it count; a customer never alerted has lead
   time 0) and the share alerted before it;
-- the engine's own alerts at its ``alert_level``: how many a week and their precision.
+- the engine's own alerts at its ``alert_level``: how many a week and their precision;
+- ``volume_tradeoff``: precision and median lead time when every method alerts on 1.5, 2 and 3 times as many
+  customers (an earlier alert is bought with alerts on customers who will not become a problem).
 
 Usage: python benchmarks/bench_early_warning.py [synthetic] [short_term] [ibm]
     -> benchmarks/results/early_warning.json
@@ -87,9 +89,9 @@ def _looks(ledger: pr.Ledger, engine: pr.RiskEngine, first: str, last: str) -> p
     return pd.concat(rows, ignore_index=True)
 
 
-def _alerts(looks: pd.DataFrame) -> pd.DataFrame:
-    """Each method's alerts: its top k customers each week, k the two-late rule's count that week."""
-    k = looks.groupby("day")["rule"].transform("sum").to_numpy()
+def _alerts(looks: pd.DataFrame, volume: float = 1.0) -> pd.DataFrame:
+    """Each method's alerts: its top k customers each week, k ``volume`` times the two-late rule's count that week."""
+    k = looks.groupby("day")["rule"].transform("sum").to_numpy() * volume
     out = looks[["day", "customer_id"]].copy()
     for m in METHODS:
         rank = looks.groupby("day")[m].rank(ascending=False, method="first").to_numpy()
@@ -169,6 +171,18 @@ def one(name: str) -> dict:
         out["engine_ece"] = round(ev.ece(y, looks["engine"].to_numpy()), 4)
     if ledger.truth is not None:
         out |= _lead_times(ledger, looks, alerts, first, last)
+        # precision against lead time: the same methods alerting on more customers a week
+        out["volume_tradeoff"] = {}
+        for volume in (1.5, 2.0, 3.0):
+            more = _alerts(looks, volume)
+            lead = _lead_times(ledger, looks, more, first, last)
+            out["volume_tradeoff"][f"{volume:g}x"] = {
+                m: {
+                    "precision": round(float(y[more[m].to_numpy()].mean()), 4),
+                    "lead_days": lead[f"{m}_lead_days_median"][0],
+                }
+                for m in methods
+            }
     print(json.dumps(out), flush=True)
     return out
 
