@@ -255,6 +255,7 @@ def invoice_block(ledger: Ledger, snap: Ledger, invoice: pd.Series, T: pd.Timest
     out["amount"] = float(invoice["amount"])
     out["terms_days"] = float(days_between(invoice["due_date"], invoice["issue_date"]))
     out["days_to_due"] = float(days_between(invoice["due_date"], T))
+    out["days_open"] = float(days_between(T, invoice["issue_date"]))
     out["days_overdue"] = float(max(days_between(T, invoice["due_date"]), 0))
     others = snap.invoices.loc[
         (snap.invoices["customer_id"] == invoice["customer_id"]) & (snap.invoices["invoice_id"] != own)

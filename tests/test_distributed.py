@@ -76,8 +76,8 @@ def test_the_late_model_trained_on_dask_matches_the_single_machine_one(client, w
     rows = prd.training_rows(prd.read_ledger(folder).by_customer(npartitions=3), "2024-06-30").persist()
     dask_model = prd.fit_late_payment(client, rows, n_estimators=150)
     engine = pr.RiskEngine(n_estimators=150, forecast_weeks=0, reasons_top_n=0).fit(ledger, "2024-06-30")
-    assert int((~rows["at_issue"]).sum().compute()) == engine.n_landmark_rows_  # the same rows, built per partition
-    assert int(rows["at_issue"].sum().compute()) > 0  # and the issue rows beside them
+    assert int((~rows["fresh"]).sum().compute()) == engine.n_landmark_rows_  # the same rows, built per partition
+    assert int(rows["fresh"].sum().compute()) > 0  # and the issue rows beside them
     snap = ledger.as_of("2024-12-31")
     y = pr.labels.late_payment(snap, mature_only=True)
     issued = snap.invoices.set_index("invoice_id")["issue_date"].reindex(y.index)

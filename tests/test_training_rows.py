@@ -1,5 +1,6 @@
-"""The engine's training rows: every invoice at its issue day beside the landmark rows (no length bias at the
-youngest age), nothing twice, nothing from after the fit date, and the forecast models' rows unchanged."""
+"""The engine's training rows: every invoice at its issue day and at a young age of its own beside the landmark
+rows (no length bias in an invoice's first days), nothing twice, nothing from after the fit date, and the forecast
+models' rows unchanged."""
 
 from __future__ import annotations
 
@@ -34,7 +35,32 @@ def test_every_invoice_issued_in_the_window_has_a_row_on_its_issue_day(world, ro
     assert set(at_issue) == set(open_at_issue["invoice_id"])
     assert not r.duplicated(["invoice_id", "as_of"]).any()
     # a landmark falling on the issue day keeps its row (marked as a landmark row): it is not made twice
-    assert (r.loc[r["at_issue"], "as_of"] == r.loc[r["at_issue"], "issue_date"]).all()
+    fresh = r.loc[r["fresh"]]
+    on_issue = fresh["as_of"] == fresh["issue_date"]
+    assert set(fresh.loc[on_issue, "invoice_id"]) | set(
+        r.loc[~r["fresh"] & (r["as_of"] == r["issue_date"]), "invoice_id"]
+    ) == set(at_issue)
+
+
+def test_every_invoice_has_one_more_row_at_a_young_age_while_open_and_not_due(world, rows):
+    r, _ = rows
+    young = r.loc[r["fresh"] & (r["as_of"] > r["issue_date"])]
+    age = (young["as_of"] - young["issue_date"]).dt.days
+    assert age.between(1, training.YOUNG_DAYS).all() and set(age) == set(range(1, training.YOUNG_DAYS + 1))
+    assert (young["as_of"] <= young["due_date"]).all()  # the late-payment model's rows: not due yet
+    assert not (young["paid_date"] <= young["as_of"]).any()  # still open at the end of that day
+    assert not young["invoice_id"].duplicated().any()  # one young age per invoice
+    # most invoices are still open at their young age (the terms are 14 days and more): they have that row, or a
+    # landmark row on the same day instead
+    inv = world.as_of(DAY).invoices.set_index("invoice_id")
+    issued = inv.loc[
+        (inv["issue_date"] >= DAY - pd.Timedelta(days=HISTORY)) & (inv["issue_date"] < DAY - pd.Timedelta(days=20))
+    ]
+    quick = (issued["paid_date"] - issued["issue_date"]).dt.days <= training.YOUNG_DAYS
+    slow = issued.index[~quick.to_numpy()]
+    landmark_days = r.loc[~r["fresh"] & ((r["as_of"] - r["issue_date"]).dt.days.between(1, training.YOUNG_DAYS))]
+    covered = set(young["invoice_id"]) | set(landmark_days["invoice_id"])
+    assert len(set(slow) - covered) == 0  # every invoice open for its first two weeks is there at some young age
 
 
 def test_the_landmark_rows_are_the_open_book_sampled_as_before(world, rows):
@@ -45,24 +71,36 @@ def test_the_landmark_rows_are_the_open_book_sampled_as_before(world, rows):
         int
     )
     expected = pd.concat([training._open_at(inv, m, phase).assign(as_of=m) for m in training.landmarks(DAY, HISTORY)])
-    got = r.loc[~r["at_issue"].to_numpy()]
+    got = r.loc[~r["fresh"].to_numpy()]
     assert got["invoice_id"].tolist() == expected["invoice_id"].tolist()
     assert got["as_of"].tolist() == expected["as_of"].tolist()
 
 
 def test_quick_payers_are_no_longer_under_represented(world, rows):
-    """Among the rows at most 5 days into an invoice's life, the share paid within 10 days of issue matches
-    the invoices issued (the landmark rows alone see such invoices about one time in six)."""
+    """On the issue day the rows hold the invoices issued, quick payers (paid within 10 days) in their share; at
+    the young ages, the invoices still open then, each age alike (the landmark rows alone see an invoice in its
+    first days about one time in six, and quick payers less)."""
     r, _ = rows
-    young = r.loc[(r["as_of"] - r["issue_date"]).dt.days <= 5]
-    quick = ((young["paid_date"] - young["issue_date"]).dt.days <= 10).mean()
     inv = world.as_of(DAY).invoices
-    issued = inv.loc[(inv["issue_date"] >= DAY - pd.Timedelta(days=HISTORY)) & (inv["issue_date"] < DAY)]
+    issued = inv.loc[
+        (inv["issue_date"] >= DAY - pd.Timedelta(days=HISTORY)) & (inv["issue_date"] < DAY - pd.Timedelta(days=30))
+    ]
     issued = issued.loc[~(issued["paid_date"] <= issued["issue_date"])]
-    truth = ((issued["paid_date"] - issued["issue_date"]).dt.days <= 10).mean()
-    assert abs(quick - truth) < 0.03
-    per_invoice = young.loc[young["issue_date"] >= issued["issue_date"].min()].groupby("invoice_id").size()
-    assert per_invoice.max() <= 2  # the issue row and at most one landmark in the first days
+    days_to_pay = (issued["paid_date"] - issued["issue_date"]).dt.days.to_numpy()
+    quick = days_to_pay <= 10
+    mine = r.loc[r["invoice_id"].isin(issued["invoice_id"])]
+    age = (mine["as_of"] - mine["issue_date"]).dt.days
+    first = mine.loc[(age == 0).to_numpy()]
+    assert abs(((first["paid_date"] - first["issue_date"]).dt.days <= 10).mean() - quick.mean()) < 0.03
+    young = mine.loc[mine["fresh"].to_numpy() & (age > 0).to_numpy()]
+    got = ((young["paid_date"] - young["issue_date"]).dt.days <= 10).mean()
+    # expected: each invoice at an age drawn evenly from 1..YOUNG_DAYS, kept while open (not paid by that day)
+    ages = np.arange(1, training.YOUNG_DAYS + 1)
+    still_open = ~(days_to_pay[:, None] <= ages[None, :])  # NaN (unpaid) compares False: open
+    expected = (still_open & quick[:, None]).sum() / still_open.sum()
+    assert abs(got - expected) < 0.03
+    per_invoice = mine.loc[(age <= training.YOUNG_DAYS).to_numpy()].groupby("invoice_id").size()
+    assert per_invoice.max() <= 3  # the issue row, the young row and at most one landmark in those days
     assert set(per_invoice.index) == set(issued["invoice_id"])
 
 
@@ -76,12 +114,12 @@ def test_targets_are_followed_only_to_the_fit_date(world, rows):
 
 def test_the_forecast_models_are_fitted_on_the_landmark_rows_only(world):
     built = training.training_rows(world.as_of(DAY), DAY, HISTORY)
-    assert built["at_issue"].any() and (~built["at_issue"]).any()
+    assert built["fresh"].any() and (~built["fresh"]).any()
     feats = training.InProcess._features(built)
     assert not set(training.NOT_FEATURES) & set(feats.columns)
     time_model = training.InProcess().fit_time(built, {"n_estimators": 20, "max_depth": 3})
     size = {"n_estimators": 20, "max_depth": 3}
-    landmark_only = training.InProcess().fit_time(built.loc[~built["at_issue"].to_numpy()], size)
+    landmark_only = training.InProcess().fit_time(built.loc[~built["fresh"].to_numpy()], size)
     X = feats.iloc[:200]
     np.testing.assert_allclose(time_model.predict(X), landmark_only.predict(X))
 

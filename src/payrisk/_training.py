@@ -17,11 +17,11 @@ import pandas as pd
 
 from payrisk import features, labels
 from payrisk._calendar import day_numbers
-from payrisk._frame import DayIntervals, isin
+from payrisk._frame import DayIntervals
 from payrisk.errors import ParameterError
 
 __all__ = [
-    "AT_ISSUE",
+    "FRESH",
     "MIN_OUTCOMES",
     "MIN_PLANS",
     "MIN_PROBLEMS",
@@ -57,10 +57,11 @@ STEPS = (
 #: the target columns of the training rows (``week``, ``kept`` and ``problem`` where the weekly, adherence and
 #: early-warning models add them)
 TARGETS = ("duration", "event", "late", "late_known", "week", "kept", "problem")
-#: the column that marks a training row made on its invoice's issue day (beside the landmark rows)
-AT_ISSUE = "at_issue"
+#: the column that marks a training row of an invoice's first days (on its issue day, or at its young age),
+#: beside the landmark rows
+FRESH = "fresh"
 #: the columns of the training rows that are not features
-NOT_FEATURES = (*TARGETS, AT_ISSUE)
+NOT_FEATURES = (*TARGETS, FRESH)
 MIN_ROWS = 200  #: landmark rows needed to fit the engine, and known payment weeks to fit the weekly model
 MIN_OUTCOMES = 50  #: rows with a known late-payment outcome needed to fit the late-payment model
 MIN_PLANS = 100  #: finished plans needed to fit the plan-adherence model
@@ -69,6 +70,8 @@ WARNING_DAYS = 90  #: the early warning's horizon: a problem within this many da
 RECENT_DAYS = 365  #: a customer "in business" has an open invoice or one issued in this many days
 LANDMARK_STEP = 5  #: days between landmarks: every weekday and every day of the month comes round
 LANDMARK_EVERY = 6  #: each open invoice is a row at one landmark in six (every 30 days, at its own phase)
+YOUNG_DAYS = 14  #: each invoice is also a row at an age of 1 to this many days (its own), while open and not due
+_YOUNG_KEY = "payrisk-young-ag"  #: the hash key of that age (16 characters), apart from the landmark phase's
 
 
 def landmarks(day: pd.Timestamp, history_days: int) -> list[pd.Timestamp]:
@@ -97,29 +100,37 @@ def _open_at(inv: pd.DataFrame, day: pd.Timestamp, phase: np.ndarray) -> pd.Data
 
 def landmark_rows(snap: Any, day: pd.Timestamp, history_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Open invoices at the landmarks of the ``history_days`` before ``day`` (an ``as_of`` column), and every
-    invoice issued in those days at the end of its issue day (``at_issue`` True), with their targets followed to
-    the end of ``day`` (:func:`payrisk.labels.landmark_targets`).
+    invoice issued in those days in its first days (``fresh`` True), with their targets followed to the end of
+    ``day`` (:func:`payrisk.labels.landmark_targets`).
 
     The landmark rows sample the open book as a worklist sees it on any day, so an invoice is there in proportion
-    to how long it stays open: one paid within ten days is a row with a chance of about one in three. The issue
-    rows give every invoice one row at its youngest age (a quick payer's invoices as often as a slow payer's),
-    so the late-payment model has seen the invoices it scores on their first days. An invoice whose landmark
-    falls on its issue day is kept once, as that landmark row. The payment-time and weekly models are fitted on
-    the landmark rows alone: they forecast the open book, whose mix the landmarks keep.
+    to how long it stays open: one paid within ten days is a row with a chance of about one in three, and an
+    invoice's landmark row falls at any age of its first 30 days alike. The fresh rows give every invoice a row at
+    the end of its issue day and one at an age of 1 to :data:`YOUNG_DAYS` days (its own, by a hash of its id) when
+    it is still open and not yet due then: a quick payer's invoices are there as often as a slow payer's, and the
+    late-payment model sees the ages at which a weekly worklist first meets an invoice as densely as the issue
+    day (with the landmark rows alone, it put the invoices of a few days into the mix of older open ones). An
+    invoice whose landmark falls on one of those days is kept once, as that landmark row. The payment-time and
+    weekly models are fitted on the landmark rows alone: they forecast the open book, whose mix the landmarks keep.
     """
     inv = snap.invoices
     phase = pd.util.hash_array(inv["invoice_id"].to_numpy(dtype=object)) % np.uint64(LANDMARK_EVERY)
     phase = phase.astype(np.int64)
     parts = [_open_at(inv, mark, phase).assign(as_of=mark) for mark in landmarks(day, history_days)]
     rows = pd.concat(parts, ignore_index=True) if parts else inv.iloc[:0].assign(as_of=pd.NaT)
-    rows = rows.assign(**{AT_ISSUE: False})
+    rows = rows.assign(**{FRESH: False})
     first = day - pd.Timedelta(days=history_days)
-    paid_on_issue = inv["paid_date"].notna() & (inv["paid_date"] <= inv["issue_date"])
-    seen = isin(inv["invoice_id"], rows.loc[(rows["issue_date"] == rows["as_of"]).to_numpy(), "invoice_id"])
-    issued = (inv["issue_date"] >= first) & (inv["issue_date"] < day)
-    fresh = inv.loc[issued.to_numpy() & ~paid_on_issue.to_numpy() & ~seen]
-    fresh = fresh.assign(as_of=fresh["issue_date"], **{AT_ISSUE: True})
-    rows = pd.concat([rows, fresh], ignore_index=True).sort_values("as_of", kind="stable")
+    issued = ((inv["issue_date"] >= first) & (inv["issue_date"] < day)).to_numpy()
+    age = pd.util.hash_array(inv["invoice_id"].to_numpy(dtype=object), hash_key=_YOUNG_KEY) % np.uint64(YOUNG_DAYS)
+    young = inv["issue_date"] + pd.to_timedelta(1 + age.astype(np.int64), unit="D")
+    fresh = []
+    for when, keep in ((inv["issue_date"], issued), (young, issued & (young < day) & (young <= inv["due_date"]))):
+        still_open = ~(inv["paid_date"] <= when).to_numpy()  # unpaid at the end of that day
+        n = day_numbers(when)
+        landmark = (n % LANDMARK_STEP == 0) & ((phase + n // LANDMARK_STEP) % LANDMARK_EVERY == 0)  # its turn then
+        keep = keep & still_open & ~landmark
+        fresh.append(inv.loc[keep].assign(as_of=when[keep], **{FRESH: True}))
+    rows = pd.concat([rows, *fresh], ignore_index=True).sort_values("as_of", kind="stable")
     rows = rows.reset_index(drop=True)
     return rows, labels.landmark_targets(rows, day)
 
@@ -128,7 +139,7 @@ def training_rows(snap: Any, day: pd.Timestamp, history_days: int, exclude: tupl
     """The landmark rows' point-in-time invoice features (less ``exclude``) with their target columns."""
     rows, target = landmark_rows(snap, day, history_days)
     X = features.invoice_features(snap, rows[["invoice_id", "as_of"]]).drop(columns=list(exclude))
-    return X.assign(**{c: target[c].to_numpy() for c in target.columns}, **{AT_ISSUE: rows[AT_ISSUE].to_numpy()})
+    return X.assign(**{c: target[c].to_numpy() for c in target.columns}, **{FRESH: rows[FRESH].to_numpy()})
 
 
 def customers_in_business(snap: Any, cutoffs: pd.DataFrame) -> np.ndarray:
@@ -171,7 +182,7 @@ def late_rows(rows: Any) -> Any:
 def forecast_rows(rows: Any) -> Any:
     """The rows the payment-time and weekly models learn from: the landmark rows, the open book as the forecast
     meets it (pandas or Dask)."""
-    return _where(rows, ~rows[AT_ISSUE])
+    return _where(rows, ~rows[FRESH])
 
 
 def _where(rows: Any, mask: Any) -> Any:
@@ -278,7 +289,7 @@ class InProcess:
         return training_rows(self._snap(ledger, day), day, history_days, exclude)
 
     def count(self, rows: pd.DataFrame) -> int:
-        return int((~rows[AT_ISSUE]).sum())
+        return int((~rows[FRESH]).sum())
 
     @staticmethod
     def _features(rows: pd.DataFrame) -> pd.DataFrame:

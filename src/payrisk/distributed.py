@@ -33,7 +33,7 @@ import pandas as pd
 
 from payrisk._compat import ledger_first
 from payrisk._training import (
-    AT_ISSUE,
+    FRESH,
     MIN_PLANS,
     MIN_ROWS,
     NOT_FEATURES,
@@ -506,7 +506,7 @@ class DaskExecutor:
         return training_rows(ledger, day, history_days, exclude).persist()
 
     def count(self, rows: Any) -> int:
-        return int((~rows[AT_ISSUE]).sum().compute())
+        return int((~rows[FRESH]).sum().compute())
 
     def fit_late(self, rows: Any, size: dict[str, int]) -> Any:
         return fit_late_payment(self.client, rows, **size)

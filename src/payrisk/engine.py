@@ -50,7 +50,7 @@ __all__ = ["RiskEngine"]
 Progress = Callable[[str, int, int], None]
 _FORMAT = "payrisk-engine"
 #: a payment-time model leans on them, but "due in 29 days" is no reason for a collector to act
-_MECHANICS = ("days_to_due", "terms_days", "issue_month")
+_MECHANICS = ("days_to_due", "days_open", "terms_days", "issue_month")
 _FORMAT_VERSION = 1
 
 

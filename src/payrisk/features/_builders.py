@@ -146,6 +146,7 @@ def invoice_features(ledger: Ledger, cutoffs: Any = "issue_date", features: list
         "amount": amount,
         "terms_days": (prep.inv_due - prep.inv_issue)[pos],
         "days_to_due": prep.inv_due[pos] - day,
+        "days_open": day - prep.inv_issue[pos],
         "days_overdue": np.maximum(0, day - prep.inv_due[pos]),
         "amount_vs_usual": (lambda: amount / np.exp(usual_log_amount(hist))),
         "paid_share": (lambda: hist.own_total("payments", "cents") / 100.0 / amount),

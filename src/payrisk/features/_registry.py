@@ -64,6 +64,14 @@ _INVOICE = [
         "close to or past its due date",
     ),
     _f(
+        "days_open",
+        "invoice",
+        "The cutoff day minus the issue date: the invoice's age (0 on its issue day).",
+        "days",
+        "issued {value} days ago",
+        "issued recently",
+    ),
+    _f(
         "days_overdue",
         "invoice",
         "Days past the due date at the cutoff, 0 before it.",
