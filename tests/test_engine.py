@@ -209,3 +209,17 @@ def test_early_warning_lists_customers_in_business_with_reasons_for_the_alerts(e
     per_row = ew.reindex(worklist["customer_id"])  # the worklist carries each customer's warning
     np.testing.assert_allclose(worklist["p_problem_90d"].to_numpy(), per_row["p_problem_90d"].to_numpy())
     assert (worklist["alert"].to_numpy() == per_row["alert"].to_numpy()).all()
+
+
+def test_using_the_engine_before_its_fit_date_is_said_as_a_look_ahead(engine, small):
+    import warnings
+
+    from payrisk.errors import PayriskWarning
+
+    before = (pd.Timestamp(FIT) - pd.Timedelta(days=30)).date()
+    for use in (engine.score, engine.early_warning):
+        with pytest.warns(PayriskWarning, match=rf"fitted as of {FIT}, after {before}: .*look-ahead"):
+            use(small, str(before))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PayriskWarning)  # on and after the fit date: nothing to say
+            use(small, FIT)

@@ -24,6 +24,7 @@ True
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,7 +42,7 @@ from payrisk._training import (
     forecast_rows,
     late_rows,
 )
-from payrisk.errors import ParameterError
+from payrisk.errors import ParameterError, PayriskWarning
 
 if TYPE_CHECKING:  # pragma: no cover
     from payrisk.engine import RiskEngine
@@ -555,7 +556,9 @@ _RANK_KEYS = ["expected_loss", "days_overdue", "open_amount"]
 
 
 def _partition_score(*parts: pd.DataFrame, engine: Any, day: pd.Timestamp) -> pd.DataFrame:
-    return engine.score(_partition_ledger(parts), day)
+    with warnings.catch_warnings():  # the look-ahead is said once by score(), not once per partition
+        warnings.filterwarnings("ignore", message="the engine was fitted as of", category=PayriskWarning)
+        return engine.score(_partition_ledger(parts), day)
 
 
 def _attach(part: pd.DataFrame, ranked: pd.DataFrame) -> pd.DataFrame:
@@ -588,7 +591,9 @@ def score(ledger: DaskLedger, engine: RiskEngine, as_of: Any) -> Any:
     from payrisk._priority import rank_and_shade
     from payrisk.ledger import to_date
 
-    local = _per_partition(ledger, _partition_score, engine=engine, day=to_date(as_of))
+    day = to_date(as_of, "as_of")
+    engine._check_day(day)  # said once, here, not per partition on the workers
+    local = _per_partition(ledger, _partition_score, engine=engine, day=day)
     meta = local._meta
     local = local.persist()  # scored once; only the three ranking keys travel to the client
     keys = (

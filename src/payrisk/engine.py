@@ -296,6 +296,17 @@ class RiskEngine(BaseEstimator):
         if not hasattr(self, "time_model_"):
             raise NotFittedError("This RiskEngine is not fitted yet; call fit(ledger, as_of) first.")
 
+    def _check_day(self, day: pd.Timestamp) -> None:
+        """Say so when the engine is used at a day before the one it was fitted as of: it learned from outcomes
+        that were not known then (a look-ahead), so its scores there flatter any backtest."""
+        if day < self.as_of_:
+            warnings.warn(
+                f"the engine was fitted as of {self.as_of_.date()}, after {day.date()}: it learned from outcomes not "
+                f"known on {day.date()} (a look-ahead). For a backtest, fit it as of {day.date()} or earlier.",
+                PayriskWarning,
+                stacklevel=3,
+            )
+
     def score(self, ledger: Ledger, as_of: Any, progress: Progress | None = None) -> pd.DataFrame:
         """One row per open invoice at the end of ``as_of``, ordered by priority (1 = act first).
 
@@ -372,6 +383,7 @@ class RiskEngine(BaseEstimator):
 
         self._check_fitted()
         day = to_date(as_of, "as_of")
+        self._check_day(day)
         snap = ledger.as_of(day)
         ids = snap.customers["customer_id"].astype(str)
         cut = pd.DataFrame({"customer_id": ids.to_numpy(), "as_of": day})
@@ -415,6 +427,7 @@ class RiskEngine(BaseEstimator):
 
         self._check_fitted()
         day = to_date(as_of, "as_of")
+        self._check_day(day)
         snap = ledger.as_of(day)
         X, inv = _open_rows(snap, day, features.invoice_features(snap, day))
         return snap, day, X.drop(columns=list(self.exclude_features)), inv
