@@ -60,7 +60,7 @@ CASES = {
 
 
 def _metrics(scored: pd.DataFrame, oracle: bool, data_end: pd.Timestamp) -> dict:
-    """AUC (customer-bootstrap interval) and ECE of P(late) on the rows not yet due; payment-date MAE and 80%
+    """AUC and ECE of P(late) (customer-bootstrap intervals) on the rows not yet due; payment-date MAE and 80%
     coverage on the rows paid by the end of the data (the same rows for both models), and over all rows with the
     unpaid ones censored at the end of the data: the C-index of the median and the coverage (a censored row counts
     where it decides: unpaid beyond P90 is a miss). Paid rows alone flatter a model that expects an old debt to be
@@ -74,7 +74,8 @@ def _metrics(scored: pd.DataFrame, oracle: bool, data_end: pd.Timestamp) -> dict
         v, lo, hi = ev.bootstrap_ci(ev.auc, y, due[method].to_numpy(), n_boot=200, groups=groups)
         out[f"{method}_auc"] = [round(v, 4), round(lo, 4), round(hi, 4)]
         if method != "prior":
-            out[f"{method}_ece"] = round(ev.ece(y, due[method].to_numpy()), 4)
+            v, lo, hi = ev.bootstrap_ci(ev.ece, y, due[method].to_numpy(), n_boot=200, groups=groups)
+            out[f"{method}_ece"] = [round(v, 4), round(lo, 4), round(hi, 4)]
     paid = scored.loc[scored["paid_date"].notna()]
     out["n_paid"] = len(paid)
     for method in ("engine", "direct"):
