@@ -132,6 +132,22 @@ def test_an_engine_with_landmark_rows_but_no_invoice_due_yet_is_refused_by_name(
     assert training.MIN_OUTCOMES < training.MIN_ROWS  # a book that fits today keeps fitting
 
 
+def test_a_ledger_that_records_no_settlement_is_refused_with_the_columns_to_map(tmp_path, capsys):
+    """Every due invoice of a ledger without paid dates or allocated payments is late: the engine says why, in
+    the ledger's terms, not that a classifier saw one class (as UCI's Taiwan statements would)."""
+    from payrisk._cli_io import write_tables
+    from payrisk.cli import main
+
+    world = pr.datasets.make_ledger(n_customers=200, seed=2)
+    unsettled = pr.Ledger.from_frames(invoices=world.invoices.drop(columns=["paid_date"]), customers=world.customers)
+    assert unsettled.invoices["paid_date"].isna().all()
+    with pytest.raises(pr.errors.ParameterError, match=r"none was paid on time.*invoices\.paid_date.*invoice_id"):
+        pr.RiskEngine(n_estimators=20).fit(unsettled, "2024-03-31")
+    write_tables(unsettled, tmp_path / "data")
+    assert main(["--quiet", "fit", str(tmp_path / "data"), "--as-of", "2024-03-31", "--out", str(tmp_path / "m")]) == 2
+    assert "records no settlement" in capsys.readouterr().err and not (tmp_path / "m").exists()
+
+
 def test_a_ledger_of_plans_without_invoices_is_told_where_plans_are_modelled():
     from conftest import shared_data_dir
 

@@ -207,13 +207,28 @@ def check_enough_rows(n_rows: int, history_days: int, day: pd.Timestamp, ledger:
     )
 
 
-def check_enough_outcomes(n_rows: int) -> None:
+def check_enough_outcomes(n_rows: int, n_late: int | None = None) -> None:
     """Refuse to fit the late-payment model on fewer than :data:`MIN_OUTCOMES` rows whose outcome is known (due
-    by the fit date), saying what to change: a short history can have its landmark rows and no invoice due yet."""
+    by the fit date), or on rows all late or all on time, saying what to change: a short history can have its
+    landmark rows and no invoice due yet; a ledger that records no settlement has every due invoice late."""
     if n_rows < MIN_OUTCOMES:
         raise ParameterError(
             f"Only {n_rows} invoice rows in the history have a known late-payment outcome (due by the fit date): "
             "too few to fit. Choose a later as_of or a longer history_days."
+        )
+    if n_late == n_rows:
+        raise ParameterError(
+            f"All {n_rows} invoice rows in the history with a known outcome were paid late or are still unpaid "
+            "after their due date: none was paid on time, so there is nothing to tell late from on time. Most "
+            "often the ledger records no settlement: invoices.paid_date is empty and no payment names its invoice "
+            "(payments.invoice_id). Map the column that holds the paid date or the payments' invoice number "
+            "(docs/validation.md), and check with `payrisk validate` that the dates were read."
+        )
+    if n_late == 0:
+        raise ParameterError(
+            f"None of the {n_rows} invoice rows in the history with a known outcome was paid after its due date: "
+            "there is nothing to tell late from on time. Check that invoices.due_date holds the due date (not the "
+            "issue date plus a guess) and that paid dates were read, with `payrisk validate`."
         )
 
 
@@ -299,7 +314,7 @@ class InProcess:
         from payrisk.models import LatePaymentClassifier
 
         rows = late_rows(rows)
-        check_enough_outcomes(len(rows))
+        check_enough_outcomes(len(rows), int(rows["late"].sum()))
         X = self._features(rows)
         return LatePaymentClassifier(**size).fit(X, rows["late"].to_numpy(), time=X["as_of"])
 

@@ -338,11 +338,13 @@ def fit_late_payment(client: Any, rows: Any, **params: Any) -> Any:
     predictions. The result is an ordinary fitted ``LatePaymentClassifier``: it predicts, explains and saves
     like one fitted on a single machine.
     """
+    import dask
+
     from payrisk.models import LatePaymentClassifier
 
     model = LatePaymentClassifier(**params)
     rows = late_rows(rows)
-    check_enough_outcomes(int(rows.shape[0].compute()))
+    check_enough_outcomes(*(int(v) for v in dask.compute(rows.shape[0], rows["late"].sum())))
     return _fit_classifier(client, model, rows, "late")
 
 
