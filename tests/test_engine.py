@@ -223,3 +223,14 @@ def test_using_the_engine_before_its_fit_date_is_said_as_a_look_ahead(engine, sm
         with warnings.catch_warnings():
             warnings.simplefilter("error", PayriskWarning)  # on and after the fit date: nothing to say
             use(small, FIT)
+
+
+def test_a_day_well_after_the_ledgers_last_date_is_said(engine, small):
+    from payrisk.errors import PayriskWarning
+
+    snap = small.as_of(SCORE)  # an export that ends on SCORE
+    later = (pd.Timestamp(SCORE) + pd.Timedelta(days=60)).date()
+    with pytest.warns(PayriskWarning, match=rf"as_of {later} is 60 days after the last date the ledger records"):
+        engine.score(snap, str(later))
+    with pytest.warns(PayriskWarning, match="after the last date the ledger records"):
+        pr.RiskEngine(n_estimators=5, reasons_top_n=0, forecast_weeks=0).fit(small.as_of(FIT), str(later))

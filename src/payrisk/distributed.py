@@ -558,8 +558,9 @@ _RANK_KEYS = ["expected_loss", "days_overdue", "open_amount"]
 
 
 def _partition_score(*parts: pd.DataFrame, engine: Any, day: pd.Timestamp) -> pd.DataFrame:
-    with warnings.catch_warnings():  # the look-ahead is said once by score(), not once per partition
+    with warnings.catch_warnings():  # said once by score() (the look-ahead), or by the caller: not per partition
         warnings.filterwarnings("ignore", message="the engine was fitted as of", category=PayriskWarning)
+        warnings.filterwarnings("ignore", message="as_of .* after the last date", category=PayriskWarning)
         return engine.score(_partition_ledger(parts), day)
 
 

@@ -63,6 +63,22 @@ def _note(message: str) -> None:
     warnings.warn(message, PayriskWarning, stacklevel=3)
 
 
+#: an ``as_of`` more than this many days after the ledger's last recorded date is said (an export is often days old)
+STALE_DAYS = 31
+
+
+def _check_data_end(ledger: Any, day: pd.Timestamp) -> None:
+    """Say so when ``day`` lies well after the last date the ledger records: nothing after it is in the data, so
+    every invoice open then looks unpaid (and later) all that time."""
+    end = getattr(ledger, "end_date", None)  # a Dask ledger does not compute it
+    if isinstance(end, pd.Timestamp) and (day - end).days > STALE_DAYS:
+        _note(
+            f"as_of {day.date()} is {(day - end).days} days after the last date the ledger records ({end.date()}): "
+            f"nothing after {end.date()} is in the data, so the invoices open then count as unpaid all that time. "
+            f"Use an as_of on or before {end.date()}, or a newer export."
+        )
+
+
 def _invoice_fact(rows: pd.DataFrame, day: pd.Timestamp) -> np.ndarray:
     """ "the invoice of 67 EUR was due on 2024-07-01" / "... is due on ...": facts a customer can check."""
     amount = [
@@ -251,6 +267,7 @@ class RiskEngine(BaseEstimator):
         run = executor if executor is not None else InProcess()
         report = progress or _noop
         day = to_date(as_of, "as_of")
+        _check_data_end(ledger, day)
         report(STEPS[0], 0, len(STEPS))
         rows = run.training_rows(ledger, day, self.history_days, tuple(self.exclude_features))
         n_rows = run.count(rows)
@@ -296,9 +313,11 @@ class RiskEngine(BaseEstimator):
         if not hasattr(self, "time_model_"):
             raise NotFittedError("This RiskEngine is not fitted yet; call fit(ledger, as_of) first.")
 
-    def _check_day(self, day: pd.Timestamp) -> None:
+    def _check_day(self, day: pd.Timestamp, ledger: Any = None) -> None:
         """Say so when the engine is used at a day before the one it was fitted as of: it learned from outcomes
-        that were not known then (a look-ahead), so its scores there flatter any backtest."""
+        that were not known then (a look-ahead), so its scores there flatter any backtest; and when the day lies
+        well after the ledger's last recorded date."""
+        _check_data_end(ledger, day)
         if day < self.as_of_:
             warnings.warn(
                 f"the engine was fitted as of {self.as_of_.date()}, after {day.date()}: it learned from outcomes not "
@@ -383,7 +402,7 @@ class RiskEngine(BaseEstimator):
 
         self._check_fitted()
         day = to_date(as_of, "as_of")
-        self._check_day(day)
+        self._check_day(day, ledger)
         snap = ledger.as_of(day)
         ids = snap.customers["customer_id"].astype(str)
         cut = pd.DataFrame({"customer_id": ids.to_numpy(), "as_of": day})
@@ -427,7 +446,7 @@ class RiskEngine(BaseEstimator):
 
         self._check_fitted()
         day = to_date(as_of, "as_of")
-        self._check_day(day)
+        self._check_day(day, ledger)
         snap = ledger.as_of(day)
         X, inv = _open_rows(snap, day, features.invoice_features(snap, day))
         return snap, day, X.drop(columns=list(self.exclude_features)), inv
