@@ -213,8 +213,9 @@ def check_enough_outcomes(n_rows: int, n_late: int | None = None) -> None:
     landmark rows and no invoice due yet; a ledger that records no settlement has every due invoice late."""
     if n_rows < MIN_OUTCOMES:
         raise ParameterError(
-            f"Only {n_rows} invoice rows in the history have a known late-payment outcome (due by the fit date): "
-            "too few to fit. Choose a later as_of or a longer history_days."
+            f"Only {n_rows} invoice rows in the history have a known late-payment outcome (not yet due at their "
+            "landmark, due by the fit date): too few to fit. Choose an as_of at least one payment term after the "
+            "ledger's first invoices and not after its last ones, or a longer history_days."
         )
     if n_late == n_rows:
         raise ParameterError(
