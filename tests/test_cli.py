@@ -398,3 +398,15 @@ def test_csv_for_excel_in_european_settings(folder, tmp_path):
     plain = pd.read_csv(tmp_path / "w.csv") if main(["--quiet", "score", *common, "--format", "csv", "--out",
                                                      str(tmp_path / "w.csv")]) == 0 else None  # fmt: skip
     assert plain is not None and back["p_late"].round(6).equals(plain["p_late"].round(6))  # decimal commas read back
+
+
+def test_options_are_refused_in_their_own_names_before_any_work(folder, capsys):
+    common = [str(folder / "data"), "--model", str(folder / "model"), "--as-of", "2024-04-30"]
+    for command in ("score", "warn", "forecast", "plan"):
+        assert main([command, *common, "--format", "parquet"]) == 2
+        err = capsys.readouterr().err
+        assert "--format parquet needs --out FILE" in err and "alerted" not in err  # refused before the work
+    assert (
+        main(["fit", str(folder / "data"), "--as-of", "2024-03-31", "--out", str(folder / "m0"), "--trees", "0"]) == 2
+    )
+    assert "--trees must be a whole number of 1 or more" in capsys.readouterr().err and not (folder / "m0").exists()

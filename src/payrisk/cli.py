@@ -70,7 +70,10 @@ def _engine(args: argparse.Namespace) -> RiskEngine:
 
 
 def _free(args: argparse.Namespace, *paths: str | Path | None) -> None:
-    """Refuse to write over an existing file (or a non-empty folder) unless ``--overwrite`` was given."""
+    """Refuse to write over an existing file (or a non-empty folder) unless ``--overwrite`` was given, and a
+    binary format without a file to write it to, before any work is done."""
+    if getattr(args, "format", None) == "parquet" and not getattr(args, "out", None):
+        raise ParameterError("--format parquet needs --out FILE (Parquet is binary, not for a terminal).")
     if getattr(args, "overwrite", False):
         return
     for path in paths:
@@ -104,6 +107,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from payrisk.engine import RiskEngine
 
     _free(args, args.out)
+    if args.trees < 1:
+        raise ParameterError(f"--trees must be a whole number of 1 or more (rounds per model); got {args.trees}.")
     ledger = _ledger(args)
     t0 = time.perf_counter()
     with progress_bar(5, "fit", _progress(args)) as update:
