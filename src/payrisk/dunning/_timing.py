@@ -20,16 +20,22 @@ def _holiday_table(countries: np.ndarray, days: np.ndarray) -> np.ndarray:
 
     years = sorted({int(str(d)[:4]) for d in days})
     out = np.zeros((len(countries), len(days)), dtype=bool)
+    unknown: dict[str, int] = {}
     for code in pd.unique(countries):
         try:
             calendar = holidays.country_holidays(str(code), years=years)
         except NotImplementedError:
-            raise ParameterError(
-                f"No public-holiday calendar for country {str(code)!r}: use ISO 3166 alpha-2 codes (NL, DE, GB, "
-                "...) in customers.country, or set timing.skip_holidays: false."
-            ) from None
+            unknown[str(code)] = int((countries == code).sum())
+            continue
         closed = np.array([d.astype(object) in calendar for d in days])
         out[countries == code] = closed
+    if unknown:  # every unknown code at once, with how many accounts carry it
+        listed = ", ".join(f"{c!r} ({n} account{'s' * (n != 1)})" for c, n in list(unknown.items())[:10])
+        raise ParameterError(
+            f"No public-holiday calendar for the country codes {listed}{' ...' if len(unknown) > 10 else ''}: "
+            "use ISO 3166 alpha-2 codes (NL, DE, GB, ...) in customers.country (map your country column onto it), "
+            "or plan without the holiday guard: timing: {skip_holidays: false} in the policy file (--policy)."
+        )
     return out
 
 
