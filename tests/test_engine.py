@@ -211,6 +211,10 @@ def test_early_warning_lists_customers_in_business_with_reasons_for_the_alerts(e
     assert (worklist["alert"].to_numpy() == per_row["alert"].to_numpy()).all()
 
 
+def _said(record: list, category: type, text: str) -> list[str]:
+    return [str(w.message) for w in record if issubclass(w.category, category) and text in str(w.message)]
+
+
 def test_using_the_engine_before_its_fit_date_is_said_as_a_look_ahead(engine, small):
     import warnings
 
@@ -218,19 +222,35 @@ def test_using_the_engine_before_its_fit_date_is_said_as_a_look_ahead(engine, sm
 
     before = (pd.Timestamp(FIT) - pd.Timedelta(days=30)).date()
     for use in (engine.score, engine.early_warning):
-        with pytest.warns(PayriskWarning, match=rf"fitted as of {FIT}, after {before}: .*look-ahead"):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
             use(small, str(before))
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", PayriskWarning)  # on and after the fit date: nothing to say
-            use(small, FIT)
+        said = _said(record, PayriskWarning, "look-ahead")
+        assert len(said) == 1  # said once per call, naming both dates and the fix
+        assert f"fitted as of {FIT}, after {before}" in said[0] and f"fit it as of {before} or earlier" in said[0]
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            out = use(small, FIT)
+        assert len(out) > 0 and not _said(record, PayriskWarning, "look-ahead")  # on the fit date: nothing to say
 
 
 def test_a_day_well_after_the_ledgers_last_date_is_said(engine, small):
+    import warnings
+
     from payrisk.errors import PayriskWarning
 
     snap = small.as_of(SCORE)  # an export that ends on SCORE
     later = (pd.Timestamp(SCORE) + pd.Timedelta(days=60)).date()
-    with pytest.warns(PayriskWarning, match=rf"as_of {later} is 60 days after the last date the ledger records"):
-        engine.score(snap, str(later))
-    with pytest.warns(PayriskWarning, match="after the last date the ledger records"):
-        pr.RiskEngine(n_estimators=5, reasons_top_n=0, forecast_weeks=0).fit(small.as_of(FIT), str(later))
+    fresh = pr.RiskEngine(n_estimators=5, reasons_top_n=0, forecast_weeks=0)
+    runs = ((lambda: engine.score(snap, str(later)), SCORE), (lambda: fresh.fit(small.as_of(FIT), str(later)), FIT))
+    for run, end in runs:  # scoring an export that ends on SCORE, fitting on one that ends on FIT
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            run()
+        said = _said(record, PayriskWarning, "after the last date the ledger records")
+        gap = (pd.Timestamp(later) - pd.Timestamp(end)).days
+        assert len(said) == 1 and f"as_of {later} is {gap} days after" in said[0] and f"on or before {end}" in said[0]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        engine.score(snap, SCORE)
+    assert not _said(record, PayriskWarning, "after the last date the ledger records")  # the export's own day
