@@ -390,12 +390,17 @@ def write_tables(ledger: Ledger, folder: str | Path) -> Path:
     return folder
 
 
+def check_target(fmt: str | None, out: str | None) -> None:
+    """Refuse a binary format without a file to write it to (before any work, and again where it is written)."""
+    if fmt == "parquet" and out is None:
+        raise ParameterError("--format parquet needs --out FILE (Parquet is binary, not for a terminal).")
+
+
 def emit(frame: pd.DataFrame, fmt: str, out: str | None, index: bool = True, dialect: str = "standard") -> None:
     """Write ``frame`` to ``out`` (or stdout) as a readable table, JSON records, safe CSV or Parquet."""
     frame = frame.reset_index() if index and not isinstance(frame.index, pd.RangeIndex) else frame
-    if fmt == "parquet":
-        if out is None:
-            raise ParameterError("--format parquet needs --out FILE (Parquet is binary, not for a terminal).")
+    check_target(fmt, out)
+    if fmt == "parquet" and out is not None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         frame.to_parquet(out, index=False)
     elif fmt == "csv":

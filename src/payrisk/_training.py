@@ -207,7 +207,7 @@ def check_enough_rows(n_rows: int, history_days: int, day: pd.Timestamp, ledger:
     )
 
 
-def check_enough_outcomes(n_rows: int, n_late: int | None = None) -> None:
+def check_enough_outcomes(n_rows: int, n_late: int) -> None:
     """Refuse to fit the late-payment model on fewer than :data:`MIN_OUTCOMES` rows whose outcome is known (due
     by the fit date), or on rows all late or all on time, saying what to change: a short history can have its
     landmark rows and no invoice due yet; a ledger that records no settlement has every due invoice late."""

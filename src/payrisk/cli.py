@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from payrisk._cli_io import FORMATS, emit, load_ledger, progress_bar, write_tables
+from payrisk._cli_io import FORMATS, check_target, emit, load_ledger, progress_bar, write_tables
 from payrisk.errors import ParameterError, PayriskError
 
 if TYPE_CHECKING:
@@ -72,8 +72,7 @@ def _engine(args: argparse.Namespace) -> RiskEngine:
 def _free(args: argparse.Namespace, *paths: str | Path | None) -> None:
     """Refuse to write over an existing file (or a non-empty folder) unless ``--overwrite`` was given, and a
     binary format without a file to write it to, before any work is done."""
-    if getattr(args, "format", None) == "parquet" and not getattr(args, "out", None):
-        raise ParameterError("--format parquet needs --out FILE (Parquet is binary, not for a terminal).")
+    check_target(getattr(args, "format", None), getattr(args, "out", None))
     if getattr(args, "overwrite", False):
         return
     for path in paths:

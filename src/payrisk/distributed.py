@@ -42,7 +42,7 @@ from payrisk._training import (
     forecast_rows,
     late_rows,
 )
-from payrisk.errors import ParameterError, PayriskWarning
+from payrisk.errors import AsOfWarning, ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
     from payrisk.engine import RiskEngine
@@ -558,9 +558,8 @@ _RANK_KEYS = ["expected_loss", "days_overdue", "open_amount"]
 
 
 def _partition_score(*parts: pd.DataFrame, engine: Any, day: pd.Timestamp) -> pd.DataFrame:
-    with warnings.catch_warnings():  # said once by score() (the look-ahead), or by the caller: not per partition
-        warnings.filterwarnings("ignore", message="the engine was fitted as of", category=PayriskWarning)
-        warnings.filterwarnings("ignore", message="as_of .* after the last date", category=PayriskWarning)
+    with warnings.catch_warnings():  # the day is checked once by score() on the client, not per partition
+        warnings.simplefilter("ignore", AsOfWarning)
         return engine.score(_partition_ledger(parts), day)
 
 

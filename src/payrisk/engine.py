@@ -38,7 +38,7 @@ from payrisk._training import (
     check_enough_rows,
     customers_in_business,
 )
-from payrisk.errors import ModelFileError, NotFittedError, ParameterError, PayriskWarning
+from payrisk.errors import AsOfWarning, ModelFileError, NotFittedError, ParameterError, PayriskWarning
 from payrisk.schema import WORKLIST
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,10 +72,12 @@ def _check_data_end(ledger: Any, day: pd.Timestamp) -> None:
     every invoice open then looks unpaid (and later) all that time."""
     end = getattr(ledger, "end_date", None)  # a Dask ledger does not compute it
     if isinstance(end, pd.Timestamp) and (day - end).days > STALE_DAYS:
-        _note(
+        warnings.warn(
             f"as_of {day.date()} is {(day - end).days} days after the last date the ledger records ({end.date()}): "
             f"nothing after {end.date()} is in the data, so the invoices open then count as unpaid all that time. "
-            f"Use an as_of on or before {end.date()}, or a newer export."
+            f"Use an as_of on or before {end.date()}, or a newer export.",
+            AsOfWarning,
+            stacklevel=3,
         )
 
 
@@ -322,7 +324,7 @@ class RiskEngine(BaseEstimator):
             warnings.warn(
                 f"the engine was fitted as of {self.as_of_.date()}, after {day.date()}: it learned from outcomes not "
                 f"known on {day.date()} (a look-ahead). For a backtest, fit it as of {day.date()} or earlier.",
-                PayriskWarning,
+                AsOfWarning,
                 stacklevel=3,
             )
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from payrisk.schema import ValidationReport
 
 __all__ = [
+    "AsOfWarning",
     "ColumnMissingError",
     "DataFileError",
     "InvalidParameterError",
@@ -190,4 +191,15 @@ class PayriskWarning(UserWarning):
     ...     warnings.warn("the adherence model was left out", PayriskWarning, stacklevel=1)
     >>> seen[0].category.__name__
     'PayriskWarning'
+    """
+
+
+class AsOfWarning(PayriskWarning):
+    """An ``as_of`` the engine or the ledger cannot vouch for: before the engine's fit date (a look-ahead), or
+    well after the last date the ledger records (what happened since is not in the data).
+
+    Examples
+    --------
+    >>> issubclass(AsOfWarning, PayriskWarning)
+    True
     """
