@@ -463,6 +463,12 @@ def _partition_history(*parts: pd.DataFrame, day: pd.Timestamp, window: int, nev
     return payment_history(_partition_ledger(parts), day, window, never_after)
 
 
+def _partition_intervals(*parts: pd.DataFrame, day: pd.Timestamp, window: int) -> pd.DataFrame:
+    from payrisk.segment import pay_day_intervals
+
+    return pay_day_intervals(_partition_ledger(parts), day, window)
+
+
 def _fit_segmenter(ledger: DaskLedger, day: pd.Timestamp, params: dict) -> Any:
     from payrisk.segment import PayerSegmenter
 
@@ -470,13 +476,17 @@ def _fit_segmenter(ledger: DaskLedger, day: pd.Timestamp, params: dict) -> Any:
     seg.validate_params()
     kwargs: dict[str, Any] = {"day": day, "window": seg.window_days, "never_after": seg.never_after_days}
     stats = _per_partition(ledger, _partition_history, **kwargs).compute().sort_index()
-    return seg.fit_history(stats)
+    intervals = None
+    if seg.pay_days:  # a customer's pay-day rhythm is its own: each partition finds its customers'
+        intervals = _per_partition(ledger, _partition_intervals, day=day, window=seg.window_days).compute()
+    return seg.fit_history(stats, intervals)
 
 
 def fit_segmenter(ledger: DaskLedger, as_of: Any, **params: Any) -> Any:
     """Fit :class:`payrisk.segment.PayerSegmenter` on a Dask ledger: each partition sums its customers' payment
-    history, and the mixture is fitted on the client from those per-customer sums (one small row per
-    customer). None when too few customers have history (every customer is then "new")."""
+    history and lists their late invoices paid on their own pay day, and the mixture is fitted on the client from
+    those per-customer sums (one small row per customer) and intervals (five numbers per such invoice). None
+    when too few customers have history (every customer is then "new")."""
     from payrisk.ledger import to_date
 
     try:
