@@ -46,7 +46,16 @@ from payrisk.errors import NotFittedError, ParameterError
 if TYPE_CHECKING:
     from payrisk.ledger import Ledger
 
-__all__ = ["BANDS", "SEGMENTS", "TREATMENT", "PayerSegmenter", "payment_history", "prioritise"]
+__all__ = [
+    "BANDS",
+    "RHYTHM_Z",
+    "SEGMENTS",
+    "TREATMENT",
+    "PayerSegmenter",
+    "pay_day_intervals",
+    "payment_history",
+    "prioritise",
+]
 
 SEGMENTS: tuple[str, ...] = ("reliable", "forgetful", "struggling", "chronic", "new")
 #: What each segment gets in the default dunning policy (issue 8 builds the tracks).
