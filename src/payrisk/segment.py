@@ -181,7 +181,8 @@ def payment_history(ledger: Ledger, as_of: Any, window_days: int = 548, never_af
 
 #: A pay-day rhythm is believed when its payments stand this many standard errors above chance.
 RHYTHM_Z = 3.5
-#: Days after a monthly pay-run day that still count as that run (a run on a weekend or holiday is paid later).
+#: Days either side of a monthly pay-run day that still count as that run (a run on a weekend or holiday is paid on
+#: the business day before or after it).
 _RUN_SLACK = 2
 
 
@@ -218,7 +219,7 @@ def _day_of_month(days: np.ndarray) -> np.ndarray:
 
 def pay_day_intervals(ledger: Ledger, as_of: Any, window_days: int = 548) -> pd.DataFrame:
     """The late invoices of :func:`payment_history` that were paid on the customer's own pay day, with the
-    interval their true lateness lies in.
+    interval their true lateness lies in: after the previous pay day, at most as paid.
 
     Many customers pay on a rhythm: a monthly pay run (say the 25th) or a weekday. Such a customer's late invoice
     is paid on the first pay day after it could be, so its days late overstate the lateness by up to a month:
@@ -260,8 +261,12 @@ def pay_day_intervals(ledger: Ledger, as_of: Any, window_days: int = 548) -> pd.
     i = np.flatnonzero(e.late & (e.cust >= 0))
     c, paid, due = e.cust[i], e.paid[i], e.due[i]
     run = np.maximum(run_day[c], 1)
-    this_run = prev_payrun(paid, run)
-    on_run = (run_day[c] > 0) & (paid - this_run <= _RUN_SLACK) & (this_run > due)
+    # paid on the run or up to _RUN_SLACK days after it (29-31 count as 28, as in the rhythm): the invoice became
+    # payable after the run before
+    dom = _day_of_month(paid)
+    after_run = (np.minimum(dom, 28) - run) % 28
+    this_run = paid - np.maximum(dom - 28, 0) - after_run
+    on_run = (run_day[c] > 0) & (after_run <= _RUN_SLACK) & (this_run > due)
     on_weekday = (pay_weekday[c] >= 0) & (weekday(paid) == pay_weekday[c])
     days = e.days_late[i]
     after = np.where(on_run, prev_payrun(this_run - 1, run) - due, days - 7)
@@ -272,7 +277,7 @@ def pay_day_intervals(ledger: Ledger, as_of: Any, window_days: int = 548) -> pd.
             "reminder": e.reminder[i[keep]],
             "days_late": days[keep],
             "late_more_than": np.maximum(after[keep], 0.0),
-            "late_at_most": np.where(on_run, this_run - due, days)[keep].astype(np.float64),
+            "late_at_most": days[keep],
         }
     )
 
