@@ -254,3 +254,23 @@ def test_a_day_well_after_the_ledgers_last_date_is_said(engine, small):
         warnings.simplefilter("always")
         engine.score(snap, SCORE)
     assert not _said(record, PayriskWarning, "after the last date the ledger records")  # the export's own day
+
+
+def test_a_model_saved_before_pay_days_reads_its_segments_as_it_was_fitted(engine, small, tmp_path):
+    """An engine.json without the segmenter's pay_days and bounced_factor (written by an earlier payrisk) loads
+    with pay days at face value and a bounced reminder read as a mild one: the segments it was fitted with."""
+    from payrisk._manifest import write_manifest
+    from payrisk.segment import PayerSegmenter
+
+    folder = engine.save(tmp_path / "old")
+    doc = json.loads((folder / "engine.json").read_text())
+    del doc["segmenter"]["params"]["pay_days"]
+    for row in doc["segmenter"]["components"]:
+        del row["bounced_factor"]
+    (folder / "engine.json").write_text(json.dumps(doc))
+    write_manifest(folder)  # as the earlier version signed it
+    back = pr.RiskEngine.load(folder).segmenter_
+    assert back.pay_days is False and "bounced_factor" not in back.components_
+    old = PayerSegmenter(pay_days=False)
+    old.components_ = engine.segmenter_.components_.assign(bounced_factor=1.0)
+    pd.testing.assert_frame_equal(back.predict(small, SCORE), old.predict(small, SCORE))

@@ -582,7 +582,8 @@ class RiskEngine(BaseEstimator):
         engine.problem_model_ = CustomerProblemClassifier.load(path / "early_warning") if warns else None
         engine.segmenter_ = None
         if doc["segmenter"] is not None:
-            seg = PayerSegmenter(**doc["segmenter"]["params"])
+            # a model saved before pay days were read as intervals reads them as it was fitted: at face value
+            seg = PayerSegmenter(**({"pay_days": False} | doc["segmenter"]["params"]))
             seg.components_ = pd.DataFrame(doc["segmenter"]["components"]).set_index("segment")
             seg.components_.index.name = None
             engine.segmenter_ = seg

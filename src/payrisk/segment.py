@@ -613,7 +613,8 @@ class PayerSegmenter(BaseEstimator):
             raise NotFittedError("This PayerSegmenter is not fitted yet; call fit first.")
         S = payment_history(ledger, as_of, self.window_days, self.never_after_days)
         c = self.components_
-        bounced = c["bounced_factor"] if "bounced_factor" in c else pd.Series(1.0, index=c.index)  # older models
+        # a model saved before a bounced reminder had its own response: the same response as a mild one
+        bounced = c["bounced_factor"] if "bounced_factor" in c else pd.Series(1.0, index=c.index)
         theta = {
             "weight": c["weight"].to_numpy(),
             "p_late": c["p_late"].to_numpy(),
