@@ -197,7 +197,7 @@ def _pay_rhythm(cust: np.ndarray, paid: np.ndarray, n_customers: int) -> tuple[n
     np.add.at(runs, (cust, dom), 1.0)
     # a run on a weekend is paid on the business day before it (on time) or after it (late): the run's window
     # spans _RUN_SLACK days either side, across the month's end (a run on the 1st is paid on the 29th-31st)
-    window = sum(np.roll(runs[:, 1:], -k, axis=1) for k in range(-_RUN_SLACK, _RUN_SLACK + 1))
+    window = np.sum([np.roll(runs[:, 1:], -k, axis=1) for k in range(-_RUN_SLACK, _RUN_SLACK + 1)], axis=0)
     run_day = runs[:, 1:].argmax(axis=1) + 1  # the most frequent day
     run_count = window[np.arange(n_customers), run_day - 1]
     weekdays = np.zeros((n_customers, 7))
@@ -418,7 +418,7 @@ class PayerSegmenter(BaseEstimator):
         of the observed days late and the interval's log bounds; None when there are none."""
         if intervals is None or not len(intervals):
             return None
-        row = stats.index.get_indexer(intervals["customer_id"].astype(str))
+        row = stats.index.get_indexer(pd.Index(intervals["customer_id"].astype(str)))
         keep = row >= 0
         if not keep.any():
             return None
