@@ -121,6 +121,14 @@ def test_pay_day_intervals_by_hand():
     assert "C" not in iv.index
 
 
+def test_the_pay_day_is_said_in_words(world):
+    seg = PayerSegmenter().fit(world, DAY).predict(_by_hand(), "2023-12-31")
+    assert seg.loc["A", "pay_day"] == "a monthly run on the 25th" and seg.loc["B", "pay_day"] == "Tuesdays"
+    assert seg.loc["C", "pay_day"] == ""
+    assert seg.loc["A", "why"].endswith("; pays on a monthly run on the 25th")
+    assert "pays on" not in seg.loc["C", "why"]
+
+
 def test_segmenter_errors():
     with pytest.raises(NotFittedError):
         PayerSegmenter().predict(pr.datasets.make_ledger(n_customers=20, seed=0), DAY)

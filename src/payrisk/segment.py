@@ -254,8 +254,12 @@ def pay_day_intervals(ledger: Ledger, as_of: Any, window_days: int = 548) -> pd.
     """
     from payrisk.ledger import to_date
 
-    day = to_date(as_of, "as_of")
-    _, e = _evidence(ledger, day, window_days)
+    _, e = _evidence(ledger, to_date(as_of, "as_of"), window_days)
+    return _intervals_and_rhythm(e)[0]
+
+
+def _intervals_and_rhythm(e: _Evidence) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """:func:`pay_day_intervals` of the evidence, and each customer's run day and weekday (:func:`_pay_rhythm`)."""
     settled = np.flatnonzero(e.settled & (e.cust >= 0))
     run_day, pay_weekday = _pay_rhythm(e.cust[settled], e.paid[settled], len(e.customers))
     i = np.flatnonzero(e.late & (e.cust >= 0))
@@ -271,7 +275,7 @@ def pay_day_intervals(ledger: Ledger, as_of: Any, window_days: int = 548) -> pd.
     days = e.days_late[i]
     after = np.where(on_run, prev_payrun(this_run - 1, run) - due, days - 7)
     keep = on_run | on_weekday
-    return pd.DataFrame(
+    intervals = pd.DataFrame(
         {
             "customer_id": e.customers[c[keep]],
             "reminder": e.reminder[i[keep]],
@@ -280,6 +284,22 @@ def pay_day_intervals(ledger: Ledger, as_of: Any, window_days: int = 548) -> pd.
             "late_at_most": days[keep],
         }
     )
+    return intervals, run_day, pay_weekday
+
+
+_WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+
+
+def _pay_day_words(run_day: np.ndarray, pay_weekday: np.ndarray) -> np.ndarray:
+    """ "a monthly run on the 25th", "Tuesdays" or "" per customer."""
+    day = np.asarray(run_day, dtype=np.int64)
+    ordinal = np.where(
+        (day % 100 >= 11) & (day % 100 <= 13), "th", np.array(["th", "st", "nd", "rd", *["th"] * 6])[day % 10]
+    )
+    run = np.char.add(np.char.add("a monthly run on the ", day.astype(str)), ordinal)
+    run = np.where(day == 28, "a monthly run at the month's end (28th-31st)", run)
+    week = np.asarray(_WEEKDAYS, dtype=object)[np.maximum(pay_weekday, 0)]
+    return np.where(day > 0, run, np.where(np.asarray(pay_weekday) >= 0, week, "")).astype(object)
 
 
 def _truncated_normal(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -607,11 +627,17 @@ class PayerSegmenter(BaseEstimator):
         -------
         DataFrame
             Index ``customer_id``; ``segment``, ``p_reliable`` .. ``p_chronic`` (NaN for ``new``), ``n_settled``,
-            ``n_late``, ``typical_days_late``, ``why``, ``treatment``.
+            ``n_late``, ``typical_days_late``, ``pay_day`` (the customer's own rhythm, e.g. "a monthly run on the
+            25th" or "Tuesdays"; empty when none stands out: :func:`pay_day_intervals`), ``why``, ``treatment``.
         """
         if not hasattr(self, "components_"):
             raise NotFittedError("This PayerSegmenter is not fitted yet; call fit first.")
+        from payrisk.ledger import to_date
+
         S = payment_history(ledger, as_of, self.window_days, self.never_after_days)
+        intervals, run_day, pay_weekday = _intervals_and_rhythm(
+            _evidence(ledger, to_date(as_of, "as_of"), self.window_days)[1]
+        )
         c = self.components_
         # a model saved before a bounced reminder had its own response: the same response as a mild one
         bounced = c["bounced_factor"] if "bounced_factor" in c else pd.Series(1.0, index=c.index)
@@ -626,7 +652,7 @@ class PayerSegmenter(BaseEstimator):
             "p_unpaid": c["p_unpaid"].to_numpy(),
         }
         g = {col: S[col].to_numpy()[:, None] for col in S.columns}
-        iv = self._intervals(S, pay_day_intervals(ledger, as_of, self.window_days)) if self.pay_days else None
+        iv = self._intervals(S, intervals) if self.pay_days else None
         if iv is None:
             ll = self._loglik(g, theta)
         else:
@@ -640,6 +666,7 @@ class PayerSegmenter(BaseEstimator):
         out["n_settled"] = S["n"].astype(int).to_numpy()
         out["n_late"] = S["k"].astype(int).to_numpy()
         out["typical_days_late"] = np.round(typical, 1)
+        out["pay_day"] = _pay_day_words(run_day, pay_weekday)
         out["why"] = self._why(out)
         out["treatment"] = out["segment"].map(TREATMENT)
         return out
@@ -656,4 +683,5 @@ class PayerSegmenter(BaseEstimator):
         evidence = evidence.where(out["n_late"] == 0, evidence + ", typically " + days + " days late")
         text = evidence + " (" + (share * 100).round().astype(int).astype(str) + "% sure)"
         few = f"fewer than {self.min_settled} settled invoices in the last {self.window_days} days"
-        return text.where(out["segment"] != "new", few)
+        text = text.where(out["segment"] != "new", few)
+        return text.where(out["pay_day"] == "", text + "; pays on " + out["pay_day"])
