@@ -10,13 +10,15 @@ Four payer types of the seed, plus customers with too little history:
 
 :class:`PayerSegmenter` fits a four-component mixture to each customer's settled invoices in the window before
 ``as_of`` (expectation-maximisation, vectorised over customers): in each component an invoice is late with
-probability ``p_late``, a late invoice is ``exp(Normal(mu, sd))`` days late after a mild first reminder and
-``strict_factor`` times that after a strict one (the response to the tone of earlier reminders), is paid in parts
-with probability ``p_paid_in_parts``, and an invoice long past due is still unpaid with probability ``p_unpaid``.
-Every customer gets the posterior
-probability of each component, so a segment comes with the evidence that decided it ("paid 31 of 40 invoices
-late, typically 24 days late"). Components are named by their fitted parameters: the lowest late rate is
-``reliable``; of the other three the longest delays are ``chronic``, the shortest ``forgetful``.
+probability ``p_late``, a late invoice is ``exp(Normal(mu, sd))`` days late after a mild first reminder,
+``strict_factor`` times that after a strict one (the response to the tone of earlier reminders) and
+``bounced_factor`` times that when the first reminder never arrived, is paid in parts with probability
+``p_paid_in_parts``, and an invoice long past due is still unpaid with probability ``p_unpaid``. A late invoice
+paid on the customer's own pay day (its monthly run or weekday, :func:`pay_day_intervals`) is read as late by
+somewhere since the previous pay day, not at its face value. Every customer gets the posterior probability of
+each component, so a segment comes with the evidence that decided it ("paid 31 of 40 invoices late, typically
+24 days late; pays on a monthly run on the 25th"). Components are named by their fitted parameters: the lowest
+late rate is ``reliable``; of the other three the longest delays are ``chronic``, the shortest ``forgetful``.
 
 Examples
 --------
