@@ -81,9 +81,10 @@ def landmarks(day: pd.Timestamp, history_days: int) -> list[pd.Timestamp]:
     return list(days[(days - pd.Timestamp("1970-01-01")).days % LANDMARK_STEP == 0])
 
 
-def _landmark_number(day: pd.Timestamp) -> int:
-    """The landmark's number: days since 1970-01-01 over :data:`LANDMARK_STEP` (the same for every ``as_of``)."""
-    return (day - pd.Timestamp("1970-01-01")).days // LANDMARK_STEP
+def _turn(phase: Any, days: Any) -> Any:
+    """True where day number ``days`` is a landmark (:func:`landmarks`) and an invoice of ``phase`` has its turn
+    there: one landmark in :data:`LANDMARK_EVERY`, numbered from 1970-01-01 (the same for every ``as_of``)."""
+    return (days % LANDMARK_STEP == 0) & ((phase + days // LANDMARK_STEP) % LANDMARK_EVERY == 0)
 
 
 def _open_at(inv: pd.DataFrame, day: pd.Timestamp, phase: np.ndarray) -> pd.DataFrame:
@@ -94,7 +95,7 @@ def _open_at(inv: pd.DataFrame, day: pd.Timestamp, phase: np.ndarray) -> pd.Data
     and payment weekdays make the days until payment depend on it) at the row count of monthly landmarks.
     """
     settled = inv["paid_date"].notna() & (inv["paid_date"] <= day)
-    turn = (phase + _landmark_number(day)) % LANDMARK_EVERY == 0
+    turn = _turn(phase, int(day_numbers(day)))
     return inv.loc[((inv["issue_date"] <= day) & ~settled).to_numpy() & turn]
 
 
@@ -126,9 +127,7 @@ def landmark_rows(snap: Any, day: pd.Timestamp, history_days: int) -> tuple[pd.D
     fresh = []
     for when, keep in ((inv["issue_date"], issued), (young, issued & (young < day) & (young <= inv["due_date"]))):
         still_open = ~(inv["paid_date"] <= when).to_numpy()  # unpaid at the end of that day
-        n = day_numbers(when)
-        landmark = (n % LANDMARK_STEP == 0) & ((phase + n // LANDMARK_STEP) % LANDMARK_EVERY == 0)  # its turn then
-        keep = keep & still_open & ~landmark
+        keep = keep & still_open & ~_turn(phase, day_numbers(when))  # not its landmark row's day already
         fresh.append(inv.loc[keep].assign(as_of=when[keep], **{FRESH: True}))
     rows = pd.concat([rows, *fresh], ignore_index=True).sort_values("as_of", kind="stable")
     rows = rows.reset_index(drop=True)
@@ -162,7 +161,7 @@ def problem_rows(snap: Any, day: pd.Timestamp, history_days: int, exclude: tuple
     their point-in-time customer features (less ``exclude``) and ``problem`` (:func:`payrisk.labels.customer_problem`).
     """
     marks = [m for m in landmarks(day, history_days) if m + pd.Timedelta(days=WARNING_DAYS) <= day]
-    marks = [m for m in marks if _landmark_number(m) % LANDMARK_EVERY == 0]  # every 30 days
+    marks = [m for m in marks if _turn(0, int(day_numbers(m)))]  # every 30 days
     ids = snap.customers["customer_id"].to_numpy(dtype=object)
     when = np.repeat(np.array(marks, dtype="datetime64[ns]"), len(ids))
     cut = pd.DataFrame({"customer_id": np.tile(ids, len(marks)), "as_of": when})

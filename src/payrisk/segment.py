@@ -158,7 +158,13 @@ def payment_history(ledger: Ledger, as_of: Any, window_days: int = 548, never_af
     from payrisk.ledger import to_date
 
     day = to_date(as_of, "as_of")
-    snap, e = _evidence(ledger, day, window_days)
+    return _history_sums(*_evidence(ledger, day, window_days), day, window_days, never_after_days)
+
+
+def _history_sums(
+    snap: Ledger, e: _Evidence, day: pd.Timestamp, window_days: int, never_after_days: int
+) -> pd.DataFrame:
+    """:func:`payment_history` of the evidence of ``snap`` (its snapshot at ``day``)."""
     late = e.late
     log_days = np.where(late, np.log(np.maximum(np.nan_to_num(e.days_late), 1)), 0.0)
     n_pay = np.bincount(snap.invoice_positions("payments") + 1, minlength=len(late) + 1)[1:]
@@ -514,8 +520,17 @@ class PayerSegmenter(BaseEstimator):
     def fit(self, ledger: Ledger, as_of: Any) -> PayerSegmenter:
         """Fit the mixture on the customers with at least ``min_settled`` settled invoices in the window."""
         self.validate_params()
-        stats = payment_history(ledger, as_of, self.window_days, self.never_after_days)
-        return self.fit_history(stats, pay_day_intervals(ledger, as_of, self.window_days) if self.pay_days else None)
+        stats, intervals, _, _ = self._read(ledger, as_of)
+        return self.fit_history(stats, intervals if self.pay_days else None)
+
+    def _read(self, ledger: Ledger, as_of: Any) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+        """:func:`payment_history`, :func:`pay_day_intervals` and each customer's run day and weekday, from one
+        pass over the window's invoices."""
+        from payrisk.ledger import to_date
+
+        day = to_date(as_of, "as_of")
+        snap, e = _evidence(ledger, day, self.window_days)
+        return (_history_sums(snap, e, day, self.window_days, self.never_after_days), *_intervals_and_rhythm(e))
 
     def validate_params(self) -> None:
         """Check the parameters, as ``fit`` does before reading the ledger.
@@ -634,12 +649,7 @@ class PayerSegmenter(BaseEstimator):
         """
         if not hasattr(self, "components_"):
             raise NotFittedError("This PayerSegmenter is not fitted yet; call fit first.")
-        from payrisk.ledger import to_date
-
-        S = payment_history(ledger, as_of, self.window_days, self.never_after_days)
-        intervals, run_day, pay_weekday = _intervals_and_rhythm(
-            _evidence(ledger, to_date(as_of, "as_of"), self.window_days)[1]
-        )
+        S, intervals, run_day, pay_weekday = self._read(ledger, as_of)
         c = self.components_
         # a model saved before a bounced reminder had its own response: the same response as a mild one
         bounced = c["bounced_factor"] if "bounced_factor" in c else pd.Series(1.0, index=c.index)
