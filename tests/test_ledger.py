@@ -205,6 +205,9 @@ def assert_nothing_after(snap: pr.Ledger, full: pr.Ledger, day: pd.Timestamp) ->
     assert (ins["paid_date"].isna() | (ins["paid_date"] <= day)).all()
     assert (ins.loc[ins["paid_date"].isna(), "amount_paid"] == 0).all()
     assert (snap.contacts["sent_at"] < end).all()
+    for dated in ("ratings", "credit_limits"):  # a rating or limit published later does not exist yet
+        assert (getattr(snap, dated)["valid_from"] <= day).all()
+        assert len(getattr(snap, dated)) == int((getattr(full, dated)["valid_from"] <= day).sum())
     # ... and everything known at the date is still there
     assert set(inv["invoice_id"]) == set(full.invoices.loc[full.invoices["issue_date"] <= day, "invoice_id"])
     assert len(snap.payments) == int((full.payments["payment_date"] <= day).sum())

@@ -17,12 +17,12 @@ import pandas as pd
 from payrisk._safe_csv import neutralise_frame, to_safe_csv
 from payrisk._text import decode_or_explain
 from payrisk.errors import DataFileError, ParameterError
-from payrisk.schema import MALFORMED
+from payrisk.schema import INPUT_TABLES, MALFORMED
 
 if TYPE_CHECKING:
     from payrisk.ledger import Ledger
 
-TABLES = ("customers", "invoices", "payments", "plans", "installments", "contacts")
+TABLES = INPUT_TABLES
 FORMATS = ("table", "json", "csv", "parquet")
 
 
@@ -359,15 +359,12 @@ def load_ledger(folder: str | Path, mapping: str | None = None, encoding: str | 
     if is_url(str(folder)):  # a database: postgresql://..., sqlite:///ledger.db, duckdb:///ledger.duckdb
         return Ledger.from_sql(str(folder), mapping=spec)
     tables, notes = _read_folder(folder, encoding or spec.encoding, spec.delimiter, spec.files, spec.sheets)
+    get = tables.get  # the keys of ``tables`` are among TABLES
     ledger = Ledger.from_frames(
-        customers=tables.get("customers"),
-        invoices=tables.get("invoices"),
-        payments=tables.get("payments"),
-        plans=tables.get("plans"),
-        installments=tables.get("installments"),
-        contacts=tables.get("contacts"),
-        mapping=spec,
-    )  # the keys of ``tables`` are among TABLES
+        customers=get("customers"), ratings=get("ratings"), credit_limits=get("credit_limits"),
+        invoices=get("invoices"), payments=get("payments"), plans=get("plans"), installments=get("installments"),
+        contacts=get("contacts"), mapping=spec,
+    )  # fmt: skip
     if notes:
         read = pd.DataFrame(notes, columns=ledger.report.inferred.columns)
         ledger.report.inferred = pd.concat([read, ledger.report.inferred], ignore_index=True)

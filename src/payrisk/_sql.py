@@ -12,10 +12,11 @@ from typing import Any
 import pandas as pd
 
 from payrisk.errors import DataFileError, ParameterError
+from payrisk.schema import INPUT_TABLES
 
 __all__ = ["is_url", "read_sql_tables"]
 
-_TABLES = ("customers", "invoices", "payments", "plans", "installments", "contacts")
+_TABLES = INPUT_TABLES
 _DRIVERS = {"postgresql": "psycopg[binary]", "mysql": "pymysql", "mssql": "pyodbc", "duckdb": "duckdb-engine",
             "oracle": "oracledb"}  # fmt: skip
 

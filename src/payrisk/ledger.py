@@ -52,6 +52,8 @@ def register_truth_reader(reader: Callable[[Path], Truth]) -> None:
 
 TABLE_NAMES: tuple[str, ...] = (
     "customers",
+    "ratings",
+    "credit_limits",
     "invoices",
     "credit_notes",
     "payments",
@@ -60,6 +62,8 @@ TABLE_NAMES: tuple[str, ...] = (
     "contacts",
 )
 FORMAT_VERSION = 1
+#: tables added after format version 1 was first written: a folder without them reads them as empty
+_LATER_TABLES = ("ratings", "credit_limits")
 _DERIVED = {"invoices": ["paid_amount", "open_amount"]}
 
 
@@ -101,6 +105,7 @@ def _dtype(kind: ColumnKind) -> str:
         ColumnKind.DATE: DATE_DTYPE,
         ColumnKind.DATETIME: DATE_DTYPE,
         ColumnKind.MONEY: "float64",
+        ColumnKind.NUMBER: "float64",
         ColumnKind.INT: "Int64",
         ColumnKind.BOOL: "bool",
     }[kind]
@@ -155,9 +160,10 @@ class Ledger:
 
     Attributes
     ----------
-    customers, invoices, credit_notes, payments, plans, installments, contacts : pandas.DataFrame
-        The canonical tables. ``invoices`` carries two derived columns, ``paid_amount`` and ``open_amount``,
-        computed from the payments known at :attr:`as_of_date`.
+    customers, ratings, credit_limits, invoices, credit_notes, payments, plans, installments, contacts : DataFrame
+        The canonical tables (``ratings`` and ``credit_limits`` are dated: a row holds from its ``valid_from``).
+        ``invoices`` carries two derived columns, ``paid_amount`` and ``open_amount``, computed from the payments
+        known at :attr:`as_of_date`.
     report : ValidationReport
         What validation rejected when the ledger was built.
     truth : Truth or None
@@ -214,6 +220,8 @@ class Ledger:
         self._truth, self._truth_pending = value, None
 
     customers: pd.DataFrame
+    ratings: pd.DataFrame
+    credit_limits: pd.DataFrame
     invoices: pd.DataFrame
     credit_notes: pd.DataFrame
     payments: pd.DataFrame
@@ -270,7 +278,8 @@ class Ledger:
         frames = read_sql_tables(source, tables or spec.sql or None)
         get = frames.get
         ledger = cls.from_frames(
-            customers=get("customers"), invoices=get("invoices"), payments=get("payments"), plans=get("plans"),
+            customers=get("customers"), ratings=get("ratings"), credit_limits=get("credit_limits"),
+            invoices=get("invoices"), payments=get("payments"), plans=get("plans"),
             installments=get("installments"), contacts=get("contacts"), mapping=spec, strict=strict,
         )  # fmt: skip
         ledger.meta["source"] = "from_sql"
@@ -286,6 +295,8 @@ class Ledger:
         plans: pd.DataFrame | None = None,
         installments: pd.DataFrame | None = None,
         contacts: pd.DataFrame | None = None,
+        ratings: pd.DataFrame | None = None,
+        credit_limits: pd.DataFrame | None = None,
         mapping: ColumnMapping | Mapping[str, Any] | str | Path | None = None,
         strict: bool = False,
         meta: dict[str, Any] | None = None,
@@ -296,6 +307,11 @@ class Ledger:
         ----------
         customers, invoices, payments, plans, installments, contacts : pandas.DataFrame, optional
             The user's tables; any may be absent. Negative invoice amounts become credit notes.
+        ratings, credit_limits : pandas.DataFrame, optional
+            Dated facts about customers: external scores or ratings (``customer_id``, ``valid_from``,
+            ``source``, ``score``, ``rating``) and granted credit limits (``customer_id``, ``valid_from``,
+            ``credit_limit``). Each holds from its ``valid_from`` date: :meth:`as_of` keeps only those published
+            by then.
         mapping : ColumnMapping, dict or path, optional
             ``{table: {user column: canonical column}}`` or a full :class:`~payrisk.schema.ColumnMapping`.
         strict : bool, default False
@@ -327,6 +343,8 @@ class Ledger:
         mapping = ColumnMapping.coerce(mapping)
         frames = {
             "customers": customers,
+            "ratings": ratings,
+            "credit_limits": credit_limits,
             "invoices": invoices,
             "payments": payments,
             "plans": plans,
@@ -353,8 +371,8 @@ class Ledger:
     def as_of(self, as_of: Any) -> Ledger:
         """The ledger as known at the end of ``as_of``.
 
-        Invoices issued later, and payments, credit notes, plans and contacts dated later, do not exist;
-        invoices paid later are open; instalments paid later are unpaid; disputes raised later are not
+        Invoices issued later, and payments, credit notes, plans, contacts, ratings and credit limits dated later, do
+        not exist; invoices paid later are open; instalments paid later are unpaid; disputes raised later are not
         disputed yet; open amounts are recomputed from the payments known at the date.
         ``ledger.as_of(t).as_of(s)`` equals ``ledger.as_of(min(s, t))``; a snapshot asked for its own date or a
         later one is returned as it is.
@@ -401,6 +419,11 @@ class Ledger:
         ins["amount_paid"] = ins["amount_paid"].where(~later, 0.0)
         con_keep = (self.contacts["sent_at"] < end).to_numpy(dtype=bool, na_value=False)
         con = self.contacts.loc[con_keep]
+        # a rating or limit published after the day does not exist yet
+        published = {
+            t: getattr(self, t).loc[(getattr(self, t)["valid_from"] <= day).to_numpy(dtype=bool, na_value=False)]
+            for t in _LATER_TABLES
+        }
         # each payment's and contact's invoice in the snapshot, from this ledger's positions (no id hashing)
         new_position = np.cumsum(inv_keep) - 1
         at = {}
@@ -421,6 +444,7 @@ class Ledger:
         keep = ((created <= day) | (created.isna() & isin(cust["customer_id"], active))).to_numpy(dtype=bool)
         tables = {
             "customers": cust.loc[keep],
+            **published,
             "invoices": _with_open_amounts(inv, pay, at["payments"]),
             "credit_notes": cn,
             "payments": pay,
@@ -554,6 +578,8 @@ class Ledger:
             "plans": len(self.plans),
             "instalments": len(self.installments),
             "contacts": len(self.contacts),
+            "ratings": len(self.ratings),
+            "credit limits": len(self.credit_limits),
             "rejected input rows": self.report.n_rejected,
         }
         return LedgerSummary(f)
@@ -632,6 +658,8 @@ class Ledger:
         tables = {}
         for name in TABLE_NAMES:
             f = path / f"{name}.parquet"
+            if name in _LATER_TABLES and name not in doc["tables"]:
+                continue  # written before the table existed: empty
             if not f.is_file():
                 raise DataFileError(f"{f}: table file missing from the ledger folder")
             df = pd.read_parquet(f)

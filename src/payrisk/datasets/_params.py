@@ -10,6 +10,10 @@ ARCHETYPES: tuple[str, ...] = ("reliable", "forgetful", "struggling", "chronic")
 TRACK_TONES: tuple[str, ...] = ("none", "mild", "strict")
 
 
+def _shares_per_archetype(**shares: tuple[float, ...]) -> dict[str, tuple[float, ...]]:
+    return shares
+
+
 def _per_archetype(reliable: float, forgetful: float, struggling: float, chronic: float) -> dict[str, float]:
     return {"reliable": reliable, "forgetful": forgetful, "struggling": struggling, "chronic": chronic}
 
@@ -101,6 +105,91 @@ class CollectorResponse(BaseModel):
             raise ValueError("collector.logged_tone must sum to 1")
         if any(d > 7 or d < 1 for d in self.response_days.values()):
             raise ValueError("collector.response_days must lie in 1..7 (an answer comes within a week)")
+        return self
+
+
+class ProfileParams(BaseModel):
+    """What a customer looks like before its first invoice: the attributes a credit manager sees at acceptance and
+    a credit bureau's score, with known effects on the customer's archetype.
+
+    Each attribute is drawn given the customer's archetype (so the archetype shares, and every other figure of the
+    world, stay as they are), independently of the others: ``legal_form``, ``size_band`` and
+    ``acquisition_channel`` from the archetype's shares, the company's age at acceptance from a log-normal with
+    the archetype's median (``age_median_years``, ``age_sigma``), the requested limit from the customer's true
+    need (a month's invoicing at its usual terms, times log-normal noise ``limit_sigma``). So
+    ``P(archetype | attributes)`` is known exactly (:meth:`payrisk.datasets.Truth.archetype_given_profile`): the
+    oracle a model of the same attributes is measured against.
+
+    A bureau rates ``rated_share`` of the customers: first in the ``prospect_check_days`` before acceptance, then
+    every ``refresh_days`` (give or take ``refresh_jitter_days``) while the customer buys. Its score (0-100,
+    higher = safer) is the archetype's ``score_mean`` plus the customer's own offset (sd ``score_sd_customer``)
+    and each publication's noise (sd ``score_sd_refresh``). A customer that deteriorates (turns struggling) is
+    seen by the bureau ``score_lag_days`` later, its score moving to the struggling mean over
+    ``score_move_days``. Rating classes cut the score at ``rating_bands``. Customers known at the start get the
+    limit a score-proportional rule grants (``credit_limits``); the truth keeps the need.
+
+    Examples
+    --------
+    >>> ProfileParams().score_mean["reliable"] > ProfileParams().score_mean["chronic"]
+    True
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    legal_forms: tuple[str, ...] = ("sole_trader", "partnership", "limited", "plc")
+    legal_form_shares: dict[str, tuple[float, ...]] = Field(
+        default_factory=lambda: _shares_per_archetype(
+            reliable=(0.15, 0.10, 0.55, 0.20),
+            forgetful=(0.30, 0.15, 0.45, 0.10),
+            struggling=(0.40, 0.15, 0.40, 0.05),
+            chronic=(0.45, 0.17, 0.35, 0.03),
+        )
+    )
+    size_bands: tuple[str, ...] = ("1-9", "10-49", "50-249", "250+")
+    size_band_shares: dict[str, tuple[float, ...]] = Field(
+        default_factory=lambda: _shares_per_archetype(
+            reliable=(0.30, 0.35, 0.22, 0.13),
+            forgetful=(0.45, 0.33, 0.15, 0.07),
+            struggling=(0.55, 0.30, 0.11, 0.04),
+            chronic=(0.60, 0.28, 0.09, 0.03),
+        )
+    )
+    channels: tuple[str, ...] = ("referral", "sales", "web", "marketplace")
+    channel_shares: dict[str, tuple[float, ...]] = Field(
+        default_factory=lambda: _shares_per_archetype(
+            reliable=(0.35, 0.35, 0.20, 0.10),
+            forgetful=(0.25, 0.30, 0.30, 0.15),
+            struggling=(0.20, 0.25, 0.35, 0.20),
+            chronic=(0.15, 0.20, 0.40, 0.25),
+        )
+    )
+    age_median_years: dict[str, float] = Field(default_factory=lambda: _per_archetype(14.0, 9.0, 5.0, 4.0))
+    age_sigma: float = Field(default=0.8, gt=0)
+    limit_sigma: float = Field(default=0.4, ge=0)
+    rated_share: float = Field(default=0.85, ge=0, le=1)
+    prospect_check_days: int = Field(default=120, ge=0)
+    refresh_days: int = Field(default=91, ge=7)
+    refresh_jitter_days: int = Field(default=20, ge=0)
+    score_mean: dict[str, float] = Field(default_factory=lambda: _per_archetype(74.0, 64.0, 50.0, 40.0))
+    score_sd_customer: float = Field(default=8.0, ge=0)
+    score_sd_refresh: float = Field(default=4.0, ge=0)
+    score_lag_days: int = Field(default=45, ge=0)
+    score_move_days: int = Field(default=120, ge=1)
+    #: rating classes from the best: a score at or above the first cut is "A", then "B", ...; below the last "E"
+    rating_bands: tuple[float, ...] = (80.0, 65.0, 50.0, 35.0)
+
+    @model_validator(mode="after")
+    def _check(self) -> ProfileParams:
+        for name, values, shares in (
+            ("legal_form", self.legal_forms, self.legal_form_shares),
+            ("size_band", self.size_bands, self.size_band_shares),
+            ("channel", self.channels, self.channel_shares),
+        ):
+            if set(shares) != set(ARCHETYPES):
+                raise ValueError(f"{name}_shares must name exactly {ARCHETYPES}")
+            for a, v in shares.items():
+                if len(v) != len(values) or abs(sum(v) - 1) > 1e-9 or min(v) < 0:
+                    raise ValueError(f"{name}_shares[{a!r}] must be {len(values)} shares summing to 1")
         return self
 
 
@@ -229,6 +318,8 @@ class WorldParams(BaseModel):
 
     #: the true response to collector actions (calls, SMS, letters) on overdue invoices
     collector: CollectorResponse = Field(default_factory=CollectorResponse)
+    #: what a customer looks like at acceptance: attributes, a bureau's dated scores, granted limits
+    profile: ProfileParams = Field(default_factory=ProfileParams)
 
     @classmethod
     def short_term(cls, **changes: Any) -> WorldParams:

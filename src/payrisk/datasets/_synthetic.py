@@ -29,6 +29,7 @@ from payrisk._calendar import prev_weekday as _prev_weekday
 from payrisk._calendar import to_datetime as _to_datetime
 from payrisk._calendar import weekday as _weekday
 from payrisk.datasets._params import ARCHETYPES, WorldParams
+from payrisk.datasets._profile import RATING_CLASSES, draw_profile
 from payrisk.datasets._truth import Truth
 from payrisk.errors import ParameterError
 from payrisk.ledger import Ledger, to_date
@@ -72,6 +73,10 @@ def _lookup(table: dict[str, float], codes: np.ndarray, vocab: tuple[str, ...] =
 
 def _codes(rng: np.random.Generator, shares: dict[str, float], size: int) -> np.ndarray:
     return rng.choice(len(shares), size=size, p=np.array(list(shares.values())))
+
+
+#: the profile's generator is seeded with the world's seed and this number (its own stream)
+_PROFILE_STREAM = 23
 
 
 # -- the generator -----------------------------------------------------------------------------------------
@@ -722,6 +727,10 @@ def _assemble(w: _World, c, inv, pay, con, lost, pl, ins, seed: int) -> Ledger:
             "amount_paid": np.where(ins_paid, ins["amount_paid"], 0.0)[ins_known],
         }
     )
+    # what was known before the first invoice: drawn from a generator of its own, so every other figure of the
+    # world stays as it was
+    prof = draw_profile(p, c, lost, end, np.random.default_rng([seed, _PROFILE_STREAM]))
+    q, pc_ = p.profile, prof["customers"]
     customers = pd.DataFrame(
         {
             "customer_id": _take(cust_ids),
@@ -730,10 +739,36 @@ def _assemble(w: _World, c, inv, pay, con, lost, pl, ins, seed: int) -> Ledger:
             "sector": c["sector"],
             "created_date": _to_datetime(c["created"]),
             "currency": _text(w.currencies, cur),
+            "legal_form": _text(q.legal_forms, pc_["legal_form"]),
+            "founded_date": _to_datetime(pc_["founded"]),
+            "size_band": _text(q.size_bands, pc_["size_band"]),
+            "acquisition_channel": _text(q.channels, pc_["channel"]),
+            "requested_limit": pc_["requested_limit"],
+        }
+    )
+    r = prof["ratings"]
+    ratings = pd.DataFrame(
+        {
+            "customer_id": _take(cust_ids, r["cust"]),
+            "valid_from": _to_datetime(r["day"]),
+            "source": "bureau",
+            "score": r["score"],
+            "rating": _text(RATING_CLASSES, r["rating"]),
+        }
+    )
+    lim = prof["limits"]
+    credit_limits = pd.DataFrame(
+        {
+            "customer_id": _take(cust_ids, lim["cust"]),
+            "valid_from": _to_datetime(lim["day"]),
+            "credit_limit": lim["limit"],
+            "currency": _text(w.currencies, cur[lim["cust"]]),
         }
     )
     ledger = Ledger.from_frames(
         customers=customers,
+        ratings=ratings,
+        credit_limits=credit_limits,
         invoices=invoices,
         payments=payments,
         plans=plans,
@@ -758,11 +793,11 @@ def _assemble(w: _World, c, inv, pay, con, lost, pl, ins, seed: int) -> Ledger:
             "earlier_actions": con["earlier"][worked],
         }
     ).astype({"contact_id": "str", "invoice_id": "str"})
-    ledger.truth = _truth(w, c, inv, pay, lost, pl, ins, cust_ids, inv_ids, plan_ids, actions)
+    ledger.truth = _truth(w, c, inv, pay, lost, pl, ins, cust_ids, inv_ids, plan_ids, actions, pc_)
     return ledger
 
 
-def _truth(w: _World, c, inv, pay, lost, pl, ins, cust_ids, inv_ids, plan_ids, actions) -> Truth:
+def _truth(w: _World, c, inv, pay, lost, pl, ins, cust_ids, inv_ids, plan_ids, actions, prof) -> Truth:
     p = w.p
     weekday_rhythm, payrun_rhythm = _code(p.rhythm_shares, "weekday"), _code(p.rhythm_shares, "payrun")
     rhythm = c["rhythm"]
@@ -786,6 +821,9 @@ def _truth(w: _World, c, inv, pay, lost, pl, ins, cust_ids, inv_ids, plan_ids, a
             "amount_scale": c["amount_scale"],
             "usual_terms": c["terms"].astype(np.int64),
             "country": c["country"],
+            "credit_need": prof["need"],
+            "first_score": prof["first_score"],
+            **{f"p_{a}_given_profile": prof["posterior"][:, k] for k, a in enumerate(ARCHETYPES)},
         }
     )
     dispute = p.dispute_delay * pay["disputed"]

@@ -33,7 +33,10 @@ class Truth:
         ``customer_id``, ``archetype`` (at the start), ``deteriorates``, ``deteriorated_on``,
         ``archetype_after``, ``customer_effect`` (hidden lateness effect), payment rhythm
         (``rhythm``, ``preferred_weekday`` 0=Monday, ``weekday_concentration``, ``payrun_day``),
-        ``bad_email``, ``lost_on`` (stopped buying after strict dunning), invoicing rate and amount scale.
+        ``bad_email``, ``lost_on`` (stopped buying after strict dunning), invoicing rate and amount scale; what
+        acceptance could know: ``credit_need`` (a month's invoicing at the usual terms, what the requested limit
+        is drawn around), ``first_score`` (the bureau's score before acceptance, NaN when not rated) and
+        ``p_<archetype>_given_profile`` (:meth:`archetype_given_profile`).
     invoices : DataFrame
         Per invoice: ``archetype`` at issue, ``p_late`` (true probability of being paid after the due date,
         never-paid included), ``p_never``, the days-late distribution of a late invoice (``late_log_mu``,
@@ -91,6 +94,24 @@ class Truth:
         c = self.customers.set_index("customer_id")
         switched = c["deteriorated_on"].notna() & (c["deteriorated_on"] <= day)
         return c["archetype_after"].where(switched, c["archetype"]).rename("archetype")
+
+    def archetype_given_profile(self) -> pd.DataFrame:
+        """P(archetype | what was known at acceptance) per customer: its legal form, size band, acquisition
+        channel, age, and the bureau's first score where it had one (exact: the world draws them independently
+        given the archetype). The oracle of an acceptance model that reads the same attributes.
+
+        Examples
+        --------
+        >>> import payrisk as pr
+        >>> p = pr.datasets.make_ledger(n_customers=50, seed=0).truth.archetype_given_profile()
+        >>> list(p.columns), bool(np.allclose(p.sum(axis=1), 1.0))
+        (['reliable', 'forgetful', 'struggling', 'chronic'], True)
+        """
+        cols = [f"p_{a}_given_profile" for a in ARCHETYPES]
+        c = self.customers.set_index("customer_id")
+        if not set(cols) <= set(c.columns):  # a world saved before profiles existed
+            raise DataFileError("this synthetic world was written before customer profiles existed; generate it again")
+        return c[cols].set_axis(list(ARCHETYPES), axis=1)
 
     def survival(self, days_after_due: np.ndarray | list[int] | int) -> pd.DataFrame:
         """True P(still unpaid at the end of ``due_date + d``) per invoice, for each ``d``.

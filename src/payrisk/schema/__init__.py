@@ -22,6 +22,7 @@ Examples
 
 from payrisk.schema._spec import (
     CHANNELS,
+    INPUT_TABLES,
     MALFORMED,
     REPORT_COLUMNS,
     RULES,
@@ -40,6 +41,7 @@ from payrisk.schema._worklist import WORKLIST, check_worklist
 __all__ = [
     "CHANNELS",
     "DATE_DTYPE",
+    "INPUT_TABLES",
     "MALFORMED",
     "REPORT_COLUMNS",
     "RULES",

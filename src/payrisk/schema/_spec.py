@@ -18,6 +18,7 @@ from payrisk._safe_csv import to_safe_csv
 from payrisk.errors import ParameterError, ValidationError
 
 __all__ = [
+    "INPUT_TABLES",
     "RULES",
     "TABLES",
     "ColumnKind",
@@ -116,8 +117,38 @@ TABLES: dict[str, TableSpec] = {
             _c("customer_id", K.ID, "Customer (debtor) identifier.", True, False),
             _c("name", K.TEXT, "Customer name."),
             _c("country", K.TEXT, "ISO 3166 country code (used for public holidays)."),
-            _c("sector", K.TEXT, "Industry sector."),
-            _c("created_date", K.DATE, "Date the customer relationship started."),
+            _c("sector", K.TEXT, "Industry sector: a NACE or SIC code (e.g. `47.11`, `5411`) or a name."),
+            _c("created_date", K.DATE, "Date the customer relationship started (accepted)."),
+            _c("legal_form", K.TEXT, "Legal form, e.g. sole_trader, partnership, limited, plc (or BV, GmbH, SARL)."),
+            _c("founded_date", K.DATE, "Date the business was founded (registered)."),
+            _c("size_band", K.TEXT, "Employees or turnover band, e.g. `1-9`, `10-49`, `50-249`, `250+`."),
+            _c("acquisition_channel", K.TEXT, "How the customer came, e.g. referral, sales, web, marketplace."),
+            _c("requested_limit", K.MONEY, "Credit limit the customer asked for at acceptance."),
+        ),
+    ),
+    "ratings": TableSpec(
+        name="ratings",
+        key=("customer_id", "source", "valid_from"),
+        description="External (or internal) scores and ratings of a customer, dated: a rating exists from its "
+        "`valid_from` date on and until the next one of the same source.",
+        columns=(
+            _c("customer_id", K.ID, "Customer rated.", True, False),
+            _c("valid_from", K.DATE, "Date the rating was published (it does not exist before).", True, False),
+            _c("source", K.TEXT, "Who rated, e.g. Graydon, Creditsafe, D&B, internal (`external` when empty)."),
+            _c("score", K.NUMBER, "The score in the source's own scale; higher means safer."),
+            _c("rating", K.TEXT, "The rating class, e.g. A, BB, 3."),
+        ),
+    ),
+    "credit_limits": TableSpec(
+        name="credit_limits",
+        key=("customer_id", "valid_from"),
+        description="Credit limits granted to a customer, dated: a limit holds from its `valid_from` date on until "
+        "the next one.",
+        columns=(
+            _c("customer_id", K.ID, "Customer the limit is for.", True, False),
+            _c("valid_from", K.DATE, "Date the limit took effect.", True, False),
+            _c("credit_limit", K.MONEY, "The most the customer may owe (open invoices), 0 = no credit.", True, False),
+            _c("currency", K.TEXT, "Currency of the limit."),
         ),
     ),
     "invoices": TableSpec(
@@ -195,6 +226,10 @@ TABLES: dict[str, TableSpec] = {
     ),
 }
 del K
+#: the tables a user gives, in the order they are read and validated (customers first: the others refer to them)
+INPUT_TABLES: tuple[str, ...] = (
+    "customers", "ratings", "credit_limits", "invoices", "payments", "plans", "installments", "contacts",
+)  # fmt: skip
 
 CHANNELS: tuple[str, ...] = ("email", "sms", "letter", "phone", "legal")
 TONES: tuple[str, ...] = ("mild", "neutral", "firm", "strict")

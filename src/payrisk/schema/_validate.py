@@ -17,6 +17,7 @@ from payrisk._frame import isin, lookup
 from payrisk.errors import ColumnMissingError, ParameterError
 from payrisk.schema._spec import (
     CHANNELS,
+    INPUT_TABLES,
     MALFORMED,
     REPORT_COLUMNS,
     RULES,
@@ -36,7 +37,7 @@ _TINY = 1e-300  #: a non-zero amount below this is a broken value, not money
 _EVENTS = {"issue_date", "paid_date", "payment_date", "disputed_date", "created_date", "sent_at", "first_seen"}
 _TRUE = {"true", "t", "yes", "y", "1", "1.0", "ja", "oui", "si"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0", "nee", "nein", "non"}
-ORDER = ("customers", "invoices", "payments", "plans", "installments", "contacts")
+ORDER = INPUT_TABLES
 
 
 def _text(s: pd.Series) -> pd.Series:
@@ -92,6 +93,9 @@ class _Table:
         self.src = renamed  # user values under canonical names (still unparsed)
         self.df = pd.DataFrame(index=pd.RangeIndex(self.n))
         self.bad = np.zeros(self.n, dtype=bool)
+        #: columns whose bad values are left empty and flagged rather than rejecting the row (a customer's
+        #: attributes: an odd founding date must not take the customer's invoices with it)
+        self.soft: frozenset[str] = frozenset()
         self.parts: list[pd.DataFrame] = []
         self.credit = np.zeros(self.n, dtype=bool)
         self._key_text: np.ndarray | None = None
@@ -166,6 +170,8 @@ class _Table:
             vals = np.array([""] * len(pos), dtype=object)
         desc, default_fix = RULES[rule]
         fix = fix or default_fix
+        if action == "rejected" and column in self.soft:
+            action, fix = "flagged", f"the value was left empty and the row kept; {fix}"
         self.parts.append(
             pd.DataFrame(
                 {
@@ -210,7 +216,7 @@ class _Table:
                 out = _text(s)
             elif col.kind in (ColumnKind.DATE, ColumnKind.DATETIME):
                 out = self._parse_date(s, fmts.get(col.name), col.kind, col.name)
-            elif col.kind is ColumnKind.MONEY:
+            elif col.kind in (ColumnKind.MONEY, ColumnKind.NUMBER):  # a score is read with the amounts' separators
                 out = self._parse_money(s, col.name, seps)
             elif col.kind is ColumnKind.INT:
                 out = self._parse_int(s, col.name)
@@ -278,7 +284,8 @@ class _Table:
         values that leave them open are refused with the lines to add."""
         if self.mapping.decimal is not None:
             return self.mapping.decimal, self.mapping.thousands
-        cols = [c.name for c in self.spec.columns if c.kind is ColumnKind.MONEY and c.name in self.src.columns]
+        kinds = (ColumnKind.MONEY, ColumnKind.NUMBER)
+        cols = [c.name for c in self.spec.columns if c.kind in kinds and c.name in self.src.columns]
         text = [_text(self.src[c]) for c in cols if not pd.api.types.is_numeric_dtype(self.src[c].dtype)]
         if not text:
             return ".", self.mapping.thousands
@@ -505,12 +512,40 @@ def _check_contacts(t: _Table) -> None:
 
 def _check_customers(t: _Table) -> None:
     t.require_columns()
+    t.soft = frozenset(t.spec.column_names) - set(t.spec.key)
     t.parse()
+    if "requested_limit" in t.df.columns:
+        negative = (t.df["requested_limit"] < 0).to_numpy(dtype=bool, na_value=False)
+        t.flag(negative, "negative_amount", "requested_limit")
+        t.df["requested_limit"] = t.df["requested_limit"].mask(negative)
+    t.check_duplicates()
+
+
+def _check_ratings(t: _Table) -> None:
+    t.require_columns()
+    t.parse()
+    t.fill_default("source", "external")
+    no_value = t.blank("score") if "score" in t.df.columns else np.ones(t.n, dtype=bool)
+    if "rating" in t.df.columns:
+        no_value = no_value & t.blank("rating")
+    t.flag(no_value, "missing_value", "score", message="ratings: the row has neither a score nor a rating",
+           fix="give the score or the rating class, or drop the row")  # fmt: skip
+    t.check_duplicates()
+
+
+def _check_credit_limits(t: _Table) -> None:
+    t.require_columns()
+    t.parse()
+    t.flag((t.df["credit_limit"] < 0).to_numpy(dtype=bool, na_value=False), "negative_amount", "credit_limit")
+    t.fill_default("currency", t.mapping.default_currency)
+    t.df["currency"] = t.df["currency"].str.upper()
     t.check_duplicates()
 
 
 _CHECKS = {
     "customers": _check_customers,
+    "ratings": _check_ratings,
+    "credit_limits": _check_credit_limits,
     "invoices": _check_invoices,
     "payments": _check_payments,
     "plans": _check_plans,
@@ -630,7 +665,7 @@ def run_validation(
         tables[name] = t
 
     customers = _customer_universe(tables)
-    for name in ("invoices", "payments", "plans", "contacts"):
+    for name in ("ratings", "credit_limits", "invoices", "payments", "plans", "contacts"):
         if name in tables and customers is not None:
             _refs(tables[name], "customer_id", customers, "unknown_customer")
     inv = tables.get("invoices")
