@@ -556,12 +556,13 @@ def test_unknown_ids_are_refused(hand):
 def test_registry_is_well_formed():
     reg = pr.features.registry
     assert reg.index.is_unique
-    assert set(reg["entity"]) <= {"invoice", "customer", "plan"}
+    assert set(reg["entity"]) <= {"invoice", "customer", "plan", "profile"}
     assert (reg["description"].str.strip().str.len() > 0).all()
     assert set(reg["risk"]) <= {-1, 0, 1}
     assert reg.index.tolist() == pr.features.feature_names()
-    for entity in ("invoice", "customer", "plan"):
+    for entity in ("invoice", "customer", "plan", "profile"):
         assert pr.features.feature_names(entity) == reg.index[reg["entity"] == entity].tolist()
+    assert set(pr.features.PROFILE_NUMBERS) < set(pr.features.feature_names("profile"))
 
 
 def test_every_customer_feature_is_defined_once_for_both_kernels():

@@ -206,8 +206,10 @@ def assert_nothing_after(snap: pr.Ledger, full: pr.Ledger, day: pd.Timestamp) ->
     assert (ins.loc[ins["paid_date"].isna(), "amount_paid"] == 0).all()
     assert (snap.contacts["sent_at"] < end).all()
     for dated in ("ratings", "credit_limits"):  # a rating or limit published later does not exist yet
-        assert (getattr(snap, dated)["valid_from"] <= day).all()
-        assert len(getattr(snap, dated)) == int((getattr(full, dated)["valid_from"] <= day).sum())
+        rows, all_rows = getattr(snap, dated), getattr(full, dated)
+        assert (rows["valid_from"] <= day).all()
+        of_known = all_rows["customer_id"].isin(snap.customers["customer_id"])  # prospects are not customers yet
+        assert len(rows) == int(((all_rows["valid_from"] <= day) & of_known).sum())
     # ... and everything known at the date is still there
     assert set(inv["invoice_id"]) == set(full.invoices.loc[full.invoices["issue_date"] <= day, "invoice_id"])
     assert len(snap.payments) == int((full.payments["payment_date"] <= day).sum())

@@ -9,6 +9,7 @@ True
 """
 
 from payrisk import (
+    acceptance,
     backtest,
     datasets,
     dunning,
@@ -37,6 +38,7 @@ __all__ = [
     "RiskEngine",
     "ValidationReport",
     "__version__",
+    "acceptance",
     "backtest",
     "datasets",
     "dunning",

@@ -59,7 +59,16 @@ CUSTOMER_PHRASES: dict[str, tuple[str, str]] = {
     "installments_missed": ("{value:.0f} instalments of your plan are open", "your plan instalments are paid"),
     "installments_due": ("{value:.0f} instalments of your plan are due", "no instalment is due yet"),
     "installment_amount": ("your instalments are {value}", "your instalments are {value}"),
-}
+    # what acceptance may say (never the rates of the groups a customer belongs to)
+    "score": ("the credit score we received is {value:.0f}", "the credit score we received is {value:.0f}"),
+    "score_change_365d": ("your credit score changed by {value:+.0f} points in a year",
+                          "your credit score changed by {value:+.0f} points in a year"),
+    "company_age_years": ("the business was founded {value:.0f} years ago",
+                          "the business was founded {value:.1f} years ago"),
+    "requested_limit": ("you asked for a credit limit of {value}", "you asked for a credit limit of {value}"),
+    "days_since_accepted": ("you have been a customer for {value:.0f} days",
+                            "you have been a customer for {value:.0f} days"),
+}  # fmt: skip
 _METHODS = ("exact", "approx", "shap")
 
 

@@ -442,8 +442,11 @@ class Ledger:
         cust = self.customers
         created = cust["created_date"]
         keep = ((created <= day) | (created.isna() & isin(cust["customer_id"], active))).to_numpy(dtype=bool)
+        known = cust.loc[keep]
+        # ... and only of the customers known then (a prospect's rating before its acceptance belongs to it later)
+        published = {t: f.loc[isin(f["customer_id"], known["customer_id"])] for t, f in published.items()}
         tables = {
-            "customers": cust.loc[keep],
+            "customers": known,
             **published,
             "invoices": _with_open_amounts(inv, pay, at["payments"]),
             "credit_notes": cn,

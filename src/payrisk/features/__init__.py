@@ -15,6 +15,7 @@ Examples
 """
 
 from payrisk.features._builders import customer_features, invoice_features, plan_features
+from payrisk.features._profile import PROFILE_CATEGORIES, PROFILE_NUMBERS, customer_profile
 from payrisk.features._registry import (
     FEATURES,
     MISSED_GRACE_DAYS,
@@ -30,8 +31,11 @@ registry = registry_frame()
 __all__ = [
     "FEATURES",
     "MISSED_GRACE_DAYS",
+    "PROFILE_CATEGORIES",
+    "PROFILE_NUMBERS",
     "Feature",
     "customer_features",
+    "customer_profile",
     "feature_names",
     "invoice_features",
     "plan_features",

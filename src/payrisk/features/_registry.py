@@ -573,7 +573,45 @@ _insert_after(
     ),
 )
 
-FEATURES: tuple[Feature, ...] = tuple(_INVOICE + _CUSTOMER + _PLAN)
+#: what is known of a customer beside its payment history (:func:`payrisk.features.customer_profile`); the ``*_risk``
+#: features are its categories as the acceptance model encodes them (the problem rate of customers sharing them)
+_PROFILE = [
+    _f("company_age_years", "profile", "Years since the business was founded (`customers.founded_date`).", "years",
+       "an established business ({value:.0f} years)", "a young business ({value:.1f} years)", -1),
+    _f("days_since_accepted", "profile", "Days since the customer was accepted (`customers.created_date`).", "days",
+       "a customer for {value:.0f} days", "a new customer ({value:.0f} days)", -1),
+    _f("requested_limit", "profile", "Credit limit the customer asked for at acceptance.", "currency",
+       "a large requested limit ({value})", "a small requested limit ({value})"),
+    _f("score", "profile", "The latest external score published on or before the cutoff (the main source).",
+       "score", "a good external score ({value:.0f})", "a weak external score ({value:.0f})", -1),
+    _f("score_age_days", "profile", "Days since that score was published.", "days",
+       "an old external score ({value:.0f} days)", "a recent external score ({value:.0f} days)"),
+    _f("score_change_365d", "profile", "That score minus the one current a year before.", "points",
+       "an external score up {value:.0f} points in a year", "an external score down {value:.0f} points in a year",
+       -1),
+    _f("credit_limit", "profile", "The latest credit limit granted on or before the cutoff.", "currency",
+       "a large credit limit ({value})", "a small credit limit ({value})"),
+    _f("legal_form_risk", "profile", "Problem rate of earlier customers of the same legal form (smoothed).",
+       "share", "a legal form whose customers often ran into problems ({value:.0%})",
+       "a legal form whose customers rarely ran into problems ({value:.0%})", 1),
+    _f("size_band_risk", "profile", "Problem rate of earlier customers of the same size band (smoothed).",
+       "share", "a size band whose customers often ran into problems ({value:.0%})",
+       "a size band whose customers rarely ran into problems ({value:.0%})", 1),
+    _f("acquisition_channel_risk", "profile", "Problem rate of earlier customers who came the same way (smoothed).",
+       "share", "came through a channel whose customers often ran into problems ({value:.0%})",
+       "came through a channel whose customers rarely ran into problems ({value:.0%})", 1),
+    _f("sector_risk", "profile", "Problem rate of earlier customers of the same sector (smoothed).",
+       "share", "a sector whose customers often ran into problems ({value:.0%})",
+       "a sector whose customers rarely ran into problems ({value:.0%})", 1),
+    _f("country_risk", "profile", "Problem rate of earlier customers of the same country (smoothed).",
+       "share", "a country whose customers often ran into problems ({value:.0%})",
+       "a country whose customers rarely ran into problems ({value:.0%})", 1),
+    _f("rating_risk", "profile", "Problem rate of earlier customers with the same latest rating class (smoothed).",
+       "share", "a rating class whose customers often ran into problems ({value:.0%})",
+       "a rating class whose customers rarely ran into problems ({value:.0%})", 1),
+]  # fmt: skip
+
+FEATURES: tuple[Feature, ...] = tuple(_INVOICE + _CUSTOMER + _PLAN + _PROFILE)
 
 
 def feature_names(entity: str | None = None) -> list[str]:

@@ -1,0 +1,393 @@
+"""Customer acceptance: P(a payment problem within a year) for a prospect or a new customer from what is known of
+it before its first invoice, moving to its own payment behaviour as that history grows.
+
+Three models, fitted out of time on the customers a ledger accepted:
+
+- the **attribute model** reads the profile (:func:`payrisk.features.customer_profile`: age of the business,
+  requested limit, the latest external score and its change, and the customer's categories, each encoded as the
+  smoothed problem rate of earlier customers sharing it);
+- the **history model** reads the payment history (:func:`payrisk.features.customer_features`);
+- the **credibility blend** weighs the two on the log-odds scale by ``z = n / (n + k)``, with ``n`` the
+  customer's invoices so far and ``k`` learned: a new customer is its attributes, an old one mostly its
+  behaviour, with no switch at any count (``k`` and the weights are fitted on the latest quarter of the
+  training rows, out of time, and the result is a calibrated probability).
+
+The problem is :func:`payrisk.labels.customer_problem` with ``overdue_days=60`` and ``horizon_days=365``: an
+invoice 60 days overdue, a missed plan instalment or a hand-over within a year.
+
+Examples
+--------
+>>> import payrisk as pr
+>>> ledger = pr.datasets.make_ledger(n_customers=600, seed=0)
+>>> model = AcceptanceModel(n_estimators=40).fit(ledger, "2023-12-31")
+>>> new = acceptance_cutoffs(ledger.as_of("2024-06-30"), "2024-06-30", stages=(0,))
+>>> p = model.predict(ledger.as_of("2024-06-30"), new)
+>>> bool(p["p_problem_12m"].between(0, 1).all()), bool((p["history_weight"] == 0).all())
+(True, True)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from payrisk import features, labels
+from payrisk.errors import NotFittedError, ParameterError
+from payrisk.ledger import Ledger, to_date
+from payrisk.models import CustomerProblemClassifier
+
+__all__ = ["AcceptanceModel", "acceptance_cutoffs", "accepted_on"]
+
+#: a customer whose first day in the data comes this soon after the ledger's first invoice may have been a
+#: customer before the data begins: it is not read as newly accepted
+_SETTLE_DAYS = 90
+_K_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+_EPS = 1e-6
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64), _EPS, 1 - _EPS)
+    return np.log(p / (1 - p))
+
+
+def accepted_on(ledger: Ledger) -> pd.Series:
+    """Each customer's acceptance day: ``created_date``, else the day of its first invoice; only customers
+    accepted at least 90 days after the ledger's first invoice (earlier ones may predate the data).
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=100, seed=0)
+    >>> start = accepted_on(ledger)
+    >>> bool((start >= ledger.invoices["issue_date"].min() + pd.Timedelta(days=90)).all())
+    True
+    """
+    inv = ledger.invoices
+    first = inv.groupby("customer_id")["issue_date"].min()
+    cust = ledger.customers.drop_duplicates("customer_id").set_index("customer_id")
+    day = cust["created_date"].reindex(first.index.union(cust.index))
+    day = day.fillna(first.reindex(day.index))
+    if not len(inv):
+        return day.iloc[:0]
+    start = inv["issue_date"].min() + pd.Timedelta(days=_SETTLE_DAYS)
+    return day.loc[day >= start].rename("accepted_on")
+
+
+def acceptance_cutoffs(
+    ledger: Ledger, as_of: Any, stages: tuple[int, ...] = (0, 3, 6, 12), every_days: int | None = None
+) -> pd.DataFrame:
+    """The days a customer is looked at: its acceptance (stage 0: the end of the day before it was accepted, what
+    was known before its first invoice) and the issue day of its ``k``-th invoice for each ``k`` in ``stages``, or
+    (``every_days``) every so many days after that; up to ``as_of``.
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, ``as_of`` (the end of the day looked at), ``stage`` (invoices at the cutoff for the
+        invoice stages, months since acceptance otherwise).
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=200, seed=0)
+    >>> cut = acceptance_cutoffs(ledger, "2024-06-30")
+    >>> sorted(cut["stage"].unique().tolist())
+    [0, 3, 6, 12]
+    """
+    day = to_date(as_of, "as_of")
+    snap = ledger.as_of(day)
+    start = accepted_on(snap) - pd.Timedelta(days=1)  # the end of the day before: nothing invoiced yet
+    parts = []
+    if every_days is not None:
+        if every_days < 1:
+            raise ParameterError(f"acceptance_cutoffs: every_days must be a positive number of days; got {every_days}.")
+        months = np.arange(0, int((day - start.min()).days // every_days) + 1 if len(start) else 0)
+        for m in months:
+            when = start + pd.Timedelta(days=int(m * every_days))
+            when = when.loc[when <= day]
+            parts.append(pd.DataFrame({"customer_id": when.index, "as_of": when.to_numpy(), "stage": int(m)}))
+    else:
+        inv = snap.invoices.loc[snap.invoices["customer_id"].isin(start.index)].sort_values("issue_date")
+        nth = inv.groupby("customer_id").cumcount() + 1
+        for k in stages:
+            if k == 0:
+                parts.append(pd.DataFrame({"customer_id": start.index, "as_of": start.to_numpy(), "stage": 0}))
+                continue
+            at = inv.loc[nth == k].drop_duplicates("customer_id")
+            issued = at["issue_date"].to_numpy()
+            parts.append(pd.DataFrame({"customer_id": at["customer_id"].to_numpy(), "as_of": issued, "stage": int(k)}))
+    if not parts:
+        return pd.DataFrame({"customer_id": pd.Series(dtype="str"), "as_of": pd.Series(dtype="datetime64[ns]"),
+                             "stage": pd.Series(dtype="int64")})  # fmt: skip
+    out = pd.concat(parts, ignore_index=True)
+    return out.astype({"customer_id": "str"}).reset_index(drop=True)
+
+
+class AcceptanceModel(BaseEstimator):
+    """P(a payment problem within a year) of a prospect or customer, from its profile and, as it grows, its history.
+
+    Parameters
+    ----------
+    horizon_days : int, default 365
+    overdue_days : int, default 60
+        The problem: an invoice this many days overdue (or a missed instalment, or a hand-over) within
+        ``horizon_days`` of the day looked at.
+    every_days : int, default 30
+        Training rows: each accepted customer at acceptance and every ``every_days`` after, while its outcome is
+        known at the fit date.
+    history_months : int, default 36
+        Only customers accepted in this many months before the fit date are learned from.
+    blend_share : float, default 0.25
+        The latest share of the training rows (by day) the credibility blend is fitted on, out of time.
+    source : str, optional
+        Whose ratings to read (default the most frequent source).
+    n_estimators, max_depth : int
+        Of both gradient-boosting models.
+    smoothing : float, default 20.0
+        A category's problem rate is shrunk towards the portfolio's as if it had this many more customers.
+    seed : int, default 0
+
+    Attributes
+    ----------
+    attribute_model_, history_model_ : CustomerProblemClassifier
+    category_rates_ : dict
+        Per category column, the smoothed problem rate of each value (and ``__other__`` for unseen values).
+    credibility_k_ : float
+        ``k`` of ``z = n / (n + k)``.
+    blend_coef_ : dict
+        The blend's intercept and weights on the log-odds of the two models, with and without ``z``.
+    fit_report_ : dict
+        Rows, customers and problem share of the training rows.
+    """
+
+    def __init__(
+        self,
+        horizon_days: int = 365,
+        overdue_days: int = 60,
+        every_days: int = 30,
+        history_months: int = 36,
+        blend_share: float = 0.25,
+        source: str | None = None,
+        n_estimators: int = 300,
+        max_depth: int = 3,
+        smoothing: float = 20.0,
+        seed: int = 0,
+    ) -> None:
+        self.horizon_days = horizon_days
+        self.overdue_days = overdue_days
+        self.every_days = every_days
+        self.history_months = history_months
+        self.blend_share = blend_share
+        self.source = source
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.smoothing = smoothing
+        self.seed = seed
+
+    # -- rows --------------------------------------------------------------------------------------------
+    def training_rows(self, ledger: Ledger, as_of: Any) -> pd.DataFrame:
+        """The accepted customers at acceptance and every ``every_days`` after, whose outcome over the horizon is
+        known at ``as_of`` and who were not a problem at the cutoff, with ``problem``."""
+        day = to_date(as_of, "as_of")
+        snap = ledger.as_of(day)
+        cut = acceptance_cutoffs(snap, day - pd.Timedelta(days=self.horizon_days), every_days=self.every_days)
+        first = day - pd.DateOffset(months=self.history_months)
+        cut = cut.loc[cut["as_of"] >= first].reset_index(drop=True)
+        y = labels.customer_problem(snap, cut, as_of=day, horizon_days=self.horizon_days,
+                                    overdue_days=self.overdue_days)  # fmt: skip
+        keep = (y["known"] & ~y["already"]).to_numpy()
+        return cut.loc[keep].assign(problem=y["problem"].to_numpy()[keep]).reset_index(drop=True)
+
+    def features(self, ledger: Ledger, cutoffs: pd.DataFrame) -> pd.DataFrame:
+        """The profile (numbers and raw categories) and the history features of each cutoff row, with
+        ``n_invoices`` (invoices issued by the cutoff)."""
+        P = features.customer_profile(ledger, cutoffs[["customer_id", "as_of"]], source=self.source)
+        C = features.customer_features(ledger, cutoffs[["customer_id", "as_of"]])
+        out = pd.concat([P.reset_index(), C.drop(columns="as_of").reset_index(drop=True)], axis=1)
+        out["n_invoices"] = out["n_invoices"].fillna(0.0)
+        return out.set_index(cutoffs.index)
+
+    # -- encoding ----------------------------------------------------------------------------------------
+    def _rates(self, X: pd.DataFrame, y: np.ndarray) -> dict[str, dict[str, float]]:
+        base = float(np.mean(y)) if len(y) else 0.0
+        out = {}
+        for c in features.PROFILE_CATEGORIES:
+            g = pd.DataFrame({"v": X[c].astype("str").fillna("__missing__").to_numpy(), "y": y}).groupby("v")["y"]
+            rate = (g.sum() + self.smoothing * base) / (g.size() + self.smoothing)
+            out[c] = {str(k): float(v) for k, v in rate.items()} | {"__other__": base}
+        return out
+
+    @staticmethod
+    def _encode(X: pd.DataFrame, rates: dict[str, dict[str, float]]) -> pd.DataFrame:
+        cols = {}
+        for c, table in rates.items():
+            v = X[c].astype("str").fillna("__missing__")
+            cols[f"{c}_risk"] = v.map(table).fillna(table["__other__"]).to_numpy(dtype=np.float64)
+        return pd.DataFrame(cols, index=X.index)
+
+    def _attribute_matrix(self, X: pd.DataFrame, rates: dict[str, dict[str, float]]) -> pd.DataFrame:
+        nums = X[list(features.PROFILE_NUMBERS)].drop(columns="credit_limit")  # a limit follows the risk seen
+        return pd.concat([X[["as_of"]], nums, self._encode(X, rates)], axis=1)
+
+    def _history_matrix(self, X: pd.DataFrame) -> pd.DataFrame:
+        return X[["as_of", *features.feature_names("customer")]]
+
+    def _model(self) -> CustomerProblemClassifier:
+        return CustomerProblemClassifier(n_estimators=self.n_estimators, max_depth=self.max_depth,
+                                         random_state=self.seed)  # fmt: skip
+
+    def _encoded_rows(self, X: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
+        """The training rows' category rates, cross-fitted by customer (a customer's own outcome never sets its
+        own category's rate)."""
+        fold = (pd.util.hash_array(X["customer_id"].to_numpy(dtype=object)) % np.uint64(5)).astype(int)
+        out = []
+        for k in range(5):
+            rates = self._rates(X.loc[fold != k], y[fold != k])
+            out.append(self._encode(X.loc[fold == k], rates))
+        return pd.concat(out).reindex(X.index)
+
+    # -- fit ---------------------------------------------------------------------------------------------
+    def fit(self, ledger: Ledger, as_of: Any) -> AcceptanceModel:
+        """Learn from the customers the ledger accepted, out of time: every outcome is read at ``as_of``."""
+        if not 0 < self.blend_share < 1:
+            raise ParameterError(f"AcceptanceModel: blend_share must lie in (0, 1); got {self.blend_share}.")
+        day = to_date(as_of, "as_of")
+        rows = self.training_rows(ledger, day)
+        y = rows["problem"].to_numpy(dtype=np.float64)
+        if len(rows) < 200 or y.sum() < 20 or y.sum() > len(y) - 20:
+            raise ParameterError(
+                f"AcceptanceModel.fit: {len(rows)} customer-months with {int(y.sum())} problems within "
+                f"{self.horizon_days} days before {day.date()}: at least 200 rows and 20 of each outcome are needed "
+                "(accepted customers with a year of history; give a longer ledger or a later as_of)."
+            )
+        snap = ledger.as_of(day)
+        X = self.features(snap, rows)
+        enc = self._encoded_rows(X, y)
+        nums = X[list(features.PROFILE_NUMBERS)].drop(columns="credit_limit")
+        A = pd.concat([X[["as_of"]], nums, enc], axis=1)
+        H = self._history_matrix(X)
+        n = X["n_invoices"].to_numpy(dtype=np.float64)
+        # the blend: both models fitted on the earlier rows, their log-odds on the latest rows (out of time)
+        t = X["as_of"].to_numpy()
+        cut = np.quantile(t.astype("datetime64[D]").astype(np.int64), 1 - self.blend_share)
+        late = t.astype("datetime64[D]").astype(np.int64) > cut
+        a = _logit(self._model().fit(A.loc[~late], y[~late]).predict_proba(A.loc[late])[:, 1])
+        h = _logit(self._model().fit(H.loc[~late], y[~late]).predict_proba(H.loc[late])[:, 1])
+        self.credibility_k_, self.blend_coef_ = self._fit_blend(a, h, n[late], y[late])
+        # the final models on every row
+        self.category_rates_ = self._rates(X, y)
+        self.attribute_model_ = self._model().fit(A, y)
+        self.history_model_ = self._model().fit(H, y)
+        self.as_of_ = day
+        self.fit_report_ = {"rows": len(rows), "customers": int(rows["customer_id"].nunique()),
+                            "problem_share": float(y.mean()), "blend_rows": int(late.sum())}  # fmt: skip
+        return self
+
+    def _fit_blend(self, a: np.ndarray, h: np.ndarray, n: np.ndarray, y: np.ndarray) -> tuple[float, dict]:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.metrics import log_loss
+
+        best: tuple[float, float, Any] | None = None
+        for k in _K_GRID:
+            Z = self._blend_inputs(a, h, n, k)
+            lr = LogisticRegression(C=10.0, max_iter=2000).fit(Z, y)
+            loss = log_loss(y, lr.predict_proba(Z)[:, 1], labels=[0, 1])
+            if best is None or loss < best[0]:
+                best = (loss, k, lr)
+        assert best is not None
+        _, k, lr = best
+        names = ["attributes", "history", "attributes_z", "history_z", "z"]
+        return float(k), {"intercept": float(lr.intercept_[0])} | dict(zip(names, map(float, lr.coef_[0]), strict=True))
+
+    @staticmethod
+    def _blend_inputs(a: np.ndarray, h: np.ndarray, n: np.ndarray, k: float) -> np.ndarray:
+        z = n / (n + k)
+        return np.column_stack([a, h, z * a, z * h, z])
+
+    # -- predict -----------------------------------------------------------------------------------------
+    def _weights(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The blend's weight on each model's log-odds at history weight ``z``."""
+        c = self.blend_coef_
+        return c["attributes"] + c["attributes_z"] * z, c["history"] + c["history_z"] * z
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "blend_coef_"):
+            raise NotFittedError("This AcceptanceModel is not fitted yet; call fit(ledger, as_of) first.")
+
+    def predict(self, ledger: Ledger, cutoffs: pd.DataFrame) -> pd.DataFrame:
+        """P(a problem within the horizon) of each (``customer_id``, ``as_of``) row, with its parts.
+
+        Returns
+        -------
+        DataFrame
+            In the order of ``cutoffs``: ``customer_id``, ``as_of``, ``n_invoices``, ``p_attributes`` (the profile
+            alone), ``p_history`` (the payment history alone), ``history_weight`` (``z``: 0 for a prospect, near
+            1 for a long history) and ``p_problem_12m`` (the credibility blend).
+        """
+        self._check_fitted()
+        X = self.features(ledger, cutoffs)
+        A = self._attribute_matrix(X, self.category_rates_)
+        pa = self.attribute_model_.predict_proba(A)[:, 1]
+        ph = self.history_model_.predict_proba(self._history_matrix(X))[:, 1]
+        n = X["n_invoices"].to_numpy(dtype=np.float64)
+        z = n / (n + self.credibility_k_)
+        wa, wh = self._weights(z)
+        logit = self.blend_coef_["intercept"] + wa * _logit(pa) + wh * _logit(ph) + self.blend_coef_["z"] * z
+        p = 1.0 / (1.0 + np.exp(-logit))
+        return pd.DataFrame(
+            {
+                "customer_id": X["customer_id"].to_numpy(), "as_of": X["as_of"].to_numpy(), "n_invoices": n,
+                "p_attributes": pa, "p_history": ph, "history_weight": n / (n + self.credibility_k_),
+                "p_problem_12m": p,
+            },
+            index=cutoffs.index,
+        )  # fmt: skip
+
+    def reasons(self, ledger: Ledger, cutoffs: pd.DataFrame, n: int = 3, register: str = "collector") -> pd.DataFrame:
+        """The ``n`` reasons that raise each row's risk most, from both models, in words.
+
+        Each model's reasons (:func:`payrisk.explain.reason_codes`, contributions on its log-odds) count with the
+        weight the blend gives that model at the row's history weight: a prospect's reasons are its profile, an
+        old customer's mostly its payment behaviour. ``register="customer"`` gives only what may be said to the
+        customer (its score, the age of its business, the limit it asked for, its own payments), never the
+        rates of the groups it belongs to.
+
+        Returns
+        -------
+        DataFrame
+            In the order of ``cutoffs``: ``reason_1..n``, ``feature_1..n``, ``contribution_1..n`` (on the
+            blend's log-odds).
+        """
+        from payrisk.explain import reason_codes
+
+        self._check_fitted()
+        X = self.features(ledger, cutoffs)
+        n_inv = X["n_invoices"].to_numpy(dtype=np.float64)
+        wa, wh = self._weights(n_inv / (n_inv + self.credibility_k_))
+        parts = []
+        for model, M, w in (
+            (self.attribute_model_, self._attribute_matrix(X, self.category_rates_), wa),
+            (self.history_model_, self._history_matrix(X), wh),
+        ):
+            r = reason_codes(model, M, n=n, register=register)
+            parts.append((r, np.clip(w, 0.0, None)))
+        text = np.column_stack([r[f"reason_{i + 1}"].to_numpy(dtype=object) for r, _ in parts for i in range(n)])
+        feat = np.column_stack([r[f"feature_{i + 1}"].to_numpy(dtype=object) for r, _ in parts for i in range(n)])
+        size = np.column_stack([r[f"contribution_{i + 1}"].to_numpy(dtype=np.float64) * w
+                                for r, w in parts for i in range(n)])  # fmt: skip
+        size = np.where(np.isnan(size) | (size <= 0), -np.inf, size)
+        order = np.argsort(-size, axis=1, kind="stable")[:, :n]
+        rows = np.arange(len(X))[:, None]
+        best = size[rows, order]
+        has = np.isfinite(best)
+        out: dict[str, Any] = {}
+        for i in range(n):
+            out[f"reason_{i + 1}"] = np.where(has[:, i], text[rows[:, 0], order[:, i]], "")
+        for i in range(n):
+            out[f"feature_{i + 1}"] = np.where(has[:, i], feat[rows[:, 0], order[:, i]], "")
+        for i in range(n):
+            out[f"contribution_{i + 1}"] = np.where(has[:, i], best[:, i], np.nan)
+        return pd.DataFrame(out, index=cutoffs.index)
