@@ -108,8 +108,8 @@ def test_refusals():
         AcceptanceModel().predict(_small(), pd.DataFrame({"customer_id": ["new"], "as_of": ["2024-06-01"]}))
     with pytest.raises(ParameterError, match="at least 200 rows"):
         AcceptanceModel().fit(_small(), "2024-06-30")
-    with pytest.raises(ParameterError, match="blend_share"):
-        AcceptanceModel(blend_share=1.5).fit(_small(), "2024-06-30")
+    with pytest.raises(ParameterError, match="every_days"):
+        AcceptanceModel(every_days=0).fit(_small(), "2024-06-30")
     np.testing.assert_array_equal(AcceptanceModel().get_params()["horizon_days"], 365)
 
 

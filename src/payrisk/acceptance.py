@@ -9,8 +9,8 @@ Three models, fitted out of time on the customers a ledger accepted:
 - the **history model** reads the payment history (:func:`payrisk.features.customer_features`);
 - the **credibility blend** weighs the two on the log-odds scale by ``z = n / (n + k)``, with ``n`` the
   customer's invoices so far and ``k`` learned: a new customer is its attributes, an old one mostly its
-  behaviour, with no switch at any count (``k`` and the weights are fitted on the latest quarter of the
-  training rows, out of time, and the result is a calibrated probability).
+  behaviour, with no switch at any count (``k`` and the weights are fitted on every training row with both
+  models' log-odds cross-fitted by customer, so the result is a calibrated probability at every stage).
 
 The problem is :func:`payrisk.labels.customer_problem` with ``overdue_days=60`` and ``horizon_days=365``: an
 invoice 60 days overdue, a missed plan instalment or a hand-over within a year.
@@ -46,11 +46,19 @@ __all__ = ["AcceptanceModel", "acceptance_cutoffs", "accepted_on"]
 _SETTLE_DAYS = 90
 _K_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 _EPS = 1e-6
+_FOLDS = 3
+_FOLD_KEY = "payrisk-accept-1"  #: the blend's folds by customer (16 characters: pandas' hash key)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(np.asarray(p, dtype=np.float64), _EPS, 1 - _EPS)
     return np.log(p / (1 - p))
+
+
+def _mean_probability(models: list[Any], X: pd.DataFrame) -> np.ndarray:
+    """The mean log-odds of the fold models, as a probability."""
+    z = np.mean([_logit(m.predict_proba(X)[:, 1]) for m in models], axis=0)
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def accepted_on(ledger: Ledger) -> pd.Series:
@@ -140,8 +148,6 @@ class AcceptanceModel(BaseEstimator):
         known at the fit date.
     history_months : int, default 36
         Only customers accepted in this many months before the fit date are learned from.
-    blend_share : float, default 0.25
-        The latest share of the training rows (by day) the credibility blend is fitted on, out of time.
     source : str, optional
         Whose ratings to read (default the most frequent source).
     n_estimators, max_depth : int
@@ -152,7 +158,9 @@ class AcceptanceModel(BaseEstimator):
 
     Attributes
     ----------
-    attribute_model_, history_model_ : CustomerProblemClassifier
+    attribute_models_, history_models_ : list of CustomerProblemClassifier
+        One per fold of customers: each row of the blend was scored by the models that did not see its customer,
+        and a new row is scored by their mean log-odds.
     category_rates_ : dict
         Per category column, the smoothed problem rate of each value (and ``__other__`` for unseen values).
     credibility_k_ : float
@@ -169,7 +177,6 @@ class AcceptanceModel(BaseEstimator):
         overdue_days: int = 60,
         every_days: int = 30,
         history_months: int = 36,
-        blend_share: float = 0.25,
         source: str | None = None,
         n_estimators: int = 300,
         max_depth: int = 3,
@@ -180,7 +187,6 @@ class AcceptanceModel(BaseEstimator):
         self.overdue_days = overdue_days
         self.every_days = every_days
         self.history_months = history_months
-        self.blend_share = blend_share
         self.source = source
         self.n_estimators = n_estimators
         self.max_depth = max_depth
@@ -236,8 +242,9 @@ class AcceptanceModel(BaseEstimator):
         return X[["as_of", *features.feature_names("customer")]]
 
     def _model(self) -> CustomerProblemClassifier:
+        # no calibration of their own: the blend is the calibration, fitted on every stage's rows
         return CustomerProblemClassifier(n_estimators=self.n_estimators, max_depth=self.max_depth,
-                                         random_state=self.seed)  # fmt: skip
+                                         random_state=self.seed, calibration="none")  # fmt: skip
 
     def _encoded_rows(self, X: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
         """The training rows' category rates, cross-fitted by customer (a customer's own outcome never sets its
@@ -252,8 +259,11 @@ class AcceptanceModel(BaseEstimator):
     # -- fit ---------------------------------------------------------------------------------------------
     def fit(self, ledger: Ledger, as_of: Any) -> AcceptanceModel:
         """Learn from the customers the ledger accepted, out of time: every outcome is read at ``as_of``."""
-        if not 0 < self.blend_share < 1:
-            raise ParameterError(f"AcceptanceModel: blend_share must lie in (0, 1); got {self.blend_share}.")
+        if self.every_days < 1 or self.horizon_days < 1 or self.overdue_days < 0:
+            raise ParameterError(
+                f"AcceptanceModel: every_days and horizon_days must be positive and overdue_days not negative; got "
+                f"{self.every_days}, {self.horizon_days}, {self.overdue_days}."
+            )
         day = to_date(as_of, "as_of")
         rows = self.training_rows(ledger, day)
         y = rows["problem"].to_numpy(dtype=np.float64)
@@ -270,20 +280,25 @@ class AcceptanceModel(BaseEstimator):
         A = pd.concat([X[["as_of"]], nums, enc], axis=1)
         H = self._history_matrix(X)
         n = X["n_invoices"].to_numpy(dtype=np.float64)
-        # the blend: both models fitted on the earlier rows, their log-odds on the latest rows (out of time)
-        t = X["as_of"].to_numpy()
-        cut = np.quantile(t.astype("datetime64[D]").astype(np.int64), 1 - self.blend_share)
-        late = t.astype("datetime64[D]").astype(np.int64) > cut
-        a = _logit(self._model().fit(A.loc[~late], y[~late]).predict_proba(A.loc[late])[:, 1])
-        h = _logit(self._model().fit(H.loc[~late], y[~late]).predict_proba(H.loc[late])[:, 1])
-        self.credibility_k_, self.blend_coef_ = self._fit_blend(a, h, n[late], y[late])
+        # the blend: each row's log-odds from both models fitted without its customer (cross-fitted), on every
+        # stage of every customer (a blend fitted on the latest rows alone would see few customers at acceptance)
+        fold = pd.util.hash_array(X["customer_id"].to_numpy(dtype=object), hash_key=_FOLD_KEY) % np.uint64(_FOLDS)
+        a, h = np.zeros(len(y)), np.zeros(len(y))
+        self.attribute_models_, self.history_models_ = [], []
+        for k in range(_FOLDS):
+            out = fold == k
+            self.attribute_models_.append(self._model().fit(A.loc[~out], y[~out]))
+            self.history_models_.append(self._model().fit(H.loc[~out], y[~out]))
+            a[out] = self.attribute_models_[-1].predict_proba(A.loc[out])[:, 1]
+            h[out] = self.history_models_[-1].predict_proba(H.loc[out])[:, 1]
+        # the blend's inputs at prediction are the fold models' mean log-odds: as strong as the ones it was fitted
+        # on (one model refitted on every row would be surer than the blend's weights expect)
+        self.credibility_k_, self.blend_coef_ = self._fit_blend(_logit(a), _logit(h), n, y)
         # the final models on every row
         self.category_rates_ = self._rates(X, y)
-        self.attribute_model_ = self._model().fit(A, y)
-        self.history_model_ = self._model().fit(H, y)
         self.as_of_ = day
         self.fit_report_ = {"rows": len(rows), "customers": int(rows["customer_id"].nunique()),
-                            "problem_share": float(y.mean()), "blend_rows": int(late.sum())}  # fmt: skip
+                            "problem_share": float(y.mean())}  # fmt: skip
         return self
 
     def _fit_blend(self, a: np.ndarray, h: np.ndarray, n: np.ndarray, y: np.ndarray) -> tuple[float, dict]:
@@ -330,8 +345,9 @@ class AcceptanceModel(BaseEstimator):
         self._check_fitted()
         X = self.features(ledger, cutoffs)
         A = self._attribute_matrix(X, self.category_rates_)
-        pa = self.attribute_model_.predict_proba(A)[:, 1]
-        ph = self.history_model_.predict_proba(self._history_matrix(X))[:, 1]
+        H = self._history_matrix(X)
+        pa = _mean_probability(self.attribute_models_, A)
+        ph = _mean_probability(self.history_models_, H)
         n = X["n_invoices"].to_numpy(dtype=np.float64)
         z = n / (n + self.credibility_k_)
         wa, wh = self._weights(z)
@@ -361,18 +377,19 @@ class AcceptanceModel(BaseEstimator):
             In the order of ``cutoffs``: ``reason_1..n``, ``feature_1..n``, ``contribution_1..n`` (on the
             blend's log-odds).
         """
-        from payrisk.explain import reason_codes
+        from payrisk.explain import contributions, reason_codes
 
         self._check_fitted()
         X = self.features(ledger, cutoffs)
         n_inv = X["n_invoices"].to_numpy(dtype=np.float64)
         wa, wh = self._weights(n_inv / (n_inv + self.credibility_k_))
         parts = []
-        for model, M, w in (
-            (self.attribute_model_, self._attribute_matrix(X, self.category_rates_), wa),
-            (self.history_model_, self._history_matrix(X), wh),
+        for models, M, w in (
+            (self.attribute_models_, self._attribute_matrix(X, self.category_rates_), wa),
+            (self.history_models_, self._history_matrix(X), wh),
         ):
-            r = reason_codes(model, M, n=n, register=register)
+            phi = pd.concat([contributions(m, M) for m in models]).groupby(level=0, sort=False).mean()  # as scored
+            r = reason_codes(models[0], M, n=n, register=register, contribs=phi)
             parts.append((r, np.clip(w, 0.0, None)))
         text = np.column_stack([r[f"reason_{i + 1}"].to_numpy(dtype=object) for r, _ in parts for i in range(n)])
         feat = np.column_stack([r[f"feature_{i + 1}"].to_numpy(dtype=object) for r, _ in parts for i in range(n)])
