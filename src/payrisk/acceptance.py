@@ -55,6 +55,11 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
+def _category(values: pd.Series) -> pd.Series:
+    """A category column as text, a missing value as its own category."""
+    return values.astype("str").fillna("__missing__")
+
+
 def _mean_probability(models: list[Any], X: pd.DataFrame) -> np.ndarray:
     """The mean log-odds of the fold models, as a probability."""
     z = np.mean([_logit(m.predict_proba(X)[:, 1]) for m in models], axis=0)
@@ -169,6 +174,21 @@ class AcceptanceModel(BaseEstimator):
         The blend's intercept and weights on the log-odds of the two models, with and without ``z``.
     fit_report_ : dict
         Rows, customers and problem share of the training rows.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> risky = rng.random(600) < 0.3  # an application table: no ledger needed with fit_rows
+    >>> attributes = pd.DataFrame({"age_years": np.where(risky, 3.0, 12.0) + rng.normal(0, 4, 600),
+    ...                            "form": np.where(risky & (rng.random(600) < 0.7), "sole", "limited")})
+    >>> history = pd.DataFrame({"late_share": np.where(risky, 0.6, 0.1) + rng.normal(0, 0.2, 600)})
+    >>> y = (rng.random(600) < np.where(risky, 0.6, 0.1)).astype(int)
+    >>> model = AcceptanceModel(n_estimators=30).fit_rows(attributes, history, rng.integers(0, 12, 600), y,
+    ...                                                   customers=np.arange(600))
+    >>> p = model.predict_rows(attributes, history, np.zeros(600))
+    >>> bool(p["p_problem_12m"][risky].mean() > p["p_problem_12m"][~risky].mean())
+    True
     """
 
     def __init__(
@@ -216,12 +236,18 @@ class AcceptanceModel(BaseEstimator):
         out["n_invoices"] = out["n_invoices"].fillna(0.0)
         return out.set_index(cutoffs.index)
 
+    def _split(self, X: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """A ledger's feature rows as the model's two tables: the profile (numbers and categories; the granted
+        limit left out, as it follows the risk already seen) and the history."""
+        numbers = [c for c in features.PROFILE_NUMBERS if c != "credit_limit"]
+        return X[[*numbers, *features.PROFILE_CATEGORIES]], X[features.feature_names("customer")]
+
     # -- encoding ----------------------------------------------------------------------------------------
     def _rates(self, X: pd.DataFrame, y: np.ndarray) -> dict[str, dict[str, float]]:
         base = float(np.mean(y)) if len(y) else 0.0
         out = {}
-        for c in features.PROFILE_CATEGORIES:
-            g = pd.DataFrame({"v": X[c].astype("str").fillna("__missing__").to_numpy(), "y": y}).groupby("v")["y"]
+        for c in self.category_columns_:
+            g = pd.DataFrame({"v": _category(X[c]), "y": y}).groupby("v")["y"]
             rate = (g.sum() + self.smoothing * base) / (g.size() + self.smoothing)
             out[c] = {str(k): float(v) for k, v in rate.items()} | {"__other__": base}
         return out
@@ -230,30 +256,22 @@ class AcceptanceModel(BaseEstimator):
     def _encode(X: pd.DataFrame, rates: dict[str, dict[str, float]]) -> pd.DataFrame:
         cols = {}
         for c, table in rates.items():
-            v = X[c].astype("str").fillna("__missing__")
-            cols[f"{c}_risk"] = v.map(table).fillna(table["__other__"]).to_numpy(dtype=np.float64)
+            cols[f"{c}_risk"] = _category(X[c]).map(table).fillna(table["__other__"]).to_numpy(dtype=np.float64)
         return pd.DataFrame(cols, index=X.index)
 
-    def _attribute_matrix(self, X: pd.DataFrame, rates: dict[str, dict[str, float]]) -> pd.DataFrame:
-        nums = X[list(features.PROFILE_NUMBERS)].drop(columns="credit_limit")  # a limit follows the risk seen
-        return pd.concat([X[["as_of"]], nums, self._encode(X, rates)], axis=1)
-
-    def _history_matrix(self, X: pd.DataFrame) -> pd.DataFrame:
-        return X[["as_of", *features.feature_names("customer")]]
+    def _attribute_matrix(self, attributes: pd.DataFrame, encoded: pd.DataFrame) -> pd.DataFrame:
+        numbers = attributes.drop(columns=self.category_columns_).astype(np.float64)
+        return pd.concat([numbers, encoded], axis=1)
 
     def _model(self) -> CustomerProblemClassifier:
         # no calibration of their own: the blend is the calibration, fitted on every stage's rows
         return CustomerProblemClassifier(n_estimators=self.n_estimators, max_depth=self.max_depth,
                                          random_state=self.seed, calibration="none")  # fmt: skip
 
-    def _encoded_rows(self, X: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
+    def _encoded_rows(self, X: pd.DataFrame, y: np.ndarray, fold: np.ndarray) -> pd.DataFrame:
         """The training rows' category rates, cross-fitted by customer (a customer's own outcome never sets its
         own category's rate)."""
-        fold = (pd.util.hash_array(X["customer_id"].to_numpy(dtype=object)) % np.uint64(5)).astype(int)
-        out = []
-        for k in range(5):
-            rates = self._rates(X.loc[fold != k], y[fold != k])
-            out.append(self._encode(X.loc[fold == k], rates))
+        out = [self._encode(X.loc[fold == k], self._rates(X.loc[fold != k], y[fold != k])) for k in range(5)]
         return pd.concat(out).reindex(X.index)
 
     # -- fit ---------------------------------------------------------------------------------------------
@@ -268,37 +286,73 @@ class AcceptanceModel(BaseEstimator):
         rows = self.training_rows(ledger, day)
         y = rows["problem"].to_numpy(dtype=np.float64)
         if len(rows) < 200 or y.sum() < 20 or y.sum() > len(y) - 20:
+            first = ledger.invoices["issue_date"].min()
+            since = "" if pd.isna(first) else f" (after {(first + pd.Timedelta(days=_SETTLE_DAYS)).date()})"
             raise ParameterError(
-                f"AcceptanceModel.fit: {len(rows)} customer-months with {int(y.sum())} problems within "
-                f"{self.horizon_days} days before {day.date()}: at least 200 rows and 20 of each outcome are needed "
-                "(accepted customers with a year of history; give a longer ledger or a later as_of)."
+                f"AcceptanceModel.fit: {rows['customer_id'].nunique()} customers accepted{since} with their "
+                f"{self.horizon_days} days after it known by {day.date()}, {len(rows)} customer-months with "
+                f"{int(y.sum())} problems: at least 200 rows and 20 of each outcome are needed. A customer counts as "
+                f"accepted on its created_date (else its first invoice) at least {_SETTLE_DAYS} days after the "
+                "ledger's first invoice; give created_date, a longer ledger or a later as_of."
             )
-        snap = ledger.as_of(day)
-        X = self.features(snap, rows)
-        enc = self._encoded_rows(X, y)
-        nums = X[list(features.PROFILE_NUMBERS)].drop(columns="credit_limit")
-        A = pd.concat([X[["as_of"]], nums, enc], axis=1)
-        H = self._history_matrix(X)
-        n = X["n_invoices"].to_numpy(dtype=np.float64)
+        X = self.features(ledger.as_of(day), rows)
+        attributes, history = self._split(X)
+        self.fit_rows(attributes, history, X["n_invoices"], y, X["customer_id"], time=X["as_of"])
+        self.as_of_ = day
+        self.fit_report_ |= {"rows": len(rows), "customers": int(rows["customer_id"].nunique())}
+        return self
+
+    def fit_rows(
+        self, attributes: pd.DataFrame, history: pd.DataFrame, n_invoices: Any, y: Any, customers: Any, time: Any = None
+    ) -> AcceptanceModel:
+        """The same models on any table of rows (e.g. an application data set without a ledger).
+
+        Parameters
+        ----------
+        attributes : DataFrame
+            What is known before any payment: number columns, and text (or category) columns that are encoded as
+            the smoothed problem rate of the rows sharing their value (cross-fitted by customer).
+        history : DataFrame
+            The payment-history numbers (NaN where there is none yet).
+        n_invoices : array-like
+            How much history each row has (invoices, statements or months so far): the blend's evidence count.
+        y : array-like
+            1 when the row's customer had a problem within the horizon, else 0.
+        customers : array-like
+            The customer of each row: folds keep a customer's rows together.
+        time : array-like, optional
+            The row's day: the models' early stopping uses the latest rows (default: the rows' order).
+        """
+        y = np.asarray(y, dtype=np.float64)
+        n = np.asarray(n_invoices, dtype=np.float64)
+        ids = pd.Series(np.asarray(customers), index=attributes.index).astype("str").to_numpy(dtype=object)
+        if not (len(attributes) == len(history) == len(y) == len(n) == len(ids)):
+            raise ParameterError("AcceptanceModel.fit_rows: attributes, history, n_invoices, y and customers differ "
+                                 "in length.")  # fmt: skip
+        if np.isnan(y).any() or not set(np.unique(y)) <= {0.0, 1.0} or len(np.unique(y)) < 2:
+            raise ParameterError("AcceptanceModel.fit_rows: y must hold both outcomes, 0 and 1, and nothing else.")
+        self.category_columns_ = [c for c in attributes.columns if not pd.api.types.is_numeric_dtype(attributes[c])]
+        when = None if time is None else pd.Series(np.asarray(time), index=attributes.index)
+        enc = self._encoded_rows(attributes, y, (pd.util.hash_array(ids) % np.uint64(5)).astype(int))
+        A = self._attribute_matrix(attributes, enc)
+        H = history.astype(np.float64)
         # the blend: each row's log-odds from both models fitted without its customer (cross-fitted), on every
         # stage of every customer (a blend fitted on the latest rows alone would see few customers at acceptance)
-        fold = pd.util.hash_array(X["customer_id"].to_numpy(dtype=object), hash_key=_FOLD_KEY) % np.uint64(_FOLDS)
+        fold = pd.util.hash_array(ids, hash_key=_FOLD_KEY) % np.uint64(_FOLDS)
         a, h = np.zeros(len(y)), np.zeros(len(y))
         self.attribute_models_, self.history_models_ = [], []
         for k in range(_FOLDS):
             out = fold == k
-            self.attribute_models_.append(self._model().fit(A.loc[~out], y[~out]))
-            self.history_models_.append(self._model().fit(H.loc[~out], y[~out]))
+            t = None if when is None else when.loc[~out]
+            self.attribute_models_.append(self._model().fit(A.loc[~out], y[~out], time=t))
+            self.history_models_.append(self._model().fit(H.loc[~out], y[~out], time=t))
             a[out] = self.attribute_models_[-1].predict_proba(A.loc[out])[:, 1]
             h[out] = self.history_models_[-1].predict_proba(H.loc[out])[:, 1]
         # the blend's inputs at prediction are the fold models' mean log-odds: as strong as the ones it was fitted
         # on (one model refitted on every row would be surer than the blend's weights expect)
         self.credibility_k_, self.blend_coef_ = self._fit_blend(_logit(a), _logit(h), n, y)
-        # the final models on every row
-        self.category_rates_ = self._rates(X, y)
-        self.as_of_ = day
-        self.fit_report_ = {"rows": len(rows), "customers": int(rows["customer_id"].nunique()),
-                            "problem_share": float(y.mean())}  # fmt: skip
+        self.category_rates_ = self._rates(attributes, y)
+        self.fit_report_ = {"rows": len(y), "problem_share": float(y.mean())}
         return self
 
     def _fit_blend(self, a: np.ndarray, h: np.ndarray, n: np.ndarray, y: np.ndarray) -> tuple[float, dict]:
@@ -344,23 +398,23 @@ class AcceptanceModel(BaseEstimator):
         """
         self._check_fitted()
         X = self.features(ledger, cutoffs)
-        A = self._attribute_matrix(X, self.category_rates_)
-        H = self._history_matrix(X)
+        attributes, history = self._split(X)
+        p = self.predict_rows(attributes, history, X["n_invoices"])
+        return pd.concat([X[["customer_id", "as_of", "n_invoices"]], p], axis=1).set_axis(cutoffs.index)
+
+    def predict_rows(self, attributes: pd.DataFrame, history: pd.DataFrame, n_invoices: Any) -> pd.DataFrame:
+        """:meth:`predict` on tables of rows as :meth:`fit_rows` takes them: ``p_attributes``, ``p_history``,
+        ``history_weight`` and ``p_problem_12m``, in the rows' order."""
+        self._check_fitted()
+        A = self._attribute_matrix(attributes, self._encode(attributes, self.category_rates_))
         pa = _mean_probability(self.attribute_models_, A)
-        ph = _mean_probability(self.history_models_, H)
-        n = X["n_invoices"].to_numpy(dtype=np.float64)
+        ph = _mean_probability(self.history_models_, history.astype(np.float64))
+        n = np.asarray(n_invoices, dtype=np.float64)
         z = n / (n + self.credibility_k_)
         wa, wh = self._weights(z)
         logit = self.blend_coef_["intercept"] + wa * _logit(pa) + wh * _logit(ph) + self.blend_coef_["z"] * z
-        p = 1.0 / (1.0 + np.exp(-logit))
-        return pd.DataFrame(
-            {
-                "customer_id": X["customer_id"].to_numpy(), "as_of": X["as_of"].to_numpy(), "n_invoices": n,
-                "p_attributes": pa, "p_history": ph, "history_weight": n / (n + self.credibility_k_),
-                "p_problem_12m": p,
-            },
-            index=cutoffs.index,
-        )  # fmt: skip
+        out = {"p_attributes": pa, "p_history": ph, "history_weight": z, "p_problem_12m": 1 / (1 + np.exp(-logit))}
+        return pd.DataFrame(out, index=attributes.index)
 
     def reasons(self, ledger: Ledger, cutoffs: pd.DataFrame, n: int = 3, register: str = "collector") -> pd.DataFrame:
         """The ``n`` reasons that raise each row's risk most, from both models, in words.
@@ -381,13 +435,12 @@ class AcceptanceModel(BaseEstimator):
 
         self._check_fitted()
         X = self.features(ledger, cutoffs)
+        attributes, history = self._split(X)
         n_inv = X["n_invoices"].to_numpy(dtype=np.float64)
         wa, wh = self._weights(n_inv / (n_inv + self.credibility_k_))
         parts = []
-        for models, M, w in (
-            (self.attribute_models_, self._attribute_matrix(X, self.category_rates_), wa),
-            (self.history_models_, self._history_matrix(X), wh),
-        ):
+        A = self._attribute_matrix(attributes, self._encode(attributes, self.category_rates_))
+        for models, M, w in ((self.attribute_models_, A, wa), (self.history_models_, history.astype(np.float64), wh)):
             phi = pd.concat([contributions(m, M) for m in models]).groupby(level=0, sort=False).mean()  # as scored
             r = reason_codes(models[0], M, n=n, register=register, contribs=phi)
             parts.append((r, np.clip(w, 0.0, None)))

@@ -105,6 +105,14 @@ def recommend_limits(
         Index ``customer_id``: ``p_problem_12m``, ``cycle_days``, ``pd_cycle``, ``appetite``,
         ``max_exposure`` (before caps), ``recommended_limit``, ``expected_loss`` (at that limit, never above the
         appetite), ``terms``, ``reason``.
+
+    Examples
+    --------
+    >>> risk = pd.DataFrame({"customer_id": ["a", "b"], "p_problem_12m": [0.05, 0.30], "cycle_days": [60.0, 60.0],
+    ...                      "segment": ["reliable", "struggling"]})
+    >>> lim = recommend_limits(risk, appetite={"reliable": 400.0, "struggling": 200.0})
+    >>> lim["recommended_limit"].tolist(), bool((lim["expected_loss"] <= lim["appetite"]).all())
+    ([95200.0, 7000.0], True)
     """
     need = {"customer_id", "p_problem_12m", "cycle_days"}
     missing = sorted(need - set(risk.columns))
