@@ -325,14 +325,15 @@ class AcceptanceModel(BaseEstimator):
         """
         y = np.asarray(y, dtype=np.float64)
         n = np.asarray(n_invoices, dtype=np.float64)
-        ids = pd.Series(np.asarray(customers), index=attributes.index).astype("str").to_numpy(dtype=object)
+        ids = pd.Series(np.asarray(customers)).astype("str").to_numpy(dtype=object)
+        attributes, history = attributes.reset_index(drop=True), history.reset_index(drop=True)  # by position
         if not (len(attributes) == len(history) == len(y) == len(n) == len(ids)):
             raise ParameterError("AcceptanceModel.fit_rows: attributes, history, n_invoices, y and customers differ "
                                  "in length.")  # fmt: skip
         if np.isnan(y).any() or not set(np.unique(y)) <= {0.0, 1.0} or len(np.unique(y)) < 2:
             raise ParameterError("AcceptanceModel.fit_rows: y must hold both outcomes, 0 and 1, and nothing else.")
         self.category_columns_ = [c for c in attributes.columns if not pd.api.types.is_numeric_dtype(attributes[c])]
-        when = None if time is None else pd.Series(np.asarray(time), index=attributes.index)
+        when = None if time is None else pd.Series(np.asarray(time))
         enc = self._encoded_rows(attributes, y, (pd.util.hash_array(ids) % np.uint64(5)).astype(int))
         A = self._attribute_matrix(attributes, enc)
         H = history.astype(np.float64)
@@ -406,6 +407,8 @@ class AcceptanceModel(BaseEstimator):
         """:meth:`predict` on tables of rows as :meth:`fit_rows` takes them: ``p_attributes``, ``p_history``,
         ``history_weight`` and ``p_problem_12m``, in the rows' order."""
         self._check_fitted()
+        index = attributes.index
+        attributes, history = attributes.reset_index(drop=True), history.reset_index(drop=True)  # by position
         A = self._attribute_matrix(attributes, self._encode(attributes, self.category_rates_))
         pa = _mean_probability(self.attribute_models_, A)
         ph = _mean_probability(self.history_models_, history.astype(np.float64))
@@ -414,7 +417,7 @@ class AcceptanceModel(BaseEstimator):
         wa, wh = self._weights(z)
         logit = self.blend_coef_["intercept"] + wa * _logit(pa) + wh * _logit(ph) + self.blend_coef_["z"] * z
         out = {"p_attributes": pa, "p_history": ph, "history_weight": z, "p_problem_12m": 1 / (1 + np.exp(-logit))}
-        return pd.DataFrame(out, index=attributes.index)
+        return pd.DataFrame(out, index=index)
 
     def reasons(self, ledger: Ledger, cutoffs: pd.DataFrame, n: int = 3, register: str = "collector") -> pd.DataFrame:
         """The ``n`` reasons that raise each row's risk most, from both models, in words.
