@@ -129,3 +129,19 @@ def test_reasons_follow_the_blend_and_the_register(fitted):
     said = model.reasons(ledger, cut, n=3, register="customer")
     used = set(said[["feature_1", "feature_2", "feature_3"]].to_numpy().ravel()) - {""}
     assert used and not {f for f in used if f.endswith("_risk")}  # never the rate of a group it belongs to
+
+
+def test_save_and_load_give_the_same_scores_and_refuse_an_edited_folder(fitted, tmp_path):
+    from payrisk.errors import ModelFileError
+
+    ledger, model = fitted
+    cut = acceptance_cutoffs(ledger, "2023-12-31", stages=(0, 6)).iloc[:300]
+    back = AcceptanceModel.load(model.save(tmp_path / "acceptance"))
+    pd.testing.assert_frame_equal(back.predict(ledger, cut), model.predict(ledger, cut))
+    assert back.get_params() == model.get_params() and back.as_of_ == model.as_of_
+    doc = tmp_path / "acceptance" / "acceptance.json"
+    doc.write_text(doc.read_text().replace('"credibility_k"', '"credibility_k" ', 1))
+    with pytest.raises(ModelFileError, match=r"acceptance\.json: changed"):
+        AcceptanceModel.load(tmp_path / "acceptance")
+    with pytest.raises(ModelFileError, match=r"no acceptance\.json"):
+        AcceptanceModel.load(tmp_path)

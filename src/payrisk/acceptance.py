@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from payrisk import features, labels
-from payrisk.errors import NotFittedError, ParameterError
+from payrisk.errors import ModelFileError, NotFittedError, ParameterError
 from payrisk.ledger import Ledger, to_date
 from payrisk.models import CustomerProblemClassifier
 
@@ -47,6 +48,7 @@ _SETTLE_DAYS = 90
 _K_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 _EPS = 1e-6
 _FOLDS = 3
+_FORMAT, _FORMAT_VERSION = "payrisk-acceptance", 1
 _FOLD_KEY = "payrisk-accept-1"  #: the blend's folds by customer (16 characters: pandas' hash key)
 
 
@@ -298,7 +300,7 @@ class AcceptanceModel(BaseEstimator):
         X = self.features(ledger.as_of(day), rows)
         attributes, history = self._split(X)
         self.fit_rows(attributes, history, X["n_invoices"], y, X["customer_id"], time=X["as_of"])
-        self.as_of_ = day
+        self.as_of_: pd.Timestamp | None = day
         self.fit_report_ |= {"rows": len(rows), "customers": int(rows["customer_id"].nunique())}
         return self
 
@@ -464,3 +466,79 @@ class AcceptanceModel(BaseEstimator):
         for i in range(n):
             out[f"contribution_{i + 1}"] = np.where(has[:, i], best[:, i], np.nan)
         return pd.DataFrame(out, index=cutoffs.index)
+
+    # -- persistence ---------------------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the model into folder ``path``: each fold's two boosters (UBJSON + JSON metadata), the blend and the
+        category rates in ``acceptance.json``, and every file's SHA-256 in ``MANIFEST.json``; never pickle.
+
+        Examples
+        --------
+        >>> import tempfile, numpy as np, pandas as pd
+        >>> rng = np.random.default_rng(1)
+        >>> A, H = pd.DataFrame({"a": rng.random(400)}), pd.DataFrame({"h": rng.random(400)})
+        >>> y = (rng.random(400) < A["a"]).astype(int)
+        >>> model = AcceptanceModel(n_estimators=20).fit_rows(A, H, np.zeros(400), y, np.arange(400))
+        >>> back = AcceptanceModel.load(model.save(tempfile.mkdtemp() + "/acceptance"))
+        >>> bool(np.allclose(back.predict_rows(A, H, np.zeros(400)), model.predict_rows(A, H, np.zeros(400))))
+        True
+        """
+        import json
+
+        from payrisk._manifest import write_manifest
+        from payrisk._version import __version__
+
+        self._check_fitted()
+        fitted_on = getattr(self, "as_of_", None)  # fit_rows has no as-of date
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        for k, (a, h) in enumerate(zip(self.attribute_models_, self.history_models_, strict=True)):
+            a.save(path / f"attributes_{k}")
+            h.save(path / f"history_{k}")
+        doc = {
+            "format": _FORMAT, "format_version": _FORMAT_VERSION, "payrisk_version": __version__,
+            "params": self.get_params(), "folds": len(self.attribute_models_),
+            "credibility_k": self.credibility_k_, "blend": self.blend_coef_,
+            "category_columns": self.category_columns_, "category_rates": self.category_rates_,
+            "as_of": None if fitted_on is None else str(fitted_on.date()),
+            "fit_report": self.fit_report_,
+        }  # fmt: skip
+        (path / "acceptance.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+        write_manifest(path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> AcceptanceModel:
+        """Read a model written by :meth:`save`; a folder edited, incomplete or not written by payrisk is refused."""
+        import json
+
+        from payrisk._manifest import check_manifest
+
+        path = Path(path)
+        if not (path / "acceptance.json").is_file():
+            raise ModelFileError(f"{path}: no acceptance.json; is this a folder written by AcceptanceModel.save()?")
+        check_manifest(path)
+        try:
+            doc = json.loads((path / "acceptance.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelFileError(f"{path}/acceptance.json: not readable JSON ({exc}).") from None
+        if doc.get("format") != _FORMAT or doc.get("format_version") != _FORMAT_VERSION:
+            raise ModelFileError(f"{path}/acceptance.json: not a payrisk acceptance model of format version "
+                                 f"{_FORMAT_VERSION}.")  # fmt: skip
+        params = dict(doc.get("params") or {})
+        unknown = sorted(set(params) - set(cls().get_params()))
+        if unknown:
+            raise ModelFileError(f"{path}/acceptance.json: unknown parameters {unknown}; not written by this payrisk.")
+        model = cls(**params)
+        folds = int(doc["folds"])
+        model.attribute_models_ = [CustomerProblemClassifier.load(path / f"attributes_{k}") for k in range(folds)]
+        model.history_models_ = [CustomerProblemClassifier.load(path / f"history_{k}") for k in range(folds)]
+        model.credibility_k_ = float(doc["credibility_k"])
+        model.blend_coef_ = {str(k): float(v) for k, v in doc["blend"].items()}
+        model.category_columns_ = list(doc["category_columns"])
+        model.category_rates_ = {
+            str(c): {str(k): float(v) for k, v in t.items()} for c, t in doc["category_rates"].items()
+        }
+        model.as_of_ = None if doc.get("as_of") is None else pd.Timestamp(doc["as_of"])
+        model.fit_report_ = dict(doc.get("fit_report") or {})
+        return model
