@@ -410,3 +410,40 @@ def test_options_are_refused_in_their_own_names_before_any_work(folder, capsys):
         main(["fit", str(folder / "data"), "--as-of", "2024-03-31", "--out", str(folder / "m0"), "--trees", "0"]) == 2
     )
     assert "--trees must be a whole number of 1 or more" in capsys.readouterr().err and not (folder / "m0").exists()
+
+
+def test_accept_gives_decisions_limits_terms_and_reasons_per_prospect(tmp_path, capsys):
+    world = pr.datasets.make_ledger(n_customers=4000, seed=3)
+    data = write_tables(world.as_of("2023-12-31"), tmp_path / "data")
+    fit = [str(data), "--as-of", "2023-12-31", "--trees", "30"]
+    assert main(["--quiet", "fit", *fit, "--out", str(tmp_path / "plain")]) == 0
+    assert main(["--quiet", "fit", *fit, "--out", str(tmp_path / "model"), "--acceptance"]) == 0
+    pr.RiskEngine.load(tmp_path / "model")  # the engine's manifest covers the acceptance model inside it
+    later = world.customers.loc[world.customers["created_date"] > "2024-01-01"].head(25)
+    prospects = later.drop(columns=["created_date"])
+    prospects.to_csv(tmp_path / "prospects.csv", index=False, sep=";", decimal=",")  # an EU export
+    ratings = world.ratings.loc[world.ratings["customer_id"].isin(later["customer_id"])]
+    ratings = pd.concat([ratings, ratings.head(1).assign(customer_id="NOBODY")])  # one row of an unknown customer
+    ratings.to_csv(tmp_path / "ratings.csv", index=False)
+    args = ["accept", str(tmp_path / "prospects.csv"), "--ratings", str(tmp_path / "ratings.csv"), "--as-of",
+            "2024-06-30", "--format", "csv", "--out"]  # fmt: skip
+    assert main([*args, str(tmp_path / "decisions.csv"), "--model", str(tmp_path / "model")]) == 0
+    err = capsys.readouterr().err
+    assert "1 input rows were rejected" in err and "25 prospects:" in err
+    out = pd.read_csv(tmp_path / "decisions.csv")
+    assert out["customer_id"].tolist() == prospects["customer_id"].tolist()
+    assert set(out["decision"]) <= {"accept", "accept with security", "prepayment only"}
+    assert (out.loc[out["decision"] == "prepayment only", "recommended_limit"] == 0).all()
+    assert (out["recommended_limit"] <= prospects["requested_limit"].to_numpy() + 1e-9).all()
+    assert out["reason"].str.startswith("P(a problem within a year)").all()
+    quiet = out["reason_1"].isna()  # nothing raises the risk of the safest prospects
+    assert quiet.mean() < 0.2 and (out.loc[quiet, "p_problem_12m"] <= out["p_problem_12m"].median()).all()
+    # the same prospects scored by the library agree with the command
+    model = pr.acceptance.AcceptanceModel.load(tmp_path / "model" / "acceptance")
+    led = pr.Ledger.from_frames(customers=prospects, ratings=ratings.iloc[:-1])
+    p = model.predict(led, pd.DataFrame({"customer_id": prospects["customer_id"], "as_of": pd.Timestamp("2024-06-30")}))
+    assert (abs(out["p_problem_12m"].to_numpy() - p["p_problem_12m"].to_numpy()) < 1e-9).all()
+    # a model without an acceptance model is refused with the fix; so is a bad appetite
+    assert main([*args, str(tmp_path / "d2.csv"), "--model", str(tmp_path / "plain")]) == 2
+    assert "--acceptance" in capsys.readouterr().err
+    assert main([*args, str(tmp_path / "d3.csv"), "--model", str(tmp_path / "model"), "--lgd", "2"]) == 2

@@ -185,3 +185,14 @@ def test_property_a_profile_never_changes_the_rest_of_the_world(seed):
     assert b.ratings.empty and not a.ratings.empty
     for name in ("invoices", "payments", "contacts", "plans", "installments", "credit_notes"):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+
+
+def test_cutoffs_in_any_date_resolution_are_read_alike():
+    ledger = pr.Ledger.from_frames(**_frames(), mapping={"decimal": ",", "thousands": "."})
+    ns = pd.DataFrame({"customer_id": ["c1", "c3"], "as_of": pd.to_datetime(["2024-02-15", "2024-02-15"])})
+    us = ns.assign(as_of=ns["as_of"].astype("datetime64[us]"))
+    text = ns.assign(as_of=["2024-02-15", "2024-02-15"])
+    a = pr.features.customer_profile(ledger, ns)
+    for other in (us, text):
+        pd.testing.assert_frame_equal(pr.features.customer_profile(ledger, other), a)
+    assert a["score"].tolist() == [71.5, 62.0]

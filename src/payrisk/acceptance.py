@@ -443,6 +443,7 @@ class AcceptanceModel(BaseEstimator):
         attributes, history = self._split(X)
         n_inv = X["n_invoices"].to_numpy(dtype=np.float64)
         wa, wh = self._weights(n_inv / (n_inv + self.credibility_k_))
+        wh = np.where(n_inv > 0, wh, 0.0)  # a prospect has no payment history to give reasons from
         parts = []
         A = self._attribute_matrix(attributes, self._encode(attributes, self.category_rates_))
         for models, M, w in ((self.attribute_models_, A, wa), (self.history_models_, history.astype(np.float64), wh)):

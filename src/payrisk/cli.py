@@ -44,6 +44,7 @@ EXAMPLES = {
     "benchmark": "payrisk benchmark --suite models --compare benchmarks/baseline.json --out results.json",
     "record": "payrisk record data/ --actions actions.csv",
     "map": "payrisk map export.csv --out mapping.yaml",
+    "accept": "payrisk accept prospects.csv --model model/ --ratings ratings.csv --appetite 500 --out decisions.csv",
 }
 
 
@@ -110,10 +111,69 @@ def cmd_fit(args: argparse.Namespace) -> int:
         raise ParameterError(f"--trees must be a whole number of 1 or more (rounds per model); got {args.trees}.")
     ledger = _ledger(args)
     t0 = time.perf_counter()
+    acceptance = None
+    if args.acceptance:  # first: a ledger it cannot learn from is refused before the engine's longer fit
+        from payrisk.acceptance import AcceptanceModel
+
+        acceptance = AcceptanceModel(n_estimators=args.trees).fit(ledger, args.as_of)
     with progress_bar(5, "fit", _progress(args)) as update:
         engine = RiskEngine(n_estimators=args.trees).fit(ledger, args.as_of, progress=update)
+    if acceptance is not None:
+        acceptance.save(Path(args.out) / "acceptance")  # inside the folder, so the engine's manifest covers it
     path = engine.save(args.out)
-    _say(args, f"fitted as of {args.as_of} in {time.perf_counter() - t0:.1f} s; saved to {path}")
+    _say(args, f"fitted as of {args.as_of} in {time.perf_counter() - t0:.1f} s; saved to {path}"
+         + (" (with the acceptance model)" if acceptance is not None else ""))  # fmt: skip
+    return 0
+
+
+def cmd_accept(args: argparse.Namespace) -> int:
+    """Prospects or new customers: the decision, a credit limit, terms and the reasons, from what is known of them
+    before their first invoice."""
+    import pandas as pd
+
+    from payrisk._cli_io import read_table_file
+    from payrisk.acceptance import AcceptanceModel
+    from payrisk.ledger import Ledger, to_date
+    from payrisk.limits import recommend_limits
+    from payrisk.schema import ColumnMapping
+
+    _free(args, args.out)
+    folder = Path(args.model) / "acceptance"
+    if not (folder / "acceptance.json").is_file():
+        raise ParameterError(
+            f"The model in {args.model} has no acceptance model; fit one with `payrisk fit data/ --as-of DATE --out "
+            f"{args.model} --acceptance` (it learns from the customers the ledger accepted and how they paid)."
+        )
+    if args.appetite < 0 or not 0 < args.lgd <= 1:
+        raise ParameterError(f"--appetite must be 0 or more and --lgd in (0, 1]; got {args.appetite}, {args.lgd}.")
+    model = AcceptanceModel.load(folder)
+    prospects = read_table_file(Path(args.prospects), "customers", args.encoding)[0]
+    ratings = read_table_file(Path(args.ratings), "ratings", args.encoding)[0] if args.ratings else None
+    # the fixes payrisk prints are written as mapping-file lines (YAML), the syntax the command's user writes
+    spec = ColumnMapping.coerce(args.mapping) if args.mapping else ColumnMapping().in_syntax("yaml")
+    ledger = Ledger.from_frames(customers=prospects, ratings=ratings, mapping=spec)
+    if not ledger.report.ok:
+        _say(args, f"note: {ledger.report.n_rejected} input rows were rejected; `payrisk validate` lists them")
+    day = to_date(args.as_of or pd.Timestamp.today().normalize(), "--as-of")
+    looks = pd.DataFrame({"customer_id": ledger.customers["customer_id"], "as_of": day})
+    if looks.empty:
+        raise ParameterError(f"{args.prospects}: no prospect was accepted by validation; `payrisk validate` says why.")
+    p = model.predict(ledger, looks)
+    risk = p.assign(cycle_days=float(args.terms_days), requested_limit=ledger.customers["requested_limit"].to_numpy())
+    limits = recommend_limits(risk, appetite=args.appetite, lgd=args.lgd).reset_index()
+    why = model.reasons(ledger, looks, n=3, register=args.register)
+    decision = limits["terms"].map({"deposit": "accept with security", "prepayment": "prepayment only"})
+    out = pd.concat(
+        [
+            limits[["customer_id"]].assign(decision=decision.fillna("accept").to_numpy()),
+            limits[["recommended_limit", "terms", "p_problem_12m", "reason"]],
+            why[["reason_1", "reason_2", "reason_3"]].reset_index(drop=True),
+        ],
+        axis=1,
+    )
+    emit(out, args.format, args.out, index=False, dialect=args.csv_dialect)
+    counts = out["decision"].value_counts().to_dict()
+    _say(args, f"{len(out)} prospects: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     return 0
 
 
@@ -437,7 +497,29 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", required=True, help="fit on what was known at the end of this date")
     p.add_argument("--out", required=True, help="model folder to write")
     p.add_argument("--trees", type=int, default=300, help="boosting rounds per model (default 300)")
+    p.add_argument("--acceptance", action="store_true", help="also fit the acceptance model (for `payrisk accept`) "
+                   "on the customers the ledger accepted")  # fmt: skip
     p.set_defaults(run=cmd_fit)
+
+    p = command("accept", "Prospects or new customers: decision, credit limit, terms and reasons.")
+    p.add_argument("prospects", help="the prospects' customers table (CSV, Excel or Parquet: customer_id, "
+                   "legal_form, founded_date, size_band, acquisition_channel, sector, country, "
+                   "requested_limit)")  # fmt: skip
+    p.add_argument("--model", required=True, help="model folder written by `payrisk fit --acceptance`")
+    p.add_argument("--ratings", help="their external scores or ratings (customer_id, valid_from, source, score)")
+    p.add_argument("--as-of", help="the decision day (default: today); ratings published later are not read")
+    p.add_argument("--appetite", type=float, default=500.0, help="expected loss accepted per customer and payment "
+                   "cycle, in money (default 500)")  # fmt: skip
+    p.add_argument("--lgd", type=float, default=0.5, help="share of the exposure lost in a problem (default 0.5)")
+    p.add_argument("--terms-days", type=int, default=30, help="the payment cycle offered, in days (default 30)")
+    p.add_argument("--register", choices=["collector", "customer"], default="collector",
+                   help="reasons for the credit team (default) or words that may be said to the customer")  # fmt: skip
+    p.add_argument("--mapping", help="YAML or JSON column mapping {table: {your column: payrisk column}}")
+    p.add_argument("--encoding", help="text encoding of the CSV files (default: read off the files)")
+    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    p.add_argument("--csv-dialect", choices=["standard", "excel-eu"], default="standard")
+    p.add_argument("--out", help="output file (default: stdout)")
+    p.set_defaults(run=cmd_accept)
 
     p = command("map", "Propose a mapping file for exports: each file's table, columns, date formats, separators.")
     p.add_argument("files", nargs="+", help="the export files (CSV, Excel .xlsx or Parquet)")

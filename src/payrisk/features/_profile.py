@@ -31,9 +31,8 @@ def _cutoffs(ledger: Ledger, as_of: Any) -> pd.DataFrame:
                 f"customer_profile: the cutoffs lack {sorted(missing)}; give one row per question with "
                 "customer_id and as_of (the end of the day the customer is looked at)."
             )
-        out = pd.DataFrame(
-            {"customer_id": as_of["customer_id"].astype("str").to_numpy(), "as_of": pd.to_datetime(as_of["as_of"])}
-        )
+        when = pd.to_datetime(as_of["as_of"]).dt.normalize().astype("datetime64[ns]")  # the ledger's resolution
+        out = pd.DataFrame({"customer_id": as_of["customer_id"].astype("str").to_numpy(), "as_of": when.to_numpy()})
         if out["as_of"].isna().any():
             raise ParameterError(f"customer_profile: {int(out['as_of'].isna().sum())} cutoffs have no as_of date.")
         return out
