@@ -62,8 +62,9 @@ TABLE_NAMES: tuple[str, ...] = (
     "contacts",
 )
 FORMAT_VERSION = 1
-#: tables added after format version 1 was first written: a folder without them reads them as empty
-_LATER_TABLES = ("ratings", "credit_limits")
+#: the tables of dated facts (a row holds from its valid_from); added after format version 1 was first written, so a
+#: folder without them reads them as empty
+_DATED_TABLES = ("ratings", "credit_limits")
 _DERIVED = {"invoices": ["paid_amount", "open_amount"]}
 
 
@@ -422,7 +423,7 @@ class Ledger:
         # a rating or limit published after the day does not exist yet
         published = {
             t: getattr(self, t).loc[(getattr(self, t)["valid_from"] <= day).to_numpy(dtype=bool, na_value=False)]
-            for t in _LATER_TABLES
+            for t in _DATED_TABLES
         }
         # each payment's and contact's invoice in the snapshot, from this ledger's positions (no id hashing)
         new_position = np.cumsum(inv_keep) - 1
@@ -661,7 +662,7 @@ class Ledger:
         tables = {}
         for name in TABLE_NAMES:
             f = path / f"{name}.parquet"
-            if name in _LATER_TABLES and name not in doc["tables"]:
+            if name in _DATED_TABLES and name not in doc["tables"]:
                 continue  # written before the table existed: empty
             if not f.is_file():
                 raise DataFileError(f"{f}: table file missing from the ledger folder")
