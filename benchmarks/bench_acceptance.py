@@ -71,6 +71,11 @@ def one_world(n_customers: int, seed: int) -> dict:
             p = oracle.reindex(ids).to_numpy() if col is None else g[col].to_numpy()
             rec[name] = {"auc": _ci(ev.auc, yy, p, ids), "log_loss": _ci(ev.log_loss, yy, p, ids),
                          "ece": _ci(ev.ece, yy, p, ids)}  # fmt: skip
+        # the ECE a perfectly calibrated model would show on as many rows: outcomes drawn from the blend's own
+        # probabilities (the noise floor of the figure: ten bins of a few hundred rows each are not exact)
+        rng = np.random.default_rng(seed)
+        pb = g["p_problem_12m"].to_numpy()
+        rec["blend"]["ece_noise_floor"] = float(np.mean([ev.ece(rng.random(len(pb)) < pb, pb) for _ in range(200)]))
         P = g[["p_problem_12m", "p_attributes", "p_history"]].to_numpy()
         for other, j in (("attributes", 1), ("history", 2)):
             rec[f"blend_minus_{other}_auc"] = _ci(
@@ -87,7 +92,8 @@ def one_world(n_customers: int, seed: int) -> dict:
         out[f"stage_{int(stage)}"] = rec
         print(f"seed {seed} stage {stage}: rows {len(g)}, problems {yy.mean():.3f}; "
               + "; ".join(f"{k} AUC {v['auc'][0]:.3f} LL {v['log_loss'][0]:.3f} ECE {v['ece'][0]:.3f}"
-                          for k, v in rec.items() if isinstance(v, dict)), flush=True)  # fmt: skip
+                          for k, v in rec.items() if isinstance(v, dict))
+              + f"; blend ECE noise floor {rec['blend']['ece_noise_floor']:.3f}", flush=True)  # fmt: skip
     return out
 
 

@@ -48,6 +48,7 @@ _SETTLE_DAYS = 90
 _K_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 _EPS = 1e-6
 _FOLDS = 3
+_INVOICE_STAGES = tuple(range(1, 13))  #: training rows on the issue day of the customer's 1st to 12th invoice
 _FORMAT, _FORMAT_VERSION = "payrisk-acceptance", 1
 _FOLD_KEY = "payrisk-accept-1"  #: the blend's folds by customer (16 characters: pandas' hash key)
 
@@ -217,11 +218,17 @@ class AcceptanceModel(BaseEstimator):
 
     # -- rows --------------------------------------------------------------------------------------------
     def training_rows(self, ledger: Ledger, as_of: Any) -> pd.DataFrame:
-        """The accepted customers at acceptance and every ``every_days`` after, whose outcome over the horizon is
-        known at ``as_of`` and who were not a problem at the cutoff, with ``problem``."""
+        """The accepted customers at acceptance, every ``every_days`` after and on the issue day of each of their
+        first 12 invoices, whose outcome over the horizon is known at ``as_of`` and who were not a problem at the
+        cutoff, with ``problem``."""
         day = to_date(as_of, "as_of")
         snap = ledger.as_of(day)
-        cut = acceptance_cutoffs(snap, day - pd.Timedelta(days=self.horizon_days), every_days=self.every_days)
+        known = day - pd.Timedelta(days=self.horizon_days)
+        # every `every_days` after acceptance, and on the day of each of the first invoices: the days a customer is
+        # scored on (a new invoice is an order to accept)
+        cut = pd.concat([acceptance_cutoffs(snap, known, every_days=self.every_days),
+                         acceptance_cutoffs(snap, known, stages=_INVOICE_STAGES)], ignore_index=True)  # fmt: skip
+        cut = cut.drop_duplicates(["customer_id", "as_of"]).reset_index(drop=True)
         first = day - pd.DateOffset(months=self.history_months)
         cut = cut.loc[cut["as_of"] >= first].reset_index(drop=True)
         y = labels.customer_problem(snap, cut, as_of=day, horizon_days=self.horizon_days,
