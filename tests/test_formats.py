@@ -77,6 +77,13 @@ def test_an_ambiguous_date_column_is_refused_with_the_line_to_add(tmp_path):
         invoices=invoices(["03/04/2024", "05/06/2024"], due_date=["30/04/2024", "30/06/2024"])
     )
     assert settled.invoices["issue_date"].dt.month.tolist() == [4, 6]  # the due dates settle it: day first
+    # a column whose every day equals its month ("05/05/2023") reads alike either way: it settles nothing
+    # (found by the command fuzz: it once settled the due dates day first and lost a clean row as due_before_issue)
+    same = invoices(["05/05/2023", "07/07/2023"], due_date=["06/04/2023", "08/06/2023"])
+    with pytest.raises(ParameterError, match=r"invoices.due_date: the dates read in 2 formats"):
+        pr.Ledger.from_frames(invoices=same)
+    assert infer_date_format(pd.Series(["05/05/2023"])).telling is False
+    assert infer_date_format(pd.Series(["31/05/2023"])).telling is True
 
 
 def test_ambiguous_dates_name_yaml_in_the_command(tmp_path, capsys):

@@ -37,6 +37,9 @@ class Reading:
     candidates: tuple[str, ...] = ()
     #: True when the format (or each candidate) reads every value
     complete: bool = False
+    #: False when formats of another day and month order read the values to the same dates (``05/05/2023``): the
+    #: column is read, but says nothing of the order the table's other date columns are written in
+    telling: bool = True
 
 
 def parse_dates(values: pd.Series, fmt: str) -> pd.Series:
@@ -107,7 +110,9 @@ def infer_date_format(values: pd.Series) -> Reading:
     example = _telling(uniq, parsed, choice)
     n = len(uniq)
     if best == n and len(choice) == 1:
-        return Reading(choice[0], f"the only format that reads all {n} distinct values{example}", complete=True)
+        telling = len({date_part(f) for f in top if f != "ISO8601"}) <= 1
+        return Reading(choice[0], f"the only format that reads all {n} distinct values{example}", complete=True,
+                       telling=telling)  # fmt: skip
     if best == n:
         return Reading(None, f"{len(choice)} formats read all {n} distinct values, to different dates",
                        tuple(choice), complete=True)  # fmt: skip
@@ -121,7 +126,7 @@ def infer_date_format(values: pd.Series) -> Reading:
 def settle_date_formats(readings: dict) -> dict:
     """The readings of a table's date columns, each open one settled where exactly one of its candidates is the
     format (the date part) the table's other columns were read in: ``03/04/2024`` beside ``31/12/2024``."""
-    settled = {date_part(r.value) for r in readings.values() if r.value and r.value != "ISO8601"}
+    settled = {date_part(r.value) for r in readings.values() if r.value and r.value != "ISO8601" and r.telling}
     out = {}
     for key, r in readings.items():
         agree = [f for f in r.candidates if date_part(f) in settled] if r.value is None else []
