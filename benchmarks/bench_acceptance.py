@@ -35,6 +35,23 @@ def _ci(metric, y, p, groups) -> list[float]:
     return [round(v, 4) for v in ev.bootstrap_ci(metric, y, p, n_boot=300, groups=groups)]
 
 
+def tested_cohort(ledger: pr.Ledger) -> pd.Index:
+    """The customers accepted in the year up to the fit date: the ones the benchmarks test on."""
+    start = pr.acceptance.accepted_on(ledger.as_of(FIT))
+    return start.index[(start > FIT - pd.DateOffset(years=1)) & (start <= FIT)]
+
+
+def oracle_problem(ledger: pr.Ledger, model: AcceptanceModel) -> pd.Series:
+    """The oracle of the same attributes per customer: the world's exact P(archetype | profile) times each
+    archetype's problem rate among the model's training customers at acceptance."""
+    arche = ledger.truth.customers.set_index("customer_id")["archetype"]
+    train = model.training_rows(ledger, FIT)
+    train = train.loc[train["stage"] == 0]
+    rate = train.groupby(train["customer_id"].map(arche))["problem"].mean()
+    post = ledger.truth.archetype_given_profile()
+    return pd.Series(post.to_numpy() @ rate.reindex(post.columns).fillna(rate.mean()).to_numpy(), index=post.index)
+
+
 def one_world(n_customers: int, seed: int) -> dict:
     t0 = time.perf_counter()
     ledger = pr.datasets.make_ledger(n_customers=n_customers, seed=seed)
@@ -42,19 +59,9 @@ def one_world(n_customers: int, seed: int) -> dict:
     t0 = time.perf_counter()
     model = AcceptanceModel(seed=seed).fit(ledger, FIT)
     t_fit = time.perf_counter() - t0
-    truth = ledger.truth
-    arche = truth.customers.set_index("customer_id")["archetype"]
-    # the oracle: P(archetype | profile) x each archetype's problem rate among the training customers at acceptance
-    train0 = model.training_rows(ledger, FIT)
-    train0 = train0.loc[train0["stage"] == 0]
-    rate = train0.groupby(train0["customer_id"].map(arche))["problem"].mean()
-    post = truth.archetype_given_profile()
-    oracle = post.to_numpy() @ rate.reindex(post.columns).fillna(rate.mean()).to_numpy()
-    oracle = pd.Series(oracle, index=post.index)
+    oracle = oracle_problem(ledger, model)
     cut = acceptance_cutoffs(ledger, FIT)
-    start = pr.acceptance.accepted_on(ledger.as_of(FIT))
-    new = start.index[(start > FIT - pd.DateOffset(years=1)) & (start <= FIT)]
-    cut = cut.loc[cut["customer_id"].isin(new)].reset_index(drop=True)
+    cut = cut.loc[cut["customer_id"].isin(tested_cohort(ledger))].reset_index(drop=True)
     y = pr.labels.customer_problem(ledger, cut, as_of=END, horizon_days=365, overdue_days=60)
     keep = (y["known"] & ~y["already"]).to_numpy()
     cut, yk = cut.loc[keep].reset_index(drop=True), y["problem"].to_numpy()[keep]

@@ -30,10 +30,14 @@ import numpy as np
 import pandas as pd
 
 import payrisk as pr
+from bench_acceptance import (  # the same cohort and oracle as the acceptance benchmark
+    FIT,
+    oracle_problem,
+    tested_cohort,
+)
 from payrisk.acceptance import AcceptanceModel, acceptance_cutoffs, accepted_on
 from payrisk.limits import recommend_limits
 
-FIT = pd.Timestamp("2023-12-31")
 SHARES = (0.80, 0.90, 0.95)
 
 
@@ -107,18 +111,11 @@ def one_world(n_customers: int, seed: int) -> dict:
     ledger = pr.datasets.make_ledger(n_customers=n_customers, seed=seed)
     model = AcceptanceModel(seed=seed).fit(ledger, FIT)
     start = accepted_on(ledger.as_of(FIT))
-    new = start.index[(start > FIT - pd.DateOffset(years=1)) & (start <= FIT)]
     cut = acceptance_cutoffs(ledger, FIT, stages=(0,))
-    cut = cut.loc[cut["customer_id"].isin(new)].reset_index(drop=True)
+    cut = cut.loc[cut["customer_id"].isin(tested_cohort(ledger))].reset_index(drop=True)
     pred = model.predict(ledger, cut).set_index("customer_id")
     ids = pd.Index(pred.index)
-    # the oracle's P(problem): P(archetype | profile) x each archetype's problem rate among the training customers
-    train = model.training_rows(ledger, FIT)
-    train = train.loc[train["stage"] == 0]
-    arche = ledger.truth.customers.set_index("customer_id")["archetype"]
-    rate = train.groupby(train["customer_id"].map(arche))["problem"].mean()
-    post = ledger.truth.archetype_given_profile().reindex(ids)
-    p_oracle = post.to_numpy() @ rate.reindex(post.columns).fillna(rate.mean()).to_numpy()
+    p_oracle = oracle_problem(ledger, model).reindex(ids).to_numpy()
     score = pr.features.customer_profile(ledger, cut)["score"].to_numpy()
     score = np.where(np.isnan(score), np.nanmedian(score), score)
 

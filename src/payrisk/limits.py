@@ -56,12 +56,12 @@ def payment_cycle_days(ledger: Ledger, as_of: Any, default_terms: float = 30.0) 
     True
     """
     day = to_date(as_of, "as_of")
-    inv = ledger.as_of(day).invoices
-    inv = inv.loc[inv["amount"] > 0]
+    snap = ledger.as_of(day)
+    inv = snap.invoices.loc[snap.invoices["amount"] > 0]
     recent = inv.loc[inv["paid_date"].notna() & (inv["paid_date"] > day - pd.Timedelta(days=365))]
     took = (recent["paid_date"] - recent["issue_date"]).dt.days.clip(lower=1).groupby(recent["customer_id"]).median()
     terms = (inv["due_date"] - inv["issue_date"]).dt.days.clip(lower=0).groupby(inv["customer_id"]).median()
-    ids = ledger.as_of(day).customers["customer_id"]
+    ids = snap.customers["customer_id"]
     out = took.reindex(ids).fillna(terms.reindex(ids)).fillna(default_terms)
     return out.rename("cycle_days").rename_axis("customer_id").astype(np.float64)
 
