@@ -145,3 +145,34 @@ def test_save_and_load_give_the_same_scores_and_refuse_an_edited_folder(fitted, 
         AcceptanceModel.load(tmp_path / "acceptance")
     with pytest.raises(ModelFileError, match=r"no acceptance\.json"):
         AcceptanceModel.load(tmp_path)
+
+
+def test_the_limit_review_finds_the_customers_who_deteriorated_since_their_review(fitted):
+    from payrisk.limits import limit_review
+
+    ledger, model = fitted
+    day = pd.Timestamp("2024-06-30")
+    review = limit_review(ledger, day, model, appetite=500.0)
+    truth = ledger.truth.customers.set_index("customer_id")["deteriorated_on"].reindex(review.index)
+    turned = ((truth > review["reviewed_on"]) & (truth <= day)).to_numpy()
+    flagged = review["to_review"].to_numpy()
+    assert turned.sum() >= 50  # the world turns enough customers struggling in the window to measure
+    # those who turned struggling since their review are flagged far more often than the rest
+    assert flagged[turned].mean() > 2.5 * flagged[~turned].mean(), (flagged[turned].mean(), flagged[~turned].mean())
+    assert (review.loc[review["fell_sharply"], "change"] <= -0.3).all()
+    assert (
+        review["fell_sharply"][review["to_review"]].all()
+        and review["reason"][review["to_review"]].str.len().gt(0).all()
+    )
+    assert (review["reviewed_on"] < day).all() and (review["reviewed_on"] >= day - pd.Timedelta(days=365)).all()
+    # each day scored with what was known on it: the future changes nothing
+    cut = limit_review(ledger.as_of(day), day, model, appetite=500.0)
+    pd.testing.assert_frame_equal(cut, review)
+    fixed = limit_review(ledger, day, model, appetite=500.0, since="2024-03-31")
+    assert (fixed["reviewed_on"] == pd.Timestamp("2024-03-31")).all()
+    with pytest.raises(ParameterError, match="since"):
+        limit_review(ledger, day, model, since="2024-07-01")
+    with pytest.raises(ParameterError, match="fall must lie"):
+        limit_review(ledger, day, model, fall=1.5)
+    with pytest.raises(ParameterError, match="not one per segment"):
+        limit_review(ledger, day, model, appetite={"reliable": 100.0})

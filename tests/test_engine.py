@@ -274,3 +274,19 @@ def test_a_model_saved_before_pay_days_reads_its_segments_as_it_was_fitted(engin
     old = PayerSegmenter(pay_days=False)
     old.components_ = engine.segmenter_.components_.assign(bounced_factor=1.0)
     pd.testing.assert_frame_equal(back.predict(small, SCORE), old.predict(small, SCORE))
+
+
+def test_the_worklist_carries_each_customers_limit_and_its_use(worklist, small):
+    from payrisk.limits import limit_utilisation
+
+    held = limit_utilisation(small, SCORE)
+    by_customer = worklist.groupby("customer_id")[["credit_limit", "limit_utilisation"]].agg(["min", "max"])
+    for col in ("credit_limit", "limit_utilisation"):  # one figure per customer, the same as limit_utilisation's
+        lo, hi = by_customer[(col, "min")], by_customer[(col, "max")]
+        assert ((lo == hi) | lo.isna()).all()
+        np.testing.assert_allclose(lo.to_numpy(), held.loc[lo.index, col.replace("limit_", "")].to_numpy())
+    assert worklist["credit_limit"].notna().any() and (worklist["limit_utilisation"] > 1).any()
+    # the utilisation is the customer's open invoices over its limit
+    first = worklist.dropna(subset=["limit_utilisation"]).iloc[0]
+    mine = worklist.loc[worklist["customer_id"] == first["customer_id"], "open_amount"].sum()
+    assert first["limit_utilisation"] == pytest.approx(mine / first["credit_limit"])

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import payrisk as pr
 from payrisk.errors import ParameterError
-from payrisk.limits import TERMS_BANDS, limit_check, payment_cycle_days, recommend_limits
+from payrisk.limits import TERMS_BANDS, limit_check, limit_utilisation, payment_cycle_days, recommend_limits
 
 
 @settings(max_examples=60, deadline=None)
@@ -102,3 +102,50 @@ def test_payment_cycle_from_the_history_else_the_terms():
     cycle = payment_cycle_days(ledger, "2024-06-30")
     assert cycle["a"] == 40.0  # issued 1 May, paid 10 June
     assert cycle["b"] == 30.0  # nothing settled: its terms
+
+
+def _limits_book() -> pr.Ledger:
+    """Four customers by hand: a over its limit, b near it, c paid in two currencies, d without a limit; a's limit
+    was cut in June and a raise published for July does not exist yet at the end of June."""
+    inv = pd.DataFrame(
+        {
+            "invoice_id": ["1", "2", "3", "4", "5", "6"],
+            "customer_id": ["a", "a", "b", "c", "c", "d"],
+            "issue_date": ["2024-06-01"] * 6,
+            "due_date": ["2024-07-01"] * 6,
+            "amount": [700.0, 500.0, 950.0, 400.0, 9_000.0, 300.0],
+            "currency": ["EUR", "EUR", "EUR", "EUR", "USD", "EUR"],
+        }
+    )
+    lim = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b", "c"],
+            "valid_from": ["2024-01-01", "2024-06-10", "2024-07-15", "2024-01-01", "2024-01-01"],
+            "credit_limit": [5_000.0, 1_000.0, 8_000.0, 1_000.0, 1_000.0],
+            "currency": ["EUR", "EUR", "EUR", "EUR", "EUR"],
+        }
+    )
+    return pr.Ledger.from_frames(invoices=inv, credit_limits=lim)
+
+
+def test_limit_utilisation_by_hand():
+    u = limit_utilisation(_limits_book(), "2024-06-30")
+    assert u.loc["a", "credit_limit"] == 1_000.0  # the June cut, not the July raise (not published yet)
+    assert u.loc["a", "limit_since"] == pd.Timestamp("2024-06-10")
+    assert u.loc["a", "exposure"] == 1_200.0 and u.loc["a", "over_by"] == 200.0
+    assert u.loc["a", "status"] == "over the limit"
+    assert u.loc["b", "utilisation"] == pytest.approx(0.95) and u.loc["b", "status"] == "near the limit"
+    # c's USD invoice is not summed into its EUR limit
+    assert u.loc["c", "exposure"] == 400.0 and u.loc["c", "status"] == "within the limit"
+    assert np.isnan(u.loc["d", "credit_limit"]) and u.loc["d", "status"] == "no limit set"
+    assert u.loc["d", "exposure"] == 300.0 and np.isnan(u.loc["d", "utilisation"])
+    later = limit_utilisation(_limits_book(), "2024-07-20")
+    assert later.loc["a", "credit_limit"] == 8_000.0 and later.loc["a", "status"] == "within the limit"
+    with pytest.raises(ParameterError, match="near must lie"):
+        limit_utilisation(_limits_book(), "2024-06-30", near=1.5)
+
+
+def test_the_order_check_counts_the_exposure_in_the_limits_currency():
+    orders = pd.DataFrame({"customer_id": ["c"], "amount": [500.0]})
+    out = limit_check(_limits_book(), "2024-06-30", orders).iloc[0]
+    assert out["exposure_before"] == 400.0 and not out["blocked"]  # the 9,000 USD invoice is not in EUR

@@ -39,6 +39,7 @@ from payrisk._training import (
     customers_in_business,
 )
 from payrisk.errors import AsOfWarning, ModelFileError, NotFittedError, ParameterError, PayriskWarning
+from payrisk.limits import limit_utilisation
 from payrisk.schema import WORKLIST
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -337,7 +338,8 @@ class RiskEngine(BaseEstimator):
             Index ``invoice_id``: ``customer_id``, ``currency``, ``open_amount``, ``due_date``, ``days_overdue``,
             ``p_late``, ``pay_p10``/``pay_p50``/``pay_p90`` (dates), ``p_paid_30d``/``60d``/``90d``,
             ``expected_loss``, ``segment``, ``segment_why``, the customer's early warning ``p_problem_90d`` and
-            ``alert`` (:meth:`early_warning`), ``priority_rank``, ``red``, ``band``, ``reasons`` (for a
+            ``alert`` (:meth:`early_warning`), its ``credit_limit`` and ``limit_utilisation``
+            (:func:`payrisk.limits.limit_utilisation`), ``priority_rank``, ``red``, ``band``, ``reasons`` (for a
             collector) and ``customer_reasons`` (for the customer; empty beyond ``reasons_top_n``). The columns
             are declared in :data:`payrisk.schema.WORKLIST`.
         """
@@ -355,6 +357,10 @@ class RiskEngine(BaseEstimator):
         at = positions(out["customer_id"], warn.index)
         out["p_problem_90d"] = warn["p_problem_90d"].to_numpy()[at]
         out["alert"] = warn["alert"].to_numpy()[at]
+        held = limit_utilisation(snap, day)  # the customer's credit limit and how much of it its open invoices use
+        at = positions(out["customer_id"], held.index)  # every customer with an open invoice is there
+        out["credit_limit"] = held["credit_limit"].to_numpy(dtype=np.float64)[at]
+        out["limit_utilisation"] = held["utilisation"].to_numpy(dtype=np.float64)[at]
         report("reasons", 3, 4)
         n = len(out) if self.reasons_top_n is None else min(self.reasons_top_n, len(out))
         reasons = {

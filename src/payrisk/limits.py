@@ -17,7 +17,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,17 @@ import pandas as pd
 from payrisk.errors import ParameterError
 from payrisk.ledger import Ledger, to_date
 
-__all__ = ["TERMS_BANDS", "limit_check", "payment_cycle_days", "recommend_limits"]
+if TYPE_CHECKING:  # pragma: no cover
+    from payrisk.acceptance import AcceptanceModel
+
+__all__ = [
+    "TERMS_BANDS",
+    "limit_check",
+    "limit_review",
+    "limit_utilisation",
+    "payment_cycle_days",
+    "recommend_limits",
+]
 
 #: the terms and security to offer by P(a problem within a year): up to each bound, that offer
 TERMS_BANDS: dict[str, float] = {
@@ -191,8 +201,9 @@ def recommend_limits(
 def limit_check(ledger: Ledger, as_of: Any, orders: pd.DataFrame, limits: pd.Series | None = None) -> pd.DataFrame:
     """Would each new order take its customer over its credit limit, and by how much? The order-block check.
 
-    A customer's exposure is its open invoices at the end of ``as_of`` plus the orders before this one in
-    ``orders`` (in their order): each order is checked as if the earlier ones were accepted.
+    A customer's exposure is its open invoices at the end of ``as_of`` (in the limit's currency, as in
+    :func:`limit_utilisation`) plus the orders before this one in ``orders`` (in their order): each order is
+    checked as if the earlier ones were accepted.
 
     Parameters
     ----------
@@ -222,8 +233,6 @@ def limit_check(ledger: Ledger, as_of: Any, orders: pd.DataFrame, limits: pd.Ser
     >>> limit_check(ledger, "2024-06-15", orders)[["exposure_after", "over_by", "blocked"]].values.tolist()
     [[950.0, 0.0, False], [1050.0, 50.0, True]]
     """
-    from payrisk.features import customer_profile
-
     day = to_date(as_of, "as_of")
     missing = sorted({"customer_id", "amount"} - set(orders.columns))
     if missing:
@@ -237,10 +246,10 @@ def limit_check(ledger: Ledger, as_of: Any, orders: pd.DataFrame, limits: pd.Ser
         )
     ids = orders["customer_id"].astype("str")
     snap = ledger.as_of(day)
-    open_ = snap.invoices.loc[snap.invoices["open_amount"] > 0].groupby("customer_id")["open_amount"].sum()
+    held = _utilisation(snap)
+    open_ = held["exposure"]
     if limits is None:
-        known = pd.DataFrame({"customer_id": ids.unique(), "as_of": day})
-        limits = customer_profile(snap, known)["credit_limit"]
+        limits = held["credit_limit"]
     limit = limits.reindex(ids).to_numpy(dtype=np.float64)
     earlier = pd.Series(amount).groupby(ids.to_numpy()).cumsum().to_numpy() - amount
     before = open_.reindex(ids).fillna(0.0).to_numpy() + earlier
@@ -260,3 +269,188 @@ def limit_check(ledger: Ledger, as_of: Any, orders: pd.DataFrame, limits: pd.Ser
         },
         index=orders.index,
     )  # fmt: skip
+
+
+def _granted(snap: Ledger) -> pd.DataFrame:
+    """The limit in force per customer in a snapshot (its latest ``credit_limits`` row): ``credit_limit``,
+    ``limit_since`` and ``limit_currency`` (empty when the row names none)."""
+    rows = snap.credit_limits.sort_values(["customer_id", "valid_from"], kind="stable")
+    last = rows.drop_duplicates("customer_id", keep="last").set_index("customer_id")
+    currency = last["currency"] if "currency" in last.columns else pd.Series(None, index=last.index, dtype="str")
+    return pd.DataFrame(
+        {
+            "credit_limit": last["credit_limit"].astype(np.float64),
+            "limit_since": last["valid_from"],
+            "limit_currency": currency.astype("str"),
+        }
+    ).rename_axis("customer_id")
+
+
+def _utilisation(snap: Ledger, near: float = 0.9) -> pd.DataFrame:
+    """:func:`limit_utilisation` on a snapshot (the ledger as of its day)."""
+    granted = _granted(snap)
+    inv = snap.invoices.loc[snap.invoices["open_amount"] > 0, ["customer_id", "currency", "open_amount"]]
+    # the exposure counts the open invoices in the limit's currency (amounts are never summed across currencies)
+    theirs = granted["limit_currency"].reindex(inv["customer_id"]).to_numpy()
+    counts = pd.isna(theirs) | (theirs == inv["currency"].to_numpy())
+    exposure = inv.loc[counts].groupby("customer_id")["open_amount"].sum()
+    ids = granted.index.union(exposure.index)
+    out = granted.reindex(ids)
+    out["exposure"] = exposure.reindex(ids).fillna(0.0).to_numpy(dtype=np.float64)
+    limit = out["credit_limit"].to_numpy(dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        used = np.where(limit > 0, out["exposure"].to_numpy() / limit, np.nan)
+    out["utilisation"] = used
+    out["over_by"] = np.where(np.isnan(limit), np.nan, np.maximum(out["exposure"].to_numpy() - limit, 0.0))
+    out["status"] = np.select(
+        [np.isnan(limit), out["over_by"].to_numpy() > 0, used >= near],
+        ["no limit set", "over the limit", "near the limit"],
+        default="within the limit",
+    )
+    return out.rename_axis("customer_id")
+
+
+def limit_utilisation(ledger: Ledger, as_of: Any, near: float = 0.9) -> pd.DataFrame:
+    """How much of its credit limit each customer uses at the end of ``as_of``, and who is over it.
+
+    The limit is the latest ``credit_limits`` row on or before ``as_of``; the exposure is the customer's open
+    invoices in the limit's currency (all of them when the limit names no currency).
+
+    Parameters
+    ----------
+    ledger : Ledger
+    as_of : date-like
+    near : float, default 0.9
+        The utilisation from which a customer is "near the limit".
+
+    Returns
+    -------
+    DataFrame
+        Index ``customer_id`` (every customer with a limit or an open invoice): ``credit_limit`` (empty when none
+        was set), ``limit_since``, ``limit_currency``, ``exposure``, ``utilisation`` (exposure / limit; empty
+        without a positive limit), ``over_by`` (0 within the limit) and ``status``: over the limit, near the
+        limit, within the limit or no limit set.
+
+    Examples
+    --------
+    >>> import pandas as pd, payrisk as pr
+    >>> inv = pd.DataFrame({"invoice_id": ["1", "2"], "customer_id": ["a", "b"], "issue_date": ["2024-06-01"] * 2,
+    ...                     "due_date": ["2024-07-01"] * 2, "amount": [800.0, 300.0]})
+    >>> lim = pd.DataFrame({"customer_id": ["a", "b"], "valid_from": ["2024-01-01"] * 2,
+    ...                     "credit_limit": [1000.0, 250.0]})
+    >>> u = limit_utilisation(pr.Ledger.from_frames(invoices=inv, credit_limits=lim), "2024-06-15")
+    >>> u[["utilisation", "over_by", "status"]].values.tolist()
+    [[0.8, 0.0, 'within the limit'], [1.2, 50.0, 'over the limit']]
+    """
+    if not 0 < near <= 1:
+        raise ParameterError(f"limit_utilisation: near must lie in (0, 1]; got {near}.")
+    return _utilisation(ledger.as_of(to_date(as_of, "as_of")), near)
+
+
+def limit_review(
+    ledger: Ledger,
+    as_of: Any,
+    model: AcceptanceModel,
+    appetite: float | Mapping[str, float] | pd.Series = 500.0,
+    lgd: float = 0.5,
+    since: Any = None,
+    fall: float = 0.3,
+    review_days: int = 365,
+) -> pd.DataFrame:
+    """The customers whose recommended limit fell sharply since their last review, beside their limit in force.
+
+    Each customer's limit is recommended (:func:`recommend_limits`, from the acceptance model's
+    ``p_problem_12m`` and the customer's payment cycle) twice, each strictly with what was known on its day: at
+    its last review and at ``as_of``. The last review is ``since`` when given, else the day the limit in force was
+    set (its ``valid_from``) or the regular review ``review_days`` before ``as_of``, whichever is later.
+
+    Parameters
+    ----------
+    ledger : Ledger
+    as_of : date-like
+    model : AcceptanceModel
+        Fitted (:class:`payrisk.acceptance.AcceptanceModel`).
+    appetite, lgd
+        As in :func:`recommend_limits`.
+    since : date-like, optional
+        One review day for every customer.
+    fall : float, default 0.3
+        The relative fall of the recommended limit that counts as sharp.
+    review_days : int, default 365
+        Days between regular reviews (a year: limits are reviewed at least once a year).
+
+    Returns
+    -------
+    DataFrame
+        Index ``customer_id`` (every customer with a limit or an open invoice at ``as_of``), the columns of
+        :func:`limit_utilisation` and ``reviewed_on``, ``p_then``, ``p_now`` (``p_problem_12m`` on each day),
+        ``recommended_then``, ``recommended_now``, ``change`` (now / then - 1), ``fell_sharply`` (by ``fall`` or
+        more), ``above_recommendation`` (the limit in force exceeds today's recommendation), ``to_review`` (fell
+        sharply to below the limit in force or the exposure, whichever is larger: the customers to look at) and
+        ``reason``; those to review first, the sharpest falls first.
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> from payrisk.acceptance import AcceptanceModel
+    >>> ledger = pr.datasets.make_ledger(n_customers=300, seed=0)
+    >>> model = AcceptanceModel(n_estimators=20).fit(ledger, "2024-06-30")
+    >>> review = limit_review(ledger, "2024-09-30", model, appetite=300.0)
+    >>> bool((review.loc[review["fell_sharply"], "change"] <= -0.3).all())
+    True
+    >>> bool(review["fell_sharply"][review["to_review"]].all())
+    True
+    """
+    if not 0 < fall < 1:
+        raise ParameterError(f"limit_review: fall must lie in (0, 1); got {fall}.")
+    if review_days < 1:
+        raise ParameterError(f"limit_review: review_days must be 1 or more; got {review_days}.")
+    if isinstance(appetite, Mapping):
+        raise ParameterError("limit_review: give one appetite, or a Series per customer_id; not one per segment.")
+    day = to_date(as_of, "as_of")
+    out = _utilisation(ledger.as_of(day))
+    ids = out.index.to_numpy()
+    if since is not None:
+        start = to_date(since, "since")
+        if start >= day:
+            raise ParameterError(f"limit_review: since ({start.date()}) must lie before as_of ({day.date()}).")
+        then = pd.Series(start, index=out.index)
+    else:
+        # the day the limit in force was set, or the regular review when that lies further back
+        regular = day - pd.Timedelta(days=review_days)
+        then = out["limit_since"].where(out["limit_since"] > regular).fillna(regular)
+        then = then.where(then < day, regular)
+    # both days scored in one pass, each row strictly with what was known on its day
+    cutoffs = pd.DataFrame(
+        {"customer_id": np.concatenate([ids, ids]), "as_of": np.concatenate([then, [day] * len(ids)])}
+    )
+    p = model.predict(ledger, cutoffs)["p_problem_12m"].to_numpy()
+    # today's payment cycle on both days, so that the change is the change in the customer's risk
+    cycle = payment_cycle_days(ledger, day).reindex(out.index).fillna(30.0).to_numpy()
+    risk = pd.DataFrame({"customer_id": cutoffs["customer_id"], "p_problem_12m": p, "cycle_days": np.tile(cycle, 2)})
+    lim = recommend_limits(risk.iloc[: len(ids)], appetite, lgd), recommend_limits(risk.iloc[len(ids) :], appetite, lgd)
+    before, now = lim
+    out["reviewed_on"] = then.to_numpy()
+    out["p_then"] = before["p_problem_12m"].to_numpy()
+    out["p_now"] = now["p_problem_12m"].to_numpy()
+    out["recommended_then"] = before["recommended_limit"].to_numpy()
+    out["recommended_now"] = now["recommended_limit"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.where(out["recommended_then"] > 0, out["recommended_now"] / out["recommended_then"] - 1, np.nan)
+    out["change"] = change
+    out["fell_sharply"] = np.nan_to_num(change, nan=0.0) <= -fall
+    out["above_recommendation"] = (out["credit_limit"] > out["recommended_now"]).to_numpy(dtype=bool)
+    # worth a look: the fall takes today's recommendation below what is granted or owed (a fall from 90,000 to
+    # 60,000 of a customer granted 5,000 is noise in a small risk, not news)
+    granted_or_owed = np.fmax(out["credit_limit"].to_numpy(dtype=np.float64), out["exposure"].to_numpy())
+    out["to_review"] = out["fell_sharply"].to_numpy() & (out["recommended_now"].to_numpy() < granted_or_owed)
+    money = lambda v: pd.Series(v).map("{:,.0f}".format).to_numpy()  # noqa: E731
+    pct = lambda v: pd.Series(v).map("{:.0%}".format).to_numpy()  # noqa: E731
+    fell = (
+        "the recommended limit fell from " + money(out["recommended_then"]) + " to " + money(out["recommended_now"])
+        + " (" + pct(change) + ") since the review of " + pd.to_datetime(then).dt.strftime("%Y-%m-%d").to_numpy()
+        + ": P(a problem within a year) went from " + pct(out["p_then"]) + " to " + pct(out["p_now"])
+    )  # fmt: skip
+    above = "the limit in force (" + money(out["credit_limit"]) + ") exceeds today's recommendation"
+    out["reason"] = np.where(out["fell_sharply"], fell, np.where(out["above_recommendation"], above, ""))
+    return out.sort_values(["to_review", "fell_sharply", "change"], ascending=[False, False, True], kind="stable")

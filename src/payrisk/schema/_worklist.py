@@ -50,6 +50,19 @@ WORKLIST = TableSpec(
         ),
         _c("alert", K.BOOL, "The customer is not a problem yet, but its p_problem_90d reached the alert level."),
         _c(
+            "credit_limit",
+            K.MONEY,
+            "The customer's credit limit in force (the latest credit_limits row); empty when none was set.",
+            nullable=True,
+        ),
+        _c(
+            "limit_utilisation",
+            K.NUMBER,
+            "The customer's open invoices (in the limit's currency) over its credit limit: above 1 = over the limit; "
+            "empty without a positive limit.",
+            nullable=True,
+        ),
+        _c(
             "expected_loss",
             K.MONEY,
             "Open amount x P(unpaid at the horizon) x loss given non-payment, plus the cost of waiting.",
