@@ -447,3 +447,21 @@ def test_accept_gives_decisions_limits_terms_and_reasons_per_prospect(tmp_path, 
     assert main([*args, str(tmp_path / "d2.csv"), "--model", str(tmp_path / "plain")]) == 2
     assert "--acceptance" in capsys.readouterr().err
     assert main([*args, str(tmp_path / "d3.csv"), "--model", str(tmp_path / "model"), "--lgd", "2"]) == 2
+    # the limits in use: over or near the limit, and the reviews the acceptance model makes possible
+    limits = [str(data), "--as-of", "2023-12-31", "--format", "csv", "--out"]
+    assert main(["limits", *limits, str(tmp_path / "limits.csv"), "--model", str(tmp_path / "model")]) == 0
+    err = capsys.readouterr().err
+    shown = pd.read_csv(tmp_path / "limits.csv", parse_dates=["reviewed_on"])
+    review = pr.limits.limit_review(world.as_of("2023-12-31"), "2023-12-31", model)
+    wanted = review.loc[review["status"].isin(["over the limit", "near the limit"]) | review["to_review"]]
+    assert shown["customer_id"].tolist() == wanted.index.tolist() and shown["to_review"].any()
+    assert f"{int(review['to_review'].sum()):,} to review" in err
+    assert (
+        main(["--quiet", "limits", *limits, str(tmp_path / "l2.csv"), "--model", str(tmp_path / "plain"), "--all"]) == 0
+    )
+    every = pd.read_csv(tmp_path / "l2.csv")  # no acceptance model: the utilisation only, every customer
+    assert len(every) == len(review) and "to_review" not in every and set(every["status"]) >= {"over the limit"}
+    assert (
+        main(["limits", *limits, str(tmp_path / "l3.csv"), "--model", str(tmp_path / "model"), "--appetite", "-1"]) == 2
+    )
+    assert "--appetite must be 0 or more" in capsys.readouterr().err and not (tmp_path / "l3.csv").exists()

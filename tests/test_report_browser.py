@@ -30,7 +30,16 @@ def test_the_report_renders_in_a_browser_with_its_worklist(tmp_path):
     engine = pr.RiskEngine(n_estimators=40, reasons_top_n=50).fit(ledger, "2024-03-31")
     worklist = engine.score(ledger, "2024-06-30")
     actions = pr.dunning.plan_actions(ledger.as_of("2024-06-30"), worklist, pr.dunning.Policy.default(), "2024-06-30")
-    path = write_report(ledger, engine, "2024-06-30", tmp_path / "report.html", worklist=worklist, actions=actions)
+    acceptance = pr.acceptance.AcceptanceModel(n_estimators=20).fit(ledger, "2024-03-31")
+    path = write_report(
+        ledger,
+        engine,
+        "2024-06-30",
+        tmp_path / "report.html",
+        worklist=worklist,
+        actions=actions,
+        acceptance=acceptance,
+    )
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -53,9 +62,22 @@ def test_the_report_renders_in_a_browser_with_its_worklist(tmp_path):
         assert images and all(driver.execute_script("return arguments[0].naturalWidth", im) > 0 for im in images)
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert not errors, errors
-        warned_rows = [bool(r.find_elements(By.TAG_NAME, "td")[-3].text) for r in rows]
+        heads = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "#worklist thead th")]
+        warned_rows = [bool(r.find_elements(By.TAG_NAME, "td")[heads.index("early warning")].text) for r in rows]
         assert warned_rows == list(worklist["alert"].head(len(rows)))  # the customer's alert on its invoices
-        planned = [r.find_elements(By.TAG_NAME, "td")[-1].text for r in rows]
+        used = [r.find_elements(By.TAG_NAME, "td")[heads.index("limit used")].text for r in rows]
+        expected = [f"{v:.0%}" if v == v else "" for v in worklist["limit_utilisation"].head(len(rows))]
+        assert used == expected and any(used)  # each invoice's row shows its customer's limit in use
+        over = driver.find_elements(By.CSS_SELECTOR, "#over-limit tbody tr")
+        held = pr.limits.limit_utilisation(ledger, "2024-06-30")
+        held = held.loc[held["status"] == "over the limit"].sort_values("over_by", ascending=False)
+        assert [r.find_elements(By.TAG_NAME, "td")[0].text for r in over] == list(held.index[:100]) and over
+        review = pr.limits.limit_review(ledger, "2024-06-30", acceptance)
+        to_review = driver.find_elements(By.CSS_SELECTOR, "#limit-review tbody tr")
+        assert [r.find_elements(By.TAG_NAME, "td")[0].text for r in to_review] == list(
+            review.index[review["to_review"]][:100]
+        ) and to_review
+        planned = [r.find_elements(By.TAG_NAME, "td")[heads.index("planned action")].text for r in rows]
         sent = set(actions.loc[actions["status"] == "send", "customer_id"])
         assert any(planned) and all(
             bool(p) == (c in sent) for p, c in zip(planned, worklist["customer_id"].head(len(planned)), strict=True)

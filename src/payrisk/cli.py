@@ -1,4 +1,5 @@
-"""The ``payrisk`` command: demo, validate, fit, score, warn, forecast, plan, report, benchmark.
+"""The ``payrisk`` command: demo, validate, fit, score, warn, forecast, plan, limits, report, benchmark, map, record,
+accept.
 
 Exit codes: 0 done; 1 done, but input rows were rejected (``validate``) or a check failed; 2 a usage or input
 error (the message says what to fix); 3 an internal error of payrisk (a bug; ``--debug`` or ``PAYRISK_DEBUG=1``
@@ -44,6 +45,7 @@ EXAMPLES = {
     "benchmark": "payrisk benchmark --suite models --compare benchmarks/baseline.json --out results.json",
     "record": "payrisk record data/ --actions actions.csv",
     "map": "payrisk map export.csv --out mapping.yaml",
+    "limits": "payrisk limits data/ --model model/ --as-of 2024-07-31 --appetite 500 --format csv --out limits.csv",
     "accept": "payrisk accept prospects.csv --model model/ --ratings ratings.csv --appetite 500 --out decisions.csv",
 }
 
@@ -132,21 +134,12 @@ def cmd_accept(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from payrisk._cli_io import read_table_file
-    from payrisk.acceptance import AcceptanceModel
     from payrisk.ledger import Ledger, to_date
     from payrisk.limits import recommend_limits
     from payrisk.schema import ColumnMapping
 
     _free(args, args.out)
-    folder = Path(args.model) / "acceptance"
-    if not (folder / "acceptance.json").is_file():
-        raise ParameterError(
-            f"The model in {args.model} has no acceptance model; fit one with `payrisk fit data/ --as-of DATE --out "
-            f"{args.model} --acceptance` (it learns from the customers the ledger accepted and how they paid)."
-        )
-    if args.appetite < 0 or not 0 < args.lgd <= 1:
-        raise ParameterError(f"--appetite must be 0 or more and --lgd in (0, 1]; got {args.appetite}, {args.lgd}.")
-    model = AcceptanceModel.load(folder)
+    model = _acceptance(args, required=True)
     prospects = read_table_file(Path(args.prospects), "customers", args.encoding)[0]
     ratings = read_table_file(Path(args.ratings), "ratings", args.encoding)[0] if args.ratings else None
     # the fixes payrisk prints are written as mapping-file lines (YAML), the syntax the command's user writes
@@ -174,6 +167,50 @@ def cmd_accept(args: argparse.Namespace) -> int:
     emit(out, args.format, args.out, index=False, dialect=args.csv_dialect)
     counts = out["decision"].value_counts().to_dict()
     _say(args, f"{len(out)} prospects: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return 0
+
+
+def _acceptance(args: argparse.Namespace, required: bool) -> Any:
+    """The acceptance model in ``--model`` (fitted with ``payrisk fit --acceptance``), after checking the limit
+    arguments; None when there is none and it is not required."""
+    from payrisk.acceptance import AcceptanceModel
+
+    if args.appetite < 0 or not 0 < args.lgd <= 1:
+        raise ParameterError(f"--appetite must be 0 or more and --lgd in (0, 1]; got {args.appetite}, {args.lgd}.")
+    folder = Path(args.model) / "acceptance"
+    if not (folder / "acceptance.json").is_file():
+        if not required:
+            return None
+        raise ParameterError(
+            f"The model in {args.model} has no acceptance model; fit one with `payrisk fit data/ --as-of DATE --out "
+            f"{args.model} --acceptance` (it learns from the customers the ledger accepted and how they paid)."
+        )
+    return AcceptanceModel.load(folder)
+
+
+def cmd_limits(args: argparse.Namespace) -> int:
+    """Credit limits in use: who is over or near its limit, and (with the acceptance model) whose recommended
+    limit fell sharply since the last review."""
+    from payrisk.limits import limit_review, limit_utilisation
+
+    _free(args, args.out)
+    model = _acceptance(args, required=False)
+    ledger = _ledger(args)
+    if model is None:
+        _say(args, f"note: {args.model} has no acceptance model (`payrisk fit --acceptance`): no limit reviews")
+        out = limit_utilisation(ledger, args.as_of)
+        attention = out["status"].isin(["over the limit", "near the limit"])
+    else:
+        out = limit_review(ledger, args.as_of, model, appetite=args.appetite, lgd=args.lgd)
+        attention = out["status"].isin(["over the limit", "near the limit"]) | out["to_review"]
+    if not len(ledger.as_of(args.as_of).credit_limits):
+        _say(args, "note: the ledger holds no credit limits (credit_limits table): every customer has none set")
+    shown = out if args.all else out.loc[attention]
+    emit(shown, args.format, args.out, dialect=args.csv_dialect)
+    counts = out["status"].value_counts()
+    _say(args, f"{len(out):,} customers: {counts.get('over the limit', 0):,} over the limit, "
+         f"{counts.get('near the limit', 0):,} near it" + ("" if model is None else
+         f", {int(out['to_review'].sum()):,} to review"))  # fmt: skip
     return 0
 
 
@@ -280,9 +317,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     _free(args, args.out, Path(args.out).with_name("worklist.csv"))
     engine, ledger = _engine(args), _ledger(args)
+    acceptance = _acceptance(args, required=False)  # its limit reviews go into the report when fitted
     worklist = engine.score(ledger, args.as_of)
     actions = _actions(args, engine, ledger, worklist)
-    path = write_report(ledger, engine, args.as_of, args.out, worklist=worklist, actions=actions)
+    path = write_report(
+        ledger, engine, args.as_of, args.out, worklist=worklist, actions=actions, acceptance=acceptance,
+        appetite=args.appetite, lgd=args.lgd,
+    )  # fmt: skip
     print(f"report written to {path.resolve()}")
     return 0
 
@@ -290,6 +331,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Synthetic world end to end: validate, features, fit, score, forecast, plan, report."""
     from payrisk import datasets, dunning, forecast
+    from payrisk.acceptance import AcceptanceModel
     from payrisk.engine import RiskEngine
     from payrisk.report import write_report
 
@@ -307,8 +349,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"2. validated: {ledger.report.n_rejected} of {sum(map(len, ledger.tables.values()))} rows rejected")
         update("fit", 2, len(steps))
         engine = RiskEngine(n_estimators=150, reasons_top_n=200).fit(ledger, args.fit_as_of)
+        acceptance = AcceptanceModel(n_estimators=150).fit(ledger, args.fit_as_of)  # limits and their reviews
+        acceptance.save(out / "model" / "acceptance")
         engine.save(out / "model")
-        print(f"3. fitted as of {args.fit_as_of} (features, 4 models, segments); saved to {out / 'model'}")
+        print(f"3. fitted as of {args.fit_as_of} (features, 4 models, segments, acceptance); saved to {out / 'model'}")
         update("score", 3, len(steps))
         worklist = engine.score(ledger, args.as_of)
         head = worklist.iloc[0]
@@ -326,8 +370,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(line)
         update("report", 7, len(steps))
         path = write_report(
-            ledger, engine, args.as_of, out / "report.html", worklist=worklist, forecast=fc, actions=actions
-        )
+            ledger, engine, args.as_of, out / "report.html", worklist=worklist, forecast=fc, actions=actions,
+            acceptance=acceptance,
+        )  # fmt: skip
         update("done", 8, len(steps))
     summary.update(seconds=round(time.perf_counter() - t0, 1), report=str(path.resolve()))
     print(f"9. report: {path.resolve()}  (done in {summary['seconds']} s)")
@@ -539,6 +584,7 @@ def _parser() -> argparse.ArgumentParser:
         ("warn", cmd_warn, "The early warning: customers likely to become a problem within 90 days, with reasons."),
         ("forecast", cmd_forecast, "Forecast cash inflow per week with intervals and dry weeks."),
         ("plan", cmd_plan, "Plan today's dunning actions with a policy file (default: the shipped policy)."),
+        ("limits", cmd_limits, "Credit limits in use: who is over or near its limit, whose limit to review."),
         ("report", cmd_report, "Write the HTML report: worklist, forecast, segments, model quality."),
     ):
         p = command(name, text)
@@ -552,6 +598,14 @@ def _parser() -> argparse.ArgumentParser:
                            "(default: the model's alert_level, 0.3 unless fitted otherwise)")  # fmt: skip
         if name in ("plan", "report"):
             p.add_argument("--policy", help="dunning policy file (YAML or JSON)")
+        if name in ("limits", "report"):
+            p.add_argument("--appetite", type=float, default=500.0, help="expected loss accepted per customer and "
+                           "payment cycle, for the recommended limits (default 500)")  # fmt: skip
+            p.add_argument("--lgd", type=float, default=0.5, help="share of the exposure lost in a problem "
+                           "(default 0.5)")  # fmt: skip
+        if name == "limits":
+            p.add_argument("--all", action="store_true", help="every customer with a limit or an open invoice, not "
+                           "only those over or near the limit or to review")  # fmt: skip
         p.set_defaults(run=run)
     return parser
 

@@ -29,6 +29,7 @@ from payrisk._safe_csv import to_safe_csv
 from payrisk.errors import ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from payrisk.acceptance import AcceptanceModel
     from payrisk.engine import RiskEngine
     from payrisk.ledger import Ledger
 
@@ -37,9 +38,10 @@ __all__ = ["model_quality", "write_report"]
 _WORKLIST_COLUMNS = [
     ("priority_rank", "#"), ("customer_id", "customer"), ("invoice_id", "invoice"), ("currency", "cur"),
     ("open_amount", "open"), ("days_overdue", "days overdue"), ("p_late", "P(late)"), ("p_paid_30d", "P(paid 30d)"),
-    ("expected_loss", "expected loss"), ("segment", "segment"), ("warning", "early warning"), ("reasons", "why"),
-    ("action", "planned action"),
+    ("expected_loss", "expected loss"), ("segment", "segment"), ("warning", "early warning"),
+    ("limit_utilisation", "limit used"), ("reasons", "why"), ("action", "planned action"),
 ]  # fmt: skip
+_SHARES = ("p_late", "p_paid_30d", "limit_utilisation")  # shown as percentages
 
 
 def _png(fig: Any) -> str:
@@ -117,7 +119,7 @@ def _worklist_html(worklist: pd.DataFrame, actions: pd.DataFrame | None, n: int)
         for col, _ in _WORKLIST_COLUMNS:
             v = rec.get(col, "")
             if isinstance(v, float):
-                v = f"{v:.0%}" if col.startswith("p_") else f"{v:,.0f}"
+                v = "" if np.isnan(v) else f"{v:.0%}" if col in _SHARES else f"{v:,.0f}"
             cells.append(f"<td>{html.escape(str(v))}</td>")
         body.append(f'<tr style="{_red(red)}">' + "".join(cells) + "</tr>")
     return f'<table id="worklist"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
@@ -133,6 +135,9 @@ def write_report(
     worklist: pd.DataFrame | None = None,
     forecast: Any = None,
     actions: pd.DataFrame | None = None,
+    acceptance: AcceptanceModel | None = None,
+    appetite: float = 500.0,
+    lgd: float = 0.5,
     top_n: int = 100,
     title: str = "payrisk: receivables at a glance",
 ) -> Path:
@@ -149,8 +154,14 @@ def write_report(
     worklist, forecast, actions : optional
         ``engine.score(...)``, :func:`payrisk.forecast.cash_inflow` and :func:`payrisk.dunning.plan_actions`
         results to show (computed when missing, except the actions).
+    acceptance : AcceptanceModel, optional
+        Fitted (:class:`payrisk.acceptance.AcceptanceModel`): the report then lists the customers whose
+        recommended credit limit fell sharply since their last review (:func:`payrisk.limits.limit_review`).
+    appetite, lgd : float, default 500 and 0.5
+        The expected loss accepted per customer and payment cycle, and the share of the exposure lost in a
+        problem, for those recommended limits (:func:`payrisk.limits.recommend_limits`).
     top_n : int
-        Rows of the worklist shown (the CSV holds all).
+        Rows of the worklist (and of each customer list) shown (the CSV holds all).
 
     Returns
     -------
@@ -184,6 +195,7 @@ def write_report(
     sections.append('<p><a href="worklist.csv">worklist.csv</a> (all rows, safe to open in a spreadsheet)</p>')
     sections.append(_worklist_html(worklist, actions, top_n))
     sections += _early_warning_sections(ledger, engine, day, top_n)
+    sections += _limit_sections(ledger, day, acceptance, (appetite, lgd), top_n)
     sections.append("<h2>When the money comes in</h2>")
     currencies = list(dict.fromkeys(forecast.periods["currency"]))
     for cur in currencies:
@@ -254,6 +266,68 @@ def _early_warning_sections(ledger: Any, engine: Any, day: pd.Timestamp, top_n: 
     )
     head = f"<th>customer</th><th>P(problem within {WARNING_DAYS} days)</th><th>why</th>"
     return [*out, f'<table id="early-warning"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>']
+
+
+def _customer_table(table: pd.DataFrame, columns: dict[str, str], table_id: str) -> str:
+    """A list of customers (index ``customer_id``): money without decimals, shares in per cent, dates as days."""
+    shown = table.reset_index()[["customer_id", *columns]]
+    cells = []
+    for rec in shown.itertuples(index=False):
+        row = []
+        for name, v in zip(shown.columns, rec, strict=True):
+            if isinstance(v, pd.Timestamp):
+                v = f"{v:%Y-%m-%d}"
+            elif isinstance(v, float):
+                v = "" if np.isnan(v) else f"{v:.0%}" if name in ("utilisation", "change") else f"{v:,.0f}"
+            row.append(f"<td>{html.escape(str(v))}</td>")
+        cells.append("<tr>" + "".join(row) + "</tr>")
+    head = "".join(f"<th>{html.escape(label)}</th>" for label in ["customer", *columns.values()])
+    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{"".join(cells)}</tbody></table>'
+
+
+def _limit_sections(
+    ledger: Any, day: pd.Timestamp, acceptance: Any, terms: tuple[float, float], top_n: int
+) -> list[str]:
+    """Customers over (or near) their credit limit, and those whose recommended limit fell sharply since their
+    last review (with an acceptance model); nothing when the ledger holds no credit limits."""
+    from payrisk import limits
+
+    if not len(ledger.as_of(day).credit_limits):
+        return []
+    held = limits.limit_utilisation(ledger, day)
+    over = held.loc[held["status"] == "over the limit"].sort_values("over_by", ascending=False)
+    counts = held["status"].value_counts()
+    out = ["<h2>Credit limits: who is over, whose limit to review</h2>"]
+    out.append(
+        "<p>"
+        + html.escape(
+            f"{int(held['credit_limit'].notna().sum()):,} customers have a credit limit: "
+            f"{counts.get('over the limit', 0):,} are over it, {counts.get('near the limit', 0):,} near it (90% "
+            f"used or more); {counts.get('no limit set', 0):,} owe open invoices without a limit set. Used = the "
+            "customer's open invoices in the limit's currency over its limit."
+        )
+        + "</p>"
+    )
+    columns = {"credit_limit": "limit", "exposure": "open", "utilisation": "used", "over_by": "over by",
+               "limit_since": "limit since"}  # fmt: skip
+    out.append(_customer_table(over.head(top_n), columns, "over-limit"))
+    if acceptance is None:
+        return [*out, "<p>Limit reviews need the acceptance model: <code>payrisk fit --acceptance</code>.</p>"]
+    appetite, lgd = terms
+    review = limits.limit_review(ledger, day, acceptance, appetite=appetite, lgd=lgd)
+    due = review.loc[review["to_review"]]
+    out.append(
+        "<p>"
+        + html.escape(
+            f"{len(due):,} customers to review: their recommended limit (expected loss within {appetite:,.0f} per "
+            "payment cycle) fell by 30% or more since their last review (the day their limit was set, or a year "
+            "ago) to below their limit or what they owe."
+        )
+        + "</p>"
+    )
+    columns = {"credit_limit": "limit", "exposure": "open", "reviewed_on": "reviewed", "recommended_then": "then",
+               "recommended_now": "now", "change": "change", "reason": "why"}  # fmt: skip
+    return [*out, _customer_table(due.head(top_n), columns, "limit-review")]
 
 
 def _kpi_table(table: pd.DataFrame, table_id: str) -> str:
