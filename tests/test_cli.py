@@ -248,7 +248,8 @@ def test_report_is_one_self_contained_file_with_the_worklist(folder):
     args = [str(folder / "data"), "--model", str(folder / "model"), "--as-of", "2024-04-30", "--out", str(out)]
     assert main(["--quiet", "report", *args]) == 0
     text = out.read_text()
-    assert 'id="worklist"' in text and "data:image/png;base64," in text and "<script" not in text
+    assert 'id="worklist"' in text and 'id="accounts"' in text and "data:image/png;base64," in text
+    assert "<script src" not in text and text.count("<script>") == 1  # one inline script, nothing loaded
     assert "http://" not in text and "https://" not in text  # nothing is fetched from the network
     worklist = pd.read_csv(out.with_name("worklist.csv"))
     table = text.split('<table id="worklist">')[1].split("</table>")[0]

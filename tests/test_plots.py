@@ -68,3 +68,28 @@ def test_segment_map_and_heat_list(scored, tmp_path):
     _png(fig, tmp_path, "heat")
     with pytest.raises(ParameterError):
         plots.priority_heat_list(pd.DataFrame({"x": [1]}))
+
+
+def test_forecast_axes_read_as_money_not_powers_of_ten():
+    day = pd.Timestamp("2024-06-30")
+    worklist = pd.DataFrame({"customer_id": ["c1", "c2"], "currency": "EUR", "open_amount": [3.0e7, 4.0e6],
+                             "pay_p10": day + pd.Timedelta(days=3), "pay_p50": day + pd.Timedelta(days=12),
+                             "pay_p90": day + pd.Timedelta(days=45), "p_paid_30d": 0.8, "p_paid_60d": 0.95,
+                             "p_paid_90d": 0.99})  # fmt: skip
+    fig = plots.forecast_fan(pr.forecast.cash_inflow(None, worklist, day, horizon_weeks=6))
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    for ax in fig.axes:
+        labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+        assert labels and not any("e" in s.lower() for s in labels), labels
+        assert ax.yaxis.get_offset_text().get_text() == ""  # no "1e7" above the axis
+        assert any(s.endswith("M") for s in labels) or any(s.endswith("k") for s in labels), labels
+
+
+def test_the_kpi_trend_chart_has_one_line_per_currency():
+    ledger = pr.datasets.make_ledger(n_customers=120, seed=0)
+    trend = pr.kpi.kpi_trend(ledger, "2024-06-30", months=6)
+    fig = plots.kpi_trend_chart(trend)
+    currencies = trend.index.get_level_values("currency").nunique()
+    assert len(fig.axes[1].get_lines()) == currencies and len(fig.axes[0].get_lines()) == 2 * currencies

@@ -35,7 +35,15 @@ from payrisk.errors import ParameterError
 if TYPE_CHECKING:
     from payrisk.ledger import Ledger
 
-__all__ = ["ageing", "collection_effectiveness", "dso", "kpi_summary", "on_time_share", "promise_kept_rate"]
+__all__ = [
+    "ageing",
+    "collection_effectiveness",
+    "dso",
+    "kpi_summary",
+    "kpi_trend",
+    "on_time_share",
+    "promise_kept_rate",
+]
 
 _BY = (None, "customer", "segment")
 
@@ -467,3 +475,43 @@ def kpi_summary(
     out = aged.rename(columns={"total": "receivables"}).join(days, how="outer")
     out = out.join(cei, how="outer")
     return out.join(on_time, how="outer").join(promises.rename(columns={"kept_rate": "promise_kept_rate"}), how="outer")
+
+
+def kpi_trend(ledger: Ledger, as_of: Any, months: int = 12, period_days: int = 90) -> pd.DataFrame:
+    """DSO, ADD, CEI and the ageing at each of the last ``months`` month ends up to ``as_of`` (the last point is
+    ``as_of`` itself), per currency: the trend behind :func:`kpi_summary`'s one day.
+
+    Returns
+    -------
+    DataFrame
+        Index (``currency``, ``as_of``): ``receivables``, ``overdue_share``, the share of the receivables in each
+        ageing bucket (``current``, ``1-30``, ... as :func:`ageing`), ``dso`` and ``add`` (over the
+        ``period_days`` up to each point) and ``cei`` (of the month ending there).
+
+    Examples
+    --------
+    >>> import payrisk as pr
+    >>> ledger = pr.datasets.make_ledger(n_customers=200, seed=0)
+    >>> trend = kpi_trend(ledger, "2024-06-30", months=6)
+    >>> trend.index.get_level_values("as_of").unique().strftime("%Y-%m-%d").tolist()[-2:]
+    ['2024-05-31', '2024-06-30']
+    >>> bool(trend["cei"].between(0, 100).all())
+    True
+    """
+    if months < 1:
+        raise ParameterError(f"kpi_trend: months must be 1 or more; got {months}.")
+    day = _day(as_of)
+    month_ends = pd.date_range(end=day, periods=months, freq="ME")
+    ends = [*month_ends[month_ends < day], day][-months:]
+    parts = []
+    for end in ends:  # one point per month: a dozen calls, each vectorised over the ledger
+        aged = ageing(ledger, end)
+        buckets = list(aged.columns[: list(aged.columns).index("total")])
+        shares = aged[buckets].div(aged["total"].where(aged["total"] > 0), axis=0)
+        days = dso(ledger, end, period_days)[["dso", "add"]]
+        start = max(end.replace(day=1), end - pd.Timedelta(days=30))
+        cei = _cei_period(ledger, start, end, None, None)["cei"]
+        row = aged[["total", "overdue_share"]].rename(columns={"total": "receivables"}).join(shares)
+        parts.append(row.join(days, how="outer").join(cei, how="outer").assign(as_of=end))
+    out = pd.concat(parts).reset_index().set_index(["currency", "as_of"]).sort_index()
+    return out

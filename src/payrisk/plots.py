@@ -28,6 +28,7 @@ __all__ = [
     "effect_forest",
     "forecast_fan",
     "gains_chart",
+    "kpi_trend_chart",
     "priority_heat_list",
     "reason_waterfall",
     "segment_map",
@@ -275,11 +276,60 @@ def forecast_fan(forecast: Any, currency: str | None = None, actuals: pd.Series 
             a.plot(x, act if mid == "expected" else np.nancumsum(act), color="black", ls="--", label="actual")
         a.set(title=f"cash inflow {title} ({cur})", xlabel="period start")
         a.tick_params(axis="x", labelrotation=45, labelsize="small")
+        a.yaxis.set_major_formatter(_money_ticks())
     dry = f["dry"].to_numpy() | f["dry_low"].to_numpy()
     if dry.any():
         axes[0].scatter(x[dry], f["expected"].to_numpy()[dry], color="#c62828", zorder=3, label="dry")
     axes[0].legend(fontsize="small")
     return fig
+
+
+def _money_ticks() -> Any:
+    """Axis ticks as money a reader takes in at a glance: 1,200 / 350k / 12.5M (never 1e7)."""
+    from matplotlib.ticker import FuncFormatter
+
+    def say(v: float, _: Any) -> str:
+        for size, unit in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+            if abs(v) >= size:
+                return f"{v / size:,.3g}{unit}"
+        return f"{v:,.0f}"
+
+    return FuncFormatter(say)
+
+
+def kpi_trend_chart(trend: pd.DataFrame) -> Any:
+    """The last months' DSO and ADD, CEI and overdue share per currency (:func:`payrisk.kpi.kpi_trend`): three
+    panels sharing the month axis.
+
+    Examples
+    --------
+    >>> idx = pd.MultiIndex.from_product([["EUR"], pd.date_range("2024-01-31", periods=3, freq="ME")],
+    ...                                  names=["currency", "as_of"])
+    >>> trend = pd.DataFrame({"dso": [40.0, 42.0, 45.0], "add": [10.0, 11.0, 14.0], "cei": [80.0, 78.0, 75.0],
+    ...                       "overdue_share": [0.3, 0.32, 0.35]}, index=idx)
+    >>> [a.get_title() for a in kpi_trend_chart(trend).axes]
+    ['DSO and ADD (days)', 'CEI (month)', 'overdue share']
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11.0, 3.4), layout="constrained")
+    axes = fig.subplots(1, 3, sharex=True)
+    for (cur, rows), colour in zip(trend.groupby(level="currency"), _CURRENCY_COLOURS * 10, strict=False):
+        x = rows.index.get_level_values("as_of")
+        axes[0].plot(x, rows["dso"], color=colour, marker="o", ms=3, label=f"{cur} DSO")
+        axes[0].plot(x, rows["add"], color=colour, ls="--", label=f"{cur} ADD")
+        axes[1].plot(x, rows["cei"], color=colour, marker="o", ms=3, label=str(cur))
+        axes[2].plot(x, 100 * rows["overdue_share"], color=colour, marker="o", ms=3, label=str(cur))
+    for a, title in zip(axes, ("DSO and ADD (days)", "CEI (month)", "overdue share"), strict=True):
+        a.set_title(title)
+        a.tick_params(axis="x", labelrotation=45, labelsize="small")
+    axes[2].yaxis.set_major_formatter("{x:.0f}%")
+    axes[0].legend(fontsize="x-small", ncol=2)
+    axes[1].legend(fontsize="x-small")
+    return fig
+
+
+_CURRENCY_COLOURS = ["#0d47a1", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00"]
 
 
 def drift_panel(report: Any, top: int = 12) -> Any:
