@@ -156,3 +156,44 @@ def test_planning_is_deterministic_and_idempotent(plan):
     recorded = _ledger(to_contacts(plan))
     replanned = plan_actions(recorded, _scores(), POLICY, TODAY)
     assert not (replanned["status"] == "send").any(), replanned.loc[replanned["status"] == "send"].to_string()
+
+
+def _promise(customer: str, made: str, promised: str, invoice: str | None = None, amount: float = 1200.0):
+    return pd.DataFrame(
+        {"contact_id": [f"PTP_{customer}"], "customer_id": [customer], "invoice_id": [invoice],
+         "sent_at": [pd.Timestamp(made) + pd.Timedelta(hours=11)], "channel": ["phone"], "outcome": ["promise_to_pay"],
+         "promised_date": [promised], "promised_amount": [amount]}
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("invoice", [None, "I_c_plain"])
+def test_a_promise_pauses_the_track_until_its_date_and_grace(invoice):
+    ledger = _ledger(_promise("c_plain", "2024-06-10", "2024-06-14", invoice))
+    paused = _rows(plan_actions(ledger, _scores(), POLICY, TODAY), "c_plain")
+    assert (paused["status"] == "blocked").all() and len(paused)
+    assert paused["blocked_by"].eq("promise_to_pay: promised 1,200 by 2024-06-14").all()
+    grace = POLICY.guards.promise_grace_days
+    last_paused = pd.Timestamp("2024-06-14") + pd.Timedelta(days=grace)
+    still = _rows(plan_actions(ledger, _scores(), POLICY, last_paused), "c_plain")
+    assert still["blocked_by"].str.startswith("promise_to_pay").all()
+    resumed = _rows(plan_actions(ledger, _scores(), POLICY, last_paused + pd.Timedelta(days=1)), "c_plain")
+    assert len(resumed) and not resumed["blocked_by"].str.startswith("promise_to_pay").any()
+    assert (resumed["status"] == "send").any()
+
+
+def test_a_promise_made_later_is_not_seen_and_another_customer_is_not_paused():
+    ledger = _ledger(_promise("c_plain", "2024-06-20", "2024-06-30"))
+    later = plan_actions(ledger, _scores(), POLICY, TODAY)  # made after today: not known yet
+    assert not _rows(later, "c_plain")["blocked_by"].str.startswith("promise_to_pay").any()
+    other = plan_actions(_ledger(_promise("c_busy", "2024-06-10", "2024-06-14")), _scores(), POLICY, TODAY)
+    assert _sent(other, "c_plain")["blocked_by"] == ""
+
+
+def test_the_promise_grace_is_set_in_the_policy():
+    ledger = _ledger(_promise("c_plain", "2024-06-01", "2024-06-10"))
+    guards = {**POLICY.guards.model_dump(), "promise_grace_days": 0}
+    strict = Policy.model_validate({**POLICY.to_dict(), "guards": guards})
+    assert _sent(plan_actions(ledger, _scores(), strict, TODAY), "c_plain")["status"] == "send"
+    patient = strict.model_copy(update={"guards": strict.guards.model_copy(update={"promise_grace_days": 5})})
+    waiting = _rows(plan_actions(ledger, _scores(), patient, TODAY), "c_plain")
+    assert waiting["blocked_by"].str.startswith("promise_to_pay").all()

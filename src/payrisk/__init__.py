@@ -10,6 +10,7 @@ True
 
 from payrisk import (
     acceptance,
+    accounts,
     backtest,
     datasets,
     dunning,
@@ -17,6 +18,7 @@ from payrisk import (
     evaluation,
     explain,
     features,
+    feedback,
     forecast,
     kpi,
     labels,
@@ -40,6 +42,7 @@ __all__ = [
     "ValidationReport",
     "__version__",
     "acceptance",
+    "accounts",
     "backtest",
     "datasets",
     "dunning",
@@ -47,6 +50,7 @@ __all__ = [
     "evaluation",
     "explain",
     "features",
+    "feedback",
     "forecast",
     "kpi",
     "labels",

@@ -14,7 +14,7 @@ import pandas as pd
 from payrisk.errors import DataFileError, ParameterError
 from payrisk.schema import INPUT_TABLES
 
-__all__ = ["is_url", "read_sql_tables"]
+__all__ = ["is_url", "read_sql_tables", "sql_engine"]
 
 _TABLES = INPUT_TABLES
 _DRIVERS = {"postgresql": "psycopg[binary]", "mysql": "pymysql", "mssql": "pyodbc", "duckdb": "duckdb-engine",
@@ -56,6 +56,12 @@ def _engine(source: Any) -> tuple[Any, str]:
         raise ParameterError(
             f"{shown}: no driver for {url.drivername!r} ({exc}); install it: pip install {package}."
         ) from None
+
+
+def sql_engine(source: Any) -> tuple[Any, str]:
+    """A SQLAlchemy engine (or the connection given) for a database URL, and its address with the password
+    hidden; a missing SQLAlchemy or driver is a :class:`ParameterError` naming what to install."""
+    return _engine(source)
 
 
 def _floats(frame: pd.DataFrame) -> pd.DataFrame:

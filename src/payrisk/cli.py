@@ -1,5 +1,5 @@
 """The ``payrisk`` command: demo, validate, fit, score, warn, forecast, plan, limits, report, benchmark, map, record,
-accept.
+accept, serve.
 
 Exit codes: 0 done; 1 done, but input rows were rejected (``validate``) or a check failed; 2 a usage or input
 error (the message says what to fix); 3 an internal error of payrisk (a bug; ``--debug`` or ``PAYRISK_DEBUG=1``
@@ -47,6 +47,7 @@ EXAMPLES = {
     "map": "payrisk map export.csv --out mapping.yaml",
     "limits": "payrisk limits data/ --model model/ --as-of 2024-07-31 --appetite 500 --format csv --out limits.csv",
     "accept": "payrisk accept prospects.csv --model model/ --ratings ratings.csv --appetite 500 --out decisions.csv",
+    "serve": "payrisk serve data/ --model model/ --host 127.0.0.1 --port 8000 --api-key-env PAYRISK_API_KEY",
 }
 
 
@@ -60,10 +61,13 @@ def _say(args: argparse.Namespace, text: str) -> None:
 
 
 def _ledger(args: argparse.Namespace) -> Ledger:
+    from payrisk.feedback import FeedbackStore, apply_feedback
+
     ledger = load_ledger(args.data, args.mapping, args.encoding)
     if not ledger.report.ok:
         _say(args, f"note: {ledger.report.n_rejected} input rows were rejected; `payrisk validate` lists them")
-    return ledger
+    # what customers reported through `payrisk serve` (promises, disputes, bounces) is seen by every command
+    return apply_feedback(ledger, FeedbackStore.for_source(args.data, getattr(args, "feedback", None)))
 
 
 def _engine(args: argparse.Namespace) -> RiskEngine:
@@ -276,6 +280,30 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The HTTP service over the model and the data (runs until stopped)."""
+    from payrisk.serve import create_app
+
+    key = None
+    if args.api_key_env:
+        key = os.environ.get(args.api_key_env)
+        if not key:
+            raise ParameterError(
+                f"--api-key-env {args.api_key_env}: the environment variable is not set or empty; set it to the key "
+                f"clients send as X-API-Key, e.g. export {args.api_key_env}=..."
+            )
+    try:
+        import uvicorn
+    except ImportError:
+        raise ParameterError("payrisk serve needs FastAPI and uvicorn: pip install 'payrisk[serve]'.") from None
+    app = create_app(args.model, args.data, mapping=args.mapping, api_key=key, feedback_store=args.feedback,
+                     policy=args.policy)  # fmt: skip
+    _say(args, f"payrisk serve: http://{args.host}:{args.port} (OpenAPI: /openapi.json, endpoints: /docs)"
+         + ("" if key else "; no API key: anyone who reaches the port may call it"))  # fmt: skip
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info")
+    return 0
+
+
 def cmd_record(args: argparse.Namespace) -> int:
     """Append the sent actions of a plan to the data folder's contacts table, each once."""
     from payrisk._cli_io import record_contacts
@@ -330,6 +358,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Synthetic world end to end: validate, features, fit, score, forecast, plan, report."""
+    import pandas as pd
+
     from payrisk import datasets, dunning, forecast
     from payrisk.acceptance import AcceptanceModel
     from payrisk.engine import RiskEngine
@@ -376,6 +406,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         update("done", 8, len(steps))
     summary.update(seconds=round(time.perf_counter() - t0, 1), report=str(path.resolve()))
     print(f"9. report: {path.resolve()}  (done in {summary['seconds']} s)")
+    accounts = pd.read_csv(path.with_name("accounts.csv"), dtype={"customer_id": str}, nrows=1)
+    if len(accounts):
+        top = accounts.iloc[0]
+        print(f"   open it in a browser and start at the top of the accounts: {top['customer_id']} owes "
+              f"{top['currency']} {top['open_amount']:,.0f} ({top['overdue_amount']:,.0f} overdue, "
+              f"{top['max_days_overdue']} days at most); click its arrow for the invoices, a column to sort, "
+              "a band to filter")  # fmt: skip
     return 0
 
 
@@ -571,6 +608,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="the mapping file to write (default: stdout)")
     p.add_argument("--encoding", help="text encoding of the files (default: read off the files)")
     p.set_defaults(run=cmd_map)
+
+    p = command("serve", "Serve scores, worklist, plan, forecast and customer balances over HTTP, and take back "
+                "promises, disputes, address changes and plan requests.")  # fmt: skip
+    data_args(p, model=False, fmt=False)
+    p.add_argument("--model", required=True, help="model folder written by `payrisk fit`")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    p.add_argument("--api-key-env", metavar="NAME", help="environment variable holding the API key clients send as "
+                   "X-API-Key (every endpoint but /health needs it)")  # fmt: skip
+    p.add_argument("--feedback", metavar="PATH_OR_URL", help="where reports are stored (default: the database of a "
+                   "database URL, else payrisk_feedback.sqlite in the data folder)")  # fmt: skip
+    p.add_argument("--policy", help="dunning policy file of /plan (default: the shipped policy)")
+    p.set_defaults(run=cmd_serve)
 
     p = command("record", "Record the sent actions of a plan as contacts in the data folder (each once).")
     p.add_argument("data", help="the data folder the plan was made from")

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "AsOfWarning",
     "ColumnMissingError",
+    "ConflictError",
     "DataFileError",
     "InvalidParameterError",
     "ModelFileError",
@@ -35,6 +36,7 @@ __all__ = [
     "PayriskError",
     "PayriskWarning",
     "PolicyError",
+    "UnknownIdError",
     "ValidationError",
 ]
 
@@ -176,6 +178,33 @@ class PolicyError(PayriskError, ValueError):
     ... except PolicyError as exc:
     ...     print(str(exc).splitlines()[0])
     policy.yaml: the policy has 1 error(s):
+    """
+
+
+class UnknownIdError(ParameterError, LookupError):
+    """An id (a customer's, an invoice's) that the ledger does not hold; ``field`` names where it was given.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise UnknownIdError("customer_id 'X' is not a customer of the ledger.", field="customer_id")
+    ... except LookupError as exc:
+    ...     print(exc.field)
+    customer_id
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ConflictError(PayriskError, ValueError):
+    """A request that contradicts what is stored: an idempotency key used before for another report.
+
+    Examples
+    --------
+    >>> isinstance(ConflictError("key 'k1' was used for another report"), ValueError)
+    True
     """
 
 

@@ -11,6 +11,7 @@ from payrisk._compat import ledger_first
 from payrisk.dunning._offers import OFFER_COLUMNS, gate_plan_offers
 from payrisk.dunning._policy import Policy
 from payrisk.dunning._timing import send_days
+from payrisk.feedback import REPORTED
 from payrisk.schema import check_worklist
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -70,15 +71,42 @@ def _invoice_guards(
     no_notice = (
         ~rows["invoice_id"].isin(noticed).to_numpy() if g.legal_needs_formal_notice else np.zeros(len(rows), bool)
     )
-    rules = [
+    promised = _promises(rows, contacts, day, g.promise_grace_days)
+    rules: list[tuple[str | np.ndarray, np.ndarray]] = [
         ("not_open: the invoice is paid or credited", not_open),
         ("disputed: only the dispute flow contacts a customer about a disputed invoice", disputed),
+        (promised, promised != ""),
         (f"legal_min_amount: overdue total below {g.legal_min_amount:g}", legal & small),
         ("legal_needs_formal_notice: no formal notice was sent on this invoice", legal & no_notice),
     ]
     for rule, hit in reversed(rules):  # the first rule in the list wins
-        blocked[hit] = rule
+        blocked[hit] = rule if isinstance(rule, str) else rule[hit]
     return blocked
+
+
+def _promises(rows: pd.DataFrame, contacts: pd.DataFrame, day: pd.Timestamp, grace: int) -> np.ndarray:
+    """The block of each row whose invoice, or whose customer (a promise without an invoice), has a promise to pay
+    made by ``day`` whose date plus ``grace`` days is not past ("promise_to_pay: promised 1,200 by 2024-08-15");
+    else ""."""
+    out = np.full(len(rows), "", dtype=object)
+    if "promised_date" not in contacts.columns or not len(rows):
+        return out
+    made = contacts.loc[(contacts["outcome"] == "promise_to_pay").fillna(False).to_numpy(dtype=bool)]
+    made = made.loc[(made["promised_date"] + pd.Timedelta(days=grace) >= day).fillna(False).to_numpy(dtype=bool)]
+    if made.empty:
+        return out
+    made = made.sort_values("promised_date")  # the latest promise speaks for its invoice or customer
+    amount = made["promised_amount"].map(lambda a: "the open amount" if pd.isna(a) else f"{a:,.0f}")
+    text = "promise_to_pay: promised " + amount + " by " + made["promised_date"].dt.strftime("%Y-%m-%d")
+    whole = made["invoice_id"].isna().to_numpy()
+    by_customer = pd.Series(text.to_numpy()[whole], index=made["customer_id"].to_numpy()[whole])
+    by_invoice = pd.Series(text.to_numpy()[~whole], index=made["invoice_id"].to_numpy()[~whole])
+    for found in (
+        by_customer.groupby(level=0).last().reindex(rows["customer_id"]).to_numpy(),
+        by_invoice.groupby(level=0).last().reindex(rows["invoice_id"]).to_numpy(),  # an invoice's own promise wins
+    ):
+        out = np.where(pd.notna(found), found, out)
+    return out
 
 
 def _notice_first(blocked: pd.DataFrame, steps: pd.DataFrame, scheduled: pd.DataFrame) -> pd.DataFrame:
@@ -107,6 +135,8 @@ def _pressure(actions: pd.DataFrame, policy: Policy, day: pd.Timestamp, contacts
     """Contact-pressure rules per customer: a contact already planned (sent today or scheduled after it), and the
     contacts in the 7 days up to today, in total and on the channel."""
     g = policy.guards
+    # what a customer reported (payrisk.feedback: a promise, a bounced address) is not a contact made to it
+    contacts = contacts.loc[~contacts["template"].fillna("").str.startswith(REPORTED).to_numpy(dtype=bool)]
     pending = contacts.loc[contacts["sent_at"] >= day, "customer_id"].unique()
     week = contacts.loc[
         (contacts["sent_at"] >= day - pd.Timedelta(days=6)) & (contacts["sent_at"] < day + pd.Timedelta(days=1))

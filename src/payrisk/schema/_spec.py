@@ -222,6 +222,8 @@ TABLES: dict[str, TableSpec] = {
             _c("delivered", K.BOOL, "The contact reached the customer."),
             _c("bounced", K.BOOL, "The channel bounced (wrong address or number)."),
             _c("outcome", K.TEXT, "Recorded outcome, e.g. promise_to_pay, no_answer, refused."),
+            _c("promised_date", K.DATE, "With outcome promise_to_pay: the day the customer promised to pay by."),
+            _c("promised_amount", K.MONEY, "With outcome promise_to_pay: the amount promised (empty = all open)."),
         ),
     ),
 }

@@ -504,6 +504,9 @@ def _check_contacts(t: _Table) -> None:
         tone = t.df["tone"].str.lower()
         t.df["tone"] = tone
         t.flag(tone.notna().to_numpy() & ~tone.isin(TONES).to_numpy(), "unknown_tone", "tone")
+    if "promised_amount" in t.df.columns:
+        promised = t.df["promised_amount"].to_numpy()
+        t.flag((promised <= 0) & ~np.isnan(promised), "negative_amount", "promised_amount")
     t.fill_default("bounced", False)
     if "delivered" not in t.df.columns:
         t.df["delivered"] = ~t.df["bounced"].to_numpy(bool)
