@@ -298,29 +298,42 @@ def _money_ticks() -> Any:
 
 
 def kpi_trend_chart(trend: pd.DataFrame) -> Any:
-    """The last months' DSO and ADD, CEI and overdue share per currency (:func:`payrisk.kpi.kpi_trend`): three
-    panels sharing the month axis.
+    """The last months' DSO and ADD, CEI and overdue share per currency and the ageing of the largest currency
+    (:func:`payrisk.kpi.kpi_trend`): four panels sharing the month axis.
 
     Examples
     --------
     >>> idx = pd.MultiIndex.from_product([["EUR"], pd.date_range("2024-01-31", periods=3, freq="ME")],
     ...                                  names=["currency", "as_of"])
     >>> trend = pd.DataFrame({"dso": [40.0, 42.0, 45.0], "add": [10.0, 11.0, 14.0], "cei": [80.0, 78.0, 75.0],
-    ...                       "overdue_share": [0.3, 0.32, 0.35]}, index=idx)
+    ...                       "overdue_share": [0.3, 0.32, 0.35], "receivables": [9e5, 1e6, 1.1e6],
+    ...                       "current": [0.7, 0.68, 0.65], "1-30": [0.3, 0.32, 0.35]}, index=idx)
     >>> [a.get_title() for a in kpi_trend_chart(trend).axes]
-    ['DSO and ADD (days)', 'CEI (month)', 'overdue share']
+    ['DSO and ADD (days)', 'CEI (month)', 'overdue share', 'ageing (EUR)']
     """
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(11.0, 3.4), layout="constrained")
-    axes = fig.subplots(1, 3, sharex=True)
+    fig = Figure(figsize=(14.0, 3.4), layout="constrained")
+    axes = fig.subplots(1, 4, sharex=True)
     for (cur, rows), colour in zip(trend.groupby(level="currency"), _CURRENCY_COLOURS * 10, strict=False):
         x = rows.index.get_level_values("as_of")
         axes[0].plot(x, rows["dso"], color=colour, marker="o", ms=3, label=f"{cur} DSO")
         axes[0].plot(x, rows["add"], color=colour, ls="--", label=f"{cur} ADD")
         axes[1].plot(x, rows["cei"], color=colour, marker="o", ms=3, label=str(cur))
         axes[2].plot(x, 100 * rows["overdue_share"], color=colour, marker="o", ms=3, label=str(cur))
-    for a, title in zip(axes, ("DSO and ADD (days)", "CEI (month)", "overdue share"), strict=True):
+    buckets = [c for c in ("current", "1-30", "31-60", "61-90", "90+") if c in trend.columns]
+    biggest = trend.groupby(level="currency")["receivables"].last().idxmax() if "receivables" in trend else None
+    if buckets and biggest is not None:  # the ageing of the largest currency's receivables, month by month
+        from matplotlib import colormaps
+
+        rows = trend.xs(biggest, level="currency")
+        colours = colormaps["RdYlGn_r"](np.linspace(0.1, 0.95, len(buckets)))
+        axes[3].stackplot(rows.index, *(100 * rows[b].fillna(0).to_numpy() for b in buckets), labels=buckets,
+                          colors=colours)  # fmt: skip
+        axes[3].legend(fontsize="x-small", loc="lower left")
+        axes[3].yaxis.set_major_formatter("{x:.0f}%")
+    titles = ("DSO and ADD (days)", "CEI (month)", "overdue share", f"ageing ({biggest})")
+    for a, title in zip(axes, titles, strict=True):
         a.set_title(title)
         a.tick_params(axis="x", labelrotation=45, labelsize="small")
     axes[2].yaxis.set_major_formatter("{x:.0f}%")
