@@ -86,6 +86,18 @@ def account_worklist(
         to pay, in words) and ``promise_status`` (open, kept, broken; empty without one), ``disputed_invoices``
         and ``disputed_amount`` (open and disputed), ``first_invoice`` (its most urgent invoice) and
         ``reasons`` (of the first of its invoices that has them).
+
+    Examples
+    --------
+    >>> import pandas as pd, payrisk as pr
+    >>> inv = pd.DataFrame({"invoice_id": ["1", "2"], "customer_id": ["a", "a"], "issue_date": ["2024-05-01"] * 2,
+    ...                     "due_date": ["2024-06-01", "2024-07-15"], "amount": [700.0, 300.0]})
+    >>> worklist = pd.DataFrame({"customer_id": ["a", "a"], "currency": "EUR", "open_amount": [700.0, 300.0],
+    ...                          "days_overdue": [29, 0], "expected_loss": [90.0, 10.0], "priority_rank": [1, 2],
+    ...                          "segment": "forgetful"}, index=pd.Index(["1", "2"], name="invoice_id"))
+    >>> acc = account_worklist(pr.Ledger.from_frames(invoices=inv), worklist, "2024-06-30")
+    >>> acc[["customer_id", "open_amount", "overdue_amount", "n_invoices", "first_invoice"]].values.tolist()
+    [['a', 1000.0, 700.0, 2, '1']]
     """
     check_worklist(worklist, _NEEDS, "account_worklist")
     if promise_days < 0 or grace_days < 0:

@@ -415,6 +415,17 @@ def apply_feedback(ledger: Ledger, feedback: FeedbackStore | list[FeedbackRecord
     Returns
     -------
     Ledger
+
+    Examples
+    --------
+    >>> import pandas as pd, payrisk as pr
+    >>> inv = pd.DataFrame({"invoice_id": ["1"], "customer_id": ["C1"], "issue_date": ["2024-06-01"],
+    ...                     "due_date": ["2024-07-01"], "amount": [800.0]})
+    >>> ledger = pr.Ledger.from_frames(invoices=inv)
+    >>> store = FeedbackStore("sqlite://")
+    >>> _ = store.record(Dispute(invoice_id="1", reason="wrong price", made_on="2024-07-05"), "key-1", ledger=ledger)
+    >>> apply_feedback(ledger, store).invoices["disputed_date"].dt.strftime("%Y-%m-%d").tolist()
+    ['2024-07-05']
     """
     from payrisk.ledger import Ledger
 
