@@ -369,6 +369,9 @@ def _worklist_html(worklist: pd.DataFrame, actions: pd.DataFrame | None, n: int)
         cells = []
         for col, _ in _WORKLIST_COLUMNS:
             v = rec.get(col, "")
+            if col in ("open_amount", "expected_loss"):  # money in the reader's locale, as in the accounts
+                cells.append(_cell(v, "money", str(rec["currency"])))
+                continue
             if isinstance(v, float):
                 v = "" if np.isnan(v) else f"{v:.0%}" if col in _SHARES else f"{v:,.0f}"
             cells.append(f"<td>{html.escape(str(v))}</td>")
@@ -466,11 +469,22 @@ def write_report(
     dry = forecast.dry_periods()
     dry_text = ", ".join(f"{r.currency} week of {r.period_start:%d %b}" for r in dry.itertuples()) or "none"
     sections.append(f'<p id="dry-weeks">Dry weeks: {html.escape(dry_text)}</p>')
+    sections.append(
+        "<p>The expected inflow per week from the open invoices (each paid on its predicted date distribution) "
+        "with its P10-P90 band, per week and cumulated; a dry week (red dots) is one whose expected inflow, or the "
+        "low end of its band, falls below the threshold given to the forecast (cash_inflow(..., threshold=...); "
+        "none by default). Invoices not issued yet are not in it.</p>"
+    )
     sections += _kpi_sections(ledger, engine, day)
     sections += _trend_sections(ledger, day)
     if engine.segmenter_ is not None:
         sections.append("<h2>Segments</h2>")
         sections.append(_png(plots.segment_map(engine.segmenter_.predict(ledger, day))))
+        sections.append(
+            "<p>Each dot a customer: how often it paid late (share of its settled invoices) against how late "
+            "(typical days), coloured by segment: reliable pays on time, forgetful late but soon after a reminder, "
+            "struggling later and later, chronic late most of the time.</p>"
+        )
     sections.append("<h2>Model quality (out of time)</h2>")
     metrics, fig = model_quality(ledger, engine, day)
     if metrics is None:
