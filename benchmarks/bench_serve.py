@@ -1,7 +1,8 @@
 """``payrisk serve`` under load on loopback: a 2,000-customer world, the service started by the command in its own
 process, N concurrent httpx clients for a fixed time per endpoint, after one warm-up call (the scored worklist is
 cached per as_of). Requests per second and p50/p99 latency for /health, /customers/{id}/score and
-/customers/{id}/balance.
+/customers/{id}/balance, the server's peak memory, beside what an application does without the service: run
+`payrisk score` for each question.
 
 Usage: python benchmarks/bench_serve.py [seconds_per_endpoint] [clients]   -> benchmarks/results/serve.json
 """
@@ -65,6 +66,17 @@ def _load(base: str, paths: list[str], seconds: float, clients: int) -> dict[str
     }
 
 
+def _peak_mb(pid: int) -> float:
+    """The process's peak resident memory (Linux: VmHWM), in MB; NaN elsewhere."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def main(seconds: float = 20.0, clients: int = 8) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -104,9 +116,19 @@ def main(seconds: float = 20.0, clients: int = 8) -> None:
             for name, paths in cases.items():
                 results[name] = _load(base, paths, seconds, clients)
                 print(name, results[name], file=sys.stderr)
+            peak_mb = _peak_mb(server.pid)
         finally:
             server.terminate()
             server.wait(30)
+        # what an application without the service does: run the command for each question (reads the data,
+        # loads the model, scores the book), here for one customer's scores
+        t0 = time.perf_counter()
+        for _ in range(3):
+            subprocess.run([sys.executable, "-m", "payrisk.cli", "--quiet", "score", str(root / "data"), "--model",
+                            str(root / "model"), "--as-of", AS_OF, "--format", "json", "--out",
+                            str(root / "w.json"), "--overwrite"], check=True, capture_output=True)  # fmt: skip
+        shell_out = (time.perf_counter() - t0) / 3
+        print(f"payrisk score per question: {shell_out:.1f} s; server peak {peak_mb:.0f} MB", file=sys.stderr)
     doc = {
         "benchmark": "serve",
         "machine": machine(),
@@ -124,6 +146,12 @@ def main(seconds: float = 20.0, clients: int = 8) -> None:
             "customer_balance": round(first_balance, 2),
         },
         "results": results,
+        "server_peak_rss_mb": round(peak_mb),
+        "baseline": {
+            "what": "an application without the service runs `payrisk score ... --format json` per question",
+            "seconds_per_question": round(shell_out, 2),
+            "questions_per_s": round(1 / shell_out, 3),
+        },
     }
     out = RESULTS / "serve.json"
     out.write_text(json.dumps(doc, indent=1) + "\n")
