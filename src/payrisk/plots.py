@@ -326,9 +326,9 @@ def kpi_trend_chart(trend: pd.DataFrame) -> Any:
     if buckets and biggest is not None:  # the ageing of the largest currency's receivables, month by month
         from matplotlib import colormaps
 
-        rows = trend.xs(biggest, level="currency")
+        aged = trend.loc[trend.index.get_level_values("currency") == biggest].droplevel("currency")
         colours = colormaps["RdYlGn_r"](np.linspace(0.1, 0.95, len(buckets)))
-        axes[3].stackplot(rows.index, *(100 * rows[b].fillna(0).to_numpy() for b in buckets), labels=buckets,
+        axes[3].stackplot(aged.index, *(100 * aged[b].fillna(0).to_numpy() for b in buckets), labels=buckets,
                           colors=colours)  # fmt: skip
         axes[3].legend(fontsize="x-small", loc="lower left")
         axes[3].yaxis.set_major_formatter("{x:.0f}%")
