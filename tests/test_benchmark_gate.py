@@ -24,6 +24,13 @@ def baseline(tmp_path_factory) -> Path:
     return path
 
 
+def test_the_benchmark_writes_out_of_time_metrics_with_intervals(baseline):
+    doc = json.loads(baseline.read_text())  # written by `payrisk benchmark ... --out` in the fixture
+    auc = doc["metrics"]["synthetic.p_late.auc"]
+    assert doc["suite"] == "models" and auc["n"] >= 100
+    assert 0.5 < auc["ci_low"] <= auc["value"] <= auc["ci_high"] <= 1
+
+
 def test_the_gate_passes_on_the_same_model(baseline, capsys):
     assert main(["--quiet", "benchmark", "--compare", str(baseline), *SMALL]) == 0
     out = capsys.readouterr().out

@@ -257,15 +257,6 @@ def test_report_is_one_self_contained_file_with_the_worklist(folder):
     assert 'id="kpis"' in text and "DSO" in text  # the KPIs credit managers report
 
 
-def test_benchmark_writes_out_of_time_metrics_with_intervals(tmp_path):
-    out = tmp_path / "results.json"
-    assert main(["--quiet", "benchmark", "--customers", "300", "--trees", "60", "--out", str(out)]) == 0
-    doc = json.loads(out.read_text())
-    auc = doc["metrics"]["synthetic.p_late.auc"]
-    assert doc["suite"] == "models" and auc["n"] >= 100
-    assert 0.5 < auc["ci_low"] <= auc["value"] <= auc["ci_high"] <= 1
-
-
 def test_a_bug_is_exit_3_not_a_finding(tmp_path, monkeypatch, capsys):
     import payrisk.cli as cli
 
