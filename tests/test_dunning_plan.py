@@ -181,6 +181,24 @@ def test_a_promise_pauses_the_track_until_its_date_and_grace(invoice):
     assert (resumed["status"] == "send").any()
 
 
+def test_a_promise_without_a_date_pauses_until_the_ledgers_due_day_for_it():
+    """One definition of a promise on record (Ledger.promises): undated, it falls due 14 days after it was made, and
+    the plan's pause, the account worklist's words and the KPI all read that day."""
+    ledger = _ledger(_promise("c_plain", "2024-06-05", None, "I_c_plain"))
+    due = ledger.as_of(TODAY).promises().set_index("customer_id").loc["c_plain", "due"]
+    assert due == pd.Timestamp("2024-06-05") + pd.Timedelta(days=pr.ledger.PROMISE_UNDATED_DAYS)
+    text = f"promise_to_pay: promised 1,200 by {due:%Y-%m-%d}"
+    assert _rows(plan_actions(ledger, _scores(), POLICY, TODAY), "c_plain")["blocked_by"].eq(text).all()
+    resume = due + pd.Timedelta(days=POLICY.guards.promise_grace_days + 1)
+    resumed = _rows(plan_actions(ledger, _scores(), POLICY, resume), "c_plain")
+    assert not resumed["blocked_by"].str.startswith("promise_to_pay").any()
+    scores = _scores().assign(currency="EUR", expected_loss=1.0)
+    scores["days_overdue"] = (TODAY - scores["due_date"]).dt.days.clip(lower=0)
+    accounts = pr.accounts.account_worklist(ledger, scores, TODAY).set_index("customer_id")
+    assert accounts.loc["c_plain", "promise"].startswith(f"promised 1,200 by {due:%Y-%m-%d} (on 2024-06-05")
+    assert accounts.loc["c_plain", "promise_status"] == "open"
+
+
 def test_a_promise_made_later_is_not_seen_and_another_customer_is_not_paused():
     ledger = _ledger(_promise("c_plain", "2024-06-20", "2024-06-30"))
     later = plan_actions(ledger, _scores(), POLICY, TODAY)  # made after today: not known yet

@@ -185,6 +185,23 @@ def test_promise_kept_rate_by_hand():
     assert got["kept_rate"] == pytest.approx(2 / 3)
 
 
+def test_a_promise_with_a_date_is_judged_on_that_date():
+    invoices = [
+        ("a", "c1", "EUR", "2024-05-01", "2024-05-31", 100.0),
+        ("b", "c2", "EUR", "2024-05-01", "2024-05-31", 100.0),
+    ]
+    payments = [("a", "c1", "2024-06-08", 100.0), ("b", "c2", "2024-06-08", 100.0)]
+    ledger = _ledger(
+        invoices, payments, [("a", "c1", "2024-06-01", "promise_to_pay"), ("b", "c2", "2024-06-01", "promise_to_pay")]
+    )
+    contacts = ledger.contacts.assign(promised_date=pd.to_datetime(["2024-06-05", "2024-06-10"]))
+    dated = pr.Ledger.from_frames(invoices=ledger.invoices, payments=ledger.payments, contacts=contacts)
+    # undated both fall due 14 days on and were paid within them; dated, c1 paid 3 days after the day it named
+    assert kpi.promise_kept_rate(ledger, AS_OF).loc["EUR", "kept"] == 2
+    got = kpi.promise_kept_rate(dated, AS_OF).loc["EUR"]
+    assert got["promises"] == 2 and got["kept"] == 1
+
+
 def test_on_time_share_matches_the_true_probabilities_of_the_synthetic_world():
     ledger = pr.datasets.make_ledger(n_customers=800, seed=2)
     day = pd.Timestamp("2024-06-30")

@@ -28,7 +28,7 @@ import pandas as pd
 
 from payrisk._priority import rank_and_shade
 from payrisk.errors import ParameterError
-from payrisk.ledger import to_date
+from payrisk.ledger import PROMISE_UNDATED_DAYS, to_date
 from payrisk.schema import check_worklist
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,7 +53,7 @@ def account_worklist(
     as_of: Any,
     actions: pd.DataFrame | None = None,
     promise_days: int = 30,
-    grace_days: int = 14,
+    grace_days: int = PROMISE_UNDATED_DAYS,
 ) -> pd.DataFrame:
     """One row per customer and currency of the worklist, most expected loss first.
 
@@ -170,29 +170,21 @@ def _promises(
     snap: Any, rows: pd.DataFrame, ids: pd.Series, day: pd.Timestamp, promise_days: int, grace_days: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per customer: its latest promise to pay made in the last ``promise_days``, in words, and its status."""
-    con = snap.contacts
     empty = np.full(len(ids), "", dtype=object)
-    if con.empty:
-        return empty, empty.copy()
-    made = con["sent_at"].dt.normalize()
-    recent = (con["outcome"] == "promise_to_pay").to_numpy(dtype=bool, na_value=False) & (
-        made > day - pd.Timedelta(days=promise_days)
-    ).to_numpy(dtype=bool, na_value=False)
-    p = con.loc[recent].assign(made=made[recent]).sort_values("sent_at", kind="stable")
-    p = p.drop_duplicates("customer_id", keep="last").set_index("customer_id")
+    p = snap.promises(undated_days=grace_days)
+    p = p.loc[(p["made"] > day - pd.Timedelta(days=promise_days)).to_numpy(dtype=bool)]
+    p = p.drop_duplicates("customer_id", keep="last").set_index("customer_id")  # oldest first: the latest speaks
     if p.empty:
         return empty, empty.copy()
-    by = p["made"] + pd.Timedelta(days=grace_days)
-    if "promised_date" in p.columns:
-        by = pd.to_datetime(p["promised_date"]).fillna(by)
-    amount = pd.to_numeric(p["promised_amount"], errors="coerce") if "promised_amount" in p.columns else None
+    by = p["due"]
+    amount = p["promised_amount"]
     # still open: the promised invoice (or, for a promise about the account, any overdue invoice) is in the worklist
     open_ids = set(rows["invoice_id"])
     overdue_customers = set(rows.loc[rows["overdue"], "customer_id"])
-    inv = p["invoice_id"] if "invoice_id" in p.columns else pd.Series(None, index=p.index, dtype=object)
+    inv = p["invoice_id"]
     still = np.where(inv.notna(), inv.isin(open_ids), p.index.isin(overdue_customers))
     status = np.where(~still, "kept", np.where(by.to_numpy() >= np.datetime64(day), "open", "broken"))
-    what = "" if amount is None else amount.map(lambda v: "" if pd.isna(v) else f"{v:,.0f} ").fillna("")
+    what = amount.map(lambda v: "" if pd.isna(v) else f"{v:,.0f} ").fillna("")
     words = (
         "promised " + what + "by " + by.dt.strftime("%Y-%m-%d") + " (on " + p["made"].dt.strftime("%Y-%m-%d")
         + np.where(inv.notna(), ", invoice " + inv.astype("str"), ", the account") + ")"

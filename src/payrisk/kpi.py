@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from payrisk.errors import ParameterError
+from payrisk.ledger import PROMISE_UNDATED_DAYS
 
 if TYPE_CHECKING:
     from payrisk.ledger import Ledger
@@ -389,16 +390,17 @@ def promise_kept_rate(
     ledger: Ledger,
     as_of: Any,
     window_days: int = 90,
-    grace_days: int = 14,
+    grace_days: int = PROMISE_UNDATED_DAYS,
     by: str | None = None,
     segments: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Share of promises to pay that were kept: contacts whose ``outcome`` is ``promise_to_pay``, made in the
-    ``window_days`` up to ``as_of`` and whose ``grace_days`` deadline has passed by ``as_of``.
+    """Share of promises to pay that were kept: promises on record (:meth:`payrisk.Ledger.promises`) made in the
+    ``window_days`` up to ``as_of`` and due by ``as_of``.
 
-    A promise about an invoice is kept when that invoice is paid in full within ``grace_days`` of the contact
-    (already paid counts too); a promise with no invoice is kept when the customer pays anything in that time.
-    Promises whose deadline is still ahead are not judged.
+    A promise falls due on its ``promised_date``, or ``grace_days`` after it was made when it has none. A promise
+    about an invoice is kept when that invoice is paid in full by then (already paid counts too); a promise with no
+    invoice is kept when the customer pays anything between the promise and its due day. Promises still ahead are
+    not judged.
 
     Returns
     -------
@@ -417,22 +419,13 @@ def promise_kept_rate(
         raise ParameterError("window_days must be at least 1 and grace_days at least 0.")
     day = _day(as_of)
     snap = ledger.as_of(day)
-    con = snap.contacts
-    sent = con["sent_at"].dt.normalize()
-    deadline = sent + pd.Timedelta(days=grace_days)
-    judged = (
-        (con["outcome"] == "promise_to_pay").to_numpy(dtype=bool, na_value=False)
-        & (sent > day - pd.Timedelta(days=window_days)).to_numpy(dtype=bool)
-        & (deadline <= day).to_numpy(dtype=bool)
-    )
-    con, deadline = con.loc[judged], deadline.loc[judged]
+    con = snap.promises(undated_days=grace_days)
+    con = con.loc[((con["made"] > day - pd.Timedelta(days=window_days)) & (con["due"] <= day)).to_numpy(dtype=bool)]
     paid = snap.invoices.set_index("invoice_id")["paid_date"]
-    inv_paid = con["invoice_id"].map(paid)
-    kept_invoice = (inv_paid <= deadline).to_numpy(dtype=bool, na_value=False)
+    kept_invoice = (con["invoice_id"].map(paid) <= con["due"]).to_numpy(dtype=bool, na_value=False)
     pay = snap.payments[["customer_id", "payment_date"]]
-    pair = con[["customer_id"]].assign(sent=con["sent_at"].dt.normalize(), deadline=deadline, row=np.arange(len(con)))
-    pair = pair.merge(pay, on="customer_id", how="inner")
-    hit = pair.loc[(pair["payment_date"] >= pair["sent"]) & (pair["payment_date"] <= pair["deadline"]), "row"]
+    pair = con[["customer_id", "made", "due"]].assign(row=np.arange(len(con))).merge(pay, on="customer_id")
+    hit = pair.loc[(pair["payment_date"] >= pair["made"]) & (pair["payment_date"] <= pair["due"]), "row"]
     kept_customer = np.isin(np.arange(len(con)), hit.to_numpy())
     kept = np.where(con["invoice_id"].notna().to_numpy(), kept_invoice, kept_customer)
     out = _sum(

@@ -37,7 +37,7 @@ from payrisk.schema import DATE_DTYPE, TABLES, ColumnKind, ColumnMapping, Valida
 if TYPE_CHECKING:  # pragma: no cover
     from payrisk.datasets import Truth
 
-__all__ = ["TABLE_NAMES", "Ledger", "LedgerSummary", "to_date"]
+__all__ = ["PROMISE_UNDATED_DAYS", "TABLE_NAMES", "Ledger", "LedgerSummary", "to_date"]
 
 #: reads the truth folder of a saved synthetic world; set by :mod:`payrisk.datasets`, which owns the truth (the
 #: ledger, a layer below, only carries it)
@@ -49,6 +49,9 @@ def register_truth_reader(reader: Callable[[Path], Truth]) -> None:
     global _TRUTH_READER
     _TRUTH_READER = reader
 
+
+#: A promise to pay recorded without a promised date falls due this many days after it was made.
+PROMISE_UNDATED_DAYS = 14
 
 TABLE_NAMES: tuple[str, ...] = (
     "customers",
@@ -543,6 +546,53 @@ class Ledger:
     def open_invoices(self) -> pd.DataFrame:
         """Invoices not settled at :attr:`as_of_date` (or at the end of the data)."""
         return self.invoices.loc[self.invoices["open_amount"] > 0].reset_index(drop=True)
+
+    def promises(self, undated_days: int = PROMISE_UNDATED_DAYS) -> pd.DataFrame:
+        """The promises to pay on record: ``contacts`` rows whose ``outcome`` is ``promise_to_pay``, each with the day
+        it falls due.
+
+        The one definition every part of payrisk reads (the promise-kept KPI, the account worklist, the dunning
+        plan's promise guard, the customer portal of ``payrisk serve``): a promise falls due on its
+        ``promised_date``, or, when the collector recorded none, ``undated_days`` after the day it was made.
+        Read it on a snapshot (``ledger.as_of(day).promises()``) to see only the promises made by that day.
+
+        Parameters
+        ----------
+        undated_days : int, default 14
+            When a promise without a ``promised_date`` falls due, in days after it was made.
+
+        Returns
+        -------
+        DataFrame
+            One row per promise, oldest first: ``contact_id``, ``customer_id``, ``invoice_id`` (empty for a
+            promise about the whole account), ``made`` (the day), ``due`` (the day it falls due), ``dated``
+            (the customer named the day) and ``promised_amount`` (empty: all that is open).
+
+        Examples
+        --------
+        >>> import payrisk as pr
+        >>> promises = pr.datasets.make_ledger(n_customers=50, seed=0).as_of("2024-06-30").promises()
+        >>> bool((promises["due"] >= promises["made"]).all() and promises["made"].le("2024-06-30").all())
+        True
+        """
+        if undated_days < 0:
+            raise ParameterError(f"promises: undated_days must be 0 or more; got {undated_days}.")
+        con = self.contacts
+        con = con.loc[(con["outcome"] == "promise_to_pay").to_numpy(dtype=bool, na_value=False)]
+        con = con.sort_values("sent_at", kind="stable")
+        made = con["sent_at"].dt.normalize()
+        promised = con["promised_date"]  # canonical columns: always there, empty when the source has none
+        return pd.DataFrame(
+            {
+                "contact_id": con["contact_id"],
+                "customer_id": con["customer_id"],
+                "invoice_id": con["invoice_id"],
+                "made": made,
+                "due": promised.fillna(made + pd.Timedelta(days=undated_days)),
+                "dated": promised.notna(),
+                "promised_amount": con["promised_amount"].astype("float64"),
+            }
+        ).reset_index(drop=True)
 
     def summary(self) -> LedgerSummary:
         """Counts, periods, open items and lateness in one readable block.

@@ -300,9 +300,9 @@ class _Service:
             snap = led.as_of(day)
             inv = snap.invoices
             inv = inv.loc[inv["open_amount"] > 0].sort_values(["customer_id", "due_date"])
-            con = snap.contacts
-            made = (con["outcome"] == "promise_to_pay").fillna(False) & (con["promised_date"] >= day).fillna(False)
-            return dict(tuple(inv.groupby("customer_id"))), dict(tuple(con.loc[made].groupby("customer_id")))
+            promised = snap.promises()
+            promised = promised.loc[promised["due"] >= day]
+            return dict(tuple(inv.groupby("customer_id"))), dict(tuple(promised.groupby("customer_id")))
 
         return self.cached("portal", as_of, make)
 
@@ -320,7 +320,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(frame.to_json(orient="records", date_format="iso"))
 
 
-_NO_ITEMS = pd.DataFrame(columns=["invoice_id", "due_date", "currency", "open_amount", "promised_amount"])
+_NO_ITEMS = pd.DataFrame(columns=["invoice_id", "due_date", "currency", "open_amount", "promised_amount", "due"])
 
 
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -578,7 +578,7 @@ def create_app(
             "promises": [
                 {"invoice_id": None if pd.isna(p["invoice_id"]) else p["invoice_id"],
                  "amount": None if pd.isna(p["promised_amount"]) else float(p["promised_amount"]),
-                 "promised_date": _day(p["promised_date"])}
+                 "promised_date": _day(p["due"])}
                 for p in _rows(promised)
             ],
         }  # fmt: skip

@@ -71,7 +71,7 @@ def _invoice_guards(
     no_notice = (
         ~rows["invoice_id"].isin(noticed).to_numpy() if g.legal_needs_formal_notice else np.zeros(len(rows), bool)
     )
-    promised = _promises(rows, contacts, day, g.promise_grace_days)
+    promised = _promises(rows, snap, day, g.promise_grace_days)
     rules: list[tuple[str | np.ndarray, np.ndarray]] = [
         ("not_open: the invoice is paid or credited", not_open),
         ("disputed: only the dispute flow contacts a customer about a disputed invoice", disputed),
@@ -84,20 +84,18 @@ def _invoice_guards(
     return blocked
 
 
-def _promises(rows: pd.DataFrame, contacts: pd.DataFrame, day: pd.Timestamp, grace: int) -> np.ndarray:
+def _promises(rows: pd.DataFrame, snap: Any, day: pd.Timestamp, grace: int) -> np.ndarray:
     """The block of each row whose invoice, or whose customer (a promise without an invoice), has a promise to pay
-    made by ``day`` whose date plus ``grace`` days is not past ("promise_to_pay: promised 1,200 by 2024-08-15");
-    else ""."""
+    on record (:meth:`payrisk.Ledger.promises`) whose due day plus ``grace`` days is not past
+    ("promise_to_pay: promised 1,200 by 2024-08-15"); else ""."""
     out = np.full(len(rows), "", dtype=object)
-    if "promised_date" not in contacts.columns or not len(rows):
+    made = snap.promises()
+    made = made.loc[(made["due"] + pd.Timedelta(days=grace) >= day).to_numpy(dtype=bool)]
+    if made.empty or not len(rows):
         return out
-    made = contacts.loc[(contacts["outcome"] == "promise_to_pay").fillna(False).to_numpy(dtype=bool)]
-    made = made.loc[(made["promised_date"] + pd.Timedelta(days=grace) >= day).fillna(False).to_numpy(dtype=bool)]
-    if made.empty:
-        return out
-    made = made.sort_values("promised_date")  # the latest promise speaks for its invoice or customer
+    made = made.sort_values("due", kind="stable")  # the latest promise speaks for its invoice or customer
     amount = made["promised_amount"].map(lambda a: "the open amount" if pd.isna(a) else f"{a:,.0f}")
-    text = "promise_to_pay: promised " + amount + " by " + made["promised_date"].dt.strftime("%Y-%m-%d")
+    text = "promise_to_pay: promised " + amount + " by " + made["due"].dt.strftime("%Y-%m-%d")
     whole = made["invoice_id"].isna().to_numpy()
     by_customer = pd.Series(text.to_numpy()[whole], index=made["customer_id"].to_numpy()[whole])
     by_invoice = pd.Series(text.to_numpy()[~whole], index=made["invoice_id"].to_numpy()[~whole])

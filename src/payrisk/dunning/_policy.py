@@ -151,8 +151,8 @@ class Guards(_Strict):
     legal_min_amount: float = Field(default=500.0, ge=0.0)
     legal_needs_formal_notice: bool = True
     bounce_fallback: dict[Channel, Channel] = Field(default={"email": "sms", "sms": "letter", "phone": "letter"})
-    #: a promise to pay (contacts with outcome promise_to_pay and a promised_date) pauses the track of its invoice,
-    #: or of every invoice of its customer, until this many days after the promised date
+    #: a promise to pay on record (:meth:`payrisk.Ledger.promises`: its promised_date, or 14 days after it was made)
+    #: pauses the track of its invoice, or of every invoice of its customer, until this many days after it falls due
     promise_grace_days: int = Field(default=3, ge=0)
 
 
