@@ -36,7 +36,12 @@ def day(k: int) -> pd.Timestamp:
 
 
 def assert_same(fast: pd.DataFrame, naive: pd.DataFrame) -> None:
-    pd.testing.assert_frame_equal(fast, naive, check_exact=False, rtol=1e-9, atol=1e-6)
+    """Equal to the naive float64 reference as stored: features are float32 (what the trees read), so to float32's
+    precision (a relative 6e-8, checked at 1e-6)."""
+    numbers = [c for c in naive.columns if c not in ("customer_id", "as_of")]
+    assert (fast[numbers].dtypes == "float32").all()
+    expected = naive.astype(dict.fromkeys(numbers, "float32"))
+    pd.testing.assert_frame_equal(fast, expected, check_exact=False, rtol=1e-6, atol=1e-6)
 
 
 def build(frames: dict[str, pd.DataFrame]) -> pr.Ledger:
@@ -604,5 +609,22 @@ def test_builders_columns_follow_the_registry(hand):
     assert P.index.name == "plan_id" and P["installment_no"].tolist() == [1.0, 2.0]
     for df in (X, C, P):
         feats = [c for c in df.columns if c not in ("customer_id", "as_of")]
-        assert (df[feats].dtypes == "float64").all()
+        assert (df[feats].dtypes == "float32").all()
     assert_same(P, naive_plan_features(ledger, installment_due_cutoffs(ledger)))
+
+
+def test_blocks_of_customers_change_nothing(monkeypatch):
+    """invoice_features works through blocks of whole customers: cut in many small blocks, every value is the
+    same, in the cutoffs' order."""
+    from payrisk.features import _builders
+
+    ledger = pr.datasets.make_ledger(n_customers=150, seed=4)
+    open_ids = ledger.as_of("2024-03-31").open_invoices()["invoice_id"].sample(frac=1.0, random_state=0)
+    cut = pd.DataFrame({"invoice_id": open_ids.to_numpy(), "as_of": pd.Timestamp("2024-03-31")})  # shuffled
+    whole = {i: pr.features.invoice_features(ledger, c) for i, c in enumerate(("issue_date", "due_date", cut))}
+    monkeypatch.setattr(_builders, "BLOCK_ROWS", 37)
+    assert len(_builders._customer_blocks(np.sort(ledger.invoices["customer_id"].factorize()[0]))) > 20
+    for i, c in enumerate(("issue_date", "due_date", cut)):
+        got, expected = pr.features.invoice_features(ledger, c), whole[i]
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert got.index.tolist() == cut["invoice_id"].tolist()

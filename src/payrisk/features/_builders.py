@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -120,8 +121,8 @@ def invoice_features(ledger: Ledger, cutoffs: Any = "issue_date", features: list
     -------
     DataFrame
         Index ``invoice_id``; columns ``customer_id``, ``as_of`` (the cutoff day), then the invoice and the
-        customer features (``feature_names("invoice") + feature_names("customer")``), all float64. The
-        customer features leave the row's own invoice out.
+        customer features (``feature_names("invoice") + feature_names("customer")``), all float32 (computed in
+        float64, stored as the trees read them). The customer features leave the row's own invoice out.
 
     Examples
     --------
@@ -136,10 +137,45 @@ def invoice_features(ledger: Ledger, cutoffs: Any = "issue_date", features: list
     prep = Prepared(ledger)
     pos, day = _invoice_rows(prep, cutoffs)
     order = np.lexsort((day, prep.inv_cust[pos]))  # sorted queries make every searchsorted cache-friendly
-    pos, day = pos[order], day[order]
     inv_names, cust_names = _select(features, ("invoice", "customer"), "invoice_features")
-    hist = history(prep, prep.inv_cust[pos], day, pos)
-    cust_block = hist.frame(cust_names)
+    names = inv_names + (feature_names("customer") if cust_names is None else cust_names)
+    # one float32 matrix in the cutoffs' order, filled block by block of whole customers: what a block derives
+    # (sorted streams, windows, the features it reuses) is the block's size, never the ledger's
+    values = np.empty((len(pos), len(names)), dtype=np.float32, order="F")
+    cust = prep.inv_cust[pos[order]]
+    for first, stop in _customer_blocks(cust):
+        rows = order[first:stop]
+        own = _own_invoice_features(prep, pos[rows], day[rows], cust[first:stop], inv_names)
+        for j, name in enumerate(names):
+            values[rows, j] = own[name] if name in own else own["_history"][name]
+    out = pd.DataFrame(values, columns=names, copy=False)
+    out.insert(0, "as_of", _as_datetime(day))
+    out.insert(0, "customer_id", ledger.invoices["customer_id"].take(pos).reset_index(drop=True))
+    out.index = pd.Index(ledger.invoices["invoice_id"].take(pos), name="invoice_id", dtype="str")
+    return out
+
+
+#: rows per block of customers in :func:`invoice_features` (a block's working memory is a few hundred bytes a row)
+BLOCK_ROWS = 200_000
+
+
+def _customer_blocks(cust: np.ndarray) -> list[tuple[int, int]]:
+    """``(first, stop)`` row ranges of sorted customer codes ``cust``, about :data:`BLOCK_ROWS` rows each, never
+    splitting a customer."""
+    size = BLOCK_ROWS
+    if not len(cust):
+        return []
+    cuts = np.unique(np.searchsorted(cust, cust[np.arange(size, len(cust), size)], side="left"))
+    bounds = [0, *[int(c) for c in cuts if 0 < c < len(cust)], len(cust)]
+    return list(itertools.pairwise(bounds))
+
+
+def _own_invoice_features(
+    prep: Prepared, pos: np.ndarray, day: np.ndarray, cust: np.ndarray, inv_names: list[str]
+) -> dict[str, Any]:
+    """The invoice features of rows (invoice positions ``pos`` at cutoff days ``day``, one block of customers
+    ``cust``, sorted by customer and day), with the block's history kernel under ``"_history"``."""
+    hist = history(prep, cust, day, pos, customers=(int(cust[0]), int(cust[-1]) + 1))
     amount = prep.inv_amount[pos]
     dd = prep.inv_dispute_day[pos]
     own = {
@@ -154,15 +190,7 @@ def invoice_features(ledger: Ledger, cutoffs: Any = "issue_date", features: list
         "disputed": (dd <= day) & ((prep.inv_issue[pos] <= day) | (dd > -NEVER)),
         "issue_month": pd.DatetimeIndex(_as_datetime(prep.inv_issue[pos])).month.to_numpy(),
     }
-    inv_block = pd.DataFrame(
-        {n: np.asarray(own[n]() if callable(own[n]) else own[n], dtype=np.float64) for n in inv_names}
-    )
-    head = pd.DataFrame(
-        {"customer_id": ledger.invoices["customer_id"].take(pos).reset_index(drop=True), "as_of": _as_datetime(day)}
-    )
-    out = pd.concat([head, inv_block, cust_block], axis=1)
-    out.index = pd.Index(ledger.invoices["invoice_id"].take(pos), name="invoice_id", dtype="str")
-    return _unsort(out, order)
+    return {n: own[n]() if callable(own[n]) else own[n] for n in inv_names} | {"_history": hist}
 
 
 def _unsort(frame: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
@@ -190,7 +218,7 @@ def customer_features(ledger: Ledger, as_of: Any, features: list[str] | None = N
     Returns
     -------
     DataFrame
-        Index ``customer_id``; columns ``as_of`` and ``feature_names("customer")``, float64.
+        Index ``customer_id``; columns ``as_of`` and ``feature_names("customer")``, float32.
 
     Examples
     --------
@@ -260,7 +288,7 @@ def plan_features(ledger: Ledger, cutoffs: Any = "created_date", features: list[
     -------
     DataFrame
         Index ``plan_id``; columns ``customer_id``, ``as_of``, ``installment_no`` (NaN for plan-level rows), then
-        ``feature_names("plan") + feature_names("customer")``, float64.
+        ``feature_names("plan") + feature_names("customer")``, float32.
 
     Examples
     --------
@@ -328,12 +356,12 @@ def plan_features(ledger: Ledger, cutoffs: Any = "created_date", features: list[
         "prior_plans": pl.upto(cust, day) - pl.start(cust) - self_created,
         "prior_plans_missed": br.upto(cust, day) - br.start(cust) - self_broken,
     }
-    plan_block = pd.DataFrame({n: np.asarray(block[n], dtype=np.float64) for n in plan_names})
+    plan_block = pd.DataFrame({n: np.asarray(block[n], dtype=np.float32) for n in plan_names})
     head = pd.DataFrame(
         {
             "customer_id": ledger.plans["customer_id"].to_numpy()[pos],
             "as_of": _as_datetime(day),
-            "installment_no": no.astype(np.float64),
+            "installment_no": no.astype(np.float32),
         }
     )
     out = pd.concat([head, plan_block, cust_block], axis=1)

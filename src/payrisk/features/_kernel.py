@@ -46,10 +46,21 @@ class Kernel:
         The ledger as arrays.
     cust, day, own : ndarray
         Per row: customer code, cutoff day number and own invoice position (-1 for none).
+    customers : (int, int), optional
+        The rows' customers all have codes in ``[first, stop)``: the kernel reads only their events (a block of
+        customers, so that what it derives is the block's size, not the ledger's).
     """
 
-    def __init__(self, prep: Prepared, cust: np.ndarray, day: np.ndarray, own: np.ndarray) -> None:
+    def __init__(
+        self,
+        prep: Prepared,
+        cust: np.ndarray,
+        day: np.ndarray,
+        own: np.ndarray,
+        customers: tuple[int, int] | None = None,
+    ) -> None:
         self.p = prep
+        self.customers = customers
         self.c = np.asarray(cust, dtype=np.int64)
         self.t = np.asarray(day, dtype=np.int64)
         self.own = np.asarray(own, dtype=np.int64)
@@ -67,7 +78,7 @@ class Kernel:
         """The customer features (all, or ``names`` only) as a DataFrame in row order."""
         chosen = None if names is None else set(names)
         wanted = [n for n in feature_names("customer") if chosen is None or n in chosen]
-        return pd.DataFrame({name: np.asarray(self[name], dtype=np.float64) for name in wanted})
+        return pd.DataFrame({name: np.asarray(self[name], dtype=np.float32) for name in wanted})
 
     def once(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()``, kept under ``key`` for these rows (for definitions that share an intermediate)."""
@@ -79,7 +90,10 @@ class Kernel:
         """The event table and what this kernel keeps of it (built if not kept), made the most recent; the least
         recent beyond KEEP_TABLES let go."""
         cache = self._tables.pop(table, None)
-        self._tables[table] = cache = {"events": self.p.events(table)} if cache is None else cache
+        if cache is None:
+            events = self.p.events(table)
+            cache = {"events": events if self.customers is None else events.within(*self.customers)}
+        self._tables[table] = cache
         while len(self._tables) > KEEP_TABLES:
             del self._tables[next(iter(self._tables))]
         return cache["events"], cache

@@ -8,9 +8,9 @@ kernels read the same tables, so a per-event value (days late, a payment's weekd
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Callable
-from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
@@ -110,6 +110,22 @@ class Events:
         self._values: dict[str, np.ndarray] = {}
         self.name = ""  #: the table's name in ``EVENT_TABLES``
 
+    def within(self, first: int, stop: int) -> Events:
+        """The events of the customers with codes ``first`` to ``stop - 1`` only (a block of customers: every
+        customer feature reads its own customer's events), the per-event values cut the same way on use."""
+        keep = np.flatnonzero((self.cust >= first) & (self.cust < stop))
+        sub = Events(
+            self.cust[keep],
+            self.day[keep],
+            end=None if self.end is None else self.end[keep],
+            owner=None if self.owner is None else self.owner[keep],
+            n_invoices=0 if self.by_owner is None else len(self.by_owner) - 1,
+            one_per_invoice=self.by_owner is not None,
+            columns={key: functools.partial(_cut, self, key, keep) for key in self._columns},
+        )
+        sub.name = self.name
+        return sub
+
     def values(self, key: ValueKey) -> np.ndarray | None:
         """The per-event values of ``key`` (None: every event counts 1)."""
         if key is None:
@@ -122,6 +138,12 @@ class Events:
         if key not in self._values:
             self._values[key] = np.asarray(self._columns[key]())
         return self._values[key]
+
+
+def _cut(events: Events, key: str, keep: np.ndarray) -> np.ndarray:
+    values = events.values(key)
+    assert values is not None
+    return values[keep]
 
 
 def exact(values: np.ndarray | None) -> bool:
@@ -233,12 +255,12 @@ class Prepared:
         ev.name = name
         return ev
 
-    @cached_property
+    @functools.cached_property
     def pay_inv_paid(self) -> np.ndarray:
         """Per payment: the paid day of its invoice (``NEVER`` when open or unallocated)."""
         return np.where(self.pay_inv >= 0, self.inv_paid[np.maximum(self.pay_inv, 0)], NEVER)
 
-    @cached_property
+    @functools.cached_property
     def payment_partial(self) -> np.ndarray:
         """Per payment: allocated, and its invoice stayed open after it (fixed, whatever the cutoff)."""
         return (self.pay_inv >= 0) & (self.pay_inv_paid > self.pay_day)

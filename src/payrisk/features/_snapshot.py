@@ -23,11 +23,13 @@ __all__ = ["SnapshotHistory", "history"]
 _NOBODY = np.iinfo(np.int64).min
 
 
-def history(prep: Prepared, cust: np.ndarray, day: np.ndarray, own: np.ndarray) -> Kernel:
+def history(
+    prep: Prepared, cust: np.ndarray, day: np.ndarray, own: np.ndarray, customers: tuple[int, int] | None = None
+) -> Kernel:
     """The history block for these rows: the one-day kernel when every row has the same cutoff day."""
     day = np.asarray(day, dtype=np.int64)
     one_day = len(day) > 0 and bool((day == day[0]).all())
-    return (SnapshotHistory if one_day else History)(prep, cust, day, own)
+    return (SnapshotHistory if one_day else History)(prep, cust, day, own, customers)
 
 
 def _group_max(group: np.ndarray, value: np.ndarray, size: int) -> np.ndarray:
@@ -71,8 +73,15 @@ def _finite(values: np.ndarray) -> np.ndarray:
 class SnapshotHistory(Kernel):
     """Customer features for rows that all share one cutoff day."""
 
-    def __init__(self, prep: Prepared, cust: np.ndarray, day: np.ndarray, own: np.ndarray) -> None:
-        super().__init__(prep, cust, day, own)
+    def __init__(
+        self,
+        prep: Prepared,
+        cust: np.ndarray,
+        day: np.ndarray,
+        own: np.ndarray,
+        customers: tuple[int, int] | None = None,
+    ) -> None:
+        super().__init__(prep, cust, day, own, customers)
         self.T = int(self.t[0])
         self.size = max(len(prep.cust_index), int(self.c.max(initial=-1)) + 1)
 
