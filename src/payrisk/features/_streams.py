@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pandas.api.indexers import BaseIndexer
 
 NEVER = 10**7  #: day number standing for "never" (far after any real date)
 _OFF = 1 << 16  #: day offset so that days from 1900 on are positive in the packed key
@@ -124,6 +125,20 @@ class SparseMax:
         return pos
 
 
+class _Bounds(BaseIndexer):
+    """Rolling windows given by their start and end positions (pandas' rolling over variable windows, in C)."""
+
+    def __init__(self, start: np.ndarray, end: np.ndarray) -> None:
+        super().__init__()
+        self.start, self.end = start.astype(np.int64), end.astype(np.int64)
+
+    def get_window_bounds(
+        self, num_values: int = 0, min_periods: int | None = None, center: bool | None = None,
+        closed: str | None = None, step: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        return self.start, self.end
+
+
 def window_median(
     ev_group: np.ndarray,
     ev_day: np.ndarray,
@@ -153,15 +168,14 @@ def window_median(
     is_row = np.concatenate([np.zeros(n_ev, np.int8), np.ones(n_rows, np.int8)])
     value = np.concatenate([np.asarray(ev_value, np.float64), np.full(n_rows, np.nan)])
     order = np.lexsort((is_row, day, group))
-    s = pd.Series(value[order], index=pd.to_datetime(day[order], unit="D"))
-    grouped = s.groupby(group[order], sort=False)
-    rolled = (
-        grouped.expanding().median()
-        if window_days is None
-        else grouped.rolling(f"{window_days}D", closed="right").median()
-    )
-    out_sorted = rolled.to_numpy()
-    # groupby(sort=False) keeps groups in order of first appearance, which is sorted order here
+    # one rolling pass over all groups: each position's window starts at the first event of its group inside
+    # (day - window, day] (or at its group's first event), found on the packed key group * span + day
+    span = int(day.max() - day.min()) + (window_days or 0) + 1
+    key = (group[order] - group.min()) * span + (day[order] - day.min())
+    floor = (key // span) * span  # the group's first possible key
+    lowest = floor if window_days is None else np.maximum(floor, key - (window_days - 1))
+    bounds = _Bounds(np.searchsorted(key, lowest, side="left"), np.arange(1, len(key) + 1, dtype=np.int64))
+    out_sorted = pd.Series(value[order]).rolling(bounds, min_periods=1).median().to_numpy()
     result = np.empty(n_ev + n_rows)
     result[order] = out_sorted
     return result[n_ev:]
