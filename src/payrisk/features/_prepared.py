@@ -198,6 +198,12 @@ class Prepared:
                 return self.__dict__[name]
         raise AttributeError(name)
 
+    def load_all(self) -> None:
+        """Convert every table now (before threads share this object: each table once)."""
+        for loader in self._LOADERS:
+            getattr(self, loader)()
+        _ = self.pay_inv_paid, self.payment_partial
+
     def _load_payments(self) -> None:
         pay = self.ledger.payments
         self.pay_cust = self._table_cust["payments"]
