@@ -81,7 +81,8 @@ def test_set_params_repr_and_clone(estimator):
 
 
 def test_constructor_defaults_are_unchanged():
-    """The public constructor parameters (names and defaults) of the four models, as before the common base."""
+    """The public constructor parameters (names and defaults) of the four models, as before the common base, and
+    the device (issue 25: the CPU unless asked)."""
     tree = {
         "n_estimators": 600,
         "learning_rate": 0.05,
@@ -97,6 +98,7 @@ def test_constructor_defaults_are_unchanged():
         "select_size": False,
         "n_jobs": 2,
         "random_state": 0,
+        "device": "cpu",
     }
     assert LatePaymentClassifier().get_params() == {**tree, "calibration": "auto"}
     assert InstallmentAdherenceClassifier().get_params() == {

@@ -265,10 +265,10 @@ class Executor(Protocol):
 
     def fit_week(self, rows: Any, day: pd.Timestamp, weeks: int, size: dict[str, int]) -> tuple[Any, int]: ...
 
-    def fit_adherence(self, ledger: Any, day: pd.Timestamp) -> tuple[Any, int]: ...
+    def fit_adherence(self, ledger: Any, day: pd.Timestamp, device: str = "cpu") -> tuple[Any, int]: ...
 
     def fit_problem(
-        self, ledger: Any, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...]
+        self, ledger: Any, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...], device: str = "cpu"
     ) -> tuple[Any, int]: ...
 
     def fit_segmenter(self, ledger: Any, day: pd.Timestamp) -> Any: ...
@@ -338,7 +338,7 @@ class InProcess:
         X = self._features(rows.loc[known])
         return PaymentWeekModel(weeks=weeks, **size).fit(X, week[known], time=X["as_of"]), int(known.sum())
 
-    def fit_adherence(self, ledger: Any, day: pd.Timestamp) -> tuple[Any, int]:
+    def fit_adherence(self, ledger: Any, day: pd.Timestamp, device: str = "cpu") -> tuple[Any, int]:
         from payrisk.models import InstallmentAdherenceClassifier
 
         snap = self._snap(ledger, day)
@@ -348,10 +348,10 @@ class InProcess:
         if not usable_plans(kept):
             return None, len(kept)
         P = features.plan_features(snap, "created_date").loc[kept.index]
-        return InstallmentAdherenceClassifier().fit(P, kept), len(kept)
+        return InstallmentAdherenceClassifier(device=device).fit(P, kept), len(kept)
 
     def fit_problem(
-        self, ledger: Any, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...]
+        self, ledger: Any, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...], device: str = "cpu"
     ) -> tuple[Any, int]:
         from payrisk.models import CustomerProblemClassifier
 
@@ -360,7 +360,8 @@ class InProcess:
         if not usable_problems(rows["problem"]):
             return None, n_problems
         X = rows.drop(columns=["customer_id", "problem"])
-        return CustomerProblemClassifier().fit(X, rows["problem"].to_numpy(), time=X["as_of"]), n_problems
+        model = CustomerProblemClassifier(device=device)
+        return model.fit(X, rows["problem"].to_numpy(), time=X["as_of"]), n_problems
 
     def fit_segmenter(self, ledger: Any, day: pd.Timestamp) -> Any:
         from payrisk.segment import PayerSegmenter

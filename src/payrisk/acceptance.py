@@ -163,6 +163,8 @@ class AcceptanceModel(BaseEstimator):
     smoothing : float, default 20.0
         A category's problem rate is shrunk towards the portfolio's as if it had this many more customers.
     seed : int, default 0
+    device : {"cpu", "cuda"}, default "cpu"
+        Where XGBoost grows both models' trees.
 
     Attributes
     ----------
@@ -205,6 +207,7 @@ class AcceptanceModel(BaseEstimator):
         max_depth: int = 3,
         smoothing: float = 20.0,
         seed: int = 0,
+        device: str = "cpu",
     ) -> None:
         self.horizon_days = horizon_days
         self.overdue_days = overdue_days
@@ -215,6 +218,7 @@ class AcceptanceModel(BaseEstimator):
         self.max_depth = max_depth
         self.smoothing = smoothing
         self.seed = seed
+        self.device = device
 
     # -- rows --------------------------------------------------------------------------------------------
     def training_rows(self, ledger: Ledger, as_of: Any) -> pd.DataFrame:
@@ -275,7 +279,7 @@ class AcceptanceModel(BaseEstimator):
     def _model(self) -> CustomerProblemClassifier:
         # no calibration of their own: the blend is the calibration, fitted on every stage's rows
         return CustomerProblemClassifier(n_estimators=self.n_estimators, max_depth=self.max_depth,
-                                         random_state=self.seed, calibration="none")  # fmt: skip
+                                         random_state=self.seed, calibration="none", device=self.device)  # fmt: skip
 
     def _encoded_rows(self, X: pd.DataFrame, y: np.ndarray, fold: np.ndarray) -> pd.DataFrame:
         """The training rows' category rates, cross-fitted by customer (a customer's own outcome never sets its

@@ -444,7 +444,7 @@ def _partition_problem_rows(
 
 
 def _fit_problem(
-    client: Any, ledger: DaskLedger, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...]
+    client: Any, ledger: DaskLedger, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...], device: str
 ) -> tuple[Any, int]:
     from payrisk._training import usable_problems
     from payrisk.models import CustomerProblemClassifier
@@ -454,7 +454,8 @@ def _fit_problem(
     problem = rows["problem"].compute()
     if not usable_problems(problem):
         return None, int(problem.sum())
-    return _fit_classifier(client, CustomerProblemClassifier(), rows, "problem"), int(problem.sum())
+    model = CustomerProblemClassifier(device=device)
+    return _fit_classifier(client, model, rows, "problem"), int(problem.sum())
 
 
 def _partition_history(*parts: pd.DataFrame, day: pd.Timestamp, window: int, never_after: int) -> pd.DataFrame:
@@ -530,13 +531,13 @@ class DaskExecutor:
     def fit_week(self, rows: Any, day: pd.Timestamp, weeks: int, size: dict[str, int]) -> tuple[Any, int]:
         return _fit_week(self.client, rows, day, weeks, MIN_ROWS, size)
 
-    def fit_adherence(self, ledger: DaskLedger, day: pd.Timestamp) -> tuple[Any, int]:
-        return _fit_adherence(self.client, ledger, day, MIN_PLANS, {})
+    def fit_adherence(self, ledger: DaskLedger, day: pd.Timestamp, device: str = "cpu") -> tuple[Any, int]:
+        return _fit_adherence(self.client, ledger, day, MIN_PLANS, {"device": device})
 
     def fit_problem(
-        self, ledger: DaskLedger, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...]
+        self, ledger: DaskLedger, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...], device: str = "cpu"
     ) -> tuple[Any, int]:
-        return _fit_problem(self.client, ledger, day, history_days, exclude)
+        return _fit_problem(self.client, ledger, day, history_days, exclude, device)
 
     def fit_segmenter(self, ledger: DaskLedger, day: pd.Timestamp) -> Any:
         return _fit_segmenter(ledger, day, {})

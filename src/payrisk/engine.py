@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from payrisk._device import check_device
 from payrisk._frame import positions
 from payrisk._manifest import check_manifest, write_manifest
 from payrisk._priority import prioritise
@@ -151,6 +152,9 @@ class RiskEngine(BaseEstimator):
         The early warning alerts on a customer who is not a problem yet when its P(becoming a problem within 90
         days) is at least this (:meth:`early_warning`; a problem is an invoice 30 days overdue, a missed plan
         instalment or a hand-over).
+    device : {"cpu", "cuda"}, default "cpu"
+        Where XGBoost grows every model's trees and computes the reasons (``"cuda"``: an NVIDIA GPU, refused with
+        a clear error where XGBoost finds none). The features, segments and calibration stay on the CPU.
 
     Attributes
     ----------
@@ -193,6 +197,7 @@ class RiskEngine(BaseEstimator):
         forecast_weeks: int = 13,
         select_size: bool = False,
         alert_level: float = 0.3,
+        device: str = "cpu",
     ) -> None:
         self.history_days = history_days
         self.horizon_days = horizon_days
@@ -206,6 +211,7 @@ class RiskEngine(BaseEstimator):
         self.forecast_weeks = forecast_weeks
         self.select_size = select_size
         self.alert_level = alert_level
+        self.device = device
 
     def _validate_params(self) -> None:
         """Each parameter in its range, named in the error (scikit-learn's convention: checked at fit)."""
@@ -240,6 +246,7 @@ class RiskEngine(BaseEstimator):
                 "The 'alert_level' parameter must be a probability strictly between 0 and 1 (30% is 0.3). "
                 f"Got {level!r}."
             )
+        check_device(self.device, "RiskEngine")
         rate = self.annual_rate
         if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate <= 1:
             raise ParameterError(f"The 'annual_rate' parameter must be a number in [0, 1] (8% is 0.08). Got {rate!r}.")
@@ -275,7 +282,7 @@ class RiskEngine(BaseEstimator):
         rows = run.training_rows(ledger, day, self.history_days, tuple(self.exclude_features))
         n_rows = run.count(rows)
         check_enough_rows(n_rows, self.history_days, day, ledger)
-        size: dict[str, Any] = {"n_estimators": self.n_estimators, "max_depth": self.max_depth}
+        size: dict[str, Any] = {"n_estimators": self.n_estimators, "max_depth": self.max_depth, "device": self.device}
         if self.select_size:
             size["select_size"] = True
         report(STEPS[1], 1, len(STEPS))
@@ -290,12 +297,14 @@ class RiskEngine(BaseEstimator):
                       f"{self.forecast_weeks} weeks ({MIN_ROWS} needed); the forecast uses the payment-time "
                       "model")  # fmt: skip
         report(STEPS[3], 3, len(STEPS))
-        self.adherence_model_, n_plans = run.fit_adherence(ledger, day)
+        self.adherence_model_, n_plans = run.fit_adherence(ledger, day, self.device)
         if self.adherence_model_ is None and n_plans >= 0:
             _note(f"the plan-adherence model was left out: {n_plans} finished plans by {day.date()} ({MIN_PLANS} "
                   "needed, kept and broken both); payment plans are offered without a P(kept) gate")  # fmt: skip
         report(STEPS[4], 4, len(STEPS))
-        self.problem_model_, n_problems = run.fit_problem(ledger, day, self.history_days, tuple(self.exclude_features))
+        self.problem_model_, n_problems = run.fit_problem(
+            ledger, day, self.history_days, tuple(self.exclude_features), self.device
+        )
         if self.problem_model_ is None:
             _note(f"the early warning was left out: {n_problems} customer-months became a problem within "
                   f"{WARNING_DAYS} days in the history ({MIN_PROBLEMS} needed, and as many that did not); no "

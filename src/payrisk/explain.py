@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from payrisk._device import check_device
 from payrisk.errors import NotFittedError, ParameterError
 
 __all__ = ["CUSTOMER_PHRASES", "contributions", "global_importance", "margin", "reason_codes"]
@@ -106,7 +107,7 @@ def margin(model: Any, X: pd.DataFrame) -> np.ndarray:
     return np.asarray(out, dtype=np.float64)
 
 
-def contributions(model: Any, X: pd.DataFrame, method: str = "exact") -> pd.DataFrame:
+def contributions(model: Any, X: pd.DataFrame, method: str = "exact", device: str | None = None) -> pd.DataFrame:
     """Per-row contributions of each feature to the margin, plus a ``bias`` column; rows sum to :func:`margin`.
 
     Parameters
@@ -116,6 +117,9 @@ def contributions(model: Any, X: pd.DataFrame, method: str = "exact") -> pd.Data
         Feature rows with (at least) the columns the model was fitted on.
     method : {"exact", "approx", "shap"}
         See the module docstring.
+    device : {"cpu", "cuda"}, optional
+        Where XGBoost computes ``"exact"`` and ``"approx"`` (on ``"cuda"``: its GPU TreeSHAP); default the model's
+        own ``device``.
 
     Returns
     -------
@@ -138,6 +142,11 @@ def contributions(model: Any, X: pd.DataFrame, method: str = "exact") -> pd.Data
     if method not in _METHODS:
         raise ParameterError(f"The 'method' parameter must be one of {_METHODS}. Got {method!r}.")
     booster = _booster(model)
+    own = getattr(model, "device", "cpu")
+    if device is not None and device != own and method != "shap":
+        check_device(device, "contributions")
+        booster = booster.copy()
+        booster.set_param({"device": device})
     names = [*model.feature_names_in_, "bias"]
     rng = (0, model.best_iteration_ + 1)
     if method == "shap":

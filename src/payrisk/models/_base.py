@@ -18,9 +18,10 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._param_validation import InvalidParameterError as _SklearnInvalidParameterError
 
+from payrisk._device import DEVICES, check_device
 from payrisk.errors import InvalidParameterError, NotFittedError, ParameterError
 from payrisk.models._persist import FeatureSpec, ModelMetadata, read_model, write_model
 
@@ -49,6 +50,7 @@ TREE_PARAMETERS: dict[str, Any] = {
     "select_size": False,
     "n_jobs": 2,
     "random_state": 0,
+    "device": "cpu",
 }
 
 _TREE_CONSTRAINTS: dict[str, list[Any]] = {
@@ -66,6 +68,7 @@ _TREE_CONSTRAINTS: dict[str, list[Any]] = {
     "select_size": ["boolean"],
     "n_jobs": [Integral],
     "random_state": [Interval(Integral, 0, None, closed="left")],
+    "device": [StrOptions(set(DEVICES))],
 }
 
 
@@ -158,6 +161,7 @@ class TimeSplitModel(BaseEstimator):
         payrisk.errors.InvalidParameterError: The 'max_depth' parameter of LatePaymentClassifier must be ...
         """
         self._validate_params()
+        check_device(self.device, type(self).__name__)
 
     def holdout_fractions(self) -> tuple[float, float]:
         """The shares of the latest rows kept out of training: (early stopping, calibration).
@@ -189,16 +193,19 @@ class TimeSplitModel(BaseEstimator):
         n = len(target)
         n_tr, n_val, n_cal = self._splits(n)
 
-        def dmatrix(rows: slice) -> Any:
-            d = xgb.DMatrix(M[rows], feature_names=names)
+        def dmatrix(rows: slice, ref: Any = None) -> Any:
+            # quantised once (the histogram the trees are grown on, on the CPU or the GPU), not kept as floats;
+            # an evaluation slice uses its training slice's bins
+            d = xgb.QuantileDMatrix(M[rows], feature_names=names, ref=ref)
             self._set_label(d, target[rows])
             return d
 
         if self.select_size:
             booster = self._select_size(names, n_tr, n_val, dmatrix)
         else:
-            dval = dmatrix(slice(n_tr, n_tr + n_val)) if n_val else None
-            booster = self._train(self.booster_params(names), dmatrix(slice(0, n_tr)), dval)
+            dtrain = dmatrix(slice(0, n_tr))
+            dval = dmatrix(slice(n_tr, n_tr + n_val), dtrain) if n_val else None
+            booster = self._train(self.booster_params(names), dtrain, dval)
         self._set_fitted(booster, names, t, time is not None or _has_column(X, "as_of"), M)
         cal = slice(n - n_cal, n)
         self.fit_calibration(self._raw(M[cal]) if n_cal else np.zeros(0), target[cal])
@@ -220,7 +227,10 @@ class TimeSplitModel(BaseEstimator):
             folds.insert(0, (slice(0, n_tr - n_val), slice(n_tr - n_val, n_tr)))
         own = {"max_depth": self.max_depth, "min_child_weight": self.min_child_weight, "reg_lambda": self.reg_lambda}
         sizes = [own, *(g for g in SIZE_GRID if g != own)]
-        matrices = [(dmatrix(tr), dmatrix(va)) for tr, va in folds]
+        matrices = []
+        for tr, va in folds:
+            dtrain = dmatrix(tr)
+            matrices.append((dtrain, dmatrix(va, dtrain)))
         base = self.booster_params(names)
         scores, boosters = [], []
         for size in sizes:
@@ -411,6 +421,7 @@ class TimeSplitModel(BaseEstimator):
             "tree_method": "hist",
             "nthread": self.n_jobs,
             "seed": self.random_state,
+            "device": self.device,
         }
         if getattr(self, "monotone", False):
             from payrisk.features import registry
