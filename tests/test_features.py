@@ -623,6 +623,7 @@ def test_blocks_of_customers_change_nothing(monkeypatch):
     cut = pd.DataFrame({"invoice_id": open_ids.to_numpy(), "as_of": pd.Timestamp("2024-03-31")})  # shuffled
     whole = {i: pr.features.invoice_features(ledger, c) for i, c in enumerate(("issue_date", "due_date", cut))}
     monkeypatch.setattr(_builders, "BLOCK_ROWS", 37)
+    monkeypatch.setattr(_builders, "MAX_BLOCKS", 1000)
     assert len(_builders._customer_blocks(np.sort(ledger.invoices["customer_id"].factorize()[0]))) > 20
     for i, c in enumerate(("issue_date", "due_date", cut)):
         got, expected = pr.features.invoice_features(ledger, c), whole[i]

@@ -169,12 +169,14 @@ def invoice_features(ledger: Ledger, cutoffs: Any = "issue_date", features: list
 
 #: rows per block of customers in :func:`invoice_features` (a block's working memory is a few hundred bytes a row)
 BLOCK_ROWS = 125_000
+#: at most this many blocks (each block builds its event tables from the whole ledger's arrays)
+MAX_BLOCKS = 8
 
 
 def _customer_blocks(cust: np.ndarray) -> list[tuple[int, int]]:
     """``(first, stop)`` row ranges of sorted customer codes ``cust``, about :data:`BLOCK_ROWS` rows each, never
     splitting a customer."""
-    size = BLOCK_ROWS
+    size = max(BLOCK_ROWS, -(-len(cust) // MAX_BLOCKS))  # each block reads its tables once: bounded in number
     if not len(cust):
         return []
     cuts = np.unique(np.searchsorted(cust, cust[np.arange(size, len(cust), size)], side="left"))

@@ -196,8 +196,9 @@ class TimeSplitModel(BaseEstimator):
         def dmatrix(rows: slice, ref: Any = None) -> Any:
             # quantised once (the histogram the trees are grown on, on the CPU or the GPU), not kept as floats;
             # an evaluation slice uses its training slice's bins
-            d = xgb.QuantileDMatrix(M[rows], feature_names=names, ref=ref)
-            self._set_label(d, target[rows])
+            rows_m, rows_y, tree_names = self._tree_rows(M[rows], target[rows], names)
+            d = xgb.QuantileDMatrix(rows_m, feature_names=tree_names, ref=ref)
+            self._set_label(d, rows_y)
             return d
 
         if self.select_size:
@@ -262,6 +263,11 @@ class TimeSplitModel(BaseEstimator):
 
     def _set_label(self, dmatrix: Any, target: np.ndarray) -> None:
         dmatrix.set_label(target)
+
+    def _tree_rows(self, M: np.ndarray, target: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray, list]:
+        """The rows, labels and column names the trees are grown on (the model's rows as they are, unless a model
+        expands them: the weekly hazard's invoice-weeks)."""
+        return M, target, names
 
     def _calibrates(self) -> bool:
         """Whether fit keeps the latest ``calibration_fraction`` of the rows for calibration."""
