@@ -80,3 +80,22 @@ def test_save_and_load_predict_the_same(tmp_path):
     back = PaymentWeekModel.load(folder)
     assert np.array_equal(back.predict_proba(X), engine.week_model_.predict_proba(X))
     assert back.weeks == 13 and back.classes_.tolist() == list(range(14))
+
+
+def test_the_hazard_form_recovers_a_known_weekly_distribution_and_round_trips(tmp_path):
+    """form="hazard": one binary tree per round on invoice-weeks. On rows whose weekly hazard is known (0.1 or 0.4
+    by a feature), the predicted distribution is the geometric one of each group, proper, and equal after a save."""
+    rng = np.random.default_rng(3)
+    n, weeks = 6000, 6
+    fast = rng.random(n) < 0.5
+    hazard = np.where(fast, 0.4, 0.1)
+    week = np.minimum(rng.geometric(hazard) - 1, weeks)  # 0-based week paid; `weeks` = later
+    X = pd.DataFrame({"fast": fast.astype(float), "noise": rng.random(n)})
+    model = PaymentWeekModel(weeks=weeks, form="hazard", n_estimators=200).fit(X, week)
+    P = model.predict_proba(X)
+    assert P.shape == (n, weeks + 1) and np.allclose(P.sum(axis=1), 1) and (P >= 0).all()
+    for flag, h in ((1.0, 0.4), (0.0, 0.1)):
+        expected = np.append(h * (1 - h) ** np.arange(weeks), (1 - h) ** weeks)
+        np.testing.assert_allclose(P[X["fast"] == flag].mean(axis=0), expected, atol=0.02)
+    back = PaymentWeekModel.load(model.save(tmp_path / "hazard"))
+    assert back.form == "hazard" and np.array_equal(back.predict_proba(X.iloc[:50]), P[:50])

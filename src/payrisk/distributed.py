@@ -383,6 +383,11 @@ def _fit_week(client: Any, rows: Any, day: pd.Timestamp, weeks: int, min_rows: i
 
     model = PaymentWeekModel(weeks=weeks, **params)
     model.validate_params()
+    if model.form != "softprob":
+        raise ParameterError(
+            f"PaymentWeekModel(form={model.form!r}) is fitted in one process only; on a Dask cluster the weekly "
+            "model is form='softprob' (the default)."
+        )
     rows = forecast_rows(rows)
     week = rows.map_partitions(_week_label, day, weeks, meta=("week", "int64"))
     rows = rows.assign(week=week)

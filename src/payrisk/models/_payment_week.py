@@ -36,16 +36,20 @@ class PaymentWeekModel(TimeSplitModel):
 
     Two forms of the same distribution:
 
-    - ``form="hazard"`` (default): a discrete-time hazard. Each open item is a row per week it is still open
+    - ``form="softprob"`` (default): XGBoost ``multi:softprob``, one tree per class and round (``weeks + 1``
+      trees).
+    - ``form="hazard"``: a discrete-time hazard. Each open item is a row per week it is still open
       (at most ``weeks``), with the week as a feature, and one binary tree per round learns P(paid in week k | open
       at its start); P(week k) = h_k * prod_{j<k} (1 - h_j). The form Saini et al. (2024) found best for
-      receivables cash forecasts, and one tree per round whatever ``weeks``.
-    - ``form="softprob"``: XGBoost ``multi:softprob``, one tree per class and round (``weeks + 1`` trees).
+      receivables cash forecasts, and one tree per round whatever ``weeks`` (on about five times the rows).
+      Measured on the default world (2,000 customers, fitted 2024-03-31, scored out of time on the landmarks of
+      the next nine months): the same fit time on one machine (14 s vs 15 s) and a slightly worse weekly
+      distribution (log loss 1.390 vs 1.367, ranked probability score 0.0897 vs 0.0887), hence not the default.
 
     Parameters
     ----------
     weeks : int, default 13
-    form : {"hazard", "softprob"}, default "hazard"
+    form : {"softprob", "hazard"}, default "softprob"
     n_estimators, learning_rate, max_depth, min_child_weight, subsample, colsample_bytree, reg_lambda,
     early_stopping_rounds, valid_fraction, select_size, n_jobs, random_state, device :
         As in :class:`LatePaymentClassifier`.
@@ -70,7 +74,7 @@ class PaymentWeekModel(TimeSplitModel):
     _kind: ClassVar[str] = "PaymentWeekModel"
     _defaults: ClassVar[dict[str, Any]] = {
         "weeks": 13,
-        "form": "hazard",
+        "form": "softprob",
         **{k: v for k, v in TREE_PARAMETERS.items() if k not in ("calibration_fraction", "monotone")},
         "n_estimators": 400,
         "learning_rate": 0.2,
