@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import threading
 
 import numpy as np
 import pandas as pd
@@ -629,3 +630,8 @@ def test_blocks_of_customers_change_nothing(monkeypatch):
         got, expected = pr.features.invoice_features(ledger, c), whole[i]
         pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert got.index.tolist() == cut["invoice_id"].tolist()
+    in_worker: list[pd.DataFrame] = []  # inside a worker thread (a Dask task) the blocks run one after the other
+    worker = threading.Thread(target=lambda: in_worker.append(pr.features.invoice_features(ledger, "issue_date")))
+    worker.start()
+    worker.join()
+    pd.testing.assert_frame_equal(in_worker[0], whole[0], check_exact=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -148,12 +149,17 @@ def invoice_features(ledger: Ledger, cutoffs: Any = "issue_date", features: list
 
     def fill(block: tuple[int, int]) -> None:
         rows = order[block[0] : block[1]]
-        own = _own_invoice_features(prep, pos[rows], day[rows], cust[block[0] : block[1]], inv_names)
+        own = _own_invoice_features(prep, pos[rows], day[rows], cust[block[0] : block[1]], inv_names, len(blocks) > 1)
         for j, name in enumerate(names):
             values[rows, j] = own[name] if name in own else own["_history"][name]
 
-    blocks = _customer_blocks(cust)
-    if len(blocks) > 1:  # the blocks run side by side on two threads (numpy's sorts and searches let go of the GIL)
+    # one cutoff day for all rows (scoring a book): the one-day kernel is masks and counts over the events, light
+    # already, and every block would read the whole ledger's tables again: one block
+    one_day = len(day) > 0 and bool((day == day[0]).all())
+    blocks = [(0, len(cust))] if one_day else _customer_blocks(cust)
+    # the blocks run side by side on two threads (numpy's sorts and searches let go of the GIL); not inside a worker
+    # thread (a Dask task, a web request): its pool already shares out the cores
+    if len(blocks) > 1 and threading.current_thread() is threading.main_thread():
         prep.load_all()
         with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
             list(pool.map(fill, blocks))
@@ -185,11 +191,12 @@ def _customer_blocks(cust: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _own_invoice_features(
-    prep: Prepared, pos: np.ndarray, day: np.ndarray, cust: np.ndarray, inv_names: list[str]
+    prep: Prepared, pos: np.ndarray, day: np.ndarray, cust: np.ndarray, inv_names: list[str], block: bool
 ) -> dict[str, Any]:
     """The invoice features of rows (invoice positions ``pos`` at cutoff days ``day``, one block of customers
-    ``cust``, sorted by customer and day), with the block's history kernel under ``"_history"``."""
-    hist = history(prep, cust, day, pos, customers=(int(cust[0]), int(cust[-1]) + 1))
+    ``cust``, sorted by customer and day, reading only their events when ``block``), with the block's history
+    kernel under ``"_history"``."""
+    hist = history(prep, cust, day, pos, customers=(int(cust[0]), int(cust[-1]) + 1) if block else None)
     amount = prep.inv_amount[pos]
     dd = prep.inv_dispute_day[pos]
     own = {
