@@ -31,7 +31,7 @@ NO_GPU = _gpu_missing()
 def test_every_model_takes_a_device_and_hands_it_to_xgboost(model):
     assert model().get_params()["device"] == "cpu"
     assert model(device="cuda").booster_params(["days_to_due"])["device"] == "cuda"
-    with pytest.raises(InvalidParameterError, match="'device' parameter of .* must be a str among"):
+    with pytest.raises(InvalidParameterError, match=r"'device' parameter of .* must be a str among"):
         model(device="gpu").validate_params()
 
 
@@ -50,7 +50,7 @@ def test_cuda_without_a_gpu_is_refused_with_the_fix():
         lambda: pr.RiskEngine(device="cuda").fit(ledger, "2024-03-31"),
         lambda: LatePaymentClassifier(device="cuda").fit(np.zeros((50, 1)), np.arange(50) % 2),
     ):
-        with pytest.raises(ParameterError, match="device='cuda' asks for the GPU, but .*Use device='cpu'") as err:
+        with pytest.raises(ParameterError, match=r"device='cuda' asks for the GPU, but .*Use device='cpu'") as err:
             fit()
         assert NO_GPU in str(err.value)
 
