@@ -116,6 +116,7 @@ def test_constructor_defaults_are_unchanged():
     assert PaymentWeekModel().get_params() == {
         **week,
         "weeks": 13,
+        "form": "softprob",
         "n_estimators": 400,
         "learning_rate": 0.2,
         "early_stopping_rounds": 30,
