@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -52,6 +54,7 @@ def test_feature_drift_ranks_the_shifted_feature_first():
     assert drift.loc["days_late_mean", "current_mean"] == pytest.approx(cur["days_late_mean"].mean())
 
 
+@functools.lru_cache(maxsize=2)
 def _world(deteriorating_share: float) -> tuple[pr.Ledger, pr.RiskEngine]:
     """Customers turn struggling between 2023-10 and 2024-01 (60-68% of the history), after the engine's date."""
     params = pr.datasets.WorldParams(
@@ -97,3 +100,19 @@ def test_the_monitor_refuses_a_date_before_training():
     engine = pr.RiskEngine(n_estimators=20, reasons_top_n=0, forecast_weeks=0).fit(ledger, "2024-03-31")
     with pytest.raises(pr.errors.ParameterError, match="after the engine's training date"):
         monitor.monitor(ledger, engine, "2024-03-31")
+
+
+def test_the_report_shows_the_health_it_is_given_and_checks_it_is_for_its_day(tmp_path):
+    """write_report(health=...) shows a monitor run already made (the demo prints it first) instead of running it
+    again; one for another day is not used."""
+    import copy
+
+    from payrisk.report import write_report
+
+    ledger, engine = _world(0.0)
+    health = copy.copy(monitor.monitor(ledger, engine, "2024-06-30"))
+    health.summary = ["Marked: the health the caller gave.", *health.summary[1:]]
+    shown = write_report(ledger, engine, "2024-06-30", tmp_path / "r.html", health=health).read_text()
+    assert "Marked: the health the caller gave." in shown
+    other = write_report(ledger, engine, "2024-05-31", tmp_path / "o.html", health=health).read_text()
+    assert "Marked" not in other and 'id="monitor"' in other

@@ -396,12 +396,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         n_send = int((actions["status"] == "send").sum())
         print(f"6. dunning plan: {n_send:,} actions to send today, {len(actions) - n_send:,} blocked by a guard")
         update("kpis", 6, len(steps))
-        for line in _kpi_lines(ledger, engine, args.as_of):
+        lines, health = _kpi_lines(ledger, engine, args.as_of)
+        for line in lines:
             print(line)
         update("report", 7, len(steps))
         path = write_report(
             ledger, engine, args.as_of, out / "report.html", worklist=worklist, forecast=fc, actions=actions,
-            acceptance=acceptance,
+            acceptance=acceptance, health=health,
         )  # fmt: skip
         update("done", 8, len(steps))
     summary.update(seconds=round(time.perf_counter() - t0, 1), report=str(path.resolve()))
@@ -416,8 +417,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _kpi_lines(ledger: Ledger, engine: RiskEngine, as_of: str) -> list[str]:
-    """The demo's KPI and model-health lines."""
+def _kpi_lines(ledger: Ledger, engine: RiskEngine, as_of: str) -> tuple[list[str], Any]:
+    """The demo's KPI and model-health lines, and the model-health report (the HTML report shows it too)."""
     from payrisk import kpi, monitor
 
     table = kpi.kpi_summary(ledger, as_of)
@@ -431,7 +432,7 @@ def _kpi_lines(ledger: Ledger, engine: RiskEngine, as_of: str) -> list[str]:
     health = monitor.monitor(ledger, engine, as_of)
     lines.append(f"8. model health: {health.summary[0]}")
     lines += [f"   {line}" for line in health.summary[1:4]]
-    return lines
+    return lines, health
 
 
 def _check_settings(baseline: dict[str, Any], doc: dict[str, Any]) -> None:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from payrisk.acceptance import AcceptanceModel
     from payrisk.engine import RiskEngine
     from payrisk.ledger import Ledger
+    from payrisk.monitor import DriftReport
 
 __all__ = ["model_quality", "write_report"]
 
@@ -394,6 +395,7 @@ def write_report(
     lgd: float = 0.5,
     top_n: int = 100,
     title: str = "payrisk: receivables at a glance",
+    health: DriftReport | None = None,
 ) -> Path:
     """Write the HTML report (figures embedded, no external files or scripts) and ``worklist.csv`` beside it.
 
@@ -416,6 +418,9 @@ def write_report(
         problem, for those recommended limits (:func:`payrisk.limits.recommend_limits`).
     top_n : int
         Rows of the worklist (and of each customer list) shown (the CSV holds all).
+    title : str
+    health : DriftReport, optional
+        :func:`payrisk.monitor.monitor` for the same engine and day, when already computed (it is otherwise).
 
     Returns
     -------
@@ -492,7 +497,7 @@ def write_report(
     else:
         sections.append(_png(fig))
         sections.append(metrics.round(3).to_html(classes="metrics", border=0))
-    sections += _monitor_sections(engine, ledger, day)
+    sections += _monitor_sections(engine, ledger, day, health)
     return _write(path, title, sections)
 
 
@@ -663,14 +668,15 @@ def _trend_sections(ledger: Any, day: pd.Timestamp) -> list[str]:
     return out
 
 
-def _monitor_sections(engine: Any, ledger: Any, day: pd.Timestamp) -> list[str]:
+def _monitor_sections(engine: Any, ledger: Any, day: pd.Timestamp, report: DriftReport | None) -> list[str]:
     """Model health since the training date (payrisk.monitor), when enough has happened since to judge."""
     from payrisk import monitor
 
-    try:
-        report = monitor.monitor(ledger, engine, day)
-    except ParameterError as exc:
-        return ["<h2>Model health</h2>", f"<p>Not checked yet: {html.escape(str(exc))}</p>"]
+    if report is None or report.as_of != day or report.training_as_of != engine.as_of_:
+        try:
+            report = monitor.monitor(ledger, engine, day)
+        except ParameterError as exc:
+            return ["<h2>Model health</h2>", f"<p>Not checked yet: {html.escape(str(exc))}</p>"]
     items = "".join(f"<li>{html.escape(line)}</li>" for line in report.summary)
     return ["<h2>Model health since training</h2>", f'<ul id="monitor">{items}</ul>', _png(report.plot())]
 
