@@ -16,7 +16,7 @@ from payrisk.errors import ParameterError
 from payrisk.features._customer import invoiced_365, usual_log_amount
 from payrisk.features._prepared import Prepared, _div
 from payrisk.features._registry import MISSED_GRACE_DAYS, feature_names
-from payrisk.features._snapshot import history
+from payrisk.features._snapshot import history, one_day
 from payrisk.features._streams import NEVER, Stream, to_days
 from payrisk.ledger import Ledger, to_date
 
@@ -146,6 +146,9 @@ def invoice_features(ledger: Ledger, cutoffs: Any = "issue_date", features: list
     # (sorted streams, windows, the features it reuses) is the block's size, never the ledger's
     values = np.empty((len(pos), len(names)), dtype=np.float32, order="F")
     cust = prep.inv_cust[pos[order]]
+    # one cutoff day for all rows (scoring a book): the one-day kernel is masks and counts over the events, light
+    # already, and every block would read the whole ledger's tables again: one block
+    blocks = [(0, len(cust))] if one_day(day) else _customer_blocks(cust)
 
     def fill(block: tuple[int, int]) -> None:
         rows = order[block[0] : block[1]]
@@ -153,10 +156,6 @@ def invoice_features(ledger: Ledger, cutoffs: Any = "issue_date", features: list
         for j, name in enumerate(names):
             values[rows, j] = own[name] if name in own else own["_history"][name]
 
-    # one cutoff day for all rows (scoring a book): the one-day kernel is masks and counts over the events, light
-    # already, and every block would read the whole ledger's tables again: one block
-    one_day = len(day) > 0 and bool((day == day[0]).all())
-    blocks = [(0, len(cust))] if one_day else _customer_blocks(cust)
     # the blocks run side by side on two threads (numpy's sorts and searches let go of the GIL); not inside a worker
     # thread (a Dask task, a web request): its pool already shares out the cores
     if len(blocks) > 1 and threading.current_thread() is threading.main_thread():

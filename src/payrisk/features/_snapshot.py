@@ -11,6 +11,7 @@ best value of any other invoice. The features are the same definitions (``_custo
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from payrisk.features._history import History
 from payrisk.features._kernel import Kernel
 from payrisk.features._prepared import Events, Prepared, ValueKey, _div, exact
 
-__all__ = ["SnapshotHistory", "history"]
+__all__ = ["SnapshotHistory", "history", "one_day"]
 
 _NOBODY = np.iinfo(np.int64).min
 
@@ -28,8 +29,12 @@ def history(
 ) -> Kernel:
     """The history block for these rows: the one-day kernel when every row has the same cutoff day."""
     day = np.asarray(day, dtype=np.int64)
-    one_day = len(day) > 0 and bool((day == day[0]).all())
-    return (SnapshotHistory if one_day else History)(prep, cust, day, own, customers)
+    return (SnapshotHistory if one_day(day) else History)(prep, cust, day, own, customers)
+
+
+def one_day(day: np.ndarray) -> bool:
+    """Whether every row has the same cutoff day (the one-day kernel's case)."""
+    return len(day) > 0 and bool((day == day[0]).all())
 
 
 def _group_max(group: np.ndarray, value: np.ndarray, size: int) -> np.ndarray:
@@ -73,17 +78,10 @@ def _finite(values: np.ndarray) -> np.ndarray:
 class SnapshotHistory(Kernel):
     """Customer features for rows that all share one cutoff day."""
 
-    def __init__(
-        self,
-        prep: Prepared,
-        cust: np.ndarray,
-        day: np.ndarray,
-        own: np.ndarray,
-        customers: tuple[int, int] | None = None,
-    ) -> None:
-        super().__init__(prep, cust, day, own, customers)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # Kernel's parameters
+        super().__init__(*args, **kwargs)
         self.T = int(self.t[0])
-        self.size = max(len(prep.cust_index), int(self.c.max(initial=-1)) + 1)
+        self.size = max(len(self.p.cust_index), int(self.c.max(initial=-1)) + 1)
 
     # -- which events count at T ---------------------------------------------------------------------------
     def _counting(self, ev: Events, window: int | None) -> np.ndarray:
