@@ -1,8 +1,8 @@
-"""Benchmark: the pipeline on Dask (LocalCluster) beside the single-machine pipeline, at 1M, 5M and 20M invoices.
+"""Benchmark: the pipeline on Dask (LocalCluster) beside the single-machine pipeline, at 1M, 5M, 10M and 20M invoices.
 
 The ledgers are synthetic worlds built in chunks of about a million invoices (``make_ledger``, one seed and one id
 prefix per chunk: independent customers), written once as Parquet under ``$PAYRISK_BENCH_DATA``
-(default ``/tmp/payrisk_bench``); a size is the first 1, 5 or 20 chunks. Each (pipeline, size) runs in a fresh
+(default ``/tmp/payrisk_bench``); a size is the first 1, 5, 10 or 20 chunks. Each (pipeline, size) runs in a fresh
 process. The benchmark process samples the resident memory of that process and all its children (the Dask
 workers included) every 0.2 s, records the peak per stage and stops the run when it passes the memory budget
 (``BUDGET_GB`` of this machine's memory: the single machine "runs out of memory" there, before the kernel's OOM
@@ -15,7 +15,7 @@ Stages, the same work in both pipelines (engine settings ``ENGINE``, fitted and 
 - Dask: shuffle the ledger by customer and store it (``DaskLedger.write``), features per partition (written to
   Parquet), ``fit_engine`` (xgboost.dask), ``score``, ``cash_inflow``.
 
-Run: ``.venv/bin/python benchmarks/bench_distributed.py [1M 5M 20M] [--only single|dask]``.
+Run: ``.venv/bin/python benchmarks/bench_distributed.py [1M 5M 10M 20M] [--only single|dask]``.
 Writes ``benchmarks/results/distributed.json``.
 """
 
@@ -37,13 +37,13 @@ import psutil
 from _common import RESULTS, machine, previous_results
 
 DATA = Path(os.environ.get("PAYRISK_BENCH_DATA", "/tmp/payrisk_bench"))
-SIZES = {"1M": 1, "5M": 5, "20M": 20}  #: chunks per size
+SIZES = {"1M": 1, "5M": 5, "10M": 10, "20M": 20}  #: chunks per size
 _N = int(os.environ.get("PAYRISK_BENCH_CHUNK", 1_120_000))  #: a smaller value smoke-tests the script
 CHUNK = {"n_invoices": _N, "n_customers": _N // 100}  #: about 1.0M invoices after customers lost to dunning
 BUDGET_GB = 21.0  #: of this machine's 25 GB (23.5 GiB): the single machine is stopped beyond it
 WORKER_MEMORY = "7GiB"  #: per Dask worker (2 workers, 1 thread each); spills to disk beyond 60% of it
 AS_OF = "2024-12-31"
-ENGINE = {"history_days": 365, "n_estimators": 200, "forecast_weeks": 0, "reasons_top_n": 1000}
+ENGINE = {"history_days": 365, "n_estimators": 200, "forecast_weeks": 13, "reasons_top_n": 1000}
 TABLES = ("customers", "invoices", "credit_notes", "payments", "plans", "installments", "contacts")
 
 

@@ -62,6 +62,20 @@ def test_as_of_later_than_cut_keeps_the_cut(frames):
     assert ledger.as_of("2024-02-10").as_of("2025-01-01") == ledger.as_of("2024-02-10")
 
 
+def test_snapshot_at_the_ledger_end_shares_its_columns_and_never_changes_the_ledger(world):
+    # at or after the ledger's last fact nothing is cut: the snapshot's columns are the ledger's (no second copy of
+    # a large ledger), and writing to the snapshot leaves the ledger as it was (copy-on-write)
+    end = max(world.invoices["issue_date"].max(), world.payments["payment_date"].max(), world.contacts["sent_at"].max())
+    snap = world.as_of(end.normalize())
+    for table, column in (("invoices", "amount"), ("payments", "amount"), ("contacts", "sent_at")):
+        assert len(getattr(snap, table)) == len(getattr(world, table))
+        assert np.shares_memory(getattr(snap, table)[column].to_numpy(), getattr(world, table)[column].to_numpy())
+    before = world.invoices["amount"].copy()
+    snap.invoices.loc[0, "amount"] = -1.0
+    pd.testing.assert_series_equal(world.invoices["amount"], before)
+    assert world.as_of(end.normalize()).invoices["amount"].iloc[0] == before.iloc[0]
+
+
 def test_summary_reads_like_a_report(world):
     s = world.summary()
     d = s.to_dict()

@@ -174,6 +174,11 @@ def test_missing_features_are_used_and_infinite_ones_refused():
         LatePaymentClassifier(n_estimators=5).fit(X.assign(b=X["b"].where(X.index > 1, np.inf)), y)
     with pytest.raises(ParameterError, match="infinite"):
         PaymentTimeModel(n_estimators=5).fit(np.where(np.isnan(with_nan), np.inf, with_nan), np.arange(len(X)))
+    # -inf too, beside a column that is missing in every row (its extremes are NaN, not infinite)
+    minus = X.assign(a=np.nan, b=X["b"].where(X.index != 3, -np.inf))
+    with pytest.raises(ParameterError, match=r"1 infinite values, in columns \['b'\]"):
+        LatePaymentClassifier(n_estimators=5).fit(minus, y)
+    assert np.isfinite(LatePaymentClassifier(n_estimators=5).fit(X.assign(a=np.nan), y).predict_proba(X)).all()
 
 
 def test_feature_names_follow_sklearns_convention_but_columns_are_matched_by_name():

@@ -405,24 +405,24 @@ class Ledger:
 
         # pandas copy-on-write: the filtered tables can take new columns without copying or touching self
         inv_keep = self.invoices["issue_date"].to_numpy() <= day.to_datetime64()
-        inv = self.invoices.loc[inv_keep]
+        inv = _rows(self.invoices, inv_keep)
         inv["paid_date"] = inv["paid_date"].where(inv["paid_date"] <= day)
         if inv["disputed_date"].notna().any():
             dated = inv["disputed_date"].notna()
             inv["disputed_date"] = inv["disputed_date"].where(inv["disputed_date"] <= day)
             inv["disputed"] = np.where(dated, inv["disputed_date"].notna(), inv["disputed"])
         pay_keep = (self.payments["payment_date"] <= day).to_numpy(dtype=bool, na_value=False)
-        pay = self.payments.loc[pay_keep]
+        pay = _rows(self.payments, pay_keep)
         cn_keep = (self.credit_notes["issue_date"] <= day).to_numpy(dtype=bool, na_value=False)
-        cn = self.credit_notes.loc[cn_keep]
+        cn = _rows(self.credit_notes, cn_keep)
         plans_keep = (self.plans["created_date"] <= day).to_numpy(dtype=bool, na_value=False)
-        plans = self.plans.loc[plans_keep]
-        ins = self.installments.loc[isin(self.installments["plan_id"], plans["plan_id"])]
+        plans = _rows(self.plans, plans_keep)
+        ins = _rows(self.installments, isin(self.installments["plan_id"], plans["plan_id"]))
         later = ~(ins["paid_date"] <= day)
         ins["paid_date"] = ins["paid_date"].where(~later)
         ins["amount_paid"] = ins["amount_paid"].where(~later, 0.0)
         con_keep = (self.contacts["sent_at"] < end).to_numpy(dtype=bool, na_value=False)
-        con = self.contacts.loc[con_keep]
+        con = _rows(self.contacts, con_keep)
         # a rating or limit published after the day does not exist yet
         published = {
             t: getattr(self, t).loc[(getattr(self, t)["valid_from"] <= day).to_numpy(dtype=bool, na_value=False)]
@@ -446,7 +446,7 @@ class Ledger:
         cust = self.customers
         created = cust["created_date"]
         keep = ((created <= day) | (created.isna() & isin(cust["customer_id"], active))).to_numpy(dtype=bool)
-        known = cust.loc[keep]
+        known = _rows(cust, keep)
         # ... and only of the customers known then (a prospect's rating before its acceptance belongs to it later)
         published = {t: f.loc[isin(f["customer_id"], known["customer_id"])] for t, f in published.items()}
         tables = {
@@ -825,6 +825,13 @@ def _paid_dates_from_payments(inv: pd.DataFrame, pay: pd.DataFrame, tol: float) 
 
 
 _CUSTOMER_TABLES = ("customers", "invoices", "payments", "plans", "contacts", "credit_notes")
+
+
+def _rows(frame: pd.DataFrame, keep: Any) -> pd.DataFrame:
+    """The rows of ``frame`` where ``keep``: a new frame sharing the columns (copy-on-write) when every row is
+    kept, as in a snapshot at the ledger's own end, so that a snapshot of a large ledger costs no second copy."""
+    keep = np.asarray(keep, dtype=bool)
+    return frame.copy(deep=False) if keep.all() else frame.loc[keep]
 
 
 def _with_open_amounts(inv: pd.DataFrame, pay: pd.DataFrame, at: np.ndarray) -> pd.DataFrame:

@@ -319,7 +319,9 @@ class TimeSplitModel(BaseEstimator):
         _refuse_infinite(M, names)
         t = pd.to_datetime(pd.Series(np.asarray(time))) if time is not None else pd.Series(np.arange(len(M)))
         order = np.argsort(t.to_numpy(), kind="stable")
-        return M[order], names, order, t
+        # rows already in time order (the engine's training rows are) are not copied again
+        in_order = bool((order == np.arange(len(order))).all())
+        return (M if in_order else M[order]), names, order, t
 
     def _array(self, X: Any) -> np.ndarray:
         """A feature array (not a DataFrame) as float32, or a clear error."""
@@ -454,9 +456,12 @@ class TimeSplitModel(BaseEstimator):
 
     def _set_fitted(self, booster: Any, names: list[str], t: pd.Series, time_given: bool, M: np.ndarray) -> None:
         # the usual level of each feature (median of the training rows): "high" or "low" in reason codes
+        # from at most _MEDIAN_ROWS rows spread evenly over the (time-ordered) rows: words need no exact median,
+        # and a copy of millions of rows would not be small
+        step = max(1, len(M) // _MEDIAN_ROWS)
         with warnings.catch_warnings():  # a feature empty in every training row has no median: NaN
             warnings.simplefilter("ignore", RuntimeWarning)
-            medians = np.nanmedian(M, axis=0)
+            medians = np.nanmedian(M[::step], axis=0)
         as_of = t.max() if time_given and pd.api.types.is_datetime64_any_dtype(t) else None
         self.set_booster(booster, names, medians, as_of)
 
@@ -551,8 +556,15 @@ def _has_column(X: Any, name: str) -> bool:
     return isinstance(X, pd.DataFrame) and name in X.columns
 
 
+_MEDIAN_ROWS = 200_000  #: rows the feature medians (the words "high" and "low" of reasons) are taken from
+
+
 def _refuse_infinite(M: np.ndarray, names: list[str]) -> None:
     """Missing values (NaN) are information the trees use; infinite ones are refused, naming their columns."""
+    # the column extremes first (fmax and fmin skip NaN): no mask of M's size unless there is an infinite value
+    extremes = (np.fmax.reduce(M, axis=0), np.fmin.reduce(M, axis=0)) if M.dtype.kind == "f" and len(M) else None
+    if extremes is not None and not (np.isinf(extremes[0]).any() or np.isinf(extremes[1]).any()):
+        return
     inf = np.isinf(M)
     if inf.any():
         cols = [names[j] for j in np.flatnonzero(inf.any(axis=0))]
