@@ -237,7 +237,8 @@ def main(sizes: list[str], kinds: list[str]) -> None:
     for size in sizes:
         for kind in kinds:
             print(f"running {kind} {size} ...", flush=True)
-            r = run_case(kind, size) | {"measured": time.strftime("%Y-%m-%d %H:%M:%S")}
+            # each row keeps the engine settings it ran with (rows before 2026-12-07 ran with forecast_weeks=0)
+            r = run_case(kind, size) | {"engine": ENGINE, "measured": time.strftime("%Y-%m-%d %H:%M:%S")}
             print(json.dumps(r), flush=True)
             rows.append(r)
             doc = {"benchmark": "distributed", "machine": machine(), "settings": _settings(), "results": rows}
