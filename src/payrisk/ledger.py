@@ -425,7 +425,7 @@ class Ledger:
         con = _rows(self.contacts, con_keep)
         # a rating or limit published after the day does not exist yet
         published = {
-            t: getattr(self, t).loc[(getattr(self, t)["valid_from"] <= day).to_numpy(dtype=bool, na_value=False)]
+            t: _rows(getattr(self, t), (getattr(self, t)["valid_from"] <= day).to_numpy(dtype=bool, na_value=False))
             for t in _DATED_TABLES
         }
         # each payment's and contact's invoice in the snapshot, from this ledger's positions (no id hashing)
@@ -448,7 +448,7 @@ class Ledger:
         keep = ((created <= day) | (created.isna() & isin(cust["customer_id"], active))).to_numpy(dtype=bool)
         known = _rows(cust, keep)
         # ... and only of the customers known then (a prospect's rating before its acceptance belongs to it later)
-        published = {t: f.loc[isin(f["customer_id"], known["customer_id"])] for t, f in published.items()}
+        published = {t: _rows(f, isin(f["customer_id"], known["customer_id"])) for t, f in published.items()}
         tables = {
             "customers": known,
             **published,

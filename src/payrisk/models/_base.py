@@ -318,10 +318,11 @@ class TimeSplitModel(BaseEstimator):
             )
         _refuse_infinite(M, names)
         t = pd.to_datetime(pd.Series(np.asarray(time))) if time is not None else pd.Series(np.arange(len(M)))
+        # rows already in time order (the engine's training rows are) are neither sorted nor copied again
+        if t.is_monotonic_increasing:
+            return M, names, np.arange(len(M)), t
         order = np.argsort(t.to_numpy(), kind="stable")
-        # rows already in time order (the engine's training rows are) are not copied again
-        in_order = bool((order == np.arange(len(order))).all())
-        return (M if in_order else M[order]), names, order, t
+        return M[order], names, order, t
 
     def _array(self, X: Any) -> np.ndarray:
         """A feature array (not a DataFrame) as float32, or a clear error."""
@@ -560,15 +561,14 @@ _MEDIAN_ROWS = 200_000  #: rows the feature medians (the words "high" and "low" 
 
 
 def _refuse_infinite(M: np.ndarray, names: list[str]) -> None:
-    """Missing values (NaN) are information the trees use; infinite ones are refused, naming their columns."""
-    # the column extremes first (fmax and fmin skip NaN): no mask of M's size unless there is an infinite value
-    extremes = (np.fmax.reduce(M, axis=0), np.fmin.reduce(M, axis=0)) if M.dtype.kind == "f" and len(M) else None
-    if extremes is not None and not (np.isinf(extremes[0]).any() or np.isinf(extremes[1]).any()):
-        return
-    inf = np.isinf(M)
-    if inf.any():
-        cols = [names[j] for j in np.flatnonzero(inf.any(axis=0))]
+    """Missing values (NaN) are information the trees use; infinite ones are refused, naming their columns (``M``:
+    a float matrix with rows)."""
+    # a column holds an infinite value where its largest or smallest one is infinite (fmax and fmin skip NaN): no
+    # mask of M's size, only of the columns found
+    bad = np.flatnonzero(np.isinf(np.fmax.reduce(M, axis=0)) | np.isinf(np.fmin.reduce(M, axis=0)))
+    if len(bad):
+        cols = [names[j] for j in bad]
         raise ParameterError(
-            f"X has {int(inf.sum())} infinite values, in columns {cols[:10]}; replace them with a finite value or "
-            "leave them missing (NaN: the trees learn where missing values go)."
+            f"X has {int(np.isinf(M[:, bad]).sum())} infinite values, in columns {cols[:10]}; replace them with a "
+            "finite value or leave them missing (NaN: the trees learn where missing values go)."
         )
