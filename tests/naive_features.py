@@ -207,6 +207,14 @@ def customer_block(ledger: Ledger, snap: Ledger, customer_id: str, T: pd.Timesta
     # payment rhythm
     out["pay_weekday"], out["pay_weekday_share"] = mode_smallest([d.weekday() for d in pay["payment_date"]])
     out["pay_day_of_month"], out["pay_day_of_month_share"] = mode_smallest([d.day for d in pay["payment_date"]])
+    out["days_to_pay_weekday"] = NAN
+    out["days_to_pay_day"] = NAN
+    if len(pay):  # walk the calendar from the cutoff to the first day that is the usual weekday / pay-run day
+        ahead = [T + pd.Timedelta(days=i) for i in range(63)]
+        out["days_to_pay_weekday"] = float(next(i for i, d in enumerate(ahead) if d.weekday() == out["pay_weekday"]))
+        out["days_to_pay_day"] = float(
+            next(i for i, d in enumerate(ahead) if d.day == min(out["pay_day_of_month"], d.days_in_month))
+        )
 
     # contacts
     sent_day = con["sent_at"].dt.normalize()

@@ -144,6 +144,23 @@ def test_backtest_reads_the_actuals_and_calibrates_on_earlier_origins_only():
     assert bt.metrics["wape"].notna().all() and 0 <= bt.period_correlation < 1
 
 
+def test_the_interval_at_an_origin_is_calibrated_on_the_weeks_that_had_ended_by_then():
+    """Cells of a first origin whose actuals only the widest interval covers: an origin two days later knows none of
+    them (rho 0), one 3 weeks later knows weeks 1-3 only, one after all 13 weeks knows them all."""
+    from payrisk.backtest import RHO_GRID, _rho_at_origins
+
+    first = pd.Timestamp("2024-03-31")
+    cells = pd.DataFrame({"origin": first, "period": range(1, 14), "actual": 100.0})
+    cells["period_end"] = first + pd.to_timedelta(7 * cells["period"], unit="D")
+    for rho in RHO_GRID:  # an interval as wide as rho: only rho >= 0.4 reaches the actual 100 in weeks 1-3
+        cells[f"q_low_{rho}"], cells[f"q_high_{rho}"] = 0.0, np.where(cells["period"] <= 3, 300 * rho, 1e9)
+    later = [first + pd.Timedelta(days=2), first + pd.Timedelta(weeks=3), first + pd.Timedelta(weeks=13)]
+    rho = _rho_at_origins(cells, [first, *later], nominal=0.8)
+    assert rho[first] == rho[later[0]] == 0.0  # nothing had ended: the weeks after an origin never set its interval
+    assert rho[later[1]] == 0.4  # weeks 1-3 only: the smallest rho that covers all of them (0.3's ends at 90)
+    assert rho[later[2]] == 0.0  # all 13 weeks: 10 of 13 covered at any rho, 0.77 nearest to 0.8
+
+
 def test_a_worklist_gives_a_coarser_forecast_of_the_same_cash():
     """From the scores alone (P10/P50/P90 dates, P(paid within 30/60/90 days)) the totals follow the engine's
     own survival curves; the breakdown by segment comes from the worklist's column."""

@@ -39,7 +39,7 @@ class ForecastBacktest:
         ``origin``, ``currency``, ``period`` (1 = first), ``actual``, one column per method (point forecast),
         ``payrisk_low``/``payrisk_high`` (calibrated interval), ``independent_low``/``independent_high``
         (rho = 0), ``ets_low``/``ets_high`` and ``rho`` (the period correlation used at that origin, calibrated
-        on the earlier origins only).
+        on the periods of earlier origins that had ended by then).
     metrics : DataFrame
         WAPE, MAE, interval coverage and pinball loss per method, horizon bucket and currency.
     period_correlation : float
@@ -183,6 +183,12 @@ def _best_rho(cells: pd.DataFrame, nominal: float) -> float:
     return float(cast("float", (cov - nominal).abs().idxmin()))  # the index: the rho grid
 
 
+def _rho_at_origins(cells: pd.DataFrame, origins: list[pd.Timestamp], nominal: float) -> dict[pd.Timestamp, float]:
+    """The period correlation each origin uses: calibrated on what was known at it, the cells (with their
+    ``period_end``) of earlier origins whose period had ended by then."""
+    return {origin: _best_rho(cells.loc[cells["period_end"] <= origin], nominal) for origin in origins}
+
+
 def backtest_forecast(
     ledger: Ledger,
     origins: Any = None,
@@ -201,8 +207,8 @@ def backtest_forecast(
     (overdue ones in the first period), (b) the due date plus the customer's average delay so far, (c) an ETS
     model of the weekly run-off series (cash k weeks after each past weekly origin, per currency; the best of
     simple and damped-trend additive ETS by AIC, statsmodels). The interval's period correlation at each origin is
-    the one that gave the nominal coverage on the earlier origins only (0 at the first), so coverage is measured
-    out of sample.
+    the one that gave the nominal coverage on what was known at it: the periods of earlier origins that had ended
+    by then (0 at the first origin), so coverage is measured out of sample.
 
     Parameters
     ----------
@@ -273,20 +279,18 @@ def backtest_forecast(
             if "statsmodels is not installed: the ETS baseline is left out." not in notes:
                 notes.append("statsmodels is not installed: the ETS baseline is left out.")
         cell["origin"] = origin
+        cell["period_end"] = origin + pd.to_timedelta(np.tile(ends, len(cell) // len(ends)), unit="D")
         frames.append(cell.reset_index())
     report("done", len(origins), len(origins))
     cells = pd.concat(frames, ignore_index=True)
     nominal = lv[1] - lv[0]
-    rho_used = []
-    for origin in origins:  # calibrated on the earlier origins only
-        rho_used.append(_best_rho(cells.loc[cells["origin"] < origin], nominal))
-    cells["rho"] = cells["origin"].map(dict(zip(origins, rho_used, strict=True)))
+    cells["rho"] = cells["origin"].map(_rho_at_origins(cells, origins, nominal))
     pick = {rho: (cells["rho"] == rho).to_numpy() for rho in RHO_GRID}
     cells["payrisk_low"] = sum(np.where(m, cells[f"q_low_{r}"], 0.0) for r, m in pick.items())
     cells["payrisk_high"] = sum(np.where(m, cells[f"q_high_{r}"], 0.0) for r, m in pick.items())
     cells["independent_low"], cells["independent_high"] = cells["q_low_0.0"], cells["q_high_0.0"]
     calibrated = _best_rho(cells, nominal)
-    cells = cells.drop(columns=[c for c in cells.columns if c.startswith("q_")])
+    cells = cells.drop(columns=[c for c in cells.columns if c.startswith("q_") or c == "period_end"])
     return ForecastBacktest(
         cells=cells,
         metrics=_metrics(cells, lv),

@@ -8,10 +8,10 @@ Payments are not independent: customers and weeks move together (a slow month de
 independent per-invoice draws make intervals far too narrow. The intervals here come from a Gaussian copula with
 one shared period factor: the payment-time quantile of invoice *i* is ``Phi(sqrt(1 - rho) Z_i + sqrt(rho) G)`` with
 ``G`` common to all invoices. ``rho`` (``period_correlation``) is calibrated on rolling backtests
-(:func:`payrisk.backtest.backtest_forecast`), each origin using only earlier origins. Given ``G``, invoices are
-independent and the total per period is close to normal, so the forecast distribution is a mixture over
-equal-probability nodes of ``G``. Invoices whose payment curves agree to 0.02 share a bin, so the cost is one pass
-over the invoices plus a small matrix per node.
+(:func:`payrisk.backtest.backtest_forecast`), each origin using only the weeks that had ended by then. Given
+``G``, invoices are independent and the total per period is close to normal, so the forecast distribution is a
+mixture over equal-probability nodes of ``G``. Invoices whose payment curves agree to 0.02 share a bin, so the cost
+is one pass over the invoices plus a small matrix per node.
 
 Amounts are never summed across currencies: every figure is per currency.
 """

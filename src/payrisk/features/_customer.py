@@ -198,6 +198,23 @@ feature("pay_day_of_month")(lambda k: _mode(k, "day_of_month", 31, 1)[0])
 feature("pay_day_of_month_share")(lambda k: _mode(k, "day_of_month", 31, 1)[1])
 
 
+@feature("days_to_pay_weekday")
+def _days_to_pay_weekday(k: Kernel) -> np.ndarray:
+    return (_mode(k, "weekday", 7, 0)[0] - (k.t + 3) % 7) % 7  # 1970-01-01 was a Thursday (Monday = 0)
+
+
+@feature("days_to_pay_day")
+def _days_to_pay_day(k: Kernel) -> np.ndarray:
+    pay_day = _mode(k, "day_of_month", 31, 1)[0]
+    day = k.t.astype("datetime64[D]")
+    month = day.astype("datetime64[M]")
+    dom = (day - month).astype(np.int64) + 1
+    this_end = ((month + 1).astype("datetime64[D]") - month.astype("datetime64[D]")).astype(np.int64)
+    next_end = ((month + 2).astype("datetime64[D]") - (month + 1).astype("datetime64[D]")).astype(np.int64)
+    this_month = np.minimum(pay_day, this_end)  # a pay run on the 31st falls on a short month's last day
+    return np.where(this_month >= dom, this_month - dom, this_end - dom + np.minimum(pay_day, next_end))
+
+
 # -- contacts ------------------------------------------------------------------------------------------------
 @feature("n_reminders_365d")
 def _n_reminders_365d(k: Kernel) -> np.ndarray:

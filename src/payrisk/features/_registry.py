@@ -384,6 +384,24 @@ _CUSTOMER += [
         "no fixed pay-run day",
     ),
     _f(
+        "days_to_pay_weekday",
+        "customer",
+        "Days from the cutoff to the next pay_weekday (0 when the cutoff falls on it): where the customer's usual "
+        "payment day lies in the weeks ahead.",
+        "days",
+        "its usual payment weekday is {value} days away",
+        "its usual payment weekday is close",
+    ),
+    _f(
+        "days_to_pay_day",
+        "customer",
+        "Days from the cutoff to the next pay_day_of_month (0 on it; a day past the month's end is its last "
+        "day): where the customer's pay run lies in the weeks ahead.",
+        "days",
+        "its next pay run is {value} days away",
+        "its pay run is close",
+    ),
+    _f(
         "n_reminders_365d",
         "customer",
         "Contacts with the customer (customer level or about other invoices) sent in the 365 days up to the "
