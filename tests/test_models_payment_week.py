@@ -8,11 +8,13 @@ import functools
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import payrisk as pr
 from payrisk.errors import ParameterError
 from payrisk.forecast import _paid_by
-from payrisk.labels import payment_week
+from payrisk.labels import cash_weeks, payment_week
 from payrisk.models import PaymentWeekModel
 
 ORIGIN = pd.Timestamp("2024-06-30")
@@ -99,3 +101,61 @@ def test_the_hazard_form_recovers_a_known_weekly_distribution_and_round_trips(tm
         np.testing.assert_allclose(P[X["fast"] == flag].mean(axis=0), expected, atol=0.02)
     back = PaymentWeekModel.load(model.save(tmp_path / "hazard"))
     assert back.form == "hazard" and np.array_equal(back.predict_proba(X.iloc[:50]), P[:50])
+
+
+def test_cash_weights_put_a_partial_payment_in_its_own_week():
+    """Half the items pay 40% of their amount in week 2 and settle in week 5, the others settle in week 3: fitted on
+    the settlement week alone, the model expects all the cash of the first kind in week 5; weighted by cash
+    (:func:`payrisk.labels.cash_weeks`), 40% in week 2 and 60% in week 5, the share each week really brings."""
+    rng = np.random.default_rng(7)
+    n, weeks = 4000, 6
+    split = rng.random(n) < 0.5
+    week = np.where(split, 4, 2)  # 0-based: settled in week 5 or week 3
+    part_days = np.where(split, rng.integers(8, 15, n), np.nan)  # a partial payment in week 2
+    part_share = np.where(split, 0.4, 0.0)
+    X = pd.DataFrame({"split": split.astype(float), "noise": rng.random(n)})
+    row, label, weight = cash_weeks(week, part_days, part_share, weeks)
+    cash = PaymentWeekModel(weeks=weeks, n_estimators=100).fit(X.iloc[row], label, sample_weight=weight)
+    settled = PaymentWeekModel(weeks=weeks, n_estimators=100).fit(X, week)
+    first = X["split"] == 1.0
+    np.testing.assert_allclose(cash.predict_proba(X[first]).mean(axis=0)[[1, 4]], [0.4, 0.6], atol=0.03)
+    assert settled.predict_proba(X[first]).mean(axis=0)[4] > 0.95
+    np.testing.assert_allclose(cash.predict_proba(X[~first]).mean(axis=0)[2], 1.0, atol=0.03)
+    with pytest.raises(ParameterError, match="sample_weight must be finite and not negative: 1 are not"):
+        PaymentWeekModel(weeks=weeks).fit(X, week, sample_weight=np.r_[-1.0, np.ones(n - 1)])
+
+
+def test_a_weight_of_k_is_k_copies_of_the_row():
+    """With every row in the trees (no row or column sampling, no early-stopping slice), fitting with integer
+    weights gives the same model as repeating each row that many times (a weight of 0 leaves it out)."""
+    rng = np.random.RandomState(42)
+    X, week, w = rng.rand(40, 5), rng.randint(0, 3, 40), rng.randint(0, 5, 40)
+    size = {"weeks": 2, "n_estimators": 5, "valid_fraction": 0.0, "subsample": 1.0, "colsample_bytree": 1.0}
+    weighted = PaymentWeekModel(**size).fit(X, week, sample_weight=w).predict_proba(X)
+    repeated = PaymentWeekModel(**size).fit(X.repeat(w, axis=0), week.repeat(w)).predict_proba(X)
+    np.testing.assert_allclose(weighted, repeated, atol=1e-6)
+    assert not np.allclose(weighted, PaymentWeekModel(**size).fit(X, week).predict_proba(X), atol=1e-3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(-1, 5),
+            st.one_of(st.none(), st.floats(0, 100, allow_nan=False)),
+            st.floats(0, 1, allow_nan=False),
+        ),
+        max_size=40,
+    )
+)
+def test_cash_weeks_keep_every_known_item_once_in_weight(items):
+    """Whatever the partial payments: every known item's weights sum to 1, each in (0, 1], labels in 0..weeks,
+    an unknown item is left out, and the rows stay in their order."""
+    week = np.array([w for w, _, _ in items], dtype=np.int64)
+    days = np.array([np.nan if d is None else d for _, d, _ in items], dtype=np.float64)
+    share = np.array([s for _, _, s in items], dtype=np.float64)
+    row, label, weight = cash_weeks(week, days, share, weeks=5)
+    assert (np.diff(row) >= 0).all() and ((label >= 0) & (label <= 5)).all()
+    assert ((weight > 0) & (weight <= 1)).all()
+    total = np.bincount(row, weights=weight, minlength=len(items))
+    np.testing.assert_allclose(total, (week >= 0).astype(float), atol=1e-12)

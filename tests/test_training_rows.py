@@ -158,3 +158,26 @@ def test_a_ledger_of_plans_without_invoices_is_told_where_plans_are_modelled():
     assert len(plans_only.invoices) == 0 and len(plans_only.plans) > 0
     with pytest.raises(pr.errors.ParameterError, match=r"holds no invoices \(\d+ payment plans\).*plan_features"):
         pr.RiskEngine(n_estimators=20).fit(plans_only, "1997-06-30")
+
+
+def test_the_cash_before_settlement_is_read_by_hand_and_only_to_the_fit_date():
+    """Each row's partial payments after its cutoff and before its settlement, known by the fit date, by hand:
+    the day of the first and their share of what was open at the cutoff."""
+    world = pr.datasets.make_ledger(n_customers=300, seed=2)
+    built = training.training_rows(world.as_of(DAY), DAY, HISTORY)
+    has = built["part_share"].to_numpy() > 0
+    assert 50 < has.sum() < 0.3 * len(built)  # partial payments are there, on a minority of rows
+    pick = np.r_[np.flatnonzero(has)[:60], np.flatnonzero(~has)[:60]]
+    pay = world.payments.loc[world.payments["payment_date"] <= DAY]
+    inv = world.invoices.set_index("invoice_id")
+    for i in pick:
+        invoice_id, cutoff = built.index[i], built["as_of"].iloc[i]
+        settled = inv.at[invoice_id, "paid_date"]
+        mine = pay.loc[pay["invoice_id"] == invoice_id]
+        if pd.notna(settled) and settled <= DAY:
+            mine = mine.loc[mine["payment_date"] < settled]  # the settlement day's payment is the settlement
+        after = mine.loc[mine["payment_date"] > cutoff]
+        open_at = inv.at[invoice_id, "amount"] - mine.loc[mine["payment_date"] <= cutoff, "amount"].sum()
+        want_days = (after["payment_date"].min() - cutoff).days if len(after) else np.nan
+        assert np.isclose(built["part_share"].iloc[i], after["amount"].sum() / open_at), invoice_id
+        assert np.array_equal([built["part_days"].iloc[i]], [want_days], equal_nan=True), invoice_id

@@ -56,12 +56,12 @@ STEPS = (
 )
 #: the target columns of the training rows (``week``, ``kept`` and ``problem`` where the weekly, adherence and
 #: early-warning models add them)
-TARGETS = ("duration", "event", "late", "late_known", "week", "kept", "problem")
+TARGETS = ("duration", "event", "late", "late_known", "week", "kept", "problem", "part_days", "part_share")
 #: the column that marks a training row of an invoice's first days (on its issue day, or at its young age),
 #: beside the landmark rows
 FRESH = "fresh"
 #: the columns of the training rows that are not features
-NOT_FEATURES = (*TARGETS, FRESH)
+NOT_FEATURES = (*TARGETS, FRESH, "cash_weight")  #: and the weekly model's weights (:func:`payrisk.labels.cash_weeks`)
 MIN_ROWS = 200  #: landmark rows needed to fit the engine, and known payment weeks to fit the weekly model
 MIN_OUTCOMES = 50  #: rows with a known late-payment outcome needed to fit the late-payment model
 MIN_PLANS = 100  #: finished plans needed to fit the plan-adherence model
@@ -135,8 +135,10 @@ def landmark_rows(snap: Any, day: pd.Timestamp, history_days: int) -> tuple[pd.D
 
 
 def training_rows(snap: Any, day: pd.Timestamp, history_days: int, exclude: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The landmark rows' point-in-time invoice features (less ``exclude``) with their target columns."""
+    """The landmark rows' point-in-time invoice features (less ``exclude``) with their target columns, and the
+    cash each row's invoice brought before its settlement (:func:`payrisk.labels.cash_before_settlement`)."""
     rows, target = landmark_rows(snap, day, history_days)
+    target = target.join(labels.cash_before_settlement(rows, snap.payments))
     X = features.invoice_features(snap, rows[["invoice_id", "as_of"]]).drop(columns=list(exclude))
     return X.assign(**{c: target[c].to_numpy() for c in target.columns}, **{FRESH: rows[FRESH].to_numpy()})
 
@@ -335,8 +337,10 @@ class InProcess:
         known = week >= 0
         if not usable_weeks(week[known]):
             return None, int(known.sum())
-        X = self._features(rows.loc[known])
-        return PaymentWeekModel(weeks=weeks, **size).fit(X, week[known], time=X["as_of"]), int(known.sum())
+        row, label, weight = labels.cash_weeks(week, rows["part_days"], rows["part_share"], weeks)
+        X = self._features(rows.iloc[row])
+        model = PaymentWeekModel(weeks=weeks, **size).fit(X, label, time=X["as_of"], sample_weight=weight)
+        return model, int(known.sum())
 
     def fit_adherence(self, ledger: Any, day: pd.Timestamp, device: str = "cpu") -> tuple[Any, int]:
         from payrisk.models import InstallmentAdherenceClassifier

@@ -370,11 +370,15 @@ def fit_payment_time(client: Any, rows: Any, **params: Any) -> Any:
     return model.fit_calibration(raw, np.column_stack([days.astype(np.float64), event.astype(bool)]))
 
 
-def _week_label(frame: pd.DataFrame, day: pd.Timestamp, weeks: int) -> pd.Series:
-    from payrisk.labels import payment_week
+def _week_rows(frame: pd.DataFrame, day: pd.Timestamp, weeks: int) -> pd.DataFrame:
+    """One partition's known rows with their ``week`` label and ``cash_weight`` (:func:`payrisk.labels.cash_weeks`):
+    a row whose cash came partly before settlement is there twice."""
+    from payrisk.labels import cash_weeks, payment_week
 
     follow_up = (day - frame["as_of"]).dt.days.to_numpy()
-    return pd.Series(payment_week(frame["duration"], frame["event"], follow_up, weeks), index=frame.index)
+    week = payment_week(frame["duration"], frame["event"], follow_up, weeks)
+    row, label, weight = cash_weeks(week, frame["part_days"], frame["part_share"], weeks)
+    return frame.iloc[row].assign(week=label, cash_weight=weight)
 
 
 def _fit_week(client: Any, rows: Any, day: pd.Timestamp, weeks: int, min_rows: int, params: dict) -> tuple[Any, int]:
@@ -389,15 +393,16 @@ def _fit_week(client: Any, rows: Any, day: pd.Timestamp, weeks: int, min_rows: i
             "model is form='softprob' (the default)."
         )
     rows = forecast_rows(rows)
-    week = rows.map_partitions(_week_label, day, weeks, meta=("week", "int64"))
-    rows = rows.assign(week=week)
-    rows = rows.loc[rows["week"] >= 0]
-    known = rows["week"].compute()
-    if not usable_weeks(known, min_rows):
-        return None, len(known)
-    _train_on_cluster(client, model, rows, lambda f: {"label": f["week"].astype("float64")})
+    meta = rows._meta.assign(week=np.int64(0), cash_weight=np.float64(0))
+    rows = rows.map_partitions(_week_rows, day, weeks, meta=meta)
+    # the rows known: a row split by a partial payment counts once (its weights sum to 1)
+    known = rows[["week", "cash_weight"]].compute()
+    n_known = round(float(known["cash_weight"].sum()))
+    if not usable_weeks(known["week"], min_rows) or n_known < min_rows:
+        return None, n_known
+    _train_on_cluster(client, model, rows, lambda f: {"label": f["week"].astype("float64"), "weight": f["cash_weight"]})
     model.classes_ = np.arange(weeks + 1)
-    return model, len(known)
+    return model, n_known
 
 
 def fit_payment_week(client: Any, rows: Any, as_of: Any, weeks: int = 13, min_rows: int = 200, **params: Any) -> Any:

@@ -29,6 +29,8 @@ from payrisk.ledger import Ledger, to_date
 __all__ = [
     "PROBLEM_KINDS",
     "SurvivalTarget",
+    "cash_before_settlement",
+    "cash_weeks",
     "check_survival_target",
     "customer_problem",
     "days_to_pay",
@@ -275,6 +277,78 @@ def payment_week(duration: Any, event: Any, follow_up: Any, weeks: int = 13) -> 
     week = np.where(e & (d <= horizon), np.maximum(np.ceil(d / 7) - 1, 0), weeks).astype(np.int64)
     known = f >= horizon
     return np.where(known, week, -1)
+
+
+def cash_before_settlement(rows: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
+    """The cash an open item brought before it was settled, for invoice rows observed at a cutoff.
+
+    ``rows`` hold ``invoice_id``, ``as_of`` (the cutoff), ``amount`` and ``paid_date`` (the day the invoice was
+    settled, if it was); ``payments`` the payments known (``invoice_id``, ``payment_date``, ``amount``). Per row:
+    ``part_days``, the days from the cutoff to the first payment on the invoice after the cutoff that came before
+    its settlement (NaN when none), and ``part_share``, all such payments' share of the amount open at the cutoff
+    (the invoice amount less its payments up to the end of the cutoff day). A payment on the settlement day is the
+    settlement itself.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"invoice_id": ["A", "A", "B"], "amount": [100.0, 100.0, 50.0],
+    ...                      "as_of": pd.to_datetime(["2024-01-10", "2024-02-10", "2024-01-10"]),
+    ...                      "paid_date": pd.to_datetime(["2024-03-01", "2024-03-01", None])})
+    >>> pay = pd.DataFrame({"invoice_id": ["A", "A", "B"], "amount": [40.0, 60.0, 10.0],
+    ...                     "payment_date": pd.to_datetime(["2024-02-01", "2024-03-01", "2024-01-20"])})
+    >>> cash_before_settlement(rows, pay).to_dict("list")  # A: 40 of 100 on day 22; B: 10 of 50, never settled
+    {'part_days': [22.0, nan, 10.0], 'part_share': [0.4, 0.0, 0.2]}
+    """
+    n = len(rows)
+    ids = rows["invoice_id"].to_numpy(dtype=object)
+    settled = pd.Series(rows["paid_date"].to_numpy(), index=ids)
+    settled = settled[~settled.index.duplicated()]
+    pay = payments.loc[payments["invoice_id"].isin(settled.index), ["invoice_id", "payment_date", "amount"]]
+    before_settlement = ~(pay["payment_date"].to_numpy() >= settled.reindex(pay["invoice_id"]).to_numpy())
+    part = pay.loc[before_settlement]  # an open item's payments before the cutoff are partial ones too
+    left = pd.DataFrame({"row": np.arange(n), "invoice_id": ids, "as_of": rows["as_of"].to_numpy()})
+    pairs = left.merge(part.assign(invoice_id=part["invoice_id"].to_numpy(dtype=object)), on="invoice_id")
+    after = (pairs["payment_date"] > pairs["as_of"]).to_numpy()
+    row, amount = pairs["row"].to_numpy(), pairs["amount"].to_numpy(dtype=np.float64)
+    paid_before = np.bincount(row[~after], weights=amount[~after], minlength=n)
+    cash = np.bincount(row[after], weights=amount[after], minlength=n)
+    first = pairs.loc[after].groupby("row")["payment_date"].min()
+    days = np.full(n, np.nan)
+    days[first.index.to_numpy()] = (first - left["as_of"].to_numpy()[first.index.to_numpy()]).dt.days.to_numpy()
+    open_at = rows["amount"].to_numpy(dtype=np.float64) - paid_before
+    share = np.where(open_at > 0, cash / np.maximum(open_at, 1e-9), 0.0)
+    return pd.DataFrame({"part_days": days, "part_share": np.clip(share, 0.0, 1.0)}, index=rows.index)
+
+
+def cash_weeks(
+    week: Any, part_days: Any, part_share: Any, weeks: int = 13
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The weeks an open item's cash came in, weighted by cash: the week labels of :func:`payment_week` with the
+    payments before settlement (:func:`cash_before_settlement`) in their own week.
+
+    Returns ``(row, week, weight)``: the known rows (label >= 0), a row whose cash came partly before settlement
+    twice (its partial payments' week with their share, its settlement week with the rest; a row paid in full
+    before settlement once), each weight in (0, 1] and a row's weights summing to 1. A model fitted on them learns
+    the expected share of the open amount paid in each week: the cash forecast's own question.
+
+    Examples
+    --------
+    >>> row, week, weight = cash_weeks([2, 13, -1], [3.0, 20.0, 5.0], [0.25, 0.5, 0.3], weeks=13)
+    >>> row.tolist(), week.tolist(), weight.tolist()  # the third row is not known yet: left out
+    ([0, 0, 1, 1], [2, 0, 13, 2], [0.75, 0.25, 0.5, 0.5])
+    """
+    week = np.asarray(week, dtype=np.int64)
+    days = np.asarray(part_days, dtype=np.float64)
+    share = np.where(np.isfinite(days), np.nan_to_num(np.asarray(part_share, dtype=np.float64)), 0.0)
+    known = np.flatnonzero(week >= 0)
+    split = known[share[known] > 0]
+    part_week = np.where(days[split] <= 7 * weeks, np.maximum(np.ceil(days[split] / 7) - 1, 0), weeks)
+    row = np.concatenate([known, split])
+    label = np.concatenate([week[known], part_week.astype(np.int64)])
+    weight = np.concatenate([1.0 - share[known], share[split]])
+    keep = weight > 0
+    order = np.argsort(row[keep], kind="stable")
+    return row[keep][order], label[keep][order], weight[keep][order]
 
 
 def _paid_in_time(ins: pd.DataFrame, grace_days: int) -> pd.Series:

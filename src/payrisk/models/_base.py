@@ -180,7 +180,7 @@ class TimeSplitModel(BaseEstimator):
         return self.valid_fraction, self.calibration_fraction if self._calibrates() else 0.0
 
     # -- the template ------------------------------------------------------------------------------------------
-    def _fit(self, X: Any, target: Any, time: Any) -> Any:
+    def _fit(self, X: Any, target: Any, time: Any, sample_weight: Any = None) -> Any:
         """Check, order in time, split, build the matrices, train, calibrate on the latest rows, set metadata."""
         import xgboost as xgb
 
@@ -190,14 +190,16 @@ class TimeSplitModel(BaseEstimator):
         if len(target) != len(M):
             raise ParameterError(f"X has {len(M)} rows but the target has {len(target)}.")
         target = target[order]
+        weight = None if sample_weight is None else _check_weight(sample_weight, len(M))[order]
         n = len(target)
         n_tr, n_val, n_cal = self._splits(n)
 
         def dmatrix(rows: slice, ref: Any = None) -> Any:
             # quantised once (the histogram the trees are grown on, on the CPU or the GPU), not kept as floats;
             # an evaluation slice uses its training slice's bins
-            rows_m, rows_y, tree_names = self._tree_rows(M[rows], target[rows], names)
-            d = xgb.QuantileDMatrix(rows_m, feature_names=tree_names, ref=ref)
+            rows_w = None if weight is None else weight[rows]
+            rows_m, rows_y, rows_w, tree_names = self._tree_rows(M[rows], target[rows], rows_w, names)
+            d = xgb.QuantileDMatrix(rows_m, feature_names=tree_names, ref=ref, weight=rows_w)
             self._set_label(d, rows_y)
             return d
 
@@ -264,10 +266,12 @@ class TimeSplitModel(BaseEstimator):
     def _set_label(self, dmatrix: Any, target: np.ndarray) -> None:
         dmatrix.set_label(target)
 
-    def _tree_rows(self, M: np.ndarray, target: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray, list]:
-        """The rows, labels and column names the trees are grown on (the model's rows as they are, unless a model
-        expands them: the weekly hazard's invoice-weeks)."""
-        return M, target, names
+    def _tree_rows(
+        self, M: np.ndarray, target: np.ndarray, weight: np.ndarray | None, names: list[str]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list]:
+        """The rows, labels, weights and column names the trees are grown on (the model's rows as they are, unless
+        a model expands them: the weekly hazard's invoice-weeks)."""
+        return M, target, weight, names
 
     def _calibrates(self) -> bool:
         """Whether fit keeps the latest ``calibration_fraction`` of the rows for calibration."""
@@ -302,7 +306,7 @@ class TimeSplitModel(BaseEstimator):
     # -- input -----------------------------------------------------------------------------------------------
     def _order(self, X: Any, time: Any) -> tuple[np.ndarray, list[str], np.ndarray, pd.Series]:
         """(feature matrix sorted by time, feature names, sort order, times)."""
-        if isinstance(X, pd.DataFrame):
+        if _named(X):
             Xn = X.select_dtypes(include=["number", "bool"])
             M, names = Xn.to_numpy(dtype=np.float32), list(Xn.columns)
             if time is None and "as_of" in X.columns:
@@ -380,7 +384,7 @@ class TimeSplitModel(BaseEstimator):
         """
         if not hasattr(self, "booster_"):
             raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit first.")
-        if not isinstance(X, pd.DataFrame):
+        if not _named(X):
             M = self._array(X)
             if M.shape[1] != self.n_features_in_:
                 raise ParameterError(
@@ -551,6 +555,28 @@ class TimeSplitModel(BaseEstimator):
             model.size_selection_ = meta.extra["size_selection"]
         model._restore_calibration(meta.calibration)
         return model
+
+
+def _check_weight(sample_weight: Any, n: int) -> np.ndarray:
+    """Sample weights as float32, one per row, finite and not negative."""
+    w = np.asarray(sample_weight, dtype=np.float32).reshape(-1)
+    if len(w) != n:
+        raise ParameterError(f"X has {n} rows but sample_weight has {len(w)}.")
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        raise ParameterError(
+            f"sample_weight must be finite and not negative: {int(bad.sum())} are not (first at row "
+            f"{int(np.flatnonzero(bad)[0])}: {w[bad][0]!r})."
+        )
+    if not w.sum() > 0:
+        raise ParameterError("sample_weight sums to zero: give some rows a positive weight.")
+    return w
+
+
+def _named(X: Any) -> bool:
+    """A DataFrame whose columns are all named by strings: matched by name. Other column labels (the integers of
+    ``pd.DataFrame(array)``) are positions, as scikit-learn reads them: the frame is taken as an array."""
+    return isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns)
 
 
 def _has_column(X: Any, name: str) -> bool:

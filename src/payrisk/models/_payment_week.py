@@ -85,10 +85,11 @@ class PaymentWeekModel(TimeSplitModel):
         "form": [StrOptions({"hazard", "softprob"})],
     }
 
-    def fit(self, X: Any, week: Any, time: Any = None) -> PaymentWeekModel:
+    def fit(self, X: Any, week: Any, time: Any = None, sample_weight: Any = None) -> PaymentWeekModel:
         """Fit on week labels ``0 .. weeks`` (from :func:`payrisk.labels.payment_week`; unknown rows left out
-        beforehand)."""
-        return self._fit(X, week, time)
+        beforehand), each row weighted by ``sample_weight`` when given: the engine weights by cash
+        (:func:`payrisk.labels.cash_weeks`), so that a partial payment counts in its own week."""
+        return self._fit(X, week, time, sample_weight)
 
     def _check_target(self, week: Any) -> np.ndarray:
         if week is None:
@@ -108,13 +109,16 @@ class PaymentWeekModel(TimeSplitModel):
             return {"objective": "binary:logistic", "eval_metric": "logloss"}
         return {"objective": "multi:softprob", "num_class": self.weeks + 1, "eval_metric": "mlogloss"}
 
-    def _tree_rows(self, M: np.ndarray, target: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray, list]:
+    def _tree_rows(
+        self, M: np.ndarray, target: np.ndarray, weight: np.ndarray | None, names: list[str]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list]:
         if self.form != "hazard":
-            return M, target, names
+            return M, target, weight, names
         weeks_open = np.minimum(target.astype(np.int64), self.weeks - 1) + 1  # paid in week c: open weeks 0..c
         row = np.repeat(np.arange(len(M)), weeks_open)
         k = np.arange(len(row)) - np.repeat(np.cumsum(weeks_open) - weeks_open, weeks_open)
-        return _with_week(M[row], k), (k == target[row]).astype(np.float32), [*names, WEEK]
+        label = (k == target[row]).astype(np.float32)
+        return _with_week(M[row], k), label, None if weight is None else weight[row], [*names, WEEK]
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Rows x (``weeks`` + 1): P(paid in week 1), ..., P(paid in week ``weeks``), P(later or never)."""
