@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import payrisk as pr
+from payrisk._training import PAY_DAY_FEATURES
 from payrisk.errors import ParameterError
 from payrisk.forecast import _paid_by
 from payrisk.labels import cash_weeks, payment_week
@@ -43,6 +44,13 @@ def test_weekly_cash_is_closer_to_the_truth_than_the_survival_curve_alone():
     err_without = np.abs(without - true_cash).sum() / true_cash.sum()
     assert err_with < 0.15, err_with
     assert err_with < err_without, (err_with, err_without)
+
+
+def test_the_weekly_model_reads_where_the_pay_day_falls_and_the_payment_time_model_does_not():
+    _, engine, _, _ = _world()
+    assert set(PAY_DAY_FEATURES) <= set(engine.week_model_.feature_names_in_)
+    assert not set(PAY_DAY_FEATURES) & set(engine.time_model_.feature_names_in_)
+    assert "days_to_due" in engine.time_model_.feature_names_in_
 
 
 def test_probabilities_and_curves_are_proper():

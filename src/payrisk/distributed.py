@@ -38,6 +38,7 @@ from payrisk._training import (
     MIN_PLANS,
     MIN_ROWS,
     NOT_FEATURES,
+    PAY_DAY_FEATURES,
     check_enough_outcomes,
     forecast_rows,
     late_rows,
@@ -266,12 +267,15 @@ def _time_cuts(times: Any, fractions: tuple[float, float]) -> tuple[pd.Timestamp
     return train_end, valid_end, pd.Timestamp(counts.index[-1])
 
 
-def _train_on_cluster(client: Any, model: Any, rows: Any, labels: Any) -> tuple[Any, list[str]]:
+def _train_on_cluster(
+    client: Any, model: Any, rows: Any, labels: Any, leave_out: tuple[str, ...] = ()
+) -> tuple[Any, list[str]]:
     """Grow ``model``'s trees on the cluster with ``xgboost.dask`` and set its fitted state.
 
     The rows are split in time order as on one machine (train, early stopping, calibration, latest last; at
-    ``as_of`` boundaries). ``labels(frame)`` gives the DaskDMatrix label keywords. Returns the calibration rows
-    (for the model's own calibration step) and the feature names.
+    ``as_of`` boundaries). ``labels(frame)`` gives the DaskDMatrix label keywords; the features are the numeric
+    columns less the targets and ``leave_out``. Returns the calibration rows (for the model's own calibration step)
+    and the feature names.
     """
     import xgboost as xgb
     import xgboost.dask  # the dask module of xgboost is imported on request
@@ -283,7 +287,7 @@ def _train_on_cluster(client: Any, model: Any, rows: Any, labels: Any) -> tuple[
             "at the size given (max_depth, min_child_weight, reg_lambda). Choose the size on a sample in one process."
         )
     meta = rows._meta.select_dtypes(include=["number", "bool"])  # the feature columns, as TimeSplitModel.fit
-    names = [c for c in meta.columns if c not in NOT_FEATURES]
+    names = [c for c in meta.columns if c not in NOT_FEATURES and c not in leave_out]
     # a model that does not calibrate (the weekly one, an uncalibrated classifier) keeps no slice for it
     fractions = model.holdout_fractions()
     train_end, valid_end, last = _time_cuts(rows["as_of"], fractions)
@@ -364,7 +368,7 @@ def fit_payment_time(client: Any, rows: Any, **params: Any) -> Any:
         lower = frame["duration"].astype("float64") + 1.0  # log(days + 1): payment on the issue day is day 0
         return {"label_lower_bound": lower, "label_upper_bound": lower.where(frame["event"], np.inf)}
 
-    cal, names = _train_on_cluster(client, model, rows, bounds)
+    cal, names = _train_on_cluster(client, model, rows, bounds, leave_out=PAY_DAY_FEATURES)
     raw = _raw_predictions(client, model, cal, names)
     days, event = (cal[c].compute().to_numpy() for c in ("duration", "event"))
     return model.fit_calibration(raw, np.column_stack([days.astype(np.float64), event.astype(bool)]))
