@@ -328,8 +328,10 @@ def cash_weeks(
 
     Returns ``(row, week, weight)``: the known rows (label >= 0), a row whose cash came partly before settlement
     twice (its partial payments' week with their share, its settlement week with the rest; a row paid in full
-    before settlement once), each weight in (0, 1] and a row's weights summing to 1. A model fitted on them learns
-    the expected share of the open amount paid in each week: the cash forecast's own question.
+    before settlement once), each weight in (0, 1] and a row's weights summing to 1. Several partial payments
+    after one cutoff count together in the first one's week (``part_days``): the rows stay at most two per
+    cutoff. A model fitted on them learns the expected share of the open amount paid in each week: the cash
+    forecast's own question.
 
     Examples
     --------
