@@ -3,7 +3,7 @@
 Cases, each run once (cold) in a fresh process reading a synthetic ledger written once to ``$PAYRISK_BENCH_DIR``
 (default ``/tmp/payrisk_bench``), so peak RSS is the feature step plus the ledger in memory:
 
-- ``payrisk_full_{100k,1M,5M}``: every invoice and customer feature (58 columns) for every invoice;
+- ``payrisk_full_{100k,1M,5M}``: every invoice and customer feature (61 columns) for every invoice;
 - ``payrisk_one_block_1M``: the same in one block of all customers on one thread (how the features were computed
   before blocks of customers and two threads: the memory a block holds is then the whole ledger's);
 - ``payrisk_subset_{100k,1M}``: only the seven customer features the featuretools baseline computes;
