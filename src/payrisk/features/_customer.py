@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from payrisk._calendar import add_months, month_start, next_weekday
 from payrisk.features._prepared import LOG_SCALE, _div
 from payrisk.features._registry import EWM_HALFLIFE_DAYS, REMINDER_CHANNELS, WINDOWS
 from payrisk.features._streams import NEVER
@@ -200,19 +201,18 @@ feature("pay_day_of_month_share")(lambda k: _mode(k, "day_of_month", 31, 1)[1])
 
 @feature("days_to_pay_weekday")
 def _days_to_pay_weekday(k: Kernel) -> np.ndarray:
-    return (_mode(k, "weekday", 7, 0)[0] - (k.t + 3) % 7) % 7  # 1970-01-01 was a Thursday (Monday = 0)
+    return next_weekday(k.t, _mode(k, "weekday", 7, 0)[0]) - k.t
 
 
 @feature("days_to_pay_day")
 def _days_to_pay_day(k: Kernel) -> np.ndarray:
+    # next_payrun, with a pay day past a month's end on its last day (the 31st of a 30-day month is the 30th)
     pay_day = _mode(k, "day_of_month", 31, 1)[0]
-    day = k.t.astype("datetime64[D]")
-    month = day.astype("datetime64[M]")
-    dom = (day - month).astype(np.int64) + 1
-    this_end = ((month + 1).astype("datetime64[D]") - month.astype("datetime64[D]")).astype(np.int64)
-    next_end = ((month + 2).astype("datetime64[D]") - (month + 1).astype("datetime64[D]")).astype(np.int64)
-    this_month = np.minimum(pay_day, this_end)  # a pay run on the 31st falls on a short month's last day
-    return np.where(this_month >= dom, this_month - dom, this_end - dom + np.minimum(pay_day, next_end))
+    this_start = month_start(k.t)
+    next_start, after = add_months(this_start, 1), add_months(this_start, 2)
+    this_run = this_start + np.minimum(pay_day, next_start - this_start) - 1
+    next_run = next_start + np.minimum(pay_day, after - next_start) - 1
+    return np.where(k.t <= this_run, this_run, next_run) - k.t
 
 
 # -- contacts ------------------------------------------------------------------------------------------------
