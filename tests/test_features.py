@@ -635,3 +635,24 @@ def test_blocks_of_customers_change_nothing(monkeypatch):
     worker.start()
     worker.join()
     pd.testing.assert_frame_equal(in_worker[0], whole[0], check_exact=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    day=st.dates(min_value=pd.Timestamp("1999-01-01").date(), max_value=pd.Timestamp("2040-12-31").date()),
+    pay_day=st.integers(1, 31),
+)
+def test_a_pay_run_is_the_first_or_last_day_of_its_day_of_month_with_month_ends_kept_in_the_month(day, pay_day):
+    """``next_payrun`` / ``prev_payrun`` (read by the pay-day features, the world and the segments): the first day on
+    or after ``d`` / the last day on or before it whose day of the month is the pay day, or the month's last day
+    where the month is shorter (the 31st in April is 30 April, never 1 May); walked day by day here."""
+    from payrisk._calendar import day_numbers, next_payrun, prev_payrun
+
+    d = pd.Timestamp(day)
+    on_run = lambda x: x.day == min(pay_day, x.days_in_month)  # noqa: E731
+    want_next = next(d + pd.Timedelta(days=i) for i in range(40) if on_run(d + pd.Timedelta(days=i)))
+    want_prev = next(d - pd.Timedelta(days=i) for i in range(40) if on_run(d - pd.Timedelta(days=i)))
+    n = day_numbers(pd.Series([d]))
+    got = [int(f(n, np.array([pay_day]))[0]) for f in (next_payrun, prev_payrun)]
+    assert got == [int(day_numbers(pd.Series([w]))[0]) for w in (want_next, want_prev)]
+    assert np.isnan(next_payrun(n, np.array([np.nan]))).all() and np.isnan(prev_payrun(n, np.array([np.nan]))).all()

@@ -125,16 +125,24 @@ def prev_weekday(d: np.ndarray, w: np.ndarray) -> np.ndarray:
     return d - (weekday(d) - w) % 7
 
 
+def _payrun_in(month_start: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """The pay run of day-of-month ``day`` in the month starting at ``month_start``; a day past the month's end is
+    its last day (the 31st of a 30-day month is the 30th)."""
+    return month_start + np.minimum(day, add_months(month_start, 1) - month_start) - 1
+
+
 def next_payrun(d: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """The first pay run on or after ``d`` (NaN where ``day`` is NaN)."""
     ms = month_start(d)
-    this = ms + day - 1
-    return np.where(d <= this, this, add_months(ms, 1) + day - 1)
+    this = _payrun_in(ms, day)
+    return np.where(d <= this, this, _payrun_in(add_months(ms, 1), day))
 
 
 def prev_payrun(d: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """The last pay run on or before ``d`` (NaN where ``day`` is NaN)."""
     ms = month_start(d)
-    this = ms + day - 1
-    return np.where(d >= this, this, add_months(ms, -1) + day - 1)
+    this = _payrun_in(ms, day)
+    return np.where(d >= this, this, _payrun_in(add_months(ms, -1), day))
 
 
 def to_datetime(days: np.ndarray) -> np.ndarray:

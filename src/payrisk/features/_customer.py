@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from payrisk._calendar import add_months, month_start, next_weekday
+from payrisk._calendar import next_payrun, next_weekday
 from payrisk.features._prepared import LOG_SCALE, _div
 from payrisk.features._registry import EWM_HALFLIFE_DAYS, REMINDER_CHANNELS, WINDOWS
 from payrisk.features._streams import NEVER
@@ -206,13 +206,7 @@ def _days_to_pay_weekday(k: Kernel) -> np.ndarray:
 
 @feature("days_to_pay_day")
 def _days_to_pay_day(k: Kernel) -> np.ndarray:
-    # next_payrun, with a pay day past a month's end on its last day (the 31st of a 30-day month is the 30th)
-    pay_day = _mode(k, "day_of_month", 31, 1)[0]
-    this_start = month_start(k.t)
-    next_start, after = add_months(this_start, 1), add_months(this_start, 2)
-    this_run = this_start + np.minimum(pay_day, next_start - this_start) - 1
-    next_run = next_start + np.minimum(pay_day, after - next_start) - 1
-    return np.where(k.t <= this_run, this_run, next_run) - k.t
+    return next_payrun(k.t, _mode(k, "day_of_month", 31, 1)[0]) - k.t
 
 
 # -- contacts ------------------------------------------------------------------------------------------------
