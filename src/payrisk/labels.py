@@ -273,10 +273,15 @@ def payment_week(duration: Any, event: Any, follow_up: Any, weeks: int = 13) -> 
     d = np.asarray(duration, dtype=np.float64)
     e = np.asarray(event, dtype=bool)
     f = np.asarray(follow_up, dtype=np.float64)
-    horizon = 7 * weeks
-    week = np.where(e & (d <= horizon), np.maximum(np.ceil(d / 7) - 1, 0), weeks).astype(np.int64)
-    known = f >= horizon
+    week = np.where(e, _week_of(d, weeks), weeks)
+    known = f >= 7 * weeks
     return np.where(known, week, -1)
+
+
+def _week_of(days: np.ndarray, weeks: int) -> np.ndarray:
+    """The week label of a payment ``days`` after the cutoff: ``k`` for week ``k + 1`` (day 0 counts in the first
+    week), ``weeks`` beyond them."""
+    return np.where(days <= 7 * weeks, np.maximum(np.ceil(days / 7) - 1, 0), weeks).astype(np.int64)
 
 
 def cash_before_settlement(rows: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
@@ -344,9 +349,8 @@ def cash_weeks(
     share = np.where(np.isfinite(days), np.nan_to_num(np.asarray(part_share, dtype=np.float64)), 0.0)
     known = np.flatnonzero(week >= 0)
     split = known[share[known] > 0]
-    part_week = np.where(days[split] <= 7 * weeks, np.maximum(np.ceil(days[split] / 7) - 1, 0), weeks)
     row = np.concatenate([known, split])
-    label = np.concatenate([week[known], part_week.astype(np.int64)])
+    label = np.concatenate([week[known], _week_of(days[split], weeks)])
     weight = np.concatenate([1.0 - share[known], share[split]])
     keep = weight > 0
     order = np.argsort(row[keep], kind="stable")
